@@ -1,0 +1,36 @@
+/*
+ * out.h - safe output: escaping bytes from the wire for terminals and JSON,
+ * and the time and address formats every report uses.
+ */
+#ifndef MXW_OUT_H
+#define MXW_OUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "capture/cap_ip.h"
+
+/* out_time_rfc3339 writes |us| (microseconds since the epoch) as
+ * "2026-11-29T05:12:13.123456Z" into |buf| (at least 32 bytes); returns buf. */
+char *out_time_rfc3339(uint64_t us, char *buf, size_t size);
+
+/* out_endpoint writes "192.0.2.1:25" or "[2001:db8::1]:25" into |buf| (at
+ * least 56 bytes); returns buf. */
+char *out_endpoint(const struct cap_addr *a, uint16_t port, char *buf, size_t size);
+
+/* out_text_escaped writes |n| bytes from the wire so that a terminal shows
+ * them and nothing else: printable ASCII as is, backslash as "\\", every other
+ * byte (control characters, escape sequences, non-ASCII) as "\xHH". */
+void out_text_escaped(FILE *f, const uint8_t *p, size_t n);
+
+/* out_json_string writes |n| bytes as a quoted JSON string.  Valid UTF-8 goes
+ * through; control characters, quotes and backslashes are escaped; a byte
+ * that is not part of valid UTF-8 is written as the code point of the same
+ * value (\u00HH), so the output is always valid JSON and UTF-8. */
+void out_json_string(FILE *f, const uint8_t *p, size_t n);
+
+/* out_json_cstr is out_json_string for a NUL-terminated string (NULL: null). */
+void out_json_cstr(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,287 @@
+/*
+ * cap_source.c - capture files and live interfaces through libpcap.
+ *
+ * Merging: each input holds at most one packet it has read but not yet
+ * returned.  cap_source_next first refills the input whose packet it returned
+ * last time (libpcap's buffer for that input is only valid until its next
+ * read, and it is no longer needed), then returns the earliest pending packet
+ * (ties go to the input given first).  That is a k-way merge in O(inputs)
+ * per packet, which for the handful of capture points a user gives is
+ * cheaper than a heap.
+ */
+#include "cap_source.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cap_link.h"
+
+struct input {
+    struct cap_input pub;
+    pcap_t *pcap;
+    bool have;                     /* |hdr|/|data| hold an unreturned packet */
+    struct pcap_pkthdr *hdr;
+    const u_char *data;
+};
+
+struct cap_source {
+    struct input in[CAP_MAX_INPUTS];
+    size_t n;
+    ssize_t last;                  /* input returned last time, -1 none */
+    volatile sig_atomic_t stop;
+    char err[CAP_ERRBUF_SIZE];
+};
+
+struct cap_source *cap_source_new(void)
+{
+    struct cap_source *src = calloc(1, sizeof(*src));
+
+    if (src)
+        src->last = -1;
+    return src;
+}
+
+void cap_source_free(struct cap_source *src)
+{
+    if (!src)
+        return;
+    for (size_t i = 0; i < src->n; i++) {
+        if (src->in[i].pcap)
+            pcap_close(src->in[i].pcap);
+        free(src->in[i].pub.path);
+        free(src->in[i].pub.label);
+    }
+    free(src);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+
+    return s ? s + 1 : path;
+}
+
+static int add_input(struct cap_source *src, pcap_t *p, const char *path, const char *label,
+                     bool live, char *errbuf)
+{
+    struct input *in;
+    int dlt = pcap_datalink(p);
+
+    if (!cap_link_supported(dlt)) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE,
+                 "%s: link type %s (%d) is not supported (Ethernet, 802.1Q, Linux SLL/SLL2, "
+                 "raw IP and BSD loopback are)", path, cap_link_name(dlt), dlt);
+        pcap_close(p);
+        return -1;
+    }
+    in = &src->in[src->n];
+    memset(in, 0, sizeof(*in));
+    in->pub.path = strdup(path);
+    in->pub.label = strdup(label ? label : base_name(path));
+    if (!in->pub.path || !in->pub.label) {
+        free(in->pub.path);
+        free(in->pub.label);
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: out of memory", path);
+        pcap_close(p);
+        return -1;
+    }
+    in->pcap = p;
+    in->pub.live = live;
+    in->pub.dlt = dlt;
+    src->n++;
+    return 0;
+}
+
+int cap_source_add_file(struct cap_source *src, const char *path, const char *label,
+                        char *errbuf)
+{
+    char pe[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p;
+
+    if (src->n >= CAP_MAX_INPUTS) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: too many inputs (at most %d)", path, CAP_MAX_INPUTS);
+        return -1;
+    }
+    if (src->n > 0 && src->in[0].pub.live) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: a live capture cannot be mixed with files", path);
+        return -1;
+    }
+    p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, pe);
+    if (!p) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: %s", path, pe);
+        return -1;
+    }
+    return add_input(src, p, path, label, false, errbuf);
+}
+
+int cap_source_add_live(struct cap_source *src, const char *iface,
+                        const struct cap_live_opts *opts, char *errbuf)
+{
+    char pe[PCAP_ERRBUF_SIZE] = "";
+    struct cap_live_opts o = {0};
+    pcap_t *p;
+    int rc;
+
+    if (src->n > 0) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: a live capture cannot be mixed with other inputs", iface);
+        return -1;
+    }
+    if (opts)
+        o = *opts;
+    p = pcap_create(iface, pe);
+    if (!p) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: %s", iface, pe);
+        return -1;
+    }
+    pcap_set_snaplen(p, o.snaplen > 0 ? o.snaplen : 262144);
+    pcap_set_promisc(p, o.promisc);
+    pcap_set_timeout(p, o.timeout_ms > 0 ? o.timeout_ms : 200);
+    if (o.buffer_size > 0)
+        pcap_set_buffer_size(p, o.buffer_size);
+    pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO);
+    rc = pcap_activate(p);
+    if (rc < 0) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: %s%s%s", iface, pcap_statustostr(rc),
+                 *pcap_geterr(p) ? ": " : "", pcap_geterr(p));
+        pcap_close(p);
+        return -1;
+    }
+    return add_input(src, p, iface, NULL, true, errbuf);
+}
+
+int cap_source_set_filter(struct cap_source *src, const char *bpf, char *errbuf)
+{
+    for (size_t i = 0; i < src->n; i++) {
+        struct bpf_program prog;
+        pcap_t *p = src->in[i].pcap;
+
+        if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+            snprintf(errbuf, CAP_ERRBUF_SIZE, "filter \"%s\": %s", bpf, pcap_geterr(p));
+            return -1;
+        }
+        if (pcap_setfilter(p, &prog) < 0) {
+            snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: filter: %s", src->in[i].pub.path, pcap_geterr(p));
+            pcap_freecode(&prog);
+            return -1;
+        }
+        pcap_freecode(&prog);
+    }
+    return 0;
+}
+
+/* Read the next packet of one input.  1 packet, 0 nothing yet (live
+ * timeout), -1 ended (EOF, error, or break). */
+static int refill(struct cap_source *src, struct input *in)
+{
+    for (;;) {
+        int rc;
+
+        if (in->pub.ended)
+            return -1;
+        if (src->stop) {
+            in->pub.ended = true;
+            return -1;
+        }
+        rc = pcap_next_ex(in->pcap, &in->hdr, &in->data);
+        if (rc == 1) {
+            in->have = true;
+            return 1;
+        }
+        if (rc == 0)
+            return 0;
+        if (rc == PCAP_ERROR) {
+            snprintf(in->pub.error, sizeof(in->pub.error), "%s", pcap_geterr(in->pcap));
+            if (in->pub.live)
+                snprintf(src->err, sizeof(src->err), "%s: %s", in->pub.path, in->pub.error);
+        }
+        in->pub.ended = true;
+        return rc == PCAP_ERROR && in->pub.live ? -2 : -1;
+    }
+}
+
+enum cap_next_result cap_source_next(struct cap_source *src, struct cap_packet *out)
+{
+    ssize_t best = -1;
+    uint64_t best_ts = 0;
+
+    if (src->last >= 0) {
+        src->in[src->last].have = false;
+        src->last = -1;
+    }
+    for (size_t i = 0; i < src->n; i++) {
+        struct input *in = &src->in[i];
+        uint64_t ts;
+
+        if (!in->have && !in->pub.ended) {
+            int rc = refill(src, in);
+
+            if (rc == 0)
+                return CAP_NEXT_IDLE; /* only a live input times out */
+            if (rc == -2)
+                return CAP_NEXT_ERROR;
+        }
+        if (!in->have)
+            continue;
+        ts = (uint64_t)in->hdr->ts.tv_sec * 1000000u + (uint64_t)in->hdr->ts.tv_usec;
+        if (best < 0 || ts < best_ts) {
+            best = (ssize_t)i;
+            best_ts = ts;
+        }
+    }
+    if (best < 0)
+        return CAP_NEXT_END;
+    {
+        struct input *in = &src->in[best];
+
+        out->ts_us = best_ts;
+        out->data = in->data;
+        out->caplen = in->hdr->caplen;
+        out->wirelen = in->hdr->len;
+        out->dlt = in->pub.dlt;
+        out->input = (unsigned)best;
+        in->pub.packets++;
+        in->pub.bytes += in->hdr->caplen;
+        if (in->pub.packets == 1)
+            in->pub.first_us = best_ts;
+        in->pub.last_us = best_ts;
+        src->last = best;
+    }
+    return CAP_NEXT_PACKET;
+}
+
+void cap_source_break(struct cap_source *src)
+{
+    src->stop = 1;
+    for (size_t i = 0; i < src->n; i++)
+        if (src->in[i].pcap)
+            pcap_breakloop(src->in[i].pcap);
+}
+
+size_t cap_source_ninputs(const struct cap_source *src)
+{
+    return src->n;
+}
+
+const struct cap_input *cap_source_input(const struct cap_source *src, size_t i)
+{
+    return i < src->n ? &src->in[i].pub : NULL;
+}
+
+bool cap_source_live_stats(struct cap_source *src, struct cap_live_stats *out)
+{
+    struct pcap_stat ps;
+
+    if (src->n != 1 || !src->in[0].pub.live || pcap_stats(src->in[0].pcap, &ps) < 0)
+        return false;
+    out->received = ps.ps_recv;
+    out->dropped = ps.ps_drop;
+    out->if_dropped = ps.ps_ifdrop;
+    return true;
+}
+
+const char *cap_source_error(const struct cap_source *src)
+{
+    return src->err;
+}

@@ -1,0 +1,478 @@
+/*
+ * tcp_flow.c - the TCP connection table (see tcp_flow.h).
+ *
+ * A chained hash table keyed by the unordered pair of endpoints, so both
+ * directions find the same entry, plus two lists in order of last activity:
+ * open connections (for the idle timeout and for eviction when the table is
+ * full) and closed ones (kept for a short linger so that retransmitted FINs
+ * and ACKs after the close do not look like a new connection picked up in the
+ * middle).
+ */
+#include "tcp_flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_FLOWS  65536u
+#define DEFAULT_MEMCAP     (256u * 1024u * 1024u)
+#define DEFAULT_IDLE_US    (300ull * 1000000)
+#define DEFAULT_LINGER_US  (5ull * 1000000)
+#define EXPIRE_EVERY_US    1000000ull
+
+struct flow_list {
+    struct tcp_flow *head, *tail;  /* head = least recently active */
+};
+
+struct tcp_flow_table {
+    struct tcp_flow_config cfg;
+    const struct tcp_flow_cbs *cbs;
+    void *ctx;
+    struct tcp_flow **buckets;
+    size_t nbuckets;               /* power of two */
+    struct flow_list open, closed;
+    struct tcp_memcap mc;
+    struct tcp_flow_stats st;
+    uint64_t next_id;
+    size_t nclosed;                /* entries on the closed list */
+    uint64_t now_us, last_expire_us;
+};
+
+static const char *const close_names[TCP_CLOSE_COUNT] = {
+    [TCP_CLOSE_NONE] = "open",   [TCP_CLOSE_FIN] = "fin",
+    [TCP_CLOSE_RST] = "rst",     [TCP_CLOSE_TIMEOUT] = "timeout",
+    [TCP_CLOSE_EVICTED] = "evicted", [TCP_CLOSE_REUSED] = "reused",
+    [TCP_CLOSE_END] = "end",
+};
+
+const char *tcp_close_reason_name(enum tcp_close_reason r)
+{
+    return (unsigned)r < TCP_CLOSE_COUNT ? close_names[r] : "unknown";
+}
+
+/* ---- lists ---------------------------------------------------------- */
+
+static void list_unlink(struct flow_list *l, struct tcp_flow *f)
+{
+    if (f->lprev)
+        f->lprev->lnext = f->lnext;
+    else
+        l->head = f->lnext;
+    if (f->lnext)
+        f->lnext->lprev = f->lprev;
+    else
+        l->tail = f->lprev;
+    f->lprev = f->lnext = NULL;
+}
+
+static void list_append(struct flow_list *l, struct tcp_flow *f)
+{
+    f->lnext = NULL;
+    f->lprev = l->tail;
+    if (l->tail)
+        l->tail->lnext = f;
+    else
+        l->head = f;
+    l->tail = f;
+}
+
+/* ---- hashing -------------------------------------------------------- */
+
+static uint32_t mix(uint32_t h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) /* FNV-1a */
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+/* The hash of an unordered endpoint pair: the same both ways round. */
+static uint32_t pair_hash(const struct cap_addr *a, uint16_t pa, const struct cap_addr *b, uint16_t pb)
+{
+    uint32_t ha = mix(mix(2166136261u, a->b, 16), (const uint8_t *)&pa, sizeof(pa));
+    uint32_t hb = mix(mix(2166136261u, b->b, 16), (const uint8_t *)&pb, sizeof(pb));
+    uint32_t h = ha ^ hb;
+
+    h ^= h >> 15;
+    h *= 0x2c1b3c6du;
+    h ^= h >> 12;
+    return h;
+}
+
+static bool addr_eq(const struct cap_addr *a, const struct cap_addr *b)
+{
+    return a->family == b->family && memcmp(a->b, b->b, 16) == 0;
+}
+
+/* Which direction |seg| travels in |f|, or -1 if it is not of |f|. */
+static int seg_dir(const struct tcp_flow *f, const struct cap_tcp_seg *seg)
+{
+    if (seg->sport == f->cport && seg->dport == f->sport &&
+        addr_eq(&seg->src, &f->client) && addr_eq(&seg->dst, &f->server))
+        return TCP_TO_SERVER;
+    if (seg->sport == f->sport && seg->dport == f->cport &&
+        addr_eq(&seg->src, &f->server) && addr_eq(&seg->dst, &f->client))
+        return TCP_TO_CLIENT;
+    return -1;
+}
+
+/* ---- reassembly callbacks: bridge (user = flow) to the consumer ------- */
+
+static size_t bridge_data(void *user, enum tcp_dir dir, const uint8_t *p, size_t n, uint64_t off)
+{
+    struct tcp_flow *f = user;
+
+    if (!f->tab->cbs->on_data)
+        return n;
+    return f->tab->cbs->on_data(f->tab->ctx, f, dir, p, n, off);
+}
+
+static void bridge_gap(void *user, enum tcp_dir dir, uint64_t off, uint64_t len)
+{
+    struct tcp_flow *f = user;
+
+    if (f->tab->cbs->on_gap)
+        f->tab->cbs->on_gap(f->tab->ctx, f, dir, off, len);
+}
+
+static void bridge_anomaly(void *user, enum tcp_dir dir, enum tcp_anomaly a, uint64_t off)
+{
+    struct tcp_flow *f = user;
+
+    if (f->tab->cbs->on_anomaly)
+        f->tab->cbs->on_anomaly(f->tab->ctx, f, dir, a, off);
+}
+
+static const struct tcp_reasm_cbs bridge = {
+    .on_data = bridge_data,
+    .on_gap = bridge_gap,
+    .on_anomaly = bridge_anomaly,
+};
+
+/* A connection whose consumer declined it (on_open returned NULL) has its
+ * halves stopped: nothing is buffered for it. */
+static bool has_consumer(const struct tcp_flow *f)
+{
+    return f->user != NULL;
+}
+
+/* ---- table ---------------------------------------------------------- */
+
+struct tcp_flow_table *tcp_flow_table_new(const struct tcp_flow_config *cfg,
+                                          const struct tcp_flow_cbs *cbs, void *ctx)
+{
+    struct tcp_flow_table *tab = calloc(1, sizeof(*tab));
+
+    if (!tab)
+        return NULL;
+    if (cfg)
+        tab->cfg = *cfg;
+    if (!tab->cfg.max_flows)
+        tab->cfg.max_flows = DEFAULT_MAX_FLOWS;
+    if (!tab->cfg.memcap)
+        tab->cfg.memcap = DEFAULT_MEMCAP;
+    if (!tab->cfg.idle_timeout_us)
+        tab->cfg.idle_timeout_us = DEFAULT_IDLE_US;
+    if (!tab->cfg.linger_us)
+        tab->cfg.linger_us = DEFAULT_LINGER_US;
+    tab->nbuckets = 1024;
+    while (tab->nbuckets < tab->cfg.max_flows && tab->nbuckets < (1u << 24))
+        tab->nbuckets <<= 1;
+    tab->buckets = calloc(tab->nbuckets, sizeof(*tab->buckets));
+    if (!tab->buckets) {
+        free(tab);
+        return NULL;
+    }
+    tab->cbs = cbs;
+    tab->ctx = ctx;
+    tab->mc.limit = tab->cfg.memcap;
+    return tab;
+}
+
+static void hash_unlink(struct tcp_flow_table *tab, struct tcp_flow *f)
+{
+    struct tcp_flow **pp = &tab->buckets[f->hash & (tab->nbuckets - 1)];
+
+    while (*pp && *pp != f)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = f->hnext;
+}
+
+/* Flush both halves, tell the consumer, and move |f| to the closed list. */
+static void close_flow(struct tcp_flow_table *tab, struct tcp_flow *f, enum tcp_close_reason why)
+{
+    if (f->flags & TCP_FLOW_CLOSED)
+        return;
+    tcp_half_flush(&f->half[TCP_TO_SERVER], &tab->mc, &bridge, f);
+    tcp_half_flush(&f->half[TCP_TO_CLIENT], &tab->mc, &bridge, f);
+    f->close_reason = why;
+    f->flags |= TCP_FLOW_CLOSED;
+    if (tab->cbs->on_close)
+        tab->cbs->on_close(tab->ctx, f);
+    f->user = NULL;
+    tab->st.closed[why]++;
+    tab->st.active--;
+    list_unlink(&tab->open, f);
+    list_append(&tab->closed, f);
+    tab->nclosed++;
+}
+
+/* Forget a closed connection. */
+static void remove_flow(struct tcp_flow_table *tab, struct tcp_flow *f)
+{
+    hash_unlink(tab, f);
+    list_unlink(&tab->closed, f);
+    tab->nclosed--;
+    tcp_half_cleanup(&f->half[0], &tab->mc);
+    tcp_half_cleanup(&f->half[1], &tab->mc);
+    free(f);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    const struct tcp_flow *fa = *(struct tcp_flow *const *)a;
+    const struct tcp_flow *fb = *(struct tcp_flow *const *)b;
+
+    return fa->id < fb->id ? -1 : fa->id > fb->id;
+}
+
+void tcp_flow_finish(struct tcp_flow_table *tab)
+{
+    size_t n = 0, i = 0;
+    struct tcp_flow **v;
+
+    for (struct tcp_flow *f = tab->open.head; f; f = f->lnext)
+        n++;
+    if (n == 0)
+        return;
+    v = malloc(n * sizeof(*v));
+    if (!v) { /* still close everything, in activity order */
+        while (tab->open.head)
+            close_flow(tab, tab->open.head, TCP_CLOSE_END);
+        return;
+    }
+    for (struct tcp_flow *f = tab->open.head; f; f = f->lnext)
+        v[i++] = f;
+    qsort(v, n, sizeof(*v), cmp_id);
+    for (i = 0; i < n; i++)
+        close_flow(tab, v[i], TCP_CLOSE_END);
+    free(v);
+}
+
+void tcp_flow_table_free(struct tcp_flow_table *tab)
+{
+    if (!tab)
+        return;
+    tcp_flow_finish(tab);
+    while (tab->closed.head)
+        remove_flow(tab, tab->closed.head);
+    free(tab->buckets);
+    free(tab);
+}
+
+void tcp_flow_expire(struct tcp_flow_table *tab, uint64_t now_us)
+{
+    if (now_us > tab->now_us)
+        tab->now_us = now_us;
+    now_us = tab->now_us;
+    tab->last_expire_us = now_us;
+    while (tab->open.head && tab->open.head->last_us + tab->cfg.idle_timeout_us < now_us)
+        close_flow(tab, tab->open.head, TCP_CLOSE_TIMEOUT);
+    while (tab->closed.head && tab->closed.head->last_us + tab->cfg.linger_us < now_us)
+        remove_flow(tab, tab->closed.head);
+}
+
+const struct tcp_flow_stats *tcp_flow_table_stats(struct tcp_flow_table *tab)
+{
+    tab->st.mem_used = tab->mc.used;
+    tab->st.mem_peak = tab->mc.peak;
+    tab->st.mem_refusals = tab->mc.refusals;
+    return &tab->st;
+}
+
+void tcp_flow_stop(struct tcp_flow *f, enum tcp_dir dir)
+{
+    tcp_half_stop(&f->half[dir], &f->tab->mc);
+}
+
+static struct tcp_flow *lookup(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
+                               uint32_t h, int *dir)
+{
+    for (struct tcp_flow *f = tab->buckets[h & (tab->nbuckets - 1)]; f; f = f->hnext) {
+        if (f->hash == h && (*dir = seg_dir(f, seg)) >= 0)
+            return f;
+    }
+    return NULL;
+}
+
+static void set_endpoints(struct tcp_flow *f, const struct cap_tcp_seg *seg, bool src_is_client)
+{
+    if (src_is_client) {
+        f->client = seg->src;
+        f->cport = seg->sport;
+        f->server = seg->dst;
+        f->sport = seg->dport;
+    } else {
+        f->client = seg->dst;
+        f->cport = seg->dport;
+        f->server = seg->src;
+        f->sport = seg->sport;
+    }
+}
+
+static struct tcp_flow *create(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
+                               uint32_t h, uint64_t ts_us, unsigned input,
+                               enum tcp_flow_hint hint, int *dir)
+{
+    struct tcp_flow *f;
+    bool src_client;
+
+    /* Make room: forget lingering closed connections first, then evict the
+     * least recently active open one. */
+    while (tab->st.active + tab->nclosed >= tab->cfg.max_flows) {
+        if (tab->closed.head)
+            remove_flow(tab, tab->closed.head);
+        else if (tab->open.head) {
+            struct tcp_flow *victim = tab->open.head;
+
+            close_flow(tab, victim, TCP_CLOSE_EVICTED);
+            remove_flow(tab, victim);
+        } else
+            break;
+    }
+    f = calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    if (seg->flags & CAP_TH_SYN)
+        src_client = !(seg->flags & CAP_TH_ACK);
+    else if (hint == TCP_HINT_DST_SERVER)
+        src_client = true;
+    else if (hint == TCP_HINT_SRC_SERVER)
+        src_client = false;
+    else
+        src_client = seg->sport >= seg->dport;
+    if (!(seg->flags & CAP_TH_SYN))
+        f->flags |= TCP_FLOW_ROLE_GUESS;
+    set_endpoints(f, seg, src_client);
+    f->id = ++tab->next_id;
+    f->input = input;
+    f->first_us = f->last_us = ts_us;
+    f->tab = tab;
+    f->hash = h;
+    f->ttl_min[0] = f->ttl_min[1] = 255;
+    tcp_half_init(&f->half[TCP_TO_SERVER], TCP_TO_SERVER, tab->cfg.max_pending,
+                  tab->cfg.max_ooo, tab->cfg.max_hist);
+    tcp_half_init(&f->half[TCP_TO_CLIENT], TCP_TO_CLIENT, tab->cfg.max_pending,
+                  tab->cfg.max_ooo, tab->cfg.max_hist);
+    f->hnext = tab->buckets[h & (tab->nbuckets - 1)];
+    tab->buckets[h & (tab->nbuckets - 1)] = f;
+    list_append(&tab->open, f);
+    tab->st.created++;
+    tab->st.active++;
+    if (tab->st.active > tab->st.peak_active)
+        tab->st.peak_active = tab->st.active;
+    *dir = src_client ? TCP_TO_SERVER : TCP_TO_CLIENT;
+    f->user = tab->cbs->on_open ? tab->cbs->on_open(tab->ctx, f) : NULL;
+    if (!has_consumer(f)) {
+        tcp_half_stop(&f->half[0], &tab->mc);
+        tcp_half_stop(&f->half[1], &tab->mc);
+    }
+    return f;
+}
+
+void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
+                     uint64_t ts_us, unsigned input, enum tcp_flow_hint hint)
+{
+    uint32_t h = pair_hash(&seg->src, seg->sport, &seg->dst, seg->dport);
+    struct tcp_flow *f;
+    struct tcp_half *half;
+    int dir = -1;
+    bool syn = seg->flags & CAP_TH_SYN, fin = seg->flags & CAP_TH_FIN;
+
+    if (ts_us > tab->now_us)
+        tab->now_us = ts_us;
+    if (tab->now_us >= tab->last_expire_us + EXPIRE_EVERY_US)
+        tcp_flow_expire(tab, tab->now_us);
+
+    f = lookup(tab, seg, h, &dir);
+    if (f && (f->flags & TCP_FLOW_CLOSED)) {
+        /* A fresh SYN on a closed connection's endpoints starts a new one. */
+        if (syn && !(seg->flags & CAP_TH_ACK) && (f->flags & TCP_FLOW_SYN) &&
+            seg->seq != f->half[TCP_TO_SERVER].isn) {
+            remove_flow(tab, f);
+            f = NULL;
+        } else {
+            tab->st.late_packets++;
+            return;
+        }
+    } else if (f && syn && !(seg->flags & CAP_TH_ACK) && dir == TCP_TO_SERVER &&
+               (f->flags & TCP_FLOW_SYN) && seg->seq != f->half[TCP_TO_SERVER].isn &&
+               (f->half[0].next_off > 0 || f->half[1].next_off > 0)) {
+        /* Port reuse without the old connection's close being seen. */
+        close_flow(tab, f, TCP_CLOSE_REUSED);
+        remove_flow(tab, f);
+        f = NULL;
+    }
+    if (!f) {
+        /* A RST, or a bare FIN/ACK without data, cannot start anything we
+         * could follow. */
+        if ((seg->flags & CAP_TH_RST) || (!syn && seg->payload_len == 0)) {
+            tab->st.stray_packets++;
+            return;
+        }
+        f = create(tab, seg, h, ts_us, input, hint, &dir);
+        if (!f)
+            return;
+    }
+
+    if (ts_us > f->last_us)
+        f->last_us = ts_us;
+    list_unlink(&tab->open, f);
+    list_append(&tab->open, f);
+    f->packets[dir]++;
+    if (seg->ttl < f->ttl_min[dir])
+        f->ttl_min[dir] = seg->ttl;
+    if (seg->ttl > f->ttl_max[dir])
+        f->ttl_max[dir] = seg->ttl;
+    half = &f->half[dir];
+
+    if (syn) {
+        f->flags |= dir == TCP_TO_SERVER ? TCP_FLOW_SYN : TCP_FLOW_SYNACK;
+        tcp_half_syn(half, seg->seq, &bridge, f);
+    }
+    if (seg->seg_flags & CAP_SEG_IP_FRAGMENT) {
+        f->flags |= TCP_FLOW_IP_FRAG;
+        half->st.anomalies[TCP_AN_IP_FRAGMENT]++;
+        bridge_anomaly(f, (enum tcp_dir)dir, TCP_AN_IP_FRAGMENT, half->next_off);
+    }
+    if (seg->seg_flags & CAP_SEG_SNAPPED) {
+        f->flags |= TCP_FLOW_SNAPPED;
+        half->st.anomalies[TCP_AN_SNAPPED]++;
+        bridge_anomaly(f, (enum tcp_dir)dir, TCP_AN_SNAPPED, half->next_off);
+    }
+    if (seg->payload_len > 0 || fin) {
+        /* Data on a SYN (TCP Fast Open) starts one after the SYN's number. */
+        uint32_t seq = syn ? seg->seq + 1 : seg->seq;
+
+        tcp_half_segment(half, seq, seg->payload, seg->payload_len, fin, &tab->mc, &bridge, f);
+    }
+    if ((seg->flags & CAP_TH_ACK) && !(f->flags & TCP_FLOW_CLOSED)) {
+        struct tcp_half *peer = &f->half[!dir];
+
+        /* A connection picked up mid-stream: the peer's first expected byte
+         * is what this side acknowledges, which anchors the peer even before
+         * its first segment shows up (and keeps a reordered first segment). */
+        if (!(peer->flags & TCP_HALF_ANCHORED) && has_consumer(f))
+            tcp_half_anchor(peer, seg->ack);
+        else
+            tcp_half_acked(peer, seg->ack, &tab->mc, &bridge, f);
+    }
+    if (seg->flags & CAP_TH_RST) {
+        half->flags |= TCP_HALF_RST;
+        close_flow(tab, f, TCP_CLOSE_RST);
+        return;
+    }
+    if ((f->half[0].flags & TCP_HALF_FIN) && (f->half[1].flags & TCP_HALF_FIN) &&
+        (f->half[0].flags & (TCP_HALF_CLOSED | TCP_HALF_STOPPED)) &&
+        (f->half[1].flags & (TCP_HALF_CLOSED | TCP_HALF_STOPPED)))
+        close_flow(tab, f, TCP_CLOSE_FIN);
+}

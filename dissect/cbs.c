@@ -1,0 +1,207 @@
+/*
+ * cbs.c - bounds-checked byte cursor; the only code that indexes raw bytes.
+ */
+#include "cbs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void cbs_init(struct cbs *c, const uint8_t *data, size_t len)
+{
+    c->data = data;
+    c->len = len;
+}
+
+bool cbs_skip(struct cbs *c, size_t n)
+{
+    if (c->len < n)
+        return false;
+    c->data += n;
+    c->len -= n;
+    return true;
+}
+
+static bool get_be(struct cbs *c, size_t width, uint32_t *out)
+{
+    uint32_t v = 0;
+
+    if (c->len < width)
+        return false;
+    for (size_t i = 0; i < width; i++)
+        v = (v << 8) | c->data[i];
+    c->data += width;
+    c->len -= width;
+    *out = v;
+    return true;
+}
+
+bool cbs_get_u8(struct cbs *c, uint8_t *out)
+{
+    uint32_t v;
+
+    if (!get_be(c, 1, &v))
+        return false;
+    *out = (uint8_t)v;
+    return true;
+}
+
+bool cbs_get_u16(struct cbs *c, uint16_t *out)
+{
+    uint32_t v;
+
+    if (!get_be(c, 2, &v))
+        return false;
+    *out = (uint16_t)v;
+    return true;
+}
+
+bool cbs_get_u24(struct cbs *c, uint32_t *out)
+{
+    return get_be(c, 3, out);
+}
+
+bool cbs_get_u32(struct cbs *c, uint32_t *out)
+{
+    return get_be(c, 4, out);
+}
+
+bool cbs_get_u16le(struct cbs *c, uint16_t *out)
+{
+    if (c->len < 2)
+        return false;
+    *out = (uint16_t)(c->data[0] | (c->data[1] << 8));
+    c->data += 2;
+    c->len -= 2;
+    return true;
+}
+
+bool cbs_get_u32le(struct cbs *c, uint32_t *out)
+{
+    if (c->len < 4)
+        return false;
+    *out = (uint32_t)c->data[0] | (uint32_t)c->data[1] << 8 |
+           (uint32_t)c->data[2] << 16 | (uint32_t)c->data[3] << 24;
+    c->data += 4;
+    c->len -= 4;
+    return true;
+}
+
+bool cbs_peek_u8(const struct cbs *c, uint8_t *out)
+{
+    struct cbs tmp = *c;
+
+    return cbs_get_u8(&tmp, out);
+}
+
+bool cbs_peek_u16(const struct cbs *c, uint16_t *out)
+{
+    struct cbs tmp = *c;
+
+    return cbs_get_u16(&tmp, out);
+}
+
+bool cbs_get_bytes(struct cbs *c, struct cbs *out, size_t n)
+{
+    if (c->len < n)
+        return false;
+    cbs_init(out, c->data, n);
+    c->data += n;
+    c->len -= n;
+    return true;
+}
+
+bool cbs_copy_bytes(struct cbs *c, uint8_t *out, size_t n)
+{
+    struct cbs b;
+
+    if (!cbs_get_bytes(c, &b, n))
+        return false;
+    if (n)
+        memcpy(out, b.data, n);
+    return true;
+}
+
+static bool get_prefixed(struct cbs *c, struct cbs *out, size_t width)
+{
+    struct cbs tmp = *c;
+    uint32_t n;
+
+    if (!get_be(&tmp, width, &n) || !cbs_get_bytes(&tmp, out, n))
+        return false;
+    *c = tmp;
+    return true;
+}
+
+bool cbs_get_u8_prefixed(struct cbs *c, struct cbs *out)
+{
+    return get_prefixed(c, out, 1);
+}
+
+bool cbs_get_u16_prefixed(struct cbs *c, struct cbs *out)
+{
+    return get_prefixed(c, out, 2);
+}
+
+bool cbs_get_u24_prefixed(struct cbs *c, struct cbs *out)
+{
+    return get_prefixed(c, out, 3);
+}
+
+bool cbs_get_line(struct cbs *c, struct cbs *out, size_t max, bool *too_long)
+{
+    size_t lim = c->len < max ? c->len : max;
+    const uint8_t *lf = lim ? memchr(c->data, '\n', lim) : NULL;
+    size_t n;
+
+    if (too_long)
+        *too_long = false;
+    if (!lf) {
+        if (too_long && c->len >= max)
+            *too_long = true;
+        return false;
+    }
+    n = (size_t)(lf - c->data);
+    cbs_init(out, c->data, n > 0 && c->data[n - 1] == '\r' ? n - 1 : n);
+    c->data += n + 1;
+    c->len -= n + 1;
+    return true;
+}
+
+static int lower(int ch)
+{
+    return ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch;
+}
+
+bool cbs_starts_nocase(const struct cbs *c, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    if (c->len < n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lower(c->data[i]) != lower((unsigned char)lit[i]))
+            return false;
+    return true;
+}
+
+bool cbs_eq_nocase(const struct cbs *c, const char *lit)
+{
+    return c->len == strlen(lit) && cbs_starts_nocase(c, lit);
+}
+
+bool cbs_mem_eq(const struct cbs *c, const void *p, size_t n)
+{
+    return c->len == n && (n == 0 || memcmp(c->data, p, n) == 0);
+}
+
+char *cbs_strdup(const struct cbs *c)
+{
+    char *s = malloc(c->len + 1);
+
+    if (!s)
+        return NULL;
+    if (c->len)
+        memcpy(s, c->data, c->len);
+    s[c->len] = '\0';
+    return s;
+}

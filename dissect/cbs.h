@@ -1,0 +1,86 @@
+/*
+ * cbs.h - bounds-checked byte cursor.
+ *
+ * Every byte mxwitness reads from the wire goes through a struct cbs: packet
+ * headers in capture/, SMTP lines and TLS messages in dissect/.  A cbs never
+ * owns its bytes; it is a (pointer, length) view into a buffer that someone
+ * else keeps alive.  Every getter either succeeds and advances the cursor, or
+ * fails, returns false and leaves the cursor exactly as it was, so parsers
+ * chain getters with || and report one failure for a whole structure.
+ *
+ * This is the one leaf module that every layer uses; it lives in dissect/
+ * because parsing is what it is for, and capture/ includes it without creating
+ * a data-flow back-edge (it holds no state and calls nothing).
+ */
+#ifndef MXW_CBS_H
+#define MXW_CBS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cbs {
+    const uint8_t *data;
+    size_t len;
+};
+
+/* cbs_init sets |c| to view |len| bytes at |data|. */
+void cbs_init(struct cbs *c, const uint8_t *data, size_t len);
+
+/* cbs_len returns the number of bytes left in |c|. */
+static inline size_t cbs_len(const struct cbs *c) { return c->len; }
+
+/* cbs_data returns a pointer to the first byte left in |c| (borrowed). */
+static inline const uint8_t *cbs_data(const struct cbs *c) { return c->data; }
+
+/* cbs_skip advances |c| by |n| bytes; false (and |c| unchanged) if fewer are left. */
+bool cbs_skip(struct cbs *c, size_t n);
+
+/* cbs_get_u8/u16/u24/u32 read a big-endian integer into |*out|. */
+bool cbs_get_u8(struct cbs *c, uint8_t *out);
+bool cbs_get_u16(struct cbs *c, uint16_t *out);
+bool cbs_get_u24(struct cbs *c, uint32_t *out);
+bool cbs_get_u32(struct cbs *c, uint32_t *out);
+
+/* cbs_get_u16le/u32le read a little-endian integer (BSD loopback, pcapng). */
+bool cbs_get_u16le(struct cbs *c, uint16_t *out);
+bool cbs_get_u32le(struct cbs *c, uint32_t *out);
+
+/* cbs_peek_u8/u16 read without advancing. */
+bool cbs_peek_u8(const struct cbs *c, uint8_t *out);
+bool cbs_peek_u16(const struct cbs *c, uint16_t *out);
+
+/* cbs_get_bytes sets |*out| to the next |n| bytes of |c| and advances past them. */
+bool cbs_get_bytes(struct cbs *c, struct cbs *out, size_t n);
+
+/* cbs_copy_bytes copies the next |n| bytes into |out| and advances. */
+bool cbs_copy_bytes(struct cbs *c, uint8_t *out, size_t n);
+
+/* cbs_get_u8/u16/u24_prefixed read a length of that width, then that many
+ * bytes into |*out|; false if the length runs past the end of |c|. */
+bool cbs_get_u8_prefixed(struct cbs *c, struct cbs *out);
+bool cbs_get_u16_prefixed(struct cbs *c, struct cbs *out);
+bool cbs_get_u24_prefixed(struct cbs *c, struct cbs *out);
+
+/* cbs_get_line reads one line terminated by LF (a preceding CR is stripped
+ * from |*out|).  The terminator must occur within the first |max| bytes
+ * (terminator included); otherwise it returns false and sets *|too_long| when
+ * |too_long| is not NULL and at least |max| bytes are available, so a caller
+ * can tell "need more data" from "line longer than allowed". */
+bool cbs_get_line(struct cbs *c, struct cbs *out, size_t max, bool *too_long);
+
+/* cbs_eq_nocase is true when |c| equals the ASCII string |lit| ignoring case. */
+bool cbs_eq_nocase(const struct cbs *c, const char *lit);
+
+/* cbs_starts_nocase is true when |c| begins with |lit| ignoring ASCII case. */
+bool cbs_starts_nocase(const struct cbs *c, const char *lit);
+
+/* cbs_mem_eq is true when |c| holds exactly the |n| bytes at |p|. */
+bool cbs_mem_eq(const struct cbs *c, const void *p, size_t n);
+
+/* cbs_strdup returns a NUL-terminated heap copy of |c| (NULL on allocation
+ * failure).  NUL bytes inside |c| are copied as they are; callers that print
+ * the string escape it.  The caller frees it with free(). */
+char *cbs_strdup(const struct cbs *c);
+
+#endif

@@ -1,0 +1,425 @@
+/*
+ * main.c - mxwitness: options in, the stages wired together.
+ *
+ *   source (files / interface) -> cap_pipe (link, IP, ports) -> tcp_flow
+ *   (connections, reassembly) -> consumer (today: the --flows report)
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "analyze/flows_report.h"
+#include "capture/cap_pipe.h"
+#include "capture/cap_source.h"
+#include "capture/tcp_flow.h"
+
+#define MXW_VERSION "0.1.0"
+
+enum { EXIT_OK = 0, EXIT_FINDING = 1, EXIT_USAGE = 2 };
+
+struct options {
+    const char *files[CAP_MAX_INPUTS];
+    size_t nfiles;
+    const char *iface;
+    const char *bpf;
+    int snaplen;
+    int buffer_kib;
+    bool promisc;
+    const char *user;
+    struct cap_ports ports;
+    bool json;
+    bool flows;
+    bool stats;
+    size_t max_flows;
+    size_t memcap_mib;
+    unsigned idle_timeout_s;
+};
+
+static struct cap_source *g_src;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (g_src)
+        cap_source_break(g_src);
+}
+
+static void usage(FILE *f)
+{
+    fputs(
+"usage: mxwitness -r FILE [-r FILE ...] [options]\n"
+"       mxwitness -i IFACE [-f BPF] [-s SNAPLEN] [-B KIB] [-Z USER] [options]\n"
+"\n"
+"Reads SMTP sessions from captures (pcap or pcapng; '-' is standard input)\n"
+"or a live interface, and reports what each mail server presented.\n"
+"\n"
+"inputs\n"
+"  -r FILE[@LABEL]    read a capture; several are merged by time. LABEL names\n"
+"                     the capture point (default: the file name)\n"
+"  -i IFACE           capture live (a span port)\n"
+"  -f BPF             capture filter (live default: the followed ports)\n"
+"  -s SNAPLEN         live snap length (default 262144)\n"
+"  -B KIB             live kernel buffer size in KiB\n"
+"  -p                 do not put the interface in promiscuous mode\n"
+"  -Z USER            drop privileges to USER after opening the interface\n"
+"ports\n"
+"  --port N           follow TCP port N too (repeatable); default 25 465 587 2525\n"
+"  --any-port         follow every TCP connection\n"
+"output\n"
+"  --flows            one line per TCP connection: bytes each way, gaps,\n"
+"                     retransmissions, anomalies, how it ended\n"
+"  --json             JSON lines instead of text\n"
+"  --stats            counters on standard error at the end\n"
+"limits\n"
+"  --max-flows N      connections tracked at once (default 65536)\n"
+"  --memcap MIB       reassembly memory for all connections (default 256)\n"
+"  --idle-timeout S   close a connection idle this long (default 300)\n"
+"\n"
+"  -h, --help         this text;  -V, --version  the version\n"
+"exit status: 0 nothing wrong, 1 a finding, 2 usage or input error\n", f);
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    unsigned long v;
+
+    if (!s || !*s || *s == '-')
+        return false;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+enum long_only {
+    OPT_PORT = 256, OPT_ANY_PORT, OPT_FLOWS, OPT_JSON, OPT_STATS,
+    OPT_MAX_FLOWS, OPT_MEMCAP, OPT_IDLE,
+};
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"port", required_argument, NULL, OPT_PORT},
+        {"any-port", no_argument, NULL, OPT_ANY_PORT},
+        {"flows", no_argument, NULL, OPT_FLOWS},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"stats", no_argument, NULL, OPT_STATS},
+        {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+        {"memcap", required_argument, NULL, OPT_MEMCAP},
+        {"idle-timeout", required_argument, NULL, OPT_IDLE},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    unsigned long v;
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    o->promisc = true;
+    cap_ports_init(&o->ports);
+    cap_ports_add_mail(&o->ports);
+    while ((c = getopt_long(argc, argv, "r:i:f:s:B:pZ:hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            if (o->nfiles >= CAP_MAX_INPUTS) {
+                fprintf(stderr, "mxwitness: at most %d -r inputs\n", CAP_MAX_INPUTS);
+                return -1;
+            }
+            o->files[o->nfiles++] = optarg;
+            break;
+        case 'i': o->iface = optarg; break;
+        case 'f': o->bpf = optarg; break;
+        case 's':
+            if (!parse_uint(optarg, 262144, &v) || v < 64) {
+                fprintf(stderr, "mxwitness: -s: snap length must be 64..262144\n");
+                return -1;
+            }
+            o->snaplen = (int)v;
+            break;
+        case 'B':
+            if (!parse_uint(optarg, INT_MAX / 1024, &v)) {
+                fprintf(stderr, "mxwitness: -B: buffer size in KiB expected\n");
+                return -1;
+            }
+            o->buffer_kib = (int)v;
+            break;
+        case 'p': o->promisc = false; break;
+        case 'Z': o->user = optarg; break;
+        case OPT_PORT:
+            if (!parse_uint(optarg, 65535, &v) || v == 0) {
+                fprintf(stderr, "mxwitness: --port: \"%s\" is not a port number\n", optarg);
+                return -1;
+            }
+            cap_ports_add(&o->ports, (uint16_t)v);
+            break;
+        case OPT_ANY_PORT: o->ports.any = true; break;
+        case OPT_FLOWS: o->flows = true; break;
+        case OPT_JSON: o->json = true; break;
+        case OPT_STATS: o->stats = true; break;
+        case OPT_MAX_FLOWS:
+            if (!parse_uint(optarg, 1u << 24, &v) || v == 0) {
+                fprintf(stderr, "mxwitness: --max-flows: 1..16777216 expected\n");
+                return -1;
+            }
+            o->max_flows = v;
+            break;
+        case OPT_MEMCAP:
+            if (!parse_uint(optarg, 1u << 20, &v) || v == 0) {
+                fprintf(stderr, "mxwitness: --memcap: size in MiB expected\n");
+                return -1;
+            }
+            o->memcap_mib = v;
+            break;
+        case OPT_IDLE:
+            if (!parse_uint(optarg, 86400 * 7, &v) || v == 0) {
+                fprintf(stderr, "mxwitness: --idle-timeout: seconds expected\n");
+                return -1;
+            }
+            o->idle_timeout_s = (unsigned)v;
+            break;
+        case 'h': usage(stdout); exit(EXIT_OK);
+        case 'V': printf("mxwitness %s\n", MXW_VERSION); exit(EXIT_OK);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "mxwitness: unexpected argument \"%s\"\n", argv[optind]);
+        return -1;
+    }
+    if (!o->nfiles && !o->iface) {
+        usage(stderr);
+        return -1;
+    }
+    if (o->nfiles && o->iface) {
+        fprintf(stderr, "mxwitness: -r and -i cannot be used together\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* "FILE@LABEL" names a capture point, unless FILE@LABEL is itself an existing
+ * file (file names may contain '@'). */
+static int open_file(struct cap_source *src, const char *arg, char *errbuf)
+{
+    const char *at = strrchr(arg, '@');
+    struct stat sb;
+    char *path;
+    int rc;
+
+    if (!at || at == arg || !at[1] || stat(arg, &sb) == 0)
+        return cap_source_add_file(src, arg, NULL, errbuf);
+    path = strndup(arg, (size_t)(at - arg));
+    if (!path) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "out of memory");
+        return -1;
+    }
+    rc = cap_source_add_file(src, path, at + 1, errbuf);
+    free(path);
+    return rc;
+}
+
+static int drop_privileges(const char *user)
+{
+    struct passwd *pw = getpwnam(user);
+
+    if (!pw) {
+        fprintf(stderr, "mxwitness: -Z: no user \"%s\"\n", user);
+        return -1;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0) {
+        fprintf(stderr, "mxwitness: -Z %s: %s\n", user, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static uint64_t wall_us(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+static void print_stats(const struct cap_source *src, const struct cap_counters *ctr,
+                        struct tcp_flow_table *tab, struct cap_source *msrc)
+{
+    const struct tcp_flow_stats *fs = tcp_flow_table_stats(tab);
+    struct cap_live_stats ls;
+
+    fprintf(stderr, "packets: %llu (%llu bytes) from %zu input(s)\n",
+            (unsigned long long)ctr->packets, (unsigned long long)ctr->bytes,
+            cap_source_ninputs(src));
+    for (int s = 0; s < CAP_STATUS_COUNT; s++)
+        if (ctr->status[s])
+            fprintf(stderr, "  %-12s %llu\n", cap_status_name((enum cap_status)s),
+                    (unsigned long long)ctr->status[s]);
+    fprintf(stderr, "  other ports  %llu\n  followed     %llu\n",
+            (unsigned long long)ctr->other_ports, (unsigned long long)ctr->followed);
+    fprintf(stderr, "connections: %llu (peak %llu open)", (unsigned long long)fs->created,
+            (unsigned long long)fs->peak_active);
+    for (int r = 1; r < TCP_CLOSE_COUNT; r++)
+        if (fs->closed[r])
+            fprintf(stderr, ", %s %llu", tcp_close_reason_name((enum tcp_close_reason)r),
+                    (unsigned long long)fs->closed[r]);
+    fprintf(stderr, "\n  late packets %llu, stray packets %llu\n",
+            (unsigned long long)fs->late_packets, (unsigned long long)fs->stray_packets);
+    fprintf(stderr, "reassembly memory: peak %zu bytes, refusals %llu\n", fs->mem_peak,
+            (unsigned long long)fs->mem_refusals);
+    if (cap_source_live_stats(msrc, &ls))
+        fprintf(stderr, "kernel: received %llu, dropped %llu, interface dropped %llu\n",
+                (unsigned long long)ls.received, (unsigned long long)ls.dropped,
+                (unsigned long long)ls.if_dropped);
+}
+
+/* Things the user must hear about even without --stats: input that ended
+ * early, packets we could not decode, connections we had to give up. */
+static void print_warnings(const struct cap_source *src, const struct cap_counters *ctr,
+                           struct tcp_flow_table *tab, struct cap_source *msrc)
+{
+    const struct tcp_flow_stats *fs = tcp_flow_table_stats(tab);
+    struct cap_live_stats ls;
+
+    for (size_t i = 0; i < cap_source_ninputs(src); i++) {
+        const struct cap_input *in = cap_source_input(src, i);
+
+        if (in->error[0])
+            fprintf(stderr, "mxwitness: warning: %s: %s (read %llu packets up to there)\n",
+                    in->path, in->error, (unsigned long long)in->packets);
+    }
+    if (ctr->status[CAP_TRUNCATED] || ctr->status[CAP_MALFORMED] || ctr->status[CAP_UNSUPPORTED])
+        fprintf(stderr, "mxwitness: warning: %llu truncated, %llu malformed, %llu unsupported "
+                        "packet(s) skipped\n",
+                (unsigned long long)ctr->status[CAP_TRUNCATED],
+                (unsigned long long)ctr->status[CAP_MALFORMED],
+                (unsigned long long)ctr->status[CAP_UNSUPPORTED]);
+    if (ctr->status[CAP_FRAGMENT])
+        fprintf(stderr, "mxwitness: warning: %llu IP fragment(s) without a TCP header skipped\n",
+                (unsigned long long)ctr->status[CAP_FRAGMENT]);
+    if (fs->closed[TCP_CLOSE_EVICTED])
+        fprintf(stderr, "mxwitness: warning: %llu connection(s) evicted: more than --max-flows open\n",
+                (unsigned long long)fs->closed[TCP_CLOSE_EVICTED]);
+    if (fs->mem_refusals)
+        fprintf(stderr, "mxwitness: warning: reassembly memory cap reached %llu time(s); "
+                        "raise --memcap\n", (unsigned long long)fs->mem_refusals);
+    if (cap_source_live_stats(msrc, &ls) && (ls.dropped || ls.if_dropped))
+        fprintf(stderr, "mxwitness: warning: the kernel dropped %llu packet(s) "
+                        "(interface: %llu)\n",
+                (unsigned long long)ls.dropped, (unsigned long long)ls.if_dropped);
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    char errbuf[CAP_ERRBUF_SIZE];
+    struct cap_source *src;
+    struct tcp_flow_table *tab;
+    struct tcp_flow_config fc = {0};
+    struct flows_report fr = {0};
+    struct cap_counters ctr = {0};
+    struct cap_packet pkt;
+    enum cap_next_result r;
+    int rc = EXIT_OK;
+
+    if (parse_options(argc, argv, &o) < 0)
+        return EXIT_USAGE;
+    src = cap_source_new();
+    if (!src) {
+        fprintf(stderr, "mxwitness: out of memory\n");
+        return EXIT_USAGE;
+    }
+    for (size_t i = 0; i < o.nfiles; i++) {
+        if (open_file(src, o.files[i], errbuf) < 0) {
+            fprintf(stderr, "mxwitness: %s\n", errbuf);
+            cap_source_free(src);
+            return EXIT_USAGE;
+        }
+    }
+    if (o.iface) {
+        struct cap_live_opts lo = {
+            .snaplen = o.snaplen, .buffer_size = o.buffer_kib * 1024, .promisc = o.promisc,
+        };
+        char bpf[8192];
+
+        if (cap_source_add_live(src, o.iface, &lo, errbuf) < 0) {
+            fprintf(stderr, "mxwitness: %s\n", errbuf);
+            cap_source_free(src);
+            return EXIT_USAGE;
+        }
+        if (!o.bpf) {
+            if (!cap_ports_bpf(&o.ports, bpf, sizeof(bpf))) {
+                fprintf(stderr, "mxwitness: too many ports for a capture filter; use -f\n");
+                cap_source_free(src);
+                return EXIT_USAGE;
+            }
+            o.bpf = bpf;
+        }
+        if (cap_source_set_filter(src, o.bpf, errbuf) < 0) {
+            fprintf(stderr, "mxwitness: %s\n", errbuf);
+            cap_source_free(src);
+            return EXIT_USAGE;
+        }
+        if (o.user && drop_privileges(o.user) < 0) {
+            cap_source_free(src);
+            return EXIT_USAGE;
+        }
+    } else if (o.bpf && cap_source_set_filter(src, o.bpf, errbuf) < 0) {
+        fprintf(stderr, "mxwitness: %s\n", errbuf);
+        cap_source_free(src);
+        return EXIT_USAGE;
+    }
+
+    fc.max_flows = o.max_flows;
+    fc.memcap = o.memcap_mib * 1024u * 1024u;
+    fc.idle_timeout_us = (uint64_t)o.idle_timeout_s * 1000000u;
+    fr.out = stdout;
+    fr.json = o.json;
+    fr.src = src;
+    tab = tcp_flow_table_new(&fc, flows_report_cbs(), &fr);
+    if (!tab) {
+        fprintf(stderr, "mxwitness: out of memory\n");
+        cap_source_free(src);
+        return EXIT_USAGE;
+    }
+
+    g_src = src;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    if (o.iface)
+        setvbuf(stdout, NULL, _IOLBF, 0);
+    while ((r = cap_source_next(src, &pkt)) != CAP_NEXT_END) {
+        if (r == CAP_NEXT_PACKET)
+            cap_pipe_packet(&o.ports, tab, &pkt, &ctr);
+        else if (r == CAP_NEXT_IDLE)
+            tcp_flow_expire(tab, wall_us());
+        else {
+            fprintf(stderr, "mxwitness: %s\n", cap_source_error(src));
+            rc = EXIT_USAGE;
+            break;
+        }
+    }
+    tcp_flow_finish(tab);
+    fflush(stdout);
+    print_warnings(src, &ctr, tab, src);
+    if (o.stats)
+        print_stats(src, &ctr, tab, src);
+    tcp_flow_table_free(tab);
+    g_src = NULL;
+    cap_source_free(src);
+    return rc;
+}

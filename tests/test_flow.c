@@ -1,0 +1,312 @@
+/*
+ * test_flow.c - the connection table: roles, closing, reuse, timeouts,
+ * eviction and the memory cap, driven with hand-made segments.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "capture/tcp_flow.h"
+
+#define SEC 1000000ull
+
+struct rec {
+    unsigned opened, closed;
+    enum tcp_close_reason last_reason;
+    struct cap_addr last_client;
+    uint16_t last_cport, last_sport;
+    char c2s[256], s2c[256];
+    size_t c2s_len, s2c_len;
+    unsigned gaps;
+    bool decline;          /* on_open returns NULL */
+};
+
+static void *r_open(void *ctx, struct tcp_flow *f)
+{
+    struct rec *r = ctx;
+
+    (void)f;
+    r->opened++;
+    return r->decline ? NULL : r;
+}
+
+static size_t r_data(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const uint8_t *p,
+                     size_t n, uint64_t off)
+{
+    struct rec *r = ctx;
+    char *buf = dir == TCP_TO_SERVER ? r->c2s : r->s2c;
+    size_t *len = dir == TCP_TO_SERVER ? &r->c2s_len : &r->s2c_len;
+
+    (void)f, (void)off;
+    if (*len + n < sizeof(r->c2s)) { /* keep what fits; the memcap test sends more */
+        memcpy(buf + *len, p, n);
+        *len += n;
+        buf[*len] = '\0';
+    }
+    return n;
+}
+
+static void r_gap(void *ctx, struct tcp_flow *f, enum tcp_dir dir, uint64_t off, uint64_t len)
+{
+    struct rec *r = ctx;
+
+    (void)f, (void)dir, (void)off, (void)len;
+    r->gaps++;
+}
+
+static void r_close(void *ctx, struct tcp_flow *f)
+{
+    struct rec *r = ctx;
+
+    r->closed++;
+    r->last_reason = f->close_reason;
+    r->last_client = f->client;
+    r->last_cport = f->cport;
+    r->last_sport = f->sport;
+}
+
+static const struct tcp_flow_cbs cbs = {r_open, r_data, r_gap, NULL, r_close};
+
+static struct cap_tcp_seg mk(uint8_t a, uint16_t sp, uint8_t b, uint16_t dp, uint8_t flags,
+                             uint32_t seq, uint32_t ack, const char *data)
+{
+    struct cap_tcp_seg s;
+
+    memset(&s, 0, sizeof(s));
+    s.src.family = s.dst.family = 4;
+    s.src.b[0] = 192, s.src.b[1] = 0, s.src.b[2] = 2, s.src.b[3] = a;
+    s.dst.b[0] = 192, s.dst.b[1] = 0, s.dst.b[2] = 2, s.dst.b[3] = b;
+    s.sport = sp;
+    s.dport = dp;
+    s.flags = flags;
+    s.seq = seq;
+    s.ack = ack;
+    s.ttl = 64;
+    s.payload = (const uint8_t *)data;
+    s.payload_len = data ? strlen(data) : 0;
+    s.payload_wire_len = s.payload_len;
+    return s;
+}
+
+#define SYN CAP_TH_SYN
+#define ACK CAP_TH_ACK
+#define FIN CAP_TH_FIN
+#define RST CAP_TH_RST
+#define PSH CAP_TH_PSH
+
+static void pkt(struct tcp_flow_table *t, struct cap_tcp_seg s, uint64_t ts)
+{
+    tcp_flow_packet(t, &s, ts, 0, TCP_HINT_NONE);
+}
+
+/* A full SMTP-like exchange: 3-way handshake, data both ways, FIN/FIN. */
+static void session(struct tcp_flow_table *t, uint16_t cport, uint64_t ts)
+{
+    pkt(t, mk(10, cport, 25, 25, SYN, 100, 0, NULL), ts);
+    pkt(t, mk(25, 25, 10, cport, SYN | ACK, 900, 101, NULL), ts + 1);
+    pkt(t, mk(10, cport, 25, 25, ACK, 101, 901, NULL), ts + 2);
+    pkt(t, mk(25, 25, 10, cport, PSH | ACK, 901, 101, "220 hi\r\n"), ts + 3);
+    pkt(t, mk(10, cport, 25, 25, PSH | ACK, 101, 909, "EHLO x\r\n"), ts + 4);
+    pkt(t, mk(10, cport, 25, 25, FIN | ACK, 109, 909, NULL), ts + 5);
+    pkt(t, mk(25, 25, 10, cport, FIN | ACK, 909, 110, NULL), ts + 6);
+    pkt(t, mk(10, cport, 25, 25, ACK, 110, 910, NULL), ts + 7);
+}
+
+static void test_fin_close(void **state)
+{
+    struct rec r = {0};
+    struct tcp_flow_table *t = tcp_flow_table_new(NULL, &cbs, &r);
+
+    (void)state;
+    session(t, 40000, 1 * SEC);
+    assert_int_equal(r.opened, 1);
+    assert_int_equal(r.closed, 1);
+    assert_int_equal(r.last_reason, TCP_CLOSE_FIN);
+    assert_int_equal(r.last_client.b[3], 10);
+    assert_int_equal(r.last_sport, 25);
+    assert_string_equal(r.s2c, "220 hi\r\n");
+    assert_string_equal(r.c2s, "EHLO x\r\n");
+    /* a retransmitted FIN after the close is absorbed, not a new connection */
+    pkt(t, mk(25, 25, 10, 40000, FIN | ACK, 909, 110, NULL), 2 * SEC);
+    assert_int_equal(r.opened, 1);
+    assert_int_equal(tcp_flow_table_stats(t)->late_packets, 2); /* the last ACK, and this */
+    tcp_flow_table_free(t);
+    assert_int_equal(r.closed, 1);
+}
+
+static void test_role_from_synack_only(void **state)
+{
+    struct rec r = {0};
+    struct tcp_flow_table *t = tcp_flow_table_new(NULL, &cbs, &r);
+
+    (void)state;
+    /* The capture starts at the SYN-ACK, sent from port 2525 to 3000:
+     * the sender of the SYN-ACK is the server whatever the ports say. */
+    pkt(t, mk(7, 3000, 8, 2525, SYN | ACK, 50, 11, NULL), SEC);
+    pkt(t, mk(7, 3000, 8, 2525, PSH | ACK, 51, 11, "banner\r\n"), SEC);
+    tcp_flow_finish(t);
+    assert_int_equal(r.closed, 1);
+    assert_int_equal(r.last_client.b[3], 8);
+    assert_int_equal(r.last_sport, 3000);
+    assert_string_equal(r.s2c, "banner\r\n");
+    assert_int_equal(r.last_reason, TCP_CLOSE_END);
+    tcp_flow_table_free(t);
+}
+
+static void test_role_from_hint_midstream(void **state)
+{
+    struct rec r = {0};
+    struct tcp_flow_table *t = tcp_flow_table_new(NULL, &cbs, &r);
+    struct cap_tcp_seg s;
+
+    (void)state;
+    /* No SYN: the service port decides.  The server's reply comes first in
+     * the capture; the client's ACK anchors the server's stream so that the
+     * reordered earlier server segment is not lost. */
+    s = mk(1, 25, 2, 50000, PSH | ACK, 5005, 700, "world");
+    tcp_flow_packet(t, &s, SEC, 0, TCP_HINT_SRC_SERVER);
+    s = mk(2, 50000, 1, 25, ACK, 700, 5000, NULL);
+    tcp_flow_packet(t, &s, SEC, 0, TCP_HINT_DST_SERVER);
+    tcp_flow_finish(t);
+    assert_int_equal(r.last_client.b[3], 2);
+    assert_int_equal(r.last_cport, 50000);
+    assert_string_equal(r.s2c, "world");
+    tcp_flow_table_free(t);
+}
+
+static void test_rst_and_port_reuse(void **state)
+{
+    struct rec r = {0};
+    struct tcp_flow_table *t = tcp_flow_table_new(NULL, &cbs, &r);
+
+    (void)state;
+    pkt(t, mk(10, 41000, 25, 25, SYN, 100, 0, NULL), SEC);
+    pkt(t, mk(25, 25, 10, 41000, SYN | ACK, 900, 101, NULL), SEC);
+    pkt(t, mk(25, 25, 10, 41000, PSH | ACK, 901, 101, "220\r\n"), SEC);
+    pkt(t, mk(10, 41000, 25, 25, RST, 101, 0, NULL), SEC);
+    assert_int_equal(r.closed, 1);
+    assert_int_equal(r.last_reason, TCP_CLOSE_RST);
+    /* same ports, new SYN: a new connection */
+    pkt(t, mk(10, 41000, 25, 25, SYN, 7777, 0, NULL), 2 * SEC);
+    assert_int_equal(r.opened, 2);
+    /* and a reuse without any close seen */
+    pkt(t, mk(25, 25, 10, 41000, SYN | ACK, 100, 7778, NULL), 2 * SEC);
+    pkt(t, mk(10, 41000, 25, 25, PSH | ACK, 7778, 101, "EHLO\r\n"), 2 * SEC);
+    pkt(t, mk(10, 41000, 25, 25, SYN, 99999, 0, NULL), 3 * SEC);
+    assert_int_equal(r.opened, 3);
+    assert_int_equal(r.closed, 2);
+    assert_int_equal(r.last_reason, TCP_CLOSE_REUSED);
+    tcp_flow_table_free(t);
+    assert_int_equal(r.closed, 3);
+}
+
+static void test_idle_timeout(void **state)
+{
+    struct rec r = {0};
+    struct tcp_flow_config cfg = {.idle_timeout_us = 10 * SEC};
+    struct tcp_flow_table *t = tcp_flow_table_new(&cfg, &cbs, &r);
+
+    (void)state;
+    pkt(t, mk(10, 42000, 25, 25, SYN, 1, 0, NULL), 100 * SEC);
+    pkt(t, mk(11, 42001, 25, 25, SYN, 1, 0, NULL), 105 * SEC);
+    pkt(t, mk(12, 42002, 25, 25, SYN, 1, 0, NULL), 112 * SEC);
+    assert_int_equal(r.closed, 1); /* the first, idle 12 s */
+    assert_int_equal(r.last_reason, TCP_CLOSE_TIMEOUT);
+    tcp_flow_expire(t, 200 * SEC);
+    assert_int_equal(r.closed, 3);
+    assert_int_equal(tcp_flow_table_stats(t)->active, 0);
+    tcp_flow_table_free(t);
+}
+
+static void test_eviction_bounded(void **state)
+{
+    struct rec r = {0};
+    struct tcp_flow_config cfg = {.max_flows = 100};
+    struct tcp_flow_table *t = tcp_flow_table_new(&cfg, &cbs, &r);
+    const struct tcp_flow_stats *st;
+
+    (void)state;
+    /* A flood of 10000 connections through a table of 100. */
+    for (unsigned i = 0; i < 10000; i++) {
+        struct cap_tcp_seg s = mk((uint8_t)(i >> 8), (uint16_t)(1024 + i), 25, 25, SYN, i, 0, NULL);
+
+        pkt(t, s, SEC + i);
+    }
+    st = tcp_flow_table_stats(t);
+    assert_true(st->active <= 100);
+    assert_int_equal(st->created, 10000);
+    assert_int_equal(st->closed[TCP_CLOSE_EVICTED], 10000 - st->active);
+    assert_int_equal(r.closed, st->closed[TCP_CLOSE_EVICTED]);
+    tcp_flow_table_free(t);
+    assert_int_equal(r.closed, 10000);
+}
+
+static void test_memcap_shared(void **state)
+{
+    struct rec r = {0};
+    struct tcp_flow_config cfg = {.memcap = 16384};
+    struct tcp_flow_table *t = tcp_flow_table_new(&cfg, &cbs, &r);
+    char big[1001];
+
+    (void)state;
+    memset(big, 'z', 1000);
+    big[1000] = '\0';
+    /* Out-of-order data that has to be held: more connections than fit. */
+    for (unsigned i = 0; i < 40; i++) {
+        pkt(t, mk(10, (uint16_t)(2000 + i), 25, 25, SYN, 0, 0, NULL), SEC);
+        pkt(t, mk(10, (uint16_t)(2000 + i), 25, 25, ACK, 5000, 0, big), SEC);
+    }
+    assert_true(tcp_flow_table_stats(t)->mem_peak <= 16384);
+    assert_true(tcp_flow_table_stats(t)->mem_refusals > 0);
+    tcp_flow_table_free(t);
+    assert_int_equal(r.closed, 40);
+}
+
+static void test_declined_flow_costs_nothing(void **state)
+{
+    struct rec r = {.decline = true};
+    struct tcp_flow_table *t = tcp_flow_table_new(NULL, &cbs, &r);
+
+    (void)state;
+    session(t, 43000, SEC);
+    assert_int_equal(r.closed, 1);
+    assert_int_equal(r.c2s_len + r.s2c_len, 0);
+    assert_int_equal(tcp_flow_table_stats(t)->mem_peak, 0);
+    tcp_flow_table_free(t);
+}
+
+static void test_stray_packets_ignored(void **state)
+{
+    struct rec r = {0};
+    struct tcp_flow_table *t = tcp_flow_table_new(NULL, &cbs, &r);
+
+    (void)state;
+    pkt(t, mk(1, 5555, 2, 25, RST, 1, 0, NULL), SEC);
+    pkt(t, mk(1, 5555, 2, 25, ACK, 1, 1, NULL), SEC);
+    pkt(t, mk(1, 5555, 2, 25, FIN | ACK, 1, 1, NULL), SEC);
+    assert_int_equal(r.opened, 0);
+    assert_int_equal(tcp_flow_table_stats(t)->stray_packets, 3);
+    tcp_flow_table_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fin_close),
+        cmocka_unit_test(test_role_from_synack_only),
+        cmocka_unit_test(test_role_from_hint_midstream),
+        cmocka_unit_test(test_rst_and_port_reuse),
+        cmocka_unit_test(test_idle_timeout),
+        cmocka_unit_test(test_eviction_bounded),
+        cmocka_unit_test(test_memcap_shared),
+        cmocka_unit_test(test_declined_flow_costs_nothing),
+        cmocka_unit_test(test_stray_packets_ignored),
+    };
+
+    return cmocka_run_group_tests_name("tcp_flow", tests, NULL, NULL);
+}

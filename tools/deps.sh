@@ -1,0 +1,32 @@
+#!/bin/sh
+# deps.sh WHAT - make sure the Debian packages mxwitness needs are installed.
+#   build: compiler, make, pkg-config, libpcap, nDPI, OpenSSL, cmocka
+#   bench: the above plus tshark (the peer the benchmark measures against)
+# As root it installs what is missing with apt-get; otherwise it prints the
+# command to run and fails.
+set -eu
+what=${1:-build}
+pkgs="gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libcmocka-dev"
+[ "$what" = bench ] && pkgs="$pkgs tshark"
+missing=""
+for p in $pkgs; do
+    st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+    case "$st" in ii*) ;; *) missing="$missing $p" ;; esac
+done
+[ -z "$missing" ] && exit 0
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "deps: missing packages:$missing (this script knows Debian's apt-get only)" >&2
+    exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+    echo "deps: missing packages:$missing" >&2
+    echo "deps: run: sudo apt-get install -y$missing" >&2
+    exit 1
+fi
+echo "deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+apt-get update -qq >/dev/null || apt-get update
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -102,9 +102,14 @@ static bool addr_eq(const struct cap_addr *a, const struct cap_addr *b)
     return a->family == b->family && memcmp(a->b, b->b, 16) == 0;
 }
 
-/* Which direction |seg| travels in |f|, or -1 if it is not of |f|. */
-static int seg_dir(const struct tcp_flow *f, const struct cap_tcp_seg *seg)
+/* Which direction |seg| travels in |f|, or -1 if it is not of |f|.  The
+ * capture input is part of the key: the same connection seen at two capture
+ * points (a transparent appliance keeps addresses and ports) is two records,
+ * one per point, never one record with every packet twice. */
+static int seg_dir(const struct tcp_flow *f, const struct cap_tcp_seg *seg, unsigned input)
 {
+    if (f->input != input)
+        return -1;
     if (seg->sport == f->cport && seg->dport == f->sport &&
         addr_eq(&seg->src, &f->client) && addr_eq(&seg->dst, &f->server))
         return TCP_TO_SERVER;
@@ -294,11 +299,16 @@ void tcp_flow_stop(struct tcp_flow *f, enum tcp_dir dir)
     tcp_half_stop(&f->half[dir], &f->tab->mc);
 }
 
+void tcp_flow_redeliver(struct tcp_flow *f, enum tcp_dir dir)
+{
+    tcp_half_redeliver(&f->half[dir], &bridge, f);
+}
+
 static struct tcp_flow *lookup(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
-                               uint32_t h, int *dir)
+                               unsigned input, uint32_t h, int *dir)
 {
     for (struct tcp_flow *f = tab->buckets[h & (tab->nbuckets - 1)]; f; f = f->hnext) {
-        if (f->hash == h && (*dir = seg_dir(f, seg)) >= 0)
+        if (f->hash == h && (*dir = seg_dir(f, seg, input)) >= 0)
             return f;
     }
     return NULL;
@@ -382,7 +392,7 @@ static struct tcp_flow *create(struct tcp_flow_table *tab, const struct cap_tcp_
 void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
                      uint64_t ts_us, unsigned input, enum tcp_flow_hint hint)
 {
-    uint32_t h = pair_hash(&seg->src, seg->sport, &seg->dst, seg->dport);
+    uint32_t h = pair_hash(&seg->src, seg->sport, &seg->dst, seg->dport) ^ (input * 0x9e3779b1u);
     struct tcp_flow *f;
     struct tcp_half *half;
     int dir = -1;
@@ -393,7 +403,7 @@ void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
     if (tab->now_us >= tab->last_expire_us + EXPIRE_EVERY_US)
         tcp_flow_expire(tab, tab->now_us);
 
-    f = lookup(tab, seg, h, &dir);
+    f = lookup(tab, seg, input, h, &dir);
     if (f && (f->flags & TCP_FLOW_CLOSED)) {
         /* A fresh SYN on a closed connection's endpoints starts a new one. */
         if (syn && !(seg->flags & CAP_TH_ACK) && (f->flags & TCP_FLOW_SYN) &&

@@ -140,6 +140,13 @@ void tcp_flow_finish(struct tcp_flow_table *tab);
  * in direction |dir|; the buffers are freed and later bytes only counted. */
 void tcp_flow_stop(struct tcp_flow *f, enum tcp_dir dir);
 
+/* tcp_flow_redeliver offers the pending (unconsumed) bytes of direction
+ * |dir| again.  A consumer that declined bytes until the other direction
+ * decided what they are (the client's bytes after STARTTLS, before the
+ * server's reply) calls it once the other direction has spoken.  Must not be
+ * called from inside on_data for the same direction. */
+void tcp_flow_redeliver(struct tcp_flow *f, enum tcp_dir dir);
+
 /* tcp_flow_table_stats returns the table's counters (valid until the next
  * call into the table). */
 const struct tcp_flow_stats *tcp_flow_table_stats(struct tcp_flow_table *tab);

@@ -237,6 +237,11 @@ static void deliver(struct tcp_half *h, const struct tcp_reasm_cbs *cbs, void *u
     }
 }
 
+void tcp_half_redeliver(struct tcp_half *h, const struct tcp_reasm_cbs *cbs, void *user)
+{
+    deliver(h, cbs, user);
+}
+
 /* Move out-of-order nodes that now start at next_off into buf. */
 static void drain(struct tcp_half *h, struct tcp_memcap *mc,
                   const struct tcp_reasm_cbs *cbs, void *user)

@@ -167,6 +167,10 @@ void tcp_half_flush(struct tcp_half *h, struct tcp_memcap *mc,
  * freed and later bytes are only counted (bytes_skipped). */
 void tcp_half_stop(struct tcp_half *h, struct tcp_memcap *mc);
 
+/* tcp_half_redeliver offers the pending bytes of |h| to the consumer again
+ * (see tcp_flow_redeliver). */
+void tcp_half_redeliver(struct tcp_half *h, const struct tcp_reasm_cbs *cbs, void *user);
+
 /* tcp_half_pending returns how many bytes are offered but not consumed. */
 size_t tcp_half_pending(const struct tcp_half *h);
 

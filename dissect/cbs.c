@@ -12,15 +12,7 @@ void cbs_init(struct cbs *c, const uint8_t *data, size_t len)
     c->len = len;
 }
 
-bool cbs_skip(struct cbs *c, size_t n)
-{
-    if (c->len < n)
-        return false;
-    c->data += n;
-    c->len -= n;
-    return true;
-}
-
+/* Big-endian integer of |width| bytes (1..4). */
 static bool get_be(struct cbs *c, size_t width, uint32_t *out)
 {
     uint32_t v = 0;
@@ -33,36 +25,6 @@ static bool get_be(struct cbs *c, size_t width, uint32_t *out)
     c->len -= width;
     *out = v;
     return true;
-}
-
-bool cbs_get_u8(struct cbs *c, uint8_t *out)
-{
-    uint32_t v;
-
-    if (!get_be(c, 1, &v))
-        return false;
-    *out = (uint8_t)v;
-    return true;
-}
-
-bool cbs_get_u16(struct cbs *c, uint16_t *out)
-{
-    uint32_t v;
-
-    if (!get_be(c, 2, &v))
-        return false;
-    *out = (uint16_t)v;
-    return true;
-}
-
-bool cbs_get_u24(struct cbs *c, uint32_t *out)
-{
-    return get_be(c, 3, out);
-}
-
-bool cbs_get_u32(struct cbs *c, uint32_t *out)
-{
-    return get_be(c, 4, out);
 }
 
 bool cbs_get_u16le(struct cbs *c, uint16_t *out)
@@ -98,16 +60,6 @@ bool cbs_peek_u16(const struct cbs *c, uint16_t *out)
     struct cbs tmp = *c;
 
     return cbs_get_u16(&tmp, out);
-}
-
-bool cbs_get_bytes(struct cbs *c, struct cbs *out, size_t n)
-{
-    if (c->len < n)
-        return false;
-    cbs_init(out, c->data, n);
-    c->data += n;
-    c->len -= n;
-    return true;
 }
 
 bool cbs_copy_bytes(struct cbs *c, uint8_t *out, size_t n)

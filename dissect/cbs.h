@@ -33,14 +33,60 @@ static inline size_t cbs_len(const struct cbs *c) { return c->len; }
 /* cbs_data returns a pointer to the first byte left in |c| (borrowed). */
 static inline const uint8_t *cbs_data(const struct cbs *c) { return c->data; }
 
+/* The getters below are inline: they run several times per packet on the
+ * capture path, and a call per field costs more than the field read. */
+
 /* cbs_skip advances |c| by |n| bytes; false (and |c| unchanged) if fewer are left. */
-bool cbs_skip(struct cbs *c, size_t n);
+static inline bool cbs_skip(struct cbs *c, size_t n)
+{
+    if (c->len < n)
+        return false;
+    c->data += n;
+    c->len -= n;
+    return true;
+}
 
 /* cbs_get_u8/u16/u24/u32 read a big-endian integer into |*out|. */
-bool cbs_get_u8(struct cbs *c, uint8_t *out);
-bool cbs_get_u16(struct cbs *c, uint16_t *out);
-bool cbs_get_u24(struct cbs *c, uint32_t *out);
-bool cbs_get_u32(struct cbs *c, uint32_t *out);
+static inline bool cbs_get_u8(struct cbs *c, uint8_t *out)
+{
+    if (c->len < 1)
+        return false;
+    *out = c->data[0];
+    c->data++;
+    c->len--;
+    return true;
+}
+
+static inline bool cbs_get_u16(struct cbs *c, uint16_t *out)
+{
+    if (c->len < 2)
+        return false;
+    *out = (uint16_t)(c->data[0] << 8 | c->data[1]);
+    c->data += 2;
+    c->len -= 2;
+    return true;
+}
+
+static inline bool cbs_get_u24(struct cbs *c, uint32_t *out)
+{
+    if (c->len < 3)
+        return false;
+    *out = (uint32_t)c->data[0] << 16 | (uint32_t)c->data[1] << 8 | c->data[2];
+    c->data += 3;
+    c->len -= 3;
+    return true;
+}
+
+static inline bool cbs_get_u32(struct cbs *c, uint32_t *out)
+{
+    if (c->len < 4)
+        return false;
+    *out = (uint32_t)c->data[0] << 24 | (uint32_t)c->data[1] << 16 |
+           (uint32_t)c->data[2] << 8 | c->data[3];
+    c->data += 4;
+    c->len -= 4;
+    return true;
+}
 
 /* cbs_get_u16le/u32le read a little-endian integer (BSD loopback, pcapng). */
 bool cbs_get_u16le(struct cbs *c, uint16_t *out);
@@ -51,7 +97,16 @@ bool cbs_peek_u8(const struct cbs *c, uint8_t *out);
 bool cbs_peek_u16(const struct cbs *c, uint16_t *out);
 
 /* cbs_get_bytes sets |*out| to the next |n| bytes of |c| and advances past them. */
-bool cbs_get_bytes(struct cbs *c, struct cbs *out, size_t n);
+static inline bool cbs_get_bytes(struct cbs *c, struct cbs *out, size_t n)
+{
+    if (c->len < n)
+        return false;
+    out->data = c->data;
+    out->len = n;
+    c->data += n;
+    c->len -= n;
+    return true;
+}
 
 /* cbs_copy_bytes copies the next |n| bytes into |out| and advances. */
 bool cbs_copy_bytes(struct cbs *c, uint8_t *out, size_t n);

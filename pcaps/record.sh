@@ -1,0 +1,989 @@
+#!/usr/bin/env bash
+# pcaps/record.sh -- record mxwitness' test captures from real software.
+#
+#   sudo pcaps/record.sh [scenario ...]     record (no args = all scenarios)
+#   sudo pcaps/record.sh --verify [sc ...]  only re-check existing captures
+#   pcaps/record.sh --list                  list scenarios
+#
+# Builds throw-away network namespaces (mxw-<pid>-*) joined by veth pairs,
+# with documentation addresses only (192.0.2.0/24, 198.51.100.0/24,
+# 203.0.113.0/24, 2001:db8::/32), runs postfix (receiving MTA, and a second
+# postfix as the TLS-terminating "appliance"), swaks and openssl s_client in
+# them, captures with tcpdump, writes each capture's truth file from the
+# certificates generated here and from the scenario definition, then checks
+# every capture against its truth with tshark. See pcaps/README.md.
+#
+# Environment: MXW_KEEP=1 keeps the work directory (logs, keys) for debugging.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT=$HERE
+CERTS_OUT=$OUT/certs
+
+ALL_SCENARIOS=(clean-tls12 appliance-outside appliance-inside implicit-465
+  starttls-tls13 mutual-tls starttls-not-offered starttls-refused many-sessions
+  expired-cert wrong-hostname wildcard-mismatch missing-intermediate
+  tls10-weak-cipher client-alert reply-4-7-320)
+
+# ---------------------------------------------------------------- addresses
+SND4=192.0.2.10          SND6=2001:db8:2::10        # the sending MTA
+MTA4=198.51.100.25       MTA6=2001:db8:51::25       # the receiving MTA
+PRXO4=203.0.113.25       PRXO6=2001:db8:113::25     # appliance, outside (public MX)
+PRXI4=198.51.100.2       PRXI6=2001:db8:51::2       # appliance, inside
+MX_NAME=mail.example.test
+FROM=sender@example.org TO=postmaster@example.test HELO=sender.example.org
+
+log()  { printf '[record] %s\n' "$*" >&2; }
+die()  { printf '[record] ERROR: %s\n' "$*" >&2; exit 1; }
+
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+# ------------------------------------------------------------------ arguments
+MODE=record
+ARGS=()
+for a in "$@"; do
+  case $a in
+    -h|--help) usage; exit 0 ;;
+    --list) printf '%s\n' "${ALL_SCENARIOS[@]}"; exit 0 ;;
+    --verify) MODE=verify ;;
+    -*) die "unknown option $a" ;;
+    *) ARGS+=("$a") ;;
+  esac
+done
+SCENARIOS=()
+if ((${#ARGS[@]} == 0)); then SCENARIOS=("${ALL_SCENARIOS[@]}"); else
+  for a in "${ARGS[@]}"; do
+    [[ $a == appliance ]] && a=appliance-outside
+    ok=0; for s in "${ALL_SCENARIOS[@]}"; do [[ $s == "$a" ]] && ok=1; done
+    ((ok)) || die "unknown scenario '$a' (try --list)"
+    SCENARIOS+=("$a")
+  done
+fi
+[[ $MODE == verify ]] || ((EUID == 0)) || die "must run as root (network namespaces, tcpdump, postfix)"
+
+# ------------------------------------------------------------------- packages
+POLICY_RC=/usr/sbin/policy-rc.d
+POLICY_RC_OURS=0
+ensure_packages() {
+  local need=()
+  command -v postfix  >/dev/null || need+=(postfix)
+  command -v swaks    >/dev/null || need+=(swaks)
+  perl -MNet::SSLeay -e1 2>/dev/null || need+=(libnet-ssleay-perl)
+  perl -MIO::Socket::IP -e1 2>/dev/null || need+=(perl)
+  command -v tcpdump  >/dev/null || need+=(tcpdump)
+  command -v openssl  >/dev/null || need+=(openssl)
+  command -v ip       >/dev/null || need+=(iproute2)
+  command -v ss       >/dev/null || need+=(iproute2)
+  command -v tshark   >/dev/null || need+=(tshark)
+  command -v perl     >/dev/null || need+=(perl)
+  ((${#need[@]})) || return 0
+  log "installing: ${need[*]}"
+  # keep the host's postfix from starting during the install
+  if [[ ! -e $POLICY_RC ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$POLICY_RC"; chmod 755 "$POLICY_RC"; POLICY_RC_OURS=1
+  fi
+  echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
+  echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  if ((POLICY_RC_OURS)); then rm -f "$POLICY_RC"; POLICY_RC_OURS=0; fi
+}
+
+# ------------------------------------------------------------ work dir, cleanup
+W=
+NETNS=()        # namespaces we created
+PF_DIRS=()      # "ns:dir" of postfix instances we started
+BG_PIDS=()      # background processes we started (tcpdump, senders)
+
+# Stop everything a scenario started: postfix instances of this run, every
+# process inside this run's namespaces (mxw-<pid>-*; all started by us), then
+# the namespaces themselves.
+scenario_cleanup() {
+  local d ns pids pid i
+  set +e
+  if [[ -n $W ]]; then
+    for d in "$W"/pf-*; do
+      [[ -d $d/conf ]] || continue
+      pid=$(tr -dc 0-9 <"$d/q/pid/master.pid" 2>/dev/null)
+      postfix -c "$d/conf" stop >>"$W/logs/postfix.log" 2>&1
+      if [[ -n $pid ]]; then
+        for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      fi
+      cp "$d/maillog" "$W/logs/$(basename "$d").maillog.${SC_TAG:-x}" 2>/dev/null
+      rm -rf "$d"
+    done
+  fi
+  for pid in "${BG_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null; done
+  for pid in "${BG_PIDS[@]}"; do
+    for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  done
+  BG_PIDS=()
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$RUN-"); do
+    pids=$(ip netns pids "$ns" 2>/dev/null)
+    if [[ -n $pids ]]; then
+      kill -TERM $pids 2>/dev/null; sleep 0.3
+      pids=$(ip netns pids "$ns" 2>/dev/null); [[ -z $pids ]] || kill -KILL $pids 2>/dev/null
+    fi
+    ip netns del "$ns" 2>/dev/null
+  done
+  NETNS=(); PF_DIRS=()
+  set -e
+}
+cleanup() {
+  local rc=$?
+  set +e
+  scenario_cleanup
+  if ((POLICY_RC_OURS)); then rm -f "$POLICY_RC"; fi
+  if [[ -n $W && -d $W ]]; then
+    if [[ ${MXW_KEEP:-0} == 1 ]]; then log "work directory kept: $W"; else rm -rf "$W"; fi
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+RUN=mxw-$$
+new_workdir() {
+  W=$(mktemp -d /tmp/mxw-record.XXXXXX)
+  chmod 755 "$W"          # postfix daemons must reach their queue dirs
+  mkdir -p "$W/pki" "$W/out/certs" "$W/logs"
+}
+
+# ====================================================================== PKI
+# All keys and certificates are generated here with openssl; the truth files
+# are written from these files.
+PKI=
+DAY=86400
+utc() { date -u -d "@$1" +%Y%m%d%H%M%SZ; }
+
+ca_conf() {   # $1 = CA dir
+  cat >"$1/ca.cnf" <<EOF
+[ ca ]
+default_ca = mxw
+[ mxw ]
+dir = $1
+database = \$dir/index.txt
+new_certs_dir = \$dir/newcerts
+serial = \$dir/serial
+certificate = \$dir/ca.pem
+private_key = \$dir/ca.key
+default_md = sha256
+policy = pol
+unique_subject = no
+copy_extensions = none
+email_in_dn = no
+[ pol ]
+commonName = supplied
+organizationName = optional
+organizationalUnitName = optional
+countryName = optional
+EOF
+  : >"$1/index.txt"; mkdir -p "$1/newcerts"; openssl rand -hex 8 >"$1/serial"
+}
+
+# ca_sign CADIR CSR OUTPEM STARTSECS ENDSECS EXTFILE
+ca_sign() {
+  openssl ca -batch -notext -config "$1/ca.cnf" -in "$2" -out "$3" \
+    -startdate "$(utc "$4")" -enddate "$(utc "$5")" -extfile "$6" \
+    -preserveDN >>"$W/logs/pki.log" 2>&1 || die "openssl ca failed for $3 (see pki.log)"
+}
+
+make_pki() {
+  PKI=$W/pki
+  local now; now=$(date +%s)
+  local root=$PKI/root inter=$PKI/inter other=$PKI/other
+  mkdir -p "$root" "$inter" "$other"
+  # root CA (self-signed)
+  openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -keyout "$root/ca.key" -out "$root/ca.pem" \
+    -days 3650 -subj "/O=mxwitness test/CN=mxwitness Test Root CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -addext "subjectKeyIdentifier=hash" 2>>"$W/logs/pki.log"
+  ca_conf "$root"
+  # intermediate, signed by the root
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$inter/ca.key" -out "$inter/ca.csr" \
+    -subj "/O=mxwitness test/CN=mxwitness Test Intermediate CA" 2>>"$W/logs/pki.log"
+  cat >"$inter/ext.cnf" <<'EOF'
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+  ca_sign "$root" "$inter/ca.csr" "$inter/ca.pem" $((now - DAY)) $((now + 3000 * DAY)) "$inter/ext.cnf"
+  ca_conf "$inter"
+  # an unrelated root, used as the only trust anchor of the client-alert sender
+  openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -keyout "$other/ca.key" -out "$other/ca.pem" \
+    -days 3650 -subj "/O=mxwitness other/CN=mxwitness Unrelated Root CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    2>>"$W/logs/pki.log"
+  cp "$root/ca.pem"  "$W/out/certs/test-root-ca.pem"
+  cp "$inter/ca.pem" "$W/out/certs/test-intermediate-ca.pem"
+}
+
+# leaf NAME CN SAN(dns list, comma sep) [server|client] [start_offset_days end_offset_days]
+# -> $PKI/NAME.key, $PKI/NAME.pem (leaf), $PKI/NAME.chain.pem (leaf+intermediate)
+leaf() {
+  local name=$1 cn=$2 san=$3 kind=${4:-server} s=${5:--1} e=${6:-365}
+  local now; now=$(date +%s)
+  local ext=$PKI/$name.ext sanl="" d sans
+  IFS=, read -ra sans <<<"$san"
+  for d in "${sans[@]}"; do sanl+="${sanl:+,}DNS:$d"; done
+  {
+    echo "basicConstraints = critical,CA:FALSE"
+    echo "keyUsage = critical,digitalSignature,keyEncipherment"
+    if [[ $kind == client ]]; then echo "extendedKeyUsage = clientAuth"
+    else echo "extendedKeyUsage = serverAuth,clientAuth"; fi
+    echo "subjectAltName = $sanl"
+    echo "subjectKeyIdentifier = hash"
+    echo "authorityKeyIdentifier = keyid"
+  } >"$ext"
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$PKI/$name.key" -out "$PKI/$name.csr" \
+    -subj "/O=mxwitness test/CN=$cn" 2>>"$W/logs/pki.log"
+  ca_sign "$PKI/inter" "$PKI/$name.csr" "$PKI/$name.pem" $((now + s * DAY)) $((now + e * DAY)) "$ext"
+  cat "$PKI/$name.pem" "$PKI/inter/ca.pem" >"$PKI/$name.chain.pem"
+  chmod 644 "$PKI/$name.key"
+}
+
+selfsigned() {  # NAME CN
+  openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -keyout "$PKI/$1.key" -out "$PKI/$1.pem" \
+    -days 365 -subj "/O=mxwitness test appliance/CN=$2" -addext "subjectAltName=DNS:$2" \
+    -addext "basicConstraints=critical,CA:FALSE" -addext "extendedKeyUsage=serverAuth" 2>>"$W/logs/pki.log"
+  cp "$PKI/$1.pem" "$PKI/$1.chain.pem"; chmod 644 "$PKI/$1.key"
+}
+
+fp()      { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/^.*=//; s/://g'; }
+subj()    { openssl x509 -in "$1" -noout -subject -nameopt RFC2253 | sed 's/^subject=//'; }
+issuer()  { openssl x509 -in "$1" -noout -issuer  -nameopt RFC2253 | sed 's/^issuer=//'; }
+isodate() { date -u -d "$(openssl x509 -in "$1" -noout "-$2" | sed 's/^[^=]*=//')" +%Y-%m-%dT%H:%M:%SZ; }
+
+# ================================================================= topology
+# ns NAME: create namespace mxw-<pid>-NAME, lo up, no IPv6 DAD
+ns() {
+  local n=$RUN-$1
+  ip netns add "$n"; NETNS+=("$n")
+  ip -n "$n" link set lo up
+  ip netns exec "$n" sh -c 'for k in all default; do
+      echo 0 >/proc/sys/net/ipv6/conf/$k/accept_dad
+      echo 0 >/proc/sys/net/ipv6/conf/$k/router_solicitations
+      echo 0 >/proc/sys/net/ipv6/conf/$k/accept_ra; done'
+}
+# link NSA IFA MACA NSB IFB MACB
+link() {
+  ip link add "$2" address "$3" netns "$RUN-$1" type veth peer name "$5" address "$6" netns "$RUN-$4"
+  ip -n "$RUN-$1" link set "$2" up
+  ip -n "$RUN-$4" link set "$5" up
+}
+# p2p NS IF LOCAL4 LOCAL6 PEER4 PEER6: host addresses, on-link routes to the peer
+p2p() {
+  local n=$RUN-$1
+  ip -n "$n" addr add "$3/32" dev "$2"
+  ip -n "$n" -6 addr add "$4/128" dev "$2" nodad
+  ip -n "$n" route add "$5/32" dev "$2"
+  ip -n "$n" -6 route add "$6/128" dev "$2"
+}
+
+topo_direct() {      # sender <-> mta
+  ns snd; ns mta
+  link snd snd0 02:00:00:00:02:10 mta mta0 02:00:00:00:51:25
+  p2p snd snd0 $SND4 $SND6 $MTA4 $MTA6
+  p2p mta mta0 $MTA4 $MTA6 $SND4 $SND6
+}
+topo_appliance() {   # sender <-> appliance (proxy) <-> mta
+  ns snd; ns prx; ns mta
+  link snd snd0 02:00:00:00:02:10 prx prx0 02:00:00:01:13:25
+  link prx prx1 02:00:00:00:51:02 mta mta0 02:00:00:00:51:25
+  p2p snd snd0 $SND4 $SND6 $PRXO4 $PRXO6
+  p2p prx prx0 $PRXO4 $PRXO6 $SND4 $SND6
+  ip -n "$RUN-prx" addr add $PRXI4/24 dev prx1
+  ip -n "$RUN-prx" -6 addr add $PRXI6/64 dev prx1 nodad
+  ip -n "$RUN-mta" addr add $MTA4/24 dev mta0
+  ip -n "$RUN-mta" -6 addr add $MTA6/64 dev mta0 nodad
+}
+topo_down() { scenario_cleanup; }
+
+# ================================================================== postfix
+# pf_setup INST NS HOSTNAME LISTEN_ADDRS(comma)  -> PFD=$W/pf-INST; then
+# append scenario settings to $PFD/conf/main.cf and call pf_start.
+PFD=
+pf_setup() {
+  PFD=$W/pf-$1
+  mkdir -p "$PFD/conf" "$PFD/q" "$PFD/data"
+  chown postfix:postfix "$PFD/data"
+  cat >"$PFD/conf/main.cf" <<EOF
+# postfix instance '$1' for pcaps/record.sh
+compatibility_level = 3.6
+queue_directory = $PFD/q
+data_directory = $PFD/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = $3
+mydomain = example.test
+myorigin = \$myhostname
+mydestination =
+alias_maps =
+alias_database =
+local_recipient_maps =
+inet_interfaces = $4
+inet_protocols = all
+mynetworks = 127.0.0.0/8, [::1]/128
+relay_domains = example.test
+relay_transport = discard:
+default_transport = discard:
+local_transport = discard:
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+maillog_file = $PFD/maillog
+maillog_file_prefixes = $W
+smtpd_banner = \$myhostname ESMTP
+biff = no
+smtpd_tls_loglevel = 1
+smtp_tls_loglevel = 1
+EOF
+  cat >"$PFD/conf/master.cf" <<'EOF'
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+  PF_INST_NS=$RUN-$2
+}
+pf_master() { echo "$*" >>"$PFD/conf/master.cf"; }
+pf_main() {   # "key = value"...; a later setting replaces an earlier one
+  local kv k
+  for kv in "$@"; do
+    k=${kv%%=*}; k=${k%% *}
+    sed -i "/^$k = /d" "$PFD/conf/main.cf"
+    printf '%s\n' "$kv" >>"$PFD/conf/main.cf"
+  done
+}
+# TLS server settings: pf_tls CERT_CHAIN_FILE KEY_FILE [max12|any|tls10]
+pf_tls() {
+  pf_main "smtpd_tls_security_level = may" "smtpd_tls_cert_file = $1" "smtpd_tls_key_file = $2"
+  # no anonymous (certificate-less) cipher suites: postfix' own smtp client
+  # would otherwise pick ADH and the relay hop would carry no certificate
+  pf_main "smtpd_tls_exclude_ciphers = aNULL"
+  case ${3:-max12} in
+    max12) pf_main "smtpd_tls_protocols = !SSLv2, !SSLv3, !TLSv1, !TLSv1.1, !TLSv1.3"
+           pf_main "smtpd_tls_mandatory_protocols = !SSLv2, !SSLv3, !TLSv1, !TLSv1.1, !TLSv1.3" ;;
+    any)   ;;
+  esac
+}
+# pf_start PORT... : start the instance, wait until it listens on all ports
+pf_start() {
+  local ns=$PF_INST_NS port i
+  ip netns exec "$ns" postfix -c "$PFD/conf" check >>"$W/logs/postfix.log" 2>&1 || true
+  ip netns exec "$ns" postfix -c "$PFD/conf" start >>"$W/logs/postfix.log" 2>&1 \
+    || { cat "$PFD/maillog" >&2 2>/dev/null; die "postfix $PFD did not start"; }
+  PF_DIRS+=("$ns:$PFD")
+  for port in "$@"; do
+    for i in $(seq 50); do
+      ip netns exec "$ns" ss -Hltn "sport = :$port" | grep -q LISTEN && break
+      sleep 0.1
+    done
+    ip netns exec "$ns" ss -Hltn "sport = :$port" | grep -q LISTEN || die "postfix not listening on $port"
+  done
+}
+pf_stop_all() {
+  local entry ns d pid i
+  for entry in "${PF_DIRS[@]}"; do
+    ns=${entry%%:*}; d=${entry#*:}
+    pid=$(tr -dc 0-9 <"$d/q/pid/master.pid" 2>/dev/null || true)
+    ip netns exec "$ns" postfix -c "$d/conf" stop >>"$W/logs/postfix.log" 2>&1 || true
+    if [[ -n $pid ]]; then
+      for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+  done
+  PF_DIRS=()
+}
+# wait_log FILE REGEX COUNT [TIMEOUT_S]
+wait_log() {
+  local i n=0
+  for i in $(seq $((${4:-20} * 10))); do
+    n=$(grep -cE "$2" "$1" 2>/dev/null || true)
+    ((n >= $3)) && return 0
+    sleep 0.1
+  done
+  log "timeout waiting for $3 x /$2/ in $1 (saw $n)"; return 1
+}
+
+# ================================================================== capture
+declare -A CAP_PID
+cap_start() {   # NAME NS IFACE
+  local err=$W/logs/tcpdump-$1.err
+  ip netns exec "$RUN-$2" tcpdump -i "$3" -s 0 -U --immediate-mode -B 16384 -Z root -n \
+    -w "$W/out/$1.pcap" tcp 2>"$err" &
+  CAP_PID[$1]=$!; BG_PIDS+=($!)
+  local i; for i in $(seq 50); do grep -q 'listening on' "$err" && return 0; sleep 0.1; done
+  die "tcpdump for $1 did not start: $(cat "$err")"
+}
+cap_stop() {    # NAME
+  local pid=${CAP_PID[$1]}
+  sleep 0.5     # let FIN/ACKs of the last session pass
+  kill -INT "$pid"; wait "$pid" || true
+  unset "CAP_PID[$1]"
+  # a capture with holes would not match its truth: have the scenario retried
+  local err=$W/logs/tcpdump-$1.err drops
+  drops=$(awk '/packets dropped by kernel/ {print $1}' "$err")
+  [[ ${drops:-0} == 0 ]] || die "tcpdump for $1 dropped $drops packets (machine busy?)"
+}
+
+# ================================================================== senders
+# swaks_run NS LOGNAME SERVER PORT [swaks args...]; returns swaks' exit code
+swaks_run() {
+  local ns=$RUN-$1 name=$2 logf=$W/logs/$2.swaks.log srv=$3 port=$4; shift 4
+  ip netns exec "$ns" swaks --server "$srv" --port "$port" --from "$FROM" --to "$TO" \
+    --helo "$HELO" --timeout 20 --header "Subject: mxwitness test $name" \
+    --body "mxwitness test message for scenario $name" "$@" >"$logf" 2>&1
+}
+# sclient_smtp MODE NS LOGNAME CONNECT [s_client args...]: s_client -starttls
+# smtp, then an SMTP transaction typed into the TLS session; MODE "mail" sends
+# a message, "rcpt" stops after RCPT TO (for a rejected recipient) and quits.
+sclient_smtp() {
+  local mode=$1 ns=$RUN-$2 logf=$W/logs/$3.s_client.log conn=$4; shift 4
+  { sleep 1.5
+    printf 'EHLO %s\r\n' "$HELO"; sleep 0.3
+    printf 'MAIL FROM:<%s>\r\n' "$FROM"; sleep 0.3
+    printf 'RCPT TO:<%s>\r\n' "$TO"; sleep 0.3
+    if [[ $mode == mail ]]; then
+      printf 'DATA\r\n'; sleep 0.3
+      printf 'Subject: mxwitness test %s\r\n\r\nmxwitness test message\r\n.\r\n' "$SC_TAG"; sleep 0.3
+    fi
+    printf 'QUIT\r\n'; sleep 1
+  } | timeout 30 ip netns exec "$ns" openssl s_client -connect "$conn" -starttls smtp \
+        -name "$HELO" -ign_eof "$@" >"$logf" 2>&1
+}
+
+# ==================================================================== truth
+# Standard keys, in order. Every session line carries all of them.
+TKEYS=(server port client count starttls_offered starttls_used implicit_tls starttls_reply
+  tls_version sni cert_sha256 cert_subject cert_issuer chain_len client_cert_sha256
+  client_cert_subject alert reply cert_visible cipher mx_name cert_not_before cert_not_after
+  client_chain_len keylog)
+declare -A T
+truth_reset() {
+  T=()
+  local k; for k in "${TKEYS[@]}"; do T[$k]=-; done
+  T[port]=25; T[client]=$SND4; T[count]=1; T[implicit_tls]=no; T[mx_name]=$MX_NAME
+  T[cert_visible]=-
+}
+# truth_cert PEM CHAIN_LEN: fill the server-certificate fields from a file
+truth_cert() {
+  T[cert_sha256]=$(fp "$1"); T[cert_subject]=$(subj "$1"); T[cert_issuer]=$(issuer "$1")
+  T[cert_not_before]=$(isodate "$1" startdate); T[cert_not_after]=$(isodate "$1" enddate)
+  T[chain_len]=$2
+}
+truth_client_cert() {
+  T[client_cert_sha256]=$(fp "$1"); T[client_cert_subject]=$(subj "$1"); T[client_chain_len]=$2
+}
+# starttls TLS12 session defaults
+truth_tls() {   # VERSION
+  T[starttls_offered]=yes; T[starttls_used]=yes; T[starttls_reply]=220; T[tls_version]=$1
+  if [[ $1 == 1.3 ]]; then T[cert_visible]=no; else T[cert_visible]=yes; fi
+}
+truth_header() {  # NAME DESCRIPTION...
+  local f=$W/out/$1.truth; shift
+  {
+    echo "# truth for $(basename "$f" .truth).pcap, written by pcaps/record.sh from the certificates it generated"
+    echo "# and from the scenario definition (never from an analysis of the capture)."
+    local l; for l in "$@"; do echo "# $l"; done
+    echo "# recorded $(date -u +%Y-%m-%dT%H:%M:%SZ) with postfix $(postconf -dh mail_version), $(openssl version | cut -d' ' -f1-2), swaks $(swaks --version 2>/dev/null | awk '/version/{print $3; exit}')"
+  } >"$f"
+}
+truth_line() {    # NAME
+  local line=session k v
+  for k in "${TKEYS[@]}"; do
+    v=${T[$k]}; [[ $v != *$'\t'* ]] || die "tab in truth value $k"
+    line+=$'\t'"$k=$v"
+  done
+  echo "$line" >>"$W/out/$1.truth"
+}
+export_cert() {   # PEM NAME
+  cp "$1" "$W/out/certs/$2.pem"
+}
+
+# ================================================================ scenarios
+SC_TAG=
+sc_clean-tls12() {
+  local n=clean-tls12
+  leaf $n $MX_NAME $MX_NAME
+  topo_direct
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$n.chain.pem" "$PKI/$n.key" max12; pf_start 25
+  cap_start $n mta mta0
+  swaks_run snd $n $MTA4 25 --tls --tls-sni $MX_NAME || die "$n: swaks failed"
+  wait_log "$PFD/maillog" 'smtpd.*disconnect from' 1
+  cap_stop $n; pf_stop_all; topo_down
+  truth_header $n "STARTTLS on port 25, TLS 1.2 (server capped at 1.2), leaf $MX_NAME signed by the" \
+    "test intermediate, server sends leaf+intermediate. Sender: swaks --tls (no verification)."
+  truth_reset; truth_tls 1.2; T[server]=$MTA4; T[sni]=$MX_NAME; truth_cert "$PKI/$n.pem" 2
+  truth_line $n; export_cert "$PKI/$n.pem" $n
+}
+
+sc_appliance-outside() {
+  local o=appliance-outside i=appliance-inside
+  leaf $i $MX_NAME $MX_NAME
+  selfsigned $o barracuda.local
+  topo_appliance
+  # inner MTA with the real certificate
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$i.chain.pem" "$PKI/$i.key" max12; pf_start 25
+  local mtalog=$PFD/maillog
+  # the appliance: a second postfix, own self-signed cert, relays to the MTA over TLS
+  pf_setup prx prx barracuda.local "$PRXO4, $PRXO6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$o.pem" "$PKI/$o.key" max12
+  pf_main "relay_transport = smtp:[$MTA4]:25" "smtp_bind_address = $PRXI4" "smtp_bind_address6 = $PRXI6" \
+    "smtp_tls_security_level = may" "smtp_tls_servername = $MX_NAME" \
+    "smtp_connection_cache_on_demand = no" "smtp_tls_session_cache_database ="
+  pf_start 25
+  local prxlog=$PFD/maillog
+  cap_start $o prx prx0
+  cap_start $i mta mta0
+  swaks_run snd $o $PRXO4 25 --tls --tls-sni $MX_NAME || die "$o: swaks failed"
+  wait_log "$prxlog" 'smtp\[.*status=sent' 1 30
+  wait_log "$mtalog" 'smtpd.*disconnect from' 1
+  wait_log "$prxlog" 'smtpd.*disconnect from' 1
+  cap_stop $o; cap_stop $i; pf_stop_all; topo_down
+  truth_header $o "Appliance case, outside link (sender <-> appliance). The appliance is a postfix that" \
+    "terminates STARTTLS with its own self-signed certificate (CN=barracuda.local) and relays to the" \
+    "real MTA (see appliance-inside.pcap, same run). Sender: swaks --tls, SNI $MX_NAME, no verification."
+  truth_reset; truth_tls 1.2; T[server]=$PRXO4; T[sni]=$MX_NAME; truth_cert "$PKI/$o.pem" 1
+  truth_line $o; export_cert "$PKI/$o.pem" $o
+  truth_header $i "Appliance case, inside link (appliance $PRXI4 relaying to the real MTA), same run as" \
+    "appliance-outside.pcap. Real certificate $MX_NAME, leaf+intermediate. Client is postfix smtp" \
+    "(smtp_tls_security_level=may, smtp_tls_servername=$MX_NAME)."
+  truth_reset; truth_tls 1.2; T[server]=$MTA4; T[client]=$PRXI4; T[sni]=$MX_NAME
+  truth_cert "$PKI/$i.pem" 2; truth_line $i; export_cert "$PKI/$i.pem" $i
+}
+
+sc_implicit-465() {
+  local n=implicit-465
+  leaf $n $MX_NAME $MX_NAME
+  topo_direct
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"
+  pf_master "465 inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt"
+  pf_tls "$PKI/$n.chain.pem" "$PKI/$n.key" max12; pf_start 465
+  cap_start $n mta mta0
+  swaks_run snd $n $MTA4 465 --tls-on-connect --tls-sni $MX_NAME || die "$n: swaks failed"
+  wait_log "$PFD/maillog" 'smtpd.*disconnect from' 1
+  cap_stop $n; pf_stop_all; topo_down
+  truth_header $n "Implicit TLS on port 465 (postfix smtpd_tls_wrappermode=yes), TLS 1.2, leaf+intermediate." \
+    "Sender: swaks --tls-on-connect. starttls_* are '-': no cleartext SMTP on this connection."
+  truth_reset; truth_tls 1.2; T[port]=465; T[implicit_tls]=yes; T[starttls_offered]=-
+  T[starttls_used]=no; T[starttls_reply]=-; T[server]=$MTA4; T[sni]=$MX_NAME
+  truth_cert "$PKI/$n.pem" 2; truth_line $n; export_cert "$PKI/$n.pem" $n
+}
+
+sc_starttls-tls13() {
+  local n=starttls-tls13
+  leaf $n $MX_NAME $MX_NAME
+  topo_direct
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$n.chain.pem" "$PKI/$n.key" any; pf_start 25
+  cap_start $n mta mta0
+  sclient_smtp mail snd $n $MTA4:25 -tls1_3 -servername $MX_NAME -keylogfile "$W/out/$n.keylog" \
+    || die "$n: s_client failed"
+  wait_log "$PFD/maillog" 'smtpd.*disconnect from' 1
+  cap_stop $n; pf_stop_all; topo_down
+  grep -q 'Protocol *: TLSv1.3\|TLSv1.3' "$W/logs/$n.s_client.log" || die "$n: s_client did not negotiate TLS 1.3"
+  truth_header $n "STARTTLS, TLS 1.3 (openssl s_client -starttls smtp -tls1_3 -keylogfile), leaf+intermediate." \
+    "The certificate is encrypted on the wire (cert_visible=no); $n.keylog (NSS key log) decrypts it."
+  truth_reset; truth_tls 1.3; T[server]=$MTA4; T[sni]=$MX_NAME; T[keylog]=$n.keylog
+  truth_cert "$PKI/$n.pem" 2; truth_line $n; export_cert "$PKI/$n.pem" $n
+}
+
+sc_mutual-tls() {
+  local n=mutual-tls c=mutual-tls-client
+  leaf $n $MX_NAME $MX_NAME
+  leaf $c $HELO $HELO client
+  cat "$PKI/root/ca.pem" "$PKI/inter/ca.pem" >"$PKI/$n.cafile"
+  topo_direct
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$n.chain.pem" "$PKI/$n.key" max12
+  pf_main "smtpd_tls_ask_ccert = yes" "smtpd_tls_CAfile = $PKI/$n.cafile"
+  pf_start 25
+  cap_start $n mta mta0
+  swaks_run snd $n $MTA4 25 --tls --tls-sni $MX_NAME --tls-cert "$PKI/$c.pem" --tls-key "$PKI/$c.key" \
+    || die "$n: swaks failed"
+  wait_log "$PFD/maillog" 'smtpd.*disconnect from' 1
+  cap_stop $n; pf_stop_all; topo_down
+  truth_header $n "STARTTLS, TLS 1.2, server asks for a client certificate (smtpd_tls_ask_ccert=yes);" \
+    "sender swaks --tls-cert presents CN=$HELO (leaf only) issued by the test intermediate."
+  truth_reset; truth_tls 1.2; T[server]=$MTA4; T[sni]=$MX_NAME
+  truth_cert "$PKI/$n.pem" 2; truth_client_cert "$PKI/$c.pem" 1
+  truth_line $n; export_cert "$PKI/$n.pem" $n; export_cert "$PKI/$c.pem" $c
+}
+
+sc_starttls-not-offered() {
+  local n=starttls-not-offered
+  topo_direct
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_main "smtpd_tls_security_level = none"; pf_start 25
+  cap_start $n mta mta0
+  swaks_run snd $n $MTA4 25 --tls-optional-strict || die "$n: swaks failed"
+  wait_log "$PFD/maillog" 'smtpd.*disconnect from' 1
+  cap_stop $n; pf_stop_all; topo_down
+  truth_header $n "Server has TLS off (smtpd_tls_security_level=none): no STARTTLS in the EHLO reply;" \
+    "sender (swaks --tls-optional-strict) delivers the mail in clear."
+  truth_reset; T[server]=$MTA4; T[starttls_offered]=no; T[starttls_used]=no; T[mx_name]=$MX_NAME
+  truth_line $n
+}
+
+sc_starttls-refused() {
+  local n=starttls-refused
+  leaf $n $MX_NAME $MX_NAME
+  leaf $n-other $MX_NAME $MX_NAME
+  topo_direct
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  # genuine local problem: the private key does not belong to the certificate,
+  # smtpd disables TLS but still advertises STARTTLS and answers it with 454.
+  pf_tls "$PKI/$n.chain.pem" "$PKI/$n-other.key" max12; pf_start 25
+  cap_start $n mta mta0
+  swaks_run snd $n $MTA4 25 --tls-optional --tls-sni $MX_NAME || true
+  wait_log "$PFD/maillog" 'smtpd.*disconnect from' 1
+  cap_stop $n; pf_stop_all; topo_down
+  grep -q '454 4.7.0 TLS not available due to local problem' "$W/logs/$n.swaks.log" \
+    || die "$n: server did not answer STARTTLS with 454 (see $n.swaks.log)"
+  truth_header $n "Server advertises STARTTLS but answers it with '454 4.7.0 TLS not available due to local" \
+    "problem' (postfix whose key does not match its certificate); sender (swaks --tls-optional)" \
+    "continues in clear."
+  truth_reset; T[server]=$MTA4; T[starttls_offered]=yes; T[starttls_used]=yes; T[starttls_reply]=454
+  truth_line $n
+}
+
+sc_many-sessions() {
+  local n=many-sessions i pids=() fails=0
+  leaf $n $MX_NAME $MX_NAME
+  topo_direct
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$n.chain.pem" "$PKI/$n.key" max12; pf_start 25
+  cap_start $n mta mta0
+  for i in $(seq 1 20); do
+    swaks_run snd $n-v4-$i $MTA4 25 --tls --tls-sni $MX_NAME & pids+=($!); BG_PIDS+=($!)
+    swaks_run snd $n-v6-$i $MTA6 25 -6 --tls --tls-sni $MX_NAME & pids+=($!); BG_PIDS+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i" || fails=$((fails + 1)); done
+  ((fails == 0)) || die "$n: $fails swaks sessions failed"
+  wait_log "$PFD/maillog" 'smtpd.*disconnect from' 40 30
+  cap_stop $n; pf_stop_all; topo_down
+  truth_header $n "40 concurrent STARTTLS/TLS 1.2 sessions to one MTA: 20 over IPv4, 20 over IPv6 (swaks --tls)."
+  truth_reset; truth_tls 1.2; T[sni]=$MX_NAME; T[count]=20; truth_cert "$PKI/$n.pem" 2
+  T[server]=$MTA4; T[client]=$SND4; truth_line $n
+  T[server]=$MTA6; T[client]=$SND6; truth_line $n
+  export_cert "$PKI/$n.pem" $n
+}
+
+# simple TLS 1.2 STARTTLS scenario with a given certificate setup, used by 8-11
+tls12_simple() {  # NAME HOSTNAME CHAINFILE KEYFILE CHAIN_LEN DESCRIPTION...
+  local n=$1 host=$2 chain=$3 key=$4 clen=$5; shift 5
+  topo_direct
+  pf_setup mta mta "$host" "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$chain" "$key" max12; pf_start 25
+  cap_start $n mta mta0
+  swaks_run snd $n $MTA4 25 --tls --tls-sni "$host" || die "$n: swaks failed"
+  wait_log "$PFD/maillog" 'smtpd.*disconnect from' 1
+  cap_stop $n; pf_stop_all; topo_down
+  truth_header $n "$@"
+  truth_reset; truth_tls 1.2; T[server]=$MTA4; T[sni]=$host; T[mx_name]=$host
+  truth_cert "$PKI/$n.pem" "$clen"; truth_line $n; export_cert "$PKI/$n.pem" $n
+}
+
+sc_expired-cert() {
+  local n=expired-cert
+  leaf $n $MX_NAME $MX_NAME server -730 -365
+  tls12_simple $n $MX_NAME "$PKI/$n.chain.pem" "$PKI/$n.key" 2 \
+    "STARTTLS, TLS 1.2; leaf $MX_NAME (chain complete) expired: valid from 730 to 365 days before the" \
+    "recording. Sender does not verify, mail flows."
+}
+sc_wrong-hostname() {
+  local n=wrong-hostname
+  leaf $n other.example.test other.example.test
+  tls12_simple $n $MX_NAME "$PKI/$n.chain.pem" "$PKI/$n.key" 2 \
+    "STARTTLS, TLS 1.2; the MTA is $MX_NAME (banner, SNI) but presents a certificate for" \
+    "other.example.test (valid chain). mx_name is the name the sender meant to reach."
+}
+sc_wildcard-mismatch() {
+  local n=wildcard-mismatch
+  leaf $n '*.example.test' '*.example.test'
+  tls12_simple $n a.b.example.test "$PKI/$n.chain.pem" "$PKI/$n.key" 2 \
+    "STARTTLS, TLS 1.2; host a.b.example.test (banner, SNI) presents *.example.test, which does not" \
+    "cover it (a wildcard matches one label only). Valid chain."
+}
+sc_missing-intermediate() {
+  local n=missing-intermediate
+  leaf $n $MX_NAME $MX_NAME
+  tls12_simple $n $MX_NAME "$PKI/$n.pem" "$PKI/$n.key" 1 \
+    "STARTTLS, TLS 1.2; leaf $MX_NAME issued by the test intermediate, but the server sends the leaf" \
+    "only (chain_len=1): a verifier holding only the root cannot build the chain."
+}
+
+sc_tls10-weak-cipher() {
+  local n=tls10-weak-cipher
+  leaf $n $MX_NAME $MX_NAME
+  topo_direct
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$n.chain.pem" "$PKI/$n.key" any
+  # a legacy server: everything allowed (OpenSSL 3 needs security level 0 for TLS 1.0)
+  pf_main "smtpd_tls_protocols = !SSLv2, !SSLv3" "smtpd_tls_mandatory_protocols = !SSLv2, !SSLv3" \
+    "tls_medium_cipherlist = ALL:@SECLEVEL=0" "smtpd_tls_ciphers = medium"
+  pf_start 25
+  cap_start $n mta mta0
+  swaks_run snd $n $MTA4 25 --tls --tls-sni $MX_NAME --tls-protocol tlsv1 \
+    --tls-cipher 'AES128-SHA:@SECLEVEL=0' || die "$n: swaks failed"
+  wait_log "$PFD/maillog" 'smtpd.*disconnect from' 1
+  grep -q 'TLSv1 with cipher AES128-SHA ' "$PFD/maillog" || die "$n: postfix did not log TLSv1 with AES128-SHA"
+  cap_stop $n; pf_stop_all; topo_down
+  truth_header $n "STARTTLS, TLS 1.0 with TLS_RSA_WITH_AES_128_CBC_SHA (swaks --tls-protocol tlsv1" \
+    "--tls-cipher AES128-SHA:@SECLEVEL=0; postfix allowing everything at SECLEVEL=0): static RSA key" \
+    "exchange, CBC, SHA-1 MAC. (Debian's OpenSSL 3 has no 3DES or RC4 suites at all.) Leaf+intermediate."
+  truth_reset; truth_tls 1.0; T[server]=$MTA4; T[sni]=$MX_NAME; T[cipher]=TLS_RSA_WITH_AES_128_CBC_SHA
+  truth_cert "$PKI/$n.pem" 2; truth_line $n; export_cert "$PKI/$n.pem" $n
+}
+
+sc_client-alert() {
+  local n=client-alert
+  leaf $n $MX_NAME $MX_NAME
+  topo_direct
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$n.chain.pem" "$PKI/$n.key" max12; pf_start 25
+  cap_start $n mta mta0
+  timeout 30 ip netns exec "$RUN-snd" openssl s_client -connect $MTA4:25 -starttls smtp -name "$HELO" \
+    -servername $MX_NAME -verify_return_error -CAfile "$PKI/other/ca.pem" </dev/null \
+    >"$W/logs/$n.s_client.log" 2>&1 && die "$n: s_client unexpectedly succeeded"
+  wait_log "$PFD/maillog" 'smtpd.*disconnect from' 1
+  cap_stop $n; pf_stop_all; topo_down
+  grep -q 'unable to get local issuer certificate' "$W/logs/$n.s_client.log" \
+    || die "$n: s_client did not fail verification as expected"
+  truth_header $n "STARTTLS, TLS 1.2; the sender verifies (openssl s_client -verify_return_error) against a" \
+    "CA file holding only an unrelated root, and aborts with a fatal unknown_ca alert right after the" \
+    "server's Certificate. No mail is sent."
+  truth_reset; truth_tls 1.2; T[server]=$MTA4; T[sni]=$MX_NAME; T[alert]=client:fatal:unknown_ca
+  truth_cert "$PKI/$n.pem" 2; truth_line $n; export_cert "$PKI/$n.pem" $n
+  cp "$PKI/other/ca.pem" "$W/out/certs/client-alert-sender-trust.pem"
+}
+
+sc_reply-4-7-320() {
+  local n=reply-4-7-320
+  leaf $n $MX_NAME $MX_NAME
+  topo_direct
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$n.chain.pem" "$PKI/$n.key" max12
+  printf '%s 450 4.7.320 Certificate validation failed\n' "$TO" >"$PFD/conf/rcpt_access"
+  pf_main "smtpd_recipient_restrictions = check_recipient_access texthash:$PFD/conf/rcpt_access, reject_unauth_destination"
+  pf_start 25
+  cap_start $n mta mta0
+  # 1: STARTTLS/TLS 1.2 from s_client with a key log: the 450 is inside TLS
+  sclient_smtp rcpt snd $n $MTA4:25 -tls1_2 -servername $MX_NAME -keylogfile "$W/out/$n.keylog" \
+    || die "$n: s_client failed"
+  wait_log "$PFD/maillog" 'smtpd.*disconnect from' 1
+  # 2: the same server, sender without TLS: the 450 is in clear
+  swaks_run snd $n-plain $MTA4 25 && die "$n: plaintext swaks was not rejected"
+  wait_log "$PFD/maillog" 'smtpd.*disconnect from' 2
+  cap_stop $n; pf_stop_all; topo_down
+  grep -q '450 4.7.320' "$W/logs/$n.s_client.log" || die "$n: no 450 4.7.320 in the TLS session"
+  grep -q '450 4.7.320' "$W/logs/$n-plain.swaks.log" || die "$n: no 450 4.7.320 in the plain session"
+  truth_header $n "postfix rejects RCPT with '450 4.7.320 ... Certificate validation failed'" \
+    "(check_recipient_access). Two sessions, in this order: (1) STARTTLS TLS 1.2 by openssl s_client," \
+    "the 450 is encrypted; $n.keylog decrypts it; (2) same server, sender without STARTTLS, the 450 in clear."
+  truth_reset; truth_tls 1.2; T[server]=$MTA4; T[sni]=$MX_NAME; T[reply]='450 4.7.320'; T[keylog]=$n.keylog
+  truth_cert "$PKI/$n.pem" 2; truth_line $n
+  truth_reset; T[server]=$MTA4; T[starttls_offered]=yes; T[starttls_used]=no; T[reply]='450 4.7.320'
+  truth_line $n
+  export_cert "$PKI/$n.pem" $n
+}
+
+# ============================================================ verification
+# Independent check of a capture against its truth file with tshark: every
+# TCP connection must belong to exactly one truth line whose facts it shows.
+VERIFY_PL='
+use strict; use warnings;
+my ($truth, $dump, $dumpk) = @ARGV;
+my %alert = (0=>"close_notify",10=>"unexpected_message",20=>"bad_record_mac",40=>"handshake_failure",
+  42=>"bad_certificate",43=>"unsupported_certificate",44=>"certificate_revoked",45=>"certificate_expired",
+  46=>"certificate_unknown",47=>"illegal_parameter",48=>"unknown_ca",49=>"access_denied",50=>"decode_error",
+  51=>"decrypt_error",70=>"protocol_version",71=>"insufficient_security",80=>"internal_error",
+  86=>"inappropriate_fallback",90=>"user_canceled",112=>"unrecognized_name",116=>"certificate_required");
+my %ver = ("0x0301"=>"1.0","0x0302"=>"1.1","0x0303"=>"1.2","0x0304"=>"1.3");
+my %suite = ("0x002f"=>"TLS_RSA_WITH_AES_128_CBC_SHA");
+use Digest::SHA qw(sha256_hex);
+sub sha { return uc sha256_hex(pack("H*",shift)); }
+sub canon { my $a=lc shift; return $a; }
+# fields: stream src dst sport dport syn ack cmd rcode rparam hstype hsver suppver suite sni cert alevel adesc
+sub load { my ($f)=@_; my %s; return \%s unless $f;
+  open(my $fh,"<",$f) or die "$f: $!";
+  while (<$fh>) { chomp; my @c=split /\t/,$_,-1;
+    my ($st,$src,$dst,$sp,$dp,$syn,$ack,$cmd,$rc,$rp,$ht,$hv,$sv,$cs,$sni,$cert,$al,$ad)=@c;
+    next if $st eq ""; my $S=($s{$st}//={ id=>$st, syns=>0, ev=>[] });
+    if ($syn eq "1" && $ack eq "0") { $S->{syns}++; $S->{client}=$src; $S->{server}=$dst; $S->{port}=$dp; }
+    next unless defined $S->{server};
+    my $fromsrv = ($src eq $S->{server} && $sp eq $S->{port});
+    push @{$S->{ev}}, [$fromsrv,$cmd//"",$rc//"",$rp//"",$ht//"",$hv//"",$sv//"",$cs//"",$sni//"",$cert//"",$al//"",$ad//""];
+  } close $fh; return \%s; }
+sub facts { my ($S)=@_; my %f=(server=>$S->{server}, port=>$S->{port}, client=>$S->{client},
+    starttls_offered=>"no", starttls_used=>"no", starttls_reply=>"-", tls_version=>"-", sni=>"-",
+    cert_sha256=>"-", chain_len=>"-", client_cert_sha256=>"-", client_chain_len=>"-", alert=>"-",
+    reply=>"-", cipher=>"-", smtp_seen=>0);
+  my $pend=0;
+  for my $e (@{$S->{ev}}) { my ($fs,$cmd,$rc,$rp,$ht,$hv,$sv,$cs,$sni,$cert,$al,$ad)=@$e;
+    if (!$fs && $cmd ne "") { $f{smtp_seen}=1; if ($cmd =~ /(^|,)STARTTLS(\\r\\n|\s|,|$)/i) { $f{starttls_used}="yes"; $pend=1; } }
+    if ($fs && $rc ne "") { $f{smtp_seen}=1;
+      if ($rp =~ /(^|,)STARTTLS(,|$)/) { $f{starttls_offered}="yes"; }
+      my @codes=split /,/,$rc;
+      if ($pend) { $f{starttls_reply}=$codes[0]; $pend=0; }
+      elsif ($f{reply} eq "-" && $rc =~ /(^|,)([45]\d\d)(,|$)/) { my $code=$2;
+        if ($rp =~ /(^|,)([45]\.\d+\.\d+)/) { $f{reply}="$code $2"; } }
+    }
+    my @ht=split /,/,$ht;
+    if (!$fs && grep {$_ eq "1"} @ht) { $f{sni}=$sni if $sni ne ""; }
+    if ($fs && grep {$_ eq "2"} @ht) {
+      my @sv=split /,/,$sv; my $v=$ver{(split /,/,$hv)[0]} // "?";
+      $v="1.3" if grep {$_ eq "0x0304"} @sv; $f{tls_version}=$v;
+      my $c=(split /,/,$cs)[0]; $f{cipher}=$suite{$c} // $c; }
+    if (grep {$_ eq "11"} @ht and $cert ne "") { my @c=split /,/,$cert;
+      if ($fs) { $f{cert_sha256}=sha($c[0]); $f{chain_len}=scalar @c; }
+      else { $f{client_cert_sha256}=sha($c[0]); $f{client_chain_len}=scalar @c; } }
+    if ($ad ne "") { my @l=split /,/,$al; my @d=split /,/,$ad;
+      for my $i (0..$#d) { next if $d[$i] eq "0"; next if $f{alert} ne "-";
+        $f{alert}=($fs?"server":"client").":".(($l[$i]//"") eq "2"?"fatal":"warning").":".($alert{$d[$i]}//$d[$i]); } }
+  }
+  $f{implicit_tls}=($f{smtp_seen} || $f{tls_version} eq "-") ? "no" : "yes";
+  return \%f; }
+my $plain=load($dump); my $keyed=$dumpk ? load($dumpk) : undef;
+my @lines; open(my $t,"<",$truth) or die; while (<$t>) { chomp; next if /^#/ || /^\s*$/;
+  my @kv=split /\t/; shift @kv; my %h=map { /^([^=]+)=(.*)$/ ? ($1,$2) : () } @kv; push @lines, \%h; } close $t;
+my @err; my %used;
+for my $st (sort {$a<=>$b} keys %$plain) { my $S=$plain->{$st};
+  unless ($S->{syns}) { push @err,"stream $st: no SYN captured"; next; }
+  my $f=facts($S); my $fk=$keyed && $keyed->{$st} ? facts($keyed->{$st}) : $f;
+  my @cand; my @why;
+  L: for my $i (0..$#lines) { my $L=$lines[$i]; my @miss;
+    for my $k (qw(server port client)) { push @miss,"$k" if canon($L->{$k}) ne canon($f->{$k}); }
+    if (@miss) { next L; }
+    my $vis = ($L->{cert_visible}//"-") ne "no";
+    my $useK = ($L->{keylog}//"-") ne "-";
+    my $g = $useK ? $fk : $f;
+    for my $k (qw(starttls_used starttls_reply tls_version sni cipher)) {
+      next if $k eq "cipher" && ($L->{cipher}//"-") eq "-";
+      push @miss,"$k=$g->{$k} (truth $L->{$k})" if $g->{$k} ne $L->{$k}; }
+    if (($L->{starttls_offered}//"-") ne "-") { push @miss,"starttls_offered=$f->{starttls_offered}" if $f->{starttls_offered} ne $L->{starttls_offered}; }
+    push @miss,"implicit_tls=$f->{implicit_tls}" if $f->{implicit_tls} ne $L->{implicit_tls};
+    # plaintext view must (not) show the certificate
+    if ($L->{tls_version} ne "-") {
+      if ($vis) { for my $k (qw(cert_sha256 chain_len)) { push @miss,"$k=$f->{$k}" if $f->{$k} ne $L->{$k}; } }
+      else { push @miss,"certificate visible in clear" if $f->{cert_sha256} ne "-";
+        if ($useK) { for my $k (qw(cert_sha256 chain_len)) { push @miss,"decrypted $k=$fk->{$k}" if $fk->{$k} ne $L->{$k}; } } }
+    }
+    for my $k (qw(client_cert_sha256 client_chain_len)) { push @miss,"$k=$g->{$k}" if $g->{$k} ne $L->{$k}; }
+    push @miss,"alert=$f->{alert}" if $f->{alert} ne $L->{alert};
+    push @miss,"reply=$g->{reply}" if $g->{reply} ne $L->{reply};
+    if (@miss) { push @why,"line ".($i+1).": ".join("; ",@miss); next L; }
+    push @cand,$i; }
+  if (!@cand) { push @err,"stream $st ($f->{client} -> $f->{server}:$f->{port}) matches no truth line: ".join(" | ",@why); next; }
+  $used{$cand[0]}++; }
+for my $i (0..$#lines) { my $n=$used{$i}//0;
+  push @err,"truth line ".($i+1)." count=$lines[$i]{count} but $n connections match" if $n != $lines[$i]{count}; }
+if (@err) { print STDERR "  $_\n" for @err; exit 1; }
+my $tot=0; $tot+=$_ for values %used; print "ok ($tot connections, ".scalar(@lines)." truth lines)\n";
+'
+tshark_dump() {   # PCAP OUT [KEYLOG]
+  local opts=(-n -r "$1" -o tcp.desegment_tcp_streams:TRUE -o tls.desegment_ssl_records:TRUE
+    -d tcp.port==465,tls -T fields -E separator=/t -E occurrence=a -E aggregator=,)
+  [[ -n ${3:-} ]] && opts+=(-o "tls.keylog_file:$3")
+  local f; for f in tcp.stream ip.src ip.dst tcp.srcport tcp.dstport tcp.flags.syn tcp.flags.ack \
+    smtp.command_line smtp.response.code smtp.rsp.parameter tls.handshake.type tls.handshake.version \
+    tls.handshake.extensions.supported_version tls.handshake.ciphersuite \
+    tls.handshake.extensions_server_name tls.handshake.certificate tls.alert_message.level \
+    tls.alert_message.desc; do opts+=(-e "$f"); done
+  # IPv6 rows: tshark leaves ip.src empty; fill it from ipv6.*
+  tshark "${opts[@]}" -e ipv6.src -e ipv6.dst 2>/dev/null |
+    awk -F'\t' 'BEGIN{OFS="\t"} { if ($2=="") { $2=$19; $3=$20 } NF=18; print }' >"$2"
+}
+verify_capture() {   # DIR NAME
+  local d=$1 n=$2 tmp kl=""
+  [[ -f $d/$n.pcap && -f $d/$n.truth ]] || { log "verify $n: missing $d/$n.pcap or .truth"; return 1; }
+  tmp=$(mktemp -d /tmp/mxw-verify.XXXXXX)
+  tshark_dump "$d/$n.pcap" "$tmp/plain"
+  [[ -f $d/$n.keylog ]] && { kl=$tmp/keyed; tshark_dump "$d/$n.pcap" "$kl" "$d/$n.keylog"; }
+  local res rc=0
+  res=$(perl -e "$VERIFY_PL" "$d/$n.truth" "$tmp/plain" "$kl" 2>&1) || rc=1
+  rm -rf "$tmp"
+  if ((rc)); then log "verify $n: MISMATCH"; printf '%s\n' "$res" >&2; return 1; fi
+  log "verify $n: $res"
+}
+
+# ===================================================================== main
+if [[ $MODE == verify ]]; then
+  bad=0
+  for s in "${SCENARIOS[@]}"; do verify_capture "$OUT" "$s" || bad=1; done
+  ((bad == 0)) || die "some captures do not match their truth"
+  exit 0
+fi
+
+ensure_packages
+new_workdir
+make_pki
+log "work dir $W, namespaces $RUN-*"
+
+# run each scenario (the two appliance captures come from one run)
+RAN=()
+for s in "${SCENARIOS[@]}"; do
+  [[ $s == appliance-inside ]] && s=appliance-outside
+  for r in "${RAN[@]}"; do [[ $r == "$s" ]] && continue 2; done
+  RAN+=("$s")
+  names=("$s"); [[ $s == appliance-outside ]] && names=(appliance-outside appliance-inside)
+  ok=0
+  for attempt in 1 2 3; do
+    SC_TAG=$s.$attempt
+    log "scenario $s (attempt $attempt)"
+    rm -f "$W/out/$s".* ; [[ $s == appliance-outside ]] && rm -f "$W/out/appliance-inside".*
+    set +e
+    ( set -e; trap scenario_cleanup EXIT; trap 'exit 130' INT TERM; "sc_$s" )
+    rc=$?
+    set -e
+    ((rc != 130)) || exit 130
+    if ((rc == 0)); then
+      good=1
+      for nm in "${names[@]}"; do verify_capture "$W/out" "$nm" || good=0; done
+      ((good)) && { ok=1; break; }
+    else
+      log "scenario $s failed (attempt $attempt)"
+    fi
+    topo_down
+  done
+  ((ok)) || die "scenario $s failed 3 times; rerun with MXW_KEEP=1 and look at the logs in the work dir"
+done
+
+# everything recorded and verified: install into pcaps/
+mkdir -p "$CERTS_OUT"
+for s in "${RAN[@]}"; do
+  names=("$s"); [[ $s == appliance-outside ]] && names=(appliance-outside appliance-inside)
+  for nm in "${names[@]}"; do
+    rm -f "$OUT/$nm.keylog"
+    for ext in pcap truth keylog; do
+      [[ -f $W/out/$nm.$ext ]] && install -m 644 "$W/out/$nm.$ext" "$OUT/$nm.$ext"
+    done
+  done
+done
+for f in "$W"/out/certs/*.pem; do install -m 644 "$f" "$CERTS_OUT/"; done
+if ((${#RAN[@]} < ${#ALL_SCENARIOS[@]} - 1)); then
+  log "NOTE: only some scenarios were recorded; the test CA was regenerated, so captures of the other"
+  log "      scenarios now chain to a previous CA. Rerun without arguments before committing."
+fi
+log "done: $(ls "$OUT"/*.pcap | wc -l) captures in $OUT"

@@ -1,0 +1,144 @@
+#!/bin/sh
+# e2e_pcaps.sh - mxwitness against the truth of every capture in pcaps/.
+#
+# The captures were recorded from real mail software by pcaps/record.sh, and
+# each truth file was written by that script from the certificates it made
+# and the scenario it ran: never from mxwitness's output.  A truth line is
+# "session<TAB>key=value<TAB>...": `count` sessions from `client` to
+# `server`:`port` with the facts given ("-" = not applicable).
+#
+# For each capture:
+#   flows     --flows --json: as many TCP connections per client/server pair as
+#             the truth says, all starting with a SYN, no bytes missing
+#   sessions  --json: for each truth line, exactly `count` session objects
+#             carrying every fact of the line (STARTTLS offered/requested and
+#             its reply code, implicit TLS, TLS version, SNI, the leaf's
+#             SHA-256, subject and issuer, chain length, the client
+#             certificate, the certificate hidden by TLS 1.3, alerts, the
+#             4.7.x reply)
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+. tests/lib.sh
+BIN=${MXW_BIN:-$top/build/mxwitness}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+if ! command -v jq >/dev/null 2>&1; then
+    echo "SKIP pcaps: jq is not installed (make test installs it)"
+    exit 0
+fi
+
+# field LINE KEY -> the value of KEY in a truth line
+field() {
+    printf '%s\n' "$1" | tr '\t' '\n' | sed -n "s/^$2=//p" | head -n 1
+}
+
+# A jq boolean expression over one session object for one truth line.
+session_filter() {
+    line=$1
+    f='.event.dataset == "mxwitness.session"'
+    f="$f and .destination.ip == \"$(field "$line" server)\""
+    f="$f and .destination.port == $(field "$line" port)"
+    f="$f and .source.ip == \"$(field "$line" client)\""
+    v=$(field "$line" starttls_offered)
+    case $v in yes) f="$f and .smtp.starttls.offered == true" ;;
+               no) f="$f and .smtp.starttls.offered == false" ;; esac
+    v=$(field "$line" starttls_used)
+    case $v in yes) f="$f and .smtp.starttls.requested == true" ;;
+               no) f="$f and .smtp.starttls.requested == false" ;; esac
+    v=$(field "$line" starttls_reply)
+    [ "$v" != "-" ] && [ -n "$v" ] && f="$f and ((.smtp.starttls.reply // \"\") | startswith(\"$v\"))"
+    v=$(field "$line" implicit_tls)
+    case $v in yes) f="$f and .smtp.implicit_tls == true" ;;
+               no) f="$f and .smtp.implicit_tls == false" ;; esac
+    v=$(field "$line" tls_version)
+    if [ "$v" = "-" ]; then f="$f and .tls.version == null"; elif [ -n "$v" ]; then f="$f and .tls.version == \"$v\""; fi
+    v=$(field "$line" sni)
+    [ "$v" != "-" ] && [ -n "$v" ] && f="$f and .tls.client.server_name == \"$v\""
+    visible=$(field "$line" cert_visible)
+    v=$(field "$line" cert_sha256)
+    if [ "$visible" = "no" ]; then
+        f="$f and .tls.certificate_hidden == true and .tls.server.hash == null"
+    elif [ "$v" != "-" ] && [ -n "$v" ]; then
+        f="$f and .tls.server.hash.sha256 == \"$v\""
+        f="$f and .tls.server.x509.subject.distinguished_name == \"$(field "$line" cert_subject)\""
+        f="$f and .tls.server.x509.issuer.distinguished_name == \"$(field "$line" cert_issuer)\""
+        v=$(field "$line" chain_len)
+        [ "$v" != "-" ] && [ -n "$v" ] && f="$f and .tls.server.certificate_chain_length == $v"
+    fi
+    v=$(field "$line" client_cert_sha256)
+    [ "$v" != "-" ] && [ -n "$v" ] && f="$f and .tls.client.hash.sha256 == \"$v\""
+    v=$(field "$line" alert)
+    if [ "$v" != "-" ] && [ -n "$v" ]; then
+        from=${v%%:*}; rest=${v#*:}; level=${rest%%:*}; desc=${rest#*:}
+        f="$f and any(.tls.alerts[]; .from == \"$from\" and .level == \"$level\" and .description == \"$desc\")"
+    fi
+    # A reply sent after STARTTLS succeeded is encrypted: it can only be
+    # checked once the session is decrypted with its key log.
+    v=$(field "$line" reply)
+    if [ "$v" != "-" ] && [ -n "$v" ] && [ "$(field "$line" starttls_reply)" != 220 ] &&
+       [ "$(field "$line" implicit_tls)" != yes ]; then
+        f="$f and any(.smtp.tls_errors[]; startswith(\"$v\"))"
+    fi
+    printf '%s' "$f"
+}
+
+n=0
+for pcap in pcaps/*.pcap; do
+    [ -f "$pcap" ] || continue
+    name=$(basename "$pcap" .pcap)
+    truth=pcaps/$name.truth
+    if [ ! -f "$truth" ]; then
+        fail "pcaps-$name" "no truth file $truth"
+        continue
+    fi
+    n=$((n + 1))
+    grep '^session' "$truth" >"$tmp/truth"
+
+    # --- flows: connection counts, clean starts, nothing missing
+    if ! "$BIN" --flows --json -r "$pcap" >"$tmp/flows.json" 2>"$tmp/flows.err"; then
+        fail "flows-$name" "exit status $? ($(head -c 300 "$tmp/flows.err"))"
+    else
+        bad=""
+        want_total=0
+        # connections per client/server pair, summed over the truth lines
+        while IFS= read -r line; do
+            printf '%s %s %s %s\n' "$(field "$line" client)" "$(field "$line" server)" \
+                "$(field "$line" port)" "$(field "$line" count)"
+        done <"$tmp/truth" | awk '{ n[$1 " " $2 " " $3] += $4 } END { for (k in n) print k, n[k] }' >"$tmp/pairs"
+        while read -r cl sv port c; do
+            want_total=$((want_total + c))
+            got=$(jq -s --arg s "$sv" --argjson p "$port" --arg c "$cl" \
+                '[.[] | select(.destination.ip == $s and .destination.port == $p and .source.ip == $c)] | length' \
+                "$tmp/flows.json")
+            [ "$got" = "$c" ] || bad="$bad $cl->$sv:$port want $c got $got;"
+        done <"$tmp/pairs"
+        total=$(jq -s 'length' "$tmp/flows.json")
+        [ "$total" = "$want_total" ] || bad="$bad $total connections, truth has $want_total;"
+        odd=$(jq -s '[.[] | select(.tcp.start != "syn" or .tcp.client.gap_bytes != 0 or .tcp.server.gap_bytes != 0)] | length' "$tmp/flows.json")
+        [ "$odd" = 0 ] || bad="$bad $odd connection(s) without a SYN or with bytes missing;"
+        if [ -z "$bad" ]; then pass "flows-$name"; else fail "flows-$name" "$bad"; fi
+    fi
+
+    # --- sessions: every fact of the truth
+    if ! "$BIN" --json -r "$pcap" >"$tmp/s.json" 2>"$tmp/s.err"; then
+        fail "sessions-$name" "exit status $? ($(head -c 300 "$tmp/s.err"))"
+        continue
+    fi
+    if ! jq -e . "$tmp/s.json" >/dev/null 2>&1; then
+        fail "sessions-$name" "output is not valid JSON lines"
+        continue
+    fi
+    bad=""
+    while IFS= read -r line; do
+        c=$(field "$line" count)
+        filt=$(session_filter "$line")
+        got=$(jq -s "[.[] | select($filt)] | length" "$tmp/s.json" 2>"$tmp/jq.err")
+        if [ "$got" != "$c" ]; then
+            bad="$bad [$(field "$line" client)->$(field "$line" server):$(field "$line" port)] want $c matching, got ${got:-jq error $(head -c 200 "$tmp/jq.err")};"
+        fi
+    done <"$tmp/truth"
+    if [ -z "$bad" ]; then pass "sessions-$name"; else fail "sessions-$name" "$bad"; fi
+done
+[ "$n" -gt 0 ] || fail pcaps "no captures in pcaps/"
+exit 0

@@ -23,13 +23,20 @@ struct flow_list {
     struct tcp_flow *head, *tail;  /* head = least recently active */
 };
 
+/* Which list a connection is on. */
+enum { L_OPEN = 0, L_CLOSING, L_CLOSED, L_COUNT };
+
 struct tcp_flow_table {
     struct tcp_flow_config cfg;
     const struct tcp_flow_cbs *cbs;
     void *ctx;
     struct tcp_flow **buckets;
     size_t nbuckets;               /* power of two */
-    struct flow_list open, closed;
+    /* open: in activity order, for the idle timeout and eviction.
+     * closing: a RST was seen; closed after the linger unless more data
+     * follows (a RST the endpoint ignored was not the endpoint's: injected).
+     * closed: on_close done; absorbs late packets until the linger ends. */
+    struct flow_list lists[L_COUNT];
     struct tcp_memcap mc;
     struct tcp_flow_stats st;
     uint64_t next_id;
@@ -73,6 +80,18 @@ static void list_append(struct flow_list *l, struct tcp_flow *f)
     else
         l->head = f;
     l->tail = f;
+}
+
+/* Move |f| to the tail of list |to| (the most recently active end). */
+static void move_to(struct tcp_flow_table *tab, struct tcp_flow *f, unsigned to)
+{
+    list_unlink(&tab->lists[f->list], f);
+    list_append(&tab->lists[to], f);
+    if (f->list == L_CLOSED)
+        tab->nclosed--;
+    if (to == L_CLOSED)
+        tab->nclosed++;
+    f->list = (uint8_t)to;
 }
 
 /* ---- hashing -------------------------------------------------------- */
@@ -216,17 +235,16 @@ static void close_flow(struct tcp_flow_table *tab, struct tcp_flow *f, enum tcp_
     f->user = NULL;
     tab->st.closed[why]++;
     tab->st.active--;
-    list_unlink(&tab->open, f);
-    list_append(&tab->closed, f);
-    tab->nclosed++;
+    move_to(tab, f, L_CLOSED);
 }
 
 /* Forget a closed connection. */
 static void remove_flow(struct tcp_flow_table *tab, struct tcp_flow *f)
 {
     hash_unlink(tab, f);
-    list_unlink(&tab->closed, f);
-    tab->nclosed--;
+    list_unlink(&tab->lists[f->list], f);
+    if (f->list == L_CLOSED)
+        tab->nclosed--;
     tcp_half_cleanup(&f->half[0], &tab->mc);
     tcp_half_cleanup(&f->half[1], &tab->mc);
     free(f);
@@ -240,26 +258,34 @@ static int cmp_id(const void *a, const void *b)
     return fa->id < fb->id ? -1 : fa->id > fb->id;
 }
 
+static enum tcp_close_reason end_reason(const struct tcp_flow *f)
+{
+    return f->list == L_CLOSING ? TCP_CLOSE_RST : TCP_CLOSE_END;
+}
+
 void tcp_flow_finish(struct tcp_flow_table *tab)
 {
     size_t n = 0, i = 0;
     struct tcp_flow **v;
 
-    for (struct tcp_flow *f = tab->open.head; f; f = f->lnext)
-        n++;
+    for (unsigned l = L_OPEN; l <= L_CLOSING; l++)
+        for (struct tcp_flow *f = tab->lists[l].head; f; f = f->lnext)
+            n++;
     if (n == 0)
         return;
     v = malloc(n * sizeof(*v));
     if (!v) { /* still close everything, in activity order */
-        while (tab->open.head)
-            close_flow(tab, tab->open.head, TCP_CLOSE_END);
+        for (unsigned l = L_OPEN; l <= L_CLOSING; l++)
+            while (tab->lists[l].head)
+                close_flow(tab, tab->lists[l].head, end_reason(tab->lists[l].head));
         return;
     }
-    for (struct tcp_flow *f = tab->open.head; f; f = f->lnext)
-        v[i++] = f;
+    for (unsigned l = L_OPEN; l <= L_CLOSING; l++)
+        for (struct tcp_flow *f = tab->lists[l].head; f; f = f->lnext)
+            v[i++] = f;
     qsort(v, n, sizeof(*v), cmp_id);
     for (i = 0; i < n; i++)
-        close_flow(tab, v[i], TCP_CLOSE_END);
+        close_flow(tab, v[i], end_reason(v[i]));
     free(v);
 }
 
@@ -268,8 +294,8 @@ void tcp_flow_table_free(struct tcp_flow_table *tab)
     if (!tab)
         return;
     tcp_flow_finish(tab);
-    while (tab->closed.head)
-        remove_flow(tab, tab->closed.head);
+    while (tab->lists[L_CLOSED].head)
+        remove_flow(tab, tab->lists[L_CLOSED].head);
     free(tab->buckets);
     free(tab);
 }
@@ -280,10 +306,15 @@ void tcp_flow_expire(struct tcp_flow_table *tab, uint64_t now_us)
         tab->now_us = now_us;
     now_us = tab->now_us;
     tab->last_expire_us = now_us;
-    while (tab->open.head && tab->open.head->last_us + tab->cfg.idle_timeout_us < now_us)
-        close_flow(tab, tab->open.head, TCP_CLOSE_TIMEOUT);
-    while (tab->closed.head && tab->closed.head->last_us + tab->cfg.linger_us < now_us)
-        remove_flow(tab, tab->closed.head);
+    while (tab->lists[L_OPEN].head &&
+           tab->lists[L_OPEN].head->last_us + tab->cfg.idle_timeout_us < now_us)
+        close_flow(tab, tab->lists[L_OPEN].head, TCP_CLOSE_TIMEOUT);
+    while (tab->lists[L_CLOSING].head &&
+           tab->lists[L_CLOSING].head->last_us + tab->cfg.linger_us < now_us)
+        close_flow(tab, tab->lists[L_CLOSING].head, TCP_CLOSE_RST);
+    while (tab->lists[L_CLOSED].head &&
+           tab->lists[L_CLOSED].head->last_us + tab->cfg.linger_us < now_us)
+        remove_flow(tab, tab->lists[L_CLOSED].head);
 }
 
 const struct tcp_flow_stats *tcp_flow_table_stats(struct tcp_flow_table *tab)
@@ -339,10 +370,11 @@ static struct tcp_flow *create(struct tcp_flow_table *tab, const struct cap_tcp_
     /* Make room: forget lingering closed connections first, then evict the
      * least recently active open one. */
     while (tab->st.active + tab->nclosed >= tab->cfg.max_flows) {
-        if (tab->closed.head)
-            remove_flow(tab, tab->closed.head);
-        else if (tab->open.head) {
-            struct tcp_flow *victim = tab->open.head;
+        if (tab->lists[L_CLOSED].head)
+            remove_flow(tab, tab->lists[L_CLOSED].head);
+        else if (tab->lists[L_CLOSING].head || tab->lists[L_OPEN].head) {
+            struct tcp_flow *victim = tab->lists[L_CLOSING].head ? tab->lists[L_CLOSING].head
+                                                                 : tab->lists[L_OPEN].head;
 
             close_flow(tab, victim, TCP_CLOSE_EVICTED);
             remove_flow(tab, victim);
@@ -375,7 +407,8 @@ static struct tcp_flow *create(struct tcp_flow_table *tab, const struct cap_tcp_
                   tab->cfg.max_ooo, tab->cfg.max_hist);
     f->hnext = tab->buckets[h & (tab->nbuckets - 1)];
     tab->buckets[h & (tab->nbuckets - 1)] = f;
-    list_append(&tab->open, f);
+    list_append(&tab->lists[L_OPEN], f);
+    f->list = L_OPEN;
     tab->st.created++;
     tab->st.active++;
     if (tab->st.active > tab->st.peak_active)
@@ -389,6 +422,25 @@ static struct tcp_flow *create(struct tcp_flow_table *tab, const struct cap_tcp_
     return f;
 }
 
+/* RFC 793 §3.4 and RFC 5961 §3: a RST answering a SYN must acknowledge it;
+ * any other RST must carry a sequence number in the sender's window.  A
+ * passive monitor cannot know the window exactly, so "in the window" is
+ * generous (from 64 KiB behind to 1 MiB ahead of what we expect next); what
+ * it rules out is the blind injection that guesses wrong. */
+static bool rst_acceptable(const struct tcp_flow *f, enum tcp_dir dir, const struct cap_tcp_seg *seg)
+{
+    const struct tcp_half *h = &f->half[dir];
+    int32_t d;
+
+    if (dir == TCP_TO_CLIENT && (f->flags & TCP_FLOW_SYN) && !(f->flags & TCP_FLOW_SYNACK) &&
+        f->half[TCP_TO_SERVER].next_off == 0)
+        return (seg->flags & CAP_TH_ACK) && seg->ack == f->half[TCP_TO_SERVER].isn + 1;
+    if (!(h->flags & TCP_HALF_ANCHORED) || (h->flags & TCP_HALF_SOFT))
+        return true;
+    d = (int32_t)(seg->seq - h->next_seq);
+    return d >= -65536 && d <= 1024 * 1024;
+}
+
 void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
                      uint64_t ts_us, unsigned input, enum tcp_flow_hint hint)
 {
@@ -398,12 +450,27 @@ void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
     int dir = -1;
     bool syn = seg->flags & CAP_TH_SYN, fin = seg->flags & CAP_TH_FIN;
 
+    if ((seg->flags & (CAP_TH_SYN | CAP_TH_RST)) == (CAP_TH_SYN | CAP_TH_RST)) {
+        /* No stack sends SYN and RST together: fuzzed or crafted. */
+        tab->st.bad_packets++;
+        return;
+    }
+    f = lookup(tab, seg, input, h, &dir);
+    /* Capture time: a packet far behind the clock means the clock had been
+     * pushed ahead by a bogus timestamp (or the inputs' clocks differ): follow
+     * the packets.  The packet's own connection is never expired by the time
+     * it brings. */
+    if (ts_us + tab->cfg.idle_timeout_us < tab->now_us)
+        tab->now_us = tab->last_expire_us = ts_us;
     if (ts_us > tab->now_us)
         tab->now_us = ts_us;
-    if (tab->now_us >= tab->last_expire_us + EXPIRE_EVERY_US)
+    if (f && !(f->flags & TCP_FLOW_CLOSED) && ts_us > f->last_us)
+        f->last_us = ts_us;
+    if (tab->now_us >= tab->last_expire_us + EXPIRE_EVERY_US) {
         tcp_flow_expire(tab, tab->now_us);
-
-    f = lookup(tab, seg, input, h, &dir);
+        /* the lingering closed entry |f| pointed at may be gone now */
+        f = lookup(tab, seg, input, h, &dir);
+    }
     if (f && (f->flags & TCP_FLOW_CLOSED)) {
         /* A fresh SYN on a closed connection's endpoints starts a new one. */
         if (syn && !(seg->flags & CAP_TH_ACK) && (f->flags & TCP_FLOW_SYN) &&
@@ -436,14 +503,24 @@ void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
 
     if (ts_us > f->last_us)
         f->last_us = ts_us;
-    list_unlink(&tab->open, f);
-    list_append(&tab->open, f);
+    if (f->list == L_CLOSING && (seg->payload_len > 0 || fin || syn)) {
+        /* The connection goes on after a RST: the RST did not come from the
+         * endpoint that seemed to send it. */
+        f->half[!dir].st.anomalies[TCP_AN_DATA_AFTER_RST]++;
+        bridge_anomaly(f, (enum tcp_dir)!dir, TCP_AN_DATA_AFTER_RST, f->half[!dir].next_off);
+        f->half[!dir].flags &= ~TCP_HALF_RST;
+        move_to(tab, f, L_OPEN);
+    } else if (f->list == L_OPEN) {
+        move_to(tab, f, L_OPEN);
+    }
     f->packets[dir]++;
     if (seg->ttl < f->ttl_min[dir])
         f->ttl_min[dir] = seg->ttl;
     if (seg->ttl > f->ttl_max[dir])
         f->ttl_max[dir] = seg->ttl;
     half = &f->half[dir];
+    if (tab->cbs->on_packet && has_consumer(f))
+        tab->cbs->on_packet(tab->ctx, f, (enum tcp_dir)dir, seg);
 
     if (syn) {
         f->flags |= dir == TCP_TO_SERVER ? TCP_FLOW_SYN : TCP_FLOW_SYNACK;
@@ -471,14 +548,23 @@ void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
         /* A connection picked up mid-stream: the peer's first expected byte
          * is what this side acknowledges, which anchors the peer even before
          * its first segment shows up (and keeps a reordered first segment). */
-        if (!(peer->flags & TCP_HALF_ANCHORED) && has_consumer(f))
+        if (!(peer->flags & TCP_HALF_ANCHORED) && has_consumer(f)) {
             tcp_half_anchor(peer, seg->ack);
+            peer->flags |= TCP_HALF_SOFT;
+        }
         else
             tcp_half_acked(peer, seg->ack, &tab->mc, &bridge, f);
     }
     if (seg->flags & CAP_TH_RST) {
+        if (!rst_acceptable(f, (enum tcp_dir)dir, seg)) {
+            half->st.anomalies[TCP_AN_BAD_RST]++;
+            bridge_anomaly(f, (enum tcp_dir)dir, TCP_AN_BAD_RST, half->next_off);
+            return;
+        }
+        /* Closed once the linger passes with nothing more from either side. */
         half->flags |= TCP_HALF_RST;
-        close_flow(tab, f, TCP_CLOSE_RST);
+        if (f->list == L_OPEN)
+            move_to(tab, f, L_CLOSING);
         return;
     }
     if ((f->half[0].flags & TCP_HALF_FIN) && (f->half[1].flags & TCP_HALF_FIN) &&

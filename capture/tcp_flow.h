@@ -24,7 +24,7 @@
 enum tcp_close_reason {
     TCP_CLOSE_NONE = 0,   /* still open */
     TCP_CLOSE_FIN,        /* both sides sent FIN and every byte up to them arrived */
-    TCP_CLOSE_RST,        /* a RST */
+    TCP_CLOSE_RST,        /* a RST, with nothing after it for the linger time */
     TCP_CLOSE_TIMEOUT,    /* idle longer than the idle timeout */
     TCP_CLOSE_EVICTED,    /* the table was full */
     TCP_CLOSE_REUSED,     /* a new SYN on the same addresses and ports */
@@ -65,6 +65,7 @@ struct tcp_flow {
     struct tcp_flow *hnext;
     struct tcp_flow *lprev, *lnext;
     uint32_t hash;
+    uint8_t list;
 };
 
 /* tcp_flow_cbs connects a consumer.  |ctx| is the pointer given to
@@ -74,6 +75,11 @@ struct tcp_flow_cbs {
      * returns the consumer's per-connection state (stored in f->user), or
      * NULL to take no bytes from it (it is still tracked and closed). */
     void *(*on_open)(void *ctx, struct tcp_flow *f);
+    /* on_packet sees every segment of a connection with a consumer, before
+     * reassembly (for classifiers that want packets, not streams).  May be
+     * NULL. */
+    void (*on_packet)(void *ctx, struct tcp_flow *f, enum tcp_dir dir,
+                      const struct cap_tcp_seg *seg);
     /* on_data: in-order bytes of direction |dir|; returns bytes consumed.
      * See struct tcp_reasm_cbs. */
     size_t (*on_data)(void *ctx, struct tcp_flow *f, enum tcp_dir dir,
@@ -100,6 +106,7 @@ struct tcp_flow_stats {
     uint64_t closed[TCP_CLOSE_COUNT];
     uint64_t late_packets;       /* packets for a connection already closed */
     uint64_t stray_packets;      /* RST/FIN/bare ACK for no known connection: not tracked */
+    uint64_t bad_packets;        /* impossible flag combinations (SYN+RST): ignored */
     size_t mem_used, mem_peak;   /* reassembly bytes */
     uint64_t mem_refusals;
 };

@@ -44,6 +44,9 @@ static const char *const anomaly_names[TCP_AN_COUNT] = {
     [TCP_AN_MIDSTREAM] = "midstream",
     [TCP_AN_SNAPPED] = "snapped",
     [TCP_AN_IP_FRAGMENT] = "ip_fragment",
+    [TCP_AN_BAD_RST] = "bad_rst",
+    [TCP_AN_BAD_FLAGS] = "bad_flags",
+    [TCP_AN_DATA_AFTER_RST] = "data_after_rst",
 };
 
 const char *tcp_anomaly_name(enum tcp_anomaly a)
@@ -380,8 +383,20 @@ bool tcp_half_segment(struct tcp_half *h, uint32_t seq, const uint8_t *p, size_t
         anomaly(h, TCP_AN_MIDSTREAM, 0, cbs, user);
     }
     s_off = (int64_t)h->next_off + (int32_t)(seq - h->next_seq);
+    if ((h->flags & TCP_HALF_SOFT) && (n > 0 || fin)) {
+        /* The anchor came from the peer's ACK.  Our own first segment agrees
+         * with it (or lies a little ahead, reordered), or the ACK was wrong:
+         * then, nothing having been taken yet, the segment decides. */
+        h->flags &= ~TCP_HALF_SOFT;
+        if ((s_off < 0 || s_off > (int64_t)MAX_AHEAD) && h->next_off == 0 && h->len == 0 &&
+            !h->ooo) {
+            tcp_half_anchor(h, seq);
+            s_off = 0;
+        }
+    }
     e_off = s_off + (int64_t)n;
-    if (fin && !(h->flags & TCP_HALF_FIN) && e_off >= 0) {
+    if (fin && !(h->flags & TCP_HALF_FIN) && e_off >= 0 &&
+        e_off <= (int64_t)(h->next_off + MAX_AHEAD)) {
         h->flags |= TCP_HALF_FIN;
         h->fin_off = (uint64_t)e_off;
     }

@@ -41,6 +41,9 @@ enum tcp_anomaly {
     TCP_AN_MIDSTREAM,            /* no SYN seen: picked up in the middle */
     TCP_AN_SNAPPED,              /* a segment's payload was cut by the snap length */
     TCP_AN_IP_FRAGMENT,          /* a segment came in fragmented IP: its tail is missing */
+    TCP_AN_BAD_RST,              /* a RST outside the window (ignored): forged or stale */
+    TCP_AN_BAD_FLAGS,            /* SYN together with RST: not a real segment (ignored) */
+    TCP_AN_DATA_AFTER_RST,       /* the peer went on after this side's RST: RST injected */
     TCP_AN_COUNT
 };
 
@@ -57,6 +60,8 @@ const char *tcp_anomaly_name(enum tcp_anomaly a);
 #define TCP_HALF_DEPTH     0x040u  /* stopped by max_pending */
 #define TCP_HALF_MEMCAP    0x080u  /* stopped by the memory cap */
 #define TCP_HALF_CLOSED    0x100u  /* everything up to the FIN was delivered, or flushed */
+#define TCP_HALF_SOFT      0x200u  /* anchored by the peer's ACK, not by own data: the
+                                      first own segment may still move the anchor */
 
 /* tcp_memcap is the global budget for buffered stream bytes.  One per
  * process (or per test); halves draw from it and give back. */

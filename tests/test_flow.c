@@ -70,7 +70,7 @@ static void r_close(void *ctx, struct tcp_flow *f)
     r->last_sport = f->sport;
 }
 
-static const struct tcp_flow_cbs cbs = {r_open, r_data, r_gap, NULL, r_close};
+static const struct tcp_flow_cbs cbs = {r_open, NULL, r_data, r_gap, NULL, r_close};
 
 static struct cap_tcp_seg mk(uint8_t a, uint16_t sp, uint8_t b, uint16_t dp, uint8_t flags,
                              uint32_t seq, uint32_t ack, const char *data)
@@ -189,20 +189,48 @@ static void test_rst_and_port_reuse(void **state)
     pkt(t, mk(25, 25, 10, 41000, SYN | ACK, 900, 101, NULL), SEC);
     pkt(t, mk(25, 25, 10, 41000, PSH | ACK, 901, 101, "220\r\n"), SEC);
     pkt(t, mk(10, 41000, 25, 25, RST, 101, 0, NULL), SEC);
+    /* a RST closes the connection once the linger passes with nothing after it */
+    assert_int_equal(r.closed, 0);
+    tcp_flow_expire(t, 7 * SEC);
     assert_int_equal(r.closed, 1);
     assert_int_equal(r.last_reason, TCP_CLOSE_RST);
     /* same ports, new SYN: a new connection */
-    pkt(t, mk(10, 41000, 25, 25, SYN, 7777, 0, NULL), 2 * SEC);
+    pkt(t, mk(10, 41000, 25, 25, SYN, 7777, 0, NULL), 8 * SEC);
     assert_int_equal(r.opened, 2);
     /* and a reuse without any close seen */
-    pkt(t, mk(25, 25, 10, 41000, SYN | ACK, 100, 7778, NULL), 2 * SEC);
-    pkt(t, mk(10, 41000, 25, 25, PSH | ACK, 7778, 101, "EHLO\r\n"), 2 * SEC);
-    pkt(t, mk(10, 41000, 25, 25, SYN, 99999, 0, NULL), 3 * SEC);
+    pkt(t, mk(25, 25, 10, 41000, SYN | ACK, 100, 7778, NULL), 8 * SEC);
+    pkt(t, mk(10, 41000, 25, 25, PSH | ACK, 7778, 101, "EHLO\r\n"), 8 * SEC);
+    pkt(t, mk(10, 41000, 25, 25, SYN, 99999, 0, NULL), 9 * SEC);
     assert_int_equal(r.opened, 3);
     assert_int_equal(r.closed, 2);
     assert_int_equal(r.last_reason, TCP_CLOSE_REUSED);
     tcp_flow_table_free(t);
     assert_int_equal(r.closed, 3);
+}
+
+/* RFC 5961: a RST that does not fit the connection is not the endpoint's.
+ * One answering a SYN must acknowledge it; a RST the peer ignores (it goes
+ * on sending) was injected: the stream continues and the anomaly is kept. */
+static void test_rst_injection(void **state)
+{
+    struct rec r = {0};
+    struct tcp_flow_table *t = tcp_flow_table_new(NULL, &cbs, &r);
+
+    (void)state;
+    pkt(t, mk(2, 2527, 3, 25, SYN, 1000, 0, NULL), SEC);
+    /* forged: acknowledges the ISN itself, not the SYN */
+    pkt(t, mk(3, 25, 2, 2527, RST | ACK, 0, 1000, NULL), SEC);
+    pkt(t, mk(3, 25, 2, 2527, SYN | ACK, 5000, 1001, NULL), SEC);
+    pkt(t, mk(2, 2527, 3, 25, PSH | ACK, 1001, 5001, "EHLO a\r\n"), SEC);
+    /* in-window RST from the server, then the client carries on */
+    pkt(t, mk(3, 25, 2, 2527, RST | ACK, 5001, 1009, NULL), SEC);
+    pkt(t, mk(2, 2527, 3, 25, PSH | ACK, 1009, 5001, "MAIL FROM:<a@b>\r\n"), 2 * SEC);
+    assert_int_equal(r.closed, 0);
+    tcp_flow_finish(t);
+    assert_int_equal(r.closed, 1);
+    assert_string_equal(r.c2s, "EHLO a\r\nMAIL FROM:<a@b>\r\n");
+    assert_int_equal(r.last_reason, TCP_CLOSE_END);
+    tcp_flow_table_free(t);
 }
 
 static void test_idle_timeout(void **state)
@@ -301,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_role_from_synack_only),
         cmocka_unit_test(test_role_from_hint_midstream),
         cmocka_unit_test(test_rst_and_port_reuse),
+        cmocka_unit_test(test_rst_injection),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_eviction_bounded),
         cmocka_unit_test(test_memcap_shared),

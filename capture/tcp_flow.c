@@ -464,12 +464,17 @@ void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
         tab->now_us = tab->last_expire_us = ts_us;
     if (ts_us > tab->now_us)
         tab->now_us = ts_us;
-    if (f && !(f->flags & TCP_FLOW_CLOSED) && ts_us > f->last_us)
+    if (f && !(f->flags & TCP_FLOW_CLOSED) && ts_us > f->last_us &&
+        ts_us <= f->last_us + tab->cfg.idle_timeout_us)
         f->last_us = ts_us;
     if (tab->now_us >= tab->last_expire_us + EXPIRE_EVERY_US) {
+        /* The sweep must not take the connection this packet belongs to
+         * (its own time may be the bogus one): hold it out of the lists. */
+        if (f)
+            list_unlink(&tab->lists[f->list], f);
         tcp_flow_expire(tab, tab->now_us);
-        /* the lingering closed entry |f| pointed at may be gone now */
-        f = lookup(tab, seg, input, h, &dir);
+        if (f)
+            list_append(&tab->lists[f->list], f);
     }
     if (f && (f->flags & TCP_FLOW_CLOSED)) {
         /* A fresh SYN on a closed connection's endpoints starts a new one. */
@@ -501,7 +506,9 @@ void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
             return;
     }
 
-    if (ts_us > f->last_us)
+    /* A connection idle longer than the timeout would have been closed: a
+     * packet that far ahead of its own connection carries a bogus time. */
+    if (ts_us > f->last_us && ts_us <= f->last_us + tab->cfg.idle_timeout_us)
         f->last_us = ts_us;
     if (f->list == L_CLOSING && (seg->payload_len > 0 || fin || syn)) {
         /* The connection goes on after a RST: the RST did not come from the

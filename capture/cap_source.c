@@ -11,6 +11,7 @@
  */
 #include "cap_source.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,12 @@
 
 #include "cap_link.h"
 
+#define FILE_BUFFER (1u << 20)
+
 struct input {
     struct cap_input pub;
     pcap_t *pcap;
+    char *iobuf;                   /* stdio buffer of a capture file */
     bool have;                     /* |hdr|/|data| hold an unreturned packet */
     struct pcap_pkthdr *hdr;
     const u_char *data;
@@ -50,6 +54,7 @@ void cap_source_free(struct cap_source *src)
     for (size_t i = 0; i < src->n; i++) {
         if (src->in[i].pcap)
             pcap_close(src->in[i].pcap);
+        free(src->in[i].iobuf);
         free(src->in[i].pub.path);
         free(src->in[i].pub.label);
     }
@@ -98,7 +103,9 @@ int cap_source_add_file(struct cap_source *src, const char *path, const char *la
                         char *errbuf)
 {
     char pe[PCAP_ERRBUF_SIZE] = "";
+    char *iobuf;
     pcap_t *p;
+    FILE *f;
 
     if (src->n >= CAP_MAX_INPUTS) {
         snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: too many inputs (at most %d)", path, CAP_MAX_INPUTS);
@@ -108,12 +115,31 @@ int cap_source_add_file(struct cap_source *src, const char *path, const char *la
         snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: a live capture cannot be mixed with files", path);
         return -1;
     }
-    p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, pe);
-    if (!p) {
-        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: %s", path, pe);
+    /* The file is opened here rather than by libpcap so that it reads
+     * through a 1 MiB buffer instead of stdio's 4 KiB: a few hundred read()
+     * calls for a 300 MB capture instead of seventy thousand. */
+    f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
         return -1;
     }
-    return add_input(src, p, path, label, false, errbuf);
+    iobuf = malloc(FILE_BUFFER);
+    if (iobuf)
+        setvbuf(f, iobuf, _IOFBF, FILE_BUFFER);
+    p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, pe);
+    if (!p) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: %s", path, pe);
+        if (f != stdin)
+            fclose(f);
+        free(iobuf);
+        return -1;
+    }
+    if (add_input(src, p, path, label, false, errbuf) < 0) {
+        free(iobuf);
+        return -1;
+    }
+    src->in[src->n - 1].iobuf = iobuf;
+    return 0;
 }
 
 int cap_source_add_live(struct cap_source *src, const char *iface,

@@ -48,6 +48,11 @@ struct tcp_flow_table;
 
 /* tcp_flow is one TCP connection.  Fields are read-only for consumers. */
 struct tcp_flow {
+    /* private, first: the hash lookup touches only this cache line */
+    struct tcp_flow *hnext;
+    uint32_t hash;
+    uint8_t list;
+
     uint64_t id;                 /* 1, 2, ... in order of creation */
     struct cap_addr client, server;
     uint16_t cport, sport;
@@ -62,10 +67,7 @@ struct tcp_flow {
 
     /* private */
     struct tcp_flow_table *tab;
-    struct tcp_flow *hnext;
     struct tcp_flow *lprev, *lnext;
-    uint32_t hash;
-    uint8_t list;
 };
 
 /* tcp_flow_cbs connects a consumer.  |ctx| is the pointer given to

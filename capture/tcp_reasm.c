@@ -188,7 +188,7 @@ static bool buf_room(struct tcp_half *h, size_t n, struct tcp_memcap *mc,
     want = h->len + n;
     if (want <= h->cap)
         return true;
-    newcap = h->cap ? h->cap : 2048;
+    newcap = h->cap ? h->cap : 4096;
     while (newcap < want)
         newcap *= 2;
     if (!mc_reserve(mc, newcap - h->cap)) {

@@ -1,0 +1,20 @@
+/*
+ * names.h - IANA names of TLS code points for reports.
+ */
+#ifndef MXW_NAMES_H
+#define MXW_NAMES_H
+
+#include <stdint.h>
+
+/* names_cipher returns the IANA name of cipher suite |id|
+ * ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), or NULL when unknown. */
+const char *names_cipher(uint16_t id);
+
+/* names_cipher_count returns the number of suites in the table. */
+unsigned names_cipher_count(void);
+
+/* names_group returns the IANA name of a named group ("x25519",
+ * "secp256r1", "ffdhe2048"), or NULL. */
+const char *names_group(uint16_t id);
+
+#endif

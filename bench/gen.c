@@ -1,0 +1,1027 @@
+/*
+ * gen.c - benchmark capture generator.
+ *
+ *   gen -o OUT [--size MB] [--mixed PERCENT] [--concurrency N] [--seed N] SEED...
+ *
+ * Reads the seed captures (pcap or pcapng, any link type cap_link_decode
+ * knows), splits them into TCP sessions, and writes one Ethernet pcap that
+ * replays every session over and over, each copy ("instance") with its own
+ * addresses and client port, until the file holds about MB megabytes.
+ * Instances start at jittered intervals chosen so that about N of them are
+ * open at any time, like a busy MX, and the output is merged by time.
+ *
+ * What an instance keeps from its seed session: the IP and TCP headers apart
+ * from addresses and client port, sequence numbers, payloads, and the time
+ * between packets.  Addresses come from the instance number: clients
+ * 10.0.0.0/8 and 2001:db8:c::/64, servers 172.16.0.1-64 and 2001:db8:25::1-64.
+ * The IPv4 header checksum is recomputed and the TCP checksum updated
+ * incrementally (RFC 1624), so a checksum that was right stays right.  A
+ * session seen inside an IP tunnel is written without the tunnel.
+ *
+ * --mixed P adds synthetic bulk connections to port 443 (a stream of TLS
+ * application-data records) and port 80 (an HTTP response): handshake,
+ * request, 1460-byte segments with an ACK every second one, FIN both ways.
+ * They make up P percent of the file's bytes; addresses 192.168.0.0/16 and
+ * 2001:db8:b::/64 to 198.18.0.0/22 and 2001:db8:ff::/112.
+ *
+ * Deterministic: the same seeds and options give the same bytes.  A seed
+ * that cannot be read is skipped with a warning; no TCP session at all in
+ * the seeds is an error (exit 2).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+#include "capture/cap_ip.h"
+#include "capture/cap_link.h"
+#include "dissect/cbs.h"
+
+#define ETH_HLEN      14
+#define REC_HLEN      16            /* pcap per-record header */
+#define BULK_MSS      1460
+#define BULK_RTT_US   20000
+#define BULK_GAP_US   120           /* between data segments: ~100 Mbit/s */
+#define TLS_REC_BODY  16384
+#define TLS_REC_LEN   (TLS_REC_BODY + 5)
+#define MAX_GAP_US    (60u * 1000000u)   /* longer pauses inside a seed session are cut */
+#define BASE_TS_US    UINT64_C(1700000000000000)
+#define RAND_BUF      65536
+
+/* ---------------------------------------------------------------- PRNG */
+
+static uint64_t g_rng = UINT64_C(0x6d78772d62656e63);   /* "mxw-benc" */
+
+/* splitmix64: tiny, deterministic, good enough for jitter and sizes. */
+static uint64_t rnd(void)
+{
+    uint64_t z = (g_rng += UINT64_C(0x9e3779b97f4a7c15));
+
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* rnd_below returns a number in [0, n). */
+static uint64_t rnd_below(uint64_t n)
+{
+    return n ? rnd() % n : 0;
+}
+
+/* ---------------------------------------------------------------- bytes */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+/* csum_add adds |n| bytes at |p| to a one's complement sum (|n| may be odd
+ * only for the last call). */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)((p[i] << 8) | p[i + 1]);
+    if (n & 1)
+        sum += (uint32_t)(p[n - 1] << 8);
+    return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* csum_replace updates the checksum at |field| for |n| (even) bytes changing
+ * from |old| to |new_| (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m')). */
+static void csum_replace(uint8_t *field, const uint8_t *old, const uint8_t *new_, size_t n)
+{
+    uint32_t sum = (uint16_t)~get16(field);
+
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        sum += (uint16_t)~get16(old + i);
+        sum += get16(new_ + i);
+    }
+    put16(field, csum_fold(sum));
+}
+
+static void ipv4_fix_checksum(uint8_t *ip)
+{
+    size_t ihl = (size_t)(ip[0] & 15) * 4;
+
+    ip[10] = ip[11] = 0;
+    put16(ip + 10, csum_fold(csum_add(0, ip, ihl)));
+}
+
+/* ---------------------------------------------------------------- seeds */
+
+/* seed_pkt is one TCP packet of a seed session: its innermost IP packet. */
+struct seed_pkt {
+    size_t off;            /* IP bytes in the arena */
+    uint32_t len;          /* captured IP bytes */
+    uint32_t extra;        /* bytes on the wire beyond the capture */
+    uint64_t rel_us;       /* since the session's first packet */
+    uint32_t sess;
+    uint16_t tcp_off;      /* TCP header offset in the IP bytes */
+    bool tcp_full;         /* the whole 20-byte TCP header was captured */
+    bool from_client;
+    uint64_t ts_us;        /* while loading: capture time */
+    struct cap_addr src;   /* while loading */
+    uint16_t sport;
+    uint8_t flags;
+};
+
+struct seed_sess {
+    struct cap_addr a, b;      /* endpoints in first-seen order (key) */
+    uint16_t aport, bport;
+    struct cap_addr client, server;
+    uint16_t cport;
+    bool v6;
+    size_t first, n;           /* packets, in g_pkts after sorting */
+    uint64_t dur_us;
+    uint64_t out_bytes;        /* file bytes one instance adds */
+    uint32_t hnext;            /* hash chain, index + 1 */
+};
+
+static uint8_t *g_arena;
+static size_t g_arena_len, g_arena_cap;
+static struct seed_pkt *g_pkts;
+static size_t g_npkts, g_pkts_cap;
+static struct seed_sess *g_sess;
+static size_t g_nsess, g_sess_cap;
+static uint32_t g_hash[4096];
+static size_t g_max_ip_len = 2048;
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+
+    if (!q) {
+        fprintf(stderr, "gen: out of memory\n");
+        exit(2);
+    }
+    return q;
+}
+
+static uint32_t sess_hash(const struct cap_tcp_seg *s)
+{
+    uint32_t h = 2166136261u, x = 0;
+
+    /* symmetric: the same for both directions */
+    for (int i = 0; i < 16; i++)
+        x += (uint32_t)(s->src.b[i] ^ s->dst.b[i]) * (uint32_t)(i + 1) +
+             (uint32_t)(s->src.b[i] + s->dst.b[i]);
+    h = (h ^ x) * 16777619u;
+    h = (h ^ (uint32_t)(s->sport ^ s->dport)) * 16777619u;
+    h = (h ^ (uint32_t)(s->sport + s->dport)) * 16777619u;
+    return h & 4095;
+}
+
+static bool addr_eq(const struct cap_addr *x, const struct cap_addr *y)
+{
+    return x->family == y->family && memcmp(x->b, y->b, 16) == 0;
+}
+
+static size_t sess_find(const struct cap_tcp_seg *s)
+{
+    uint32_t h = sess_hash(s);
+
+    for (uint32_t i = g_hash[h]; i; i = g_sess[i - 1].hnext) {
+        struct seed_sess *ss = &g_sess[i - 1];
+
+        if ((addr_eq(&ss->a, &s->src) && ss->aport == s->sport &&
+             addr_eq(&ss->b, &s->dst) && ss->bport == s->dport) ||
+            (addr_eq(&ss->a, &s->dst) && ss->aport == s->dport &&
+             addr_eq(&ss->b, &s->src) && ss->bport == s->sport))
+            return i - 1;
+    }
+    if (g_nsess == g_sess_cap) {
+        g_sess_cap = g_sess_cap ? 2 * g_sess_cap : 64;
+        g_sess = xrealloc(g_sess, g_sess_cap * sizeof(*g_sess));
+    }
+    memset(&g_sess[g_nsess], 0, sizeof(g_sess[0]));
+    g_sess[g_nsess].a = s->src;
+    g_sess[g_nsess].b = s->dst;
+    g_sess[g_nsess].aport = s->sport;
+    g_sess[g_nsess].bport = s->dport;
+    g_sess[g_nsess].hnext = g_hash[h];
+    g_hash[h] = (uint32_t)(g_nsess + 1);
+    return g_nsess++;
+}
+
+/* tcp_offset finds the TCP header in the IP packet at |ip| (the innermost
+ * one, which cap_ip_decode already accepted): after the IPv4 header, or
+ * after the IPv6 extension headers. */
+static bool tcp_offset(const uint8_t *ip, size_t len, size_t *out)
+{
+    struct cbs c;
+    uint8_t vhl, nh, hlen;
+
+    cbs_init(&c, ip, len);
+    if (!cbs_get_u8(&c, &vhl))
+        return false;
+    if ((vhl >> 4) == 4) {
+        *out = (size_t)(vhl & 15) * 4;
+        return true;
+    }
+    if ((vhl >> 4) != 6)
+        return false;
+    cbs_init(&c, ip, len);
+    if (!cbs_skip(&c, 6) || !cbs_get_u8(&c, &nh) || !cbs_skip(&c, 33))
+        return false;
+    for (int i = 0; i < 8; i++) {
+        size_t skip;
+        uint8_t next;
+
+        switch (nh) {
+        case 6:
+            *out = len - cbs_len(&c);
+            return true;
+        case 0: case 43: case 60:   /* hop-by-hop, routing, destination options */
+        case 44:                    /* fragment */
+        case 51:                    /* AH */
+            if (!cbs_get_u8(&c, &next) || !cbs_get_u8(&c, &hlen))
+                return false;
+            if (nh == 44)
+                skip = 8;
+            else if (nh == 51)
+                skip = ((size_t)hlen + 2) * 4;
+            else
+                skip = ((size_t)hlen + 1) * 8;
+            if (!cbs_skip(&c, skip - 2))
+                return false;
+            nh = next;
+            break;
+        default:
+            return false;
+        }
+    }
+    return false;
+}
+
+struct load_stats {
+    uint64_t packets, tcp, skipped;
+};
+
+static int load_seed(const char *path, struct load_stats *ls)
+{
+    char errbuf[PCAP_ERRBUF_SIZE];
+    struct pcap_pkthdr *hdr;
+    const u_char *data;
+    pcap_t *p;
+    int dlt, rc;
+
+    p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+    if (!p) {
+        fprintf(stderr, "gen: %s\n", errbuf);
+        return -1;
+    }
+    dlt = pcap_datalink(p);
+    if (!cap_link_supported(dlt)) {
+        fprintf(stderr, "gen: %s: link type %s not supported\n", path, cap_link_name(dlt));
+        pcap_close(p);
+        return -1;
+    }
+    while ((rc = pcap_next_ex(p, &hdr, &data)) == 1) {
+        struct cap_l3 l3;
+        struct cap_tcp_seg seg;
+        struct seed_pkt *sp;
+        size_t toff;
+
+        ls->packets++;
+        if (cap_link_decode(dlt, data, hdr->caplen, &l3) != CAP_OK ||
+            cap_ip_decode(&l3, &seg) != CAP_OK ||
+            !tcp_offset(seg.ip_hdr, seg.ip_len, &toff) || toff + 4 > seg.ip_len ||
+            get16(seg.ip_hdr + toff) != seg.sport || toff > UINT16_MAX) {
+            ls->skipped++;
+            continue;
+        }
+        ls->tcp++;
+        if (g_npkts == g_pkts_cap) {
+            g_pkts_cap = g_pkts_cap ? 2 * g_pkts_cap : 1024;
+            g_pkts = xrealloc(g_pkts, g_pkts_cap * sizeof(*g_pkts));
+        }
+        if (g_arena_len + seg.ip_len > g_arena_cap) {
+            while (g_arena_len + seg.ip_len > g_arena_cap)
+                g_arena_cap = g_arena_cap ? 2 * g_arena_cap : 1 << 20;
+            g_arena = xrealloc(g_arena, g_arena_cap);
+        }
+        memcpy(g_arena + g_arena_len, seg.ip_hdr, seg.ip_len);
+        sp = &g_pkts[g_npkts++];
+        memset(sp, 0, sizeof(*sp));
+        sp->off = g_arena_len;
+        sp->len = (uint32_t)seg.ip_len;
+        sp->extra = hdr->len > hdr->caplen ? hdr->len - hdr->caplen : 0;
+        sp->tcp_off = (uint16_t)toff;
+        sp->tcp_full = toff + 20 <= seg.ip_len;
+        sp->ts_us = (uint64_t)hdr->ts.tv_sec * 1000000u + (uint64_t)hdr->ts.tv_usec;
+        sp->src = seg.src;
+        sp->sport = seg.sport;
+        sp->flags = seg.flags;
+        sp->sess = (uint32_t)sess_find(&seg);
+        if (seg.src.family == 6)
+            g_sess[sp->sess].v6 = true;
+        g_arena_len += seg.ip_len;
+        if (seg.ip_len > g_max_ip_len)
+            g_max_ip_len = seg.ip_len;
+    }
+    if (rc == -1)
+        fprintf(stderr, "gen: warning: %s: %s (using the packets before it)\n", path,
+                pcap_geterr(p));
+    pcap_close(p);
+    return 0;
+}
+
+static bool is_mail_port(uint16_t port)
+{
+    return port == 25 || port == 465 || port == 587 || port == 2525;
+}
+
+/* finish_seeds groups the packets by session (stable), decides each
+ * session's client, and computes relative times and sizes. */
+static void finish_seeds(void)
+{
+    struct seed_pkt *sorted = xrealloc(NULL, g_npkts * sizeof(*sorted));
+    size_t *pos = xrealloc(NULL, (g_nsess + 1) * sizeof(*pos));
+
+    memset(pos, 0, (g_nsess + 1) * sizeof(*pos));
+    for (size_t i = 0; i < g_npkts; i++)
+        pos[g_pkts[i].sess + 1]++;
+    for (size_t s = 0; s < g_nsess; s++) {
+        g_sess[s].first = pos[s];
+        g_sess[s].n = pos[s + 1];
+        pos[s + 1] += pos[s];
+    }
+    for (size_t i = 0; i < g_npkts; i++)
+        sorted[pos[g_pkts[i].sess]++] = g_pkts[i];
+    free(g_pkts);
+    free(pos);
+    g_pkts = sorted;
+
+    for (size_t s = 0; s < g_nsess; s++) {
+        struct seed_sess *ss = &g_sess[s];
+        struct seed_pkt *pk = &g_pkts[ss->first];
+        bool a_client = ss->aport > ss->bport;    /* no SYN: the higher port */
+        uint64_t rel = 0, prev = pk[0].ts_us;
+
+        if (is_mail_port(ss->aport) != is_mail_port(ss->bport))
+            a_client = !is_mail_port(ss->aport);
+        for (size_t i = 0; i < ss->n; i++) {
+            if (pk[i].flags & CAP_TH_SYN) {
+                bool from_a = addr_eq(&pk[i].src, &ss->a) && pk[i].sport == ss->aport;
+                bool ack = pk[i].flags & CAP_TH_ACK;
+
+                a_client = ack ? !from_a : from_a;
+                break;
+            }
+        }
+        ss->client = a_client ? ss->a : ss->b;
+        ss->server = a_client ? ss->b : ss->a;
+        ss->cport = a_client ? ss->aport : ss->bport;
+        ss->out_bytes = 0;
+        for (size_t i = 0; i < ss->n; i++) {
+            uint64_t gap = pk[i].ts_us > prev ? pk[i].ts_us - prev : 0;
+
+            if (pk[i].ts_us > prev)
+                prev = pk[i].ts_us;
+            rel += gap > MAX_GAP_US ? MAX_GAP_US : gap;
+            pk[i].rel_us = rel;
+            pk[i].from_client = addr_eq(&pk[i].src, &ss->client) && pk[i].sport == ss->cport;
+            ss->out_bytes += REC_HLEN + ETH_HLEN + pk[i].len;
+        }
+        ss->dur_us = rel;
+    }
+}
+
+/* ---------------------------------------------------------------- output */
+
+static pcap_dumper_t *g_dump;
+static uint8_t *g_frame;
+static uint64_t g_out_bytes = 24, g_out_packets, g_last_ts;
+static uint64_t g_mail_bytes, g_bulk_bytes;
+
+static const uint8_t mac_client[6] = {0x02, 0x00, 0x5e, 0x10, 0x00, 0x01};
+static const uint8_t mac_server[6] = {0x02, 0x00, 0x5e, 0x10, 0x00, 0x02};
+
+/* emit writes the frame in g_frame: Ethernet + |iplen| bytes of IP. */
+static void emit(uint64_t ts_us, bool from_client, bool v6, size_t iplen, uint32_t extra,
+                 bool mail)
+{
+    struct pcap_pkthdr h;
+    uint32_t caplen = (uint32_t)(ETH_HLEN + iplen);
+
+    memcpy(g_frame, from_client ? mac_server : mac_client, 6);
+    memcpy(g_frame + 6, from_client ? mac_client : mac_server, 6);
+    put16(g_frame + 12, v6 ? 0x86dd : 0x0800);
+    memset(&h, 0, sizeof(h));
+    h.ts.tv_sec = (time_t)(ts_us / 1000000u);
+    h.ts.tv_usec = (suseconds_t)(ts_us % 1000000u);
+    h.caplen = caplen;
+    h.len = caplen + extra;
+    pcap_dump((u_char *)g_dump, &h, g_frame);
+    g_out_packets++;
+    g_out_bytes += REC_HLEN + caplen;
+    if (mail)
+        g_mail_bytes += REC_HLEN + caplen;
+    else
+        g_bulk_bytes += REC_HLEN + caplen;
+    g_last_ts = ts_us;
+}
+
+/* ---------------------------------------------------------------- instances */
+
+enum inst_kind { INST_MAIL, INST_BULK };
+
+struct inst {
+    enum inst_kind kind;
+    uint64_t next_ts;
+    uint64_t serial;           /* tie-break: older instance first */
+    uint64_t base_us;
+    uint32_t n;                /* instance number (addresses) */
+    /* mail */
+    uint32_t sess;
+    size_t idx;
+    uint8_t client[16], server[16];
+    uint16_t cport;
+    /* bulk */
+    bool v6, http;
+    int phase;
+    uint32_t cseq, sseq;       /* next sequence numbers */
+    uint64_t total, sent;      /* server stream bytes */
+    unsigned unacked;
+    char hdr[256];             /* HTTP response header / client request */
+    size_t hdr_len, req_len;
+};
+
+static struct inst *g_inst;
+static size_t g_ninst_cap;
+static uint32_t *g_free;
+static size_t g_nfree;
+static uint32_t *g_heap;
+static size_t g_nheap, g_peak_active;
+
+static bool inst_before(uint32_t x, uint32_t y)
+{
+    const struct inst *a = &g_inst[x], *b = &g_inst[y];
+
+    return a->next_ts != b->next_ts ? a->next_ts < b->next_ts : a->serial < b->serial;
+}
+
+static void heap_push(uint32_t i)
+{
+    size_t k = g_nheap++;
+
+    while (k > 0) {
+        size_t parent = (k - 1) / 2;
+
+        if (!inst_before(i, g_heap[parent]))
+            break;
+        g_heap[k] = g_heap[parent];
+        k = parent;
+    }
+    g_heap[k] = i;
+    if (g_nheap > g_peak_active)
+        g_peak_active = g_nheap;
+}
+
+static uint32_t heap_pop(void)
+{
+    uint32_t top = g_heap[0], last = g_heap[--g_nheap];
+    size_t k = 0;
+
+    for (;;) {
+        size_t c = 2 * k + 1;
+
+        if (c >= g_nheap)
+            break;
+        if (c + 1 < g_nheap && inst_before(g_heap[c + 1], g_heap[c]))
+            c++;
+        if (!inst_before(g_heap[c], last))
+            break;
+        g_heap[k] = g_heap[c];
+        k = c;
+    }
+    if (g_nheap)
+        g_heap[k] = last;
+    return top;
+}
+
+static uint32_t inst_alloc(void)
+{
+    if (!g_nfree) {
+        size_t old = g_ninst_cap;
+
+        g_ninst_cap = old ? 2 * old : 1024;
+        g_inst = xrealloc(g_inst, g_ninst_cap * sizeof(*g_inst));
+        g_free = xrealloc(g_free, g_ninst_cap * sizeof(*g_free));
+        g_heap = xrealloc(g_heap, g_ninst_cap * sizeof(*g_heap));
+        for (size_t i = g_ninst_cap; i > old; i--)
+            g_free[g_nfree++] = (uint32_t)(i - 1);
+    }
+    return g_free[--g_nfree];
+}
+
+/* Addresses of instance |n|: see the comment at the top. */
+static void mail_addrs(struct inst *in, bool v6)
+{
+    uint32_t c = in->n + 1, s = in->n % 64 + 1;
+
+    memset(in->client, 0, 16);
+    memset(in->server, 0, 16);
+    if (!v6) {
+        put32(in->client, 0x0a000000u | (c & 0xffffffu));
+        put32(in->server, 0xac100000u | s);
+    } else {
+        put32(in->client, 0x20010db8u);
+        put16(in->client + 4, 0x000c);
+        put32(in->client + 12, c);
+        put32(in->server, 0x20010db8u);
+        put16(in->server + 4, 0x0025);
+        put32(in->server + 12, s);
+    }
+    in->cport = (uint16_t)(1024 + ((in->n * 2654435761u) >> 8) % 64000);
+}
+
+/* mail_emit writes packet in->idx of the instance's seed session, rewritten. */
+static void mail_emit(struct inst *in)
+{
+    const struct seed_sess *ss = &g_sess[in->sess];
+    const struct seed_pkt *sp = &g_pkts[ss->first + in->idx];
+    uint8_t *ip = g_frame + ETH_HLEN;
+    uint8_t *tcp = ip + sp->tcp_off;
+    const uint8_t *nsrc = sp->from_client ? in->client : in->server;
+    const uint8_t *ndst = sp->from_client ? in->server : in->client;
+    size_t alen = ss->v6 ? 16 : 4, soff = ss->v6 ? 8 : 12;
+    uint8_t oldaddr[32], newaddr[32], port[2];
+
+    memcpy(ip, g_arena + sp->off, sp->len);
+    memcpy(oldaddr, ip + soff, 2 * alen);
+    memcpy(newaddr, nsrc, alen);
+    memcpy(newaddr + alen, ndst, alen);
+    memcpy(ip + soff, newaddr, 2 * alen);
+    put16(port, in->cport);
+    if (sp->tcp_full) {
+        /* the pseudo-header's addresses and the client port changed */
+        csum_replace(tcp + 16, oldaddr, newaddr, 2 * alen);
+        csum_replace(tcp + 16, tcp + (sp->from_client ? 0 : 2), port, 2);
+    }
+    memcpy(tcp + (sp->from_client ? 0 : 2), port, 2);
+    if (!ss->v6)
+        ipv4_fix_checksum(ip);
+    emit(in->next_ts, sp->from_client, ss->v6, sp->len, sp->extra, true);
+}
+
+static uint8_t g_rand[RAND_BUF];
+
+/* bulk_stream fills |n| bytes of the server's stream from offset |off|. */
+static void bulk_stream(const struct inst *in, uint64_t off, uint8_t *dst, size_t n)
+{
+    while (n) {
+        size_t chunk;
+
+        if (in->http) {
+            if (off < in->hdr_len) {
+                chunk = in->hdr_len - (size_t)off;
+                chunk = chunk < n ? chunk : n;
+                memcpy(dst, in->hdr + off, chunk);
+            } else {
+                size_t r = (size_t)((off + in->n * 977u) % RAND_BUF);
+
+                chunk = RAND_BUF - r < n ? RAND_BUF - r : n;
+                memcpy(dst, g_rand + r, chunk);
+            }
+        } else {
+            size_t pos = (size_t)(off % TLS_REC_LEN);
+
+            if (pos < 5) {
+                static const uint8_t rec[5] = {0x17, 0x03, 0x03, TLS_REC_BODY >> 8, 0};
+
+                chunk = 5 - pos < n ? 5 - pos : n;
+                memcpy(dst, rec + pos, chunk);
+            } else {
+                size_t r = (size_t)((off + in->n * 977u) % RAND_BUF);
+
+                chunk = TLS_REC_LEN - pos;
+                chunk = chunk < n ? chunk : n;
+                chunk = RAND_BUF - r < chunk ? RAND_BUF - r : chunk;
+                memcpy(dst, g_rand + r, chunk);
+            }
+        }
+        dst += chunk;
+        off += chunk;
+        n -= chunk;
+    }
+}
+
+static size_t bulk_iphdr(bool v6)
+{
+    return v6 ? 40 : 20;
+}
+
+/* bulk_packet builds one synthetic segment in g_frame and writes it. */
+static void bulk_packet(struct inst *in, bool from_client, uint8_t flags, size_t paylen)
+{
+    uint8_t *ip = g_frame + ETH_HLEN;
+    size_t ihl = bulk_iphdr(in->v6);
+    uint8_t *tcp = ip + ihl;
+    uint8_t caddr[16], saddr[16];
+    uint32_t c = in->n + 1, s = in->n % 1024 + 1, sum;
+    uint16_t cport = (uint16_t)(32768 + (in->n * 40503u) % 28000), sport = in->http ? 80 : 443;
+    size_t alen = in->v6 ? 16 : 4;
+    uint8_t pseudo[40];
+
+    memset(caddr, 0, sizeof(caddr));
+    memset(saddr, 0, sizeof(saddr));
+    if (!in->v6) {
+        put32(caddr, 0xc0a80000u | (c & 0xffffu));
+        put32(saddr, 0xc6120000u | s);
+        ip[0] = 0x45;
+        ip[1] = 0;
+        put16(ip + 2, (uint16_t)(20 + 20 + paylen));
+        put16(ip + 4, (uint16_t)(in->n * 7 + (from_client ? in->cseq : in->sseq)));
+        put16(ip + 6, 0x4000);
+        ip[8] = 64;
+        ip[9] = 6;
+        memcpy(ip + 12, from_client ? caddr : saddr, 4);
+        memcpy(ip + 16, from_client ? saddr : caddr, 4);
+        ipv4_fix_checksum(ip);
+    } else {
+        put32(caddr, 0x20010db8u);
+        put16(caddr + 4, 0x000b);
+        put32(caddr + 12, c);
+        put32(saddr, 0x20010db8u);
+        put16(saddr + 4, 0x00ff);
+        put32(saddr + 12, s);
+        put32(ip, 0x60000000u);
+        put16(ip + 4, (uint16_t)(20 + paylen));
+        ip[6] = 6;
+        ip[7] = 64;
+        memcpy(ip + 8, from_client ? caddr : saddr, 16);
+        memcpy(ip + 24, from_client ? saddr : caddr, 16);
+    }
+    put16(tcp, from_client ? cport : sport);
+    put16(tcp + 2, from_client ? sport : cport);
+    put32(tcp + 4, from_client ? in->cseq : in->sseq);
+    put32(tcp + 8, (flags & CAP_TH_ACK) ? (from_client ? in->sseq : in->cseq) : 0);
+    tcp[12] = 5 << 4;
+    tcp[13] = flags;
+    put16(tcp + 14, 65535);
+    put32(tcp + 16, 0);   /* checksum and urgent pointer */
+    if (paylen) {
+        if (from_client)
+            memcpy(tcp + 20, in->hdr + in->hdr_len, paylen);
+        else
+            bulk_stream(in, in->sent, tcp + 20, paylen);
+    }
+    memcpy(pseudo, from_client ? caddr : saddr, alen);
+    memcpy(pseudo + alen, from_client ? saddr : caddr, alen);
+    sum = csum_add(0, pseudo, 2 * alen);
+    sum += 6 + (uint32_t)(20 + paylen);
+    sum = csum_add(sum, tcp, 20 + paylen);
+    put16(tcp + 16, csum_fold(sum));
+    emit(in->next_ts, from_client, in->v6, ihl + 20 + paylen, 0, false);
+}
+
+static uint64_t bulk_file_bytes(const struct inst *in)
+{
+    uint64_t data = (in->total + BULK_MSS - 1) / BULK_MSS;
+    uint64_t pkts = 7 + data + data / 2;
+
+    return pkts * (REC_HLEN + ETH_HLEN + bulk_iphdr(in->v6) + 20) + in->total + in->req_len;
+}
+
+static void bulk_init(struct inst *in)
+{
+    in->v6 = rnd_below(4) == 0;
+    in->http = rnd_below(10) < 3;
+    in->cseq = (uint32_t)rnd();
+    in->sseq = (uint32_t)rnd();
+    in->phase = 0;
+    in->sent = 0;
+    in->unacked = 0;
+    if (in->http) {
+        uint64_t body = 16384 + rnd_below(1024 * 1024);
+        int w = snprintf(in->hdr, sizeof(in->hdr),
+                         "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                         "Content-Length: %" PRIu64 "\r\n\r\n", body);
+        int r;
+
+        in->hdr_len = (size_t)w;
+        r = snprintf(in->hdr + in->hdr_len, sizeof(in->hdr) - in->hdr_len,
+                     "GET /b/%u HTTP/1.1\r\nHost: cdn.example.net\r\n\r\n", in->n);
+        in->req_len = (size_t)r;
+        in->total = in->hdr_len + body;
+    } else {
+        in->hdr_len = 0;
+        in->req_len = 96;
+        in->hdr[0] = 0x17;
+        in->hdr[1] = 0x03;
+        in->hdr[2] = 0x03;
+        in->hdr[3] = 0;
+        in->hdr[4] = 91;
+        memcpy(in->hdr + 5, g_rand + in->n % 1024, 91);
+        in->total = (uint64_t)(1 + rnd_below(64)) * TLS_REC_LEN;
+    }
+}
+
+/* bulk_step writes the instance's next packet and schedules the one after;
+ * false when the connection is over.
+ *   0 SYN  1 SYN-ACK  2 ACK  3 request  4 data (5 ACK every second one)
+ *   6 server FIN  7 client FIN  8 last ACK */
+static bool bulk_step(struct inst *in)
+{
+    size_t n;
+
+    switch (in->phase) {
+    case 0:
+        bulk_packet(in, true, CAP_TH_SYN, 0);
+        in->cseq++;
+        in->phase = 1;
+        in->next_ts += BULK_RTT_US;
+        return true;
+    case 1:
+        bulk_packet(in, false, CAP_TH_SYN | CAP_TH_ACK, 0);
+        in->sseq++;
+        in->phase = 2;
+        in->next_ts += 30;
+        return true;
+    case 2:
+        bulk_packet(in, true, CAP_TH_ACK, 0);
+        in->phase = 3;
+        in->next_ts += 20;
+        return true;
+    case 3:
+        bulk_packet(in, true, CAP_TH_ACK | CAP_TH_PSH, in->req_len);
+        in->cseq += (uint32_t)in->req_len;
+        in->phase = 4;
+        in->next_ts += BULK_RTT_US;
+        return true;
+    case 4:
+        n = in->total - in->sent < BULK_MSS ? (size_t)(in->total - in->sent) : BULK_MSS;
+        bulk_packet(in, false, (uint8_t)(CAP_TH_ACK | (in->sent + n == in->total ? CAP_TH_PSH : 0)),
+                    n);
+        in->sent += n;
+        in->sseq += (uint32_t)n;
+        if (++in->unacked == 2) {
+            in->unacked = 0;
+            in->phase = 5;
+            in->next_ts += 5;
+        } else {
+            in->phase = in->sent == in->total ? 6 : 4;
+            in->next_ts += in->phase == 6 ? 50 : BULK_GAP_US;
+        }
+        return true;
+    case 5:
+        bulk_packet(in, true, CAP_TH_ACK, 0);
+        in->phase = in->sent == in->total ? 6 : 4;
+        in->next_ts += BULK_GAP_US;
+        return true;
+    case 6:
+        bulk_packet(in, false, CAP_TH_FIN | CAP_TH_ACK, 0);
+        in->sseq++;
+        in->phase = 7;
+        in->next_ts += BULK_RTT_US;
+        return true;
+    case 7:
+        bulk_packet(in, true, CAP_TH_FIN | CAP_TH_ACK, 0);
+        in->cseq++;
+        in->phase = 8;
+        in->next_ts += BULK_RTT_US / 2;
+        return true;
+    default:
+        bulk_packet(in, false, CAP_TH_ACK, 0);
+        return false;
+    }
+}
+
+/* mail_step writes the next packet of a mail instance; false when done. */
+static bool mail_step(struct inst *in)
+{
+    const struct seed_sess *ss = &g_sess[in->sess];
+
+    mail_emit(in);
+    if (++in->idx >= ss->n)
+        return false;
+    in->next_ts = in->base_us + g_pkts[ss->first + in->idx].rel_us;
+    return true;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static void usage(FILE *f)
+{
+    fputs("usage: gen -o OUT [--size MB] [--mixed PERCENT] [--concurrency N] [--seed N]\n"
+          "           [-q] SEED.pcap...\n"
+          "  --size MB         stop starting sessions at about MB megabytes (default 100)\n"
+          "  --mixed P         P percent of the bytes are bulk non-mail TCP (0..99)\n"
+          "  --concurrency N   mail sessions open at once, on average (default 1000)\n"
+          "  --seed N          PRNG seed (default fixed)\n", f);
+}
+
+static bool parse_num(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!s || !*s || *s == '-')
+        return false;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"size", required_argument, NULL, 's'},
+        {"mixed", required_argument, NULL, 'm'},
+        {"concurrency", required_argument, NULL, 'c'},
+        {"seed", required_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL;
+    uint64_t size_mb = 100, mixed = 0, conc = 1000, v;
+    bool quiet = false;
+    struct load_stats ls = {0, 0, 0};
+    uint64_t target, sched_mail = 0, sched_bulk = 0, next_start, interval, sum_dur = 0;
+    uint64_t n_mail = 0, n_bulk = 0, serial = 0;
+    size_t next_sess = 0, n_v6 = 0;
+    pcap_t *dead;
+    FILE *fp;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'q': quiet = true; break;
+        case 's':
+            if (!parse_num(optarg, 1u << 20, &size_mb) || !size_mb) {
+                fprintf(stderr, "gen: --size: megabytes expected\n");
+                return 2;
+            }
+            break;
+        case 'm':
+            if (!parse_num(optarg, 99, &mixed)) {
+                fprintf(stderr, "gen: --mixed: percent 0..99 expected\n");
+                return 2;
+            }
+            break;
+        case 'c':
+            if (!parse_num(optarg, 1u << 24, &conc) || !conc) {
+                fprintf(stderr, "gen: --concurrency: a positive number expected\n");
+                return 2;
+            }
+            break;
+        case 'S':
+            if (!parse_num(optarg, UINT64_MAX, &v)) {
+                fprintf(stderr, "gen: --seed: a number expected\n");
+                return 2;
+            }
+            g_rng = v;
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!out || optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    for (int i = optind; i < argc; i++)
+        if (load_seed(argv[i], &ls) < 0)
+            fprintf(stderr, "gen: warning: seed %s skipped\n", argv[i]);
+    finish_seeds();
+    if (!g_nsess) {
+        fprintf(stderr, "gen: no TCP sessions in the seeds\n");
+        return 2;
+    }
+    for (size_t s = 0; s < g_nsess; s++) {
+        sum_dur += g_sess[s].dur_us;
+        n_v6 += g_sess[s].v6;
+    }
+    /* Little's law: N open = arrival rate x mean duration. */
+    interval = sum_dur / g_nsess / conc;
+    if (interval < 1)
+        interval = 1;
+    for (size_t i = 0; i < RAND_BUF; i++)
+        g_rand[i] = (uint8_t)(rnd() >> 56);
+    g_frame = xrealloc(NULL, ETH_HLEN + (g_max_ip_len > 65535 ? g_max_ip_len : 65535) + 64);
+
+    dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 262144, PCAP_TSTAMP_PRECISION_MICRO);
+    fp = strcmp(out, "-") == 0 ? stdout : fopen(out, "wb");
+    if (!dead || !fp) {
+        fprintf(stderr, "gen: %s: %s\n", out, strerror(errno));
+        return 2;
+    }
+    setvbuf(fp, NULL, _IOFBF, 1 << 20);
+    g_dump = pcap_dump_fopen(dead, fp);
+    if (!g_dump) {
+        fprintf(stderr, "gen: %s: %s\n", out, pcap_geterr(dead));
+        return 2;
+    }
+
+    target = size_mb * 1000000u;
+    next_start = BASE_TS_US;
+    for (;;) {
+        bool starting = sched_mail + sched_bulk < target;
+
+        if (starting && (!g_nheap || next_start <= g_inst[g_heap[0]].next_ts)) {
+            uint32_t i = inst_alloc();
+            struct inst *in = &g_inst[i];    /* invalid after the next inst_alloc */
+            uint64_t t = next_start;
+
+            memset(in, 0, sizeof(*in));
+            in->kind = INST_MAIL;
+            in->serial = serial++;
+            in->n = (uint32_t)n_mail++;
+            in->sess = (uint32_t)next_sess;
+            next_sess = (next_sess + 1) % g_nsess;
+            in->base_us = t;
+            in->next_ts = t;
+            mail_addrs(in, g_sess[in->sess].v6);
+            sched_mail += g_sess[in->sess].out_bytes;
+            heap_push(i);
+            /* bulk connections keep their share: P / (100 - P) of mail */
+            while (mixed && sched_bulk * (100 - mixed) < sched_mail * mixed) {
+                uint32_t j = inst_alloc();
+                struct inst *b = &g_inst[j];
+
+                memset(b, 0, sizeof(*b));
+                b->kind = INST_BULK;
+                b->serial = serial++;
+                b->n = (uint32_t)n_bulk++;
+                bulk_init(b);
+                b->next_ts = t + rnd_below(2 * interval + 1);
+                sched_bulk += bulk_file_bytes(b);
+                heap_push(j);
+            }
+            next_start = t + 1 + rnd_below(2 * interval);
+            continue;
+        }
+        if (!g_nheap)
+            break;
+        {
+            uint32_t i = heap_pop();
+            struct inst *in = &g_inst[i];
+            bool more = in->kind == INST_MAIL ? mail_step(in) : bulk_step(in);
+
+            if (more)
+                heap_push(i);
+            else
+                g_free[g_nfree++] = i;
+        }
+    }
+    if (pcap_dump_flush(g_dump) != 0 || ferror(fp)) {
+        fprintf(stderr, "gen: %s: write error\n", out);
+        return 2;
+    }
+    pcap_dump_close(g_dump);
+    pcap_close(dead);
+    if (!quiet)
+        fprintf(stderr,
+                "gen: %zu seed(s): %" PRIu64 " packets, %" PRIu64 " TCP in %zu sessions "
+                "(%zu IPv6), %" PRIu64 " skipped; mean session %.3f s\n"
+                "gen: wrote %s: %" PRIu64 " packets, %.1f MB, %" PRIu64 " mail sessions, %"
+                PRIu64 " bulk connections, mail %.1f%% of bytes, %.1f s of capture time, "
+                "peak %zu open\n",
+                (size_t)(argc - optind), ls.packets, ls.tcp, g_nsess, n_v6, ls.skipped,
+                (double)sum_dur / (double)g_nsess / 1e6, out, g_out_packets,
+                (double)g_out_bytes / 1e6, n_mail, n_bulk,
+                100.0 * (double)g_mail_bytes / (double)(g_mail_bytes + g_bulk_bytes),
+                (double)(g_last_ts - BASE_TS_US) / 1e6, g_peak_active);
+    free(g_frame);
+    free(g_inst);
+    free(g_free);
+    free(g_heap);
+    free(g_pkts);
+    free(g_sess);
+    free(g_arena);
+    return 0;
+}

@@ -34,7 +34,9 @@ SAN     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanit
 LIB_SRCS = dissect/cbs.c \
            capture/cap_link.c capture/cap_ip.c capture/cap_source.c \
            capture/tcp_reasm.c capture/tcp_flow.c capture/cap_pipe.c \
-           analyze/out.c analyze/flows_report.c
+           dissect/smtp.c dissect/tls.c dissect/classify.c dissect/session.c \
+           analyze/out.c analyze/json.c analyze/names.c analyze/x509.c \
+           analyze/flows_report.c analyze/report.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(B)/%.o)
 TEST_SRCS = $(wildcard tests/test_*.c)
 TEST_BINS = $(TEST_SRCS:tests/%.c=$(B)/tests/%)
@@ -61,11 +63,11 @@ $(B)/libmxw.a: $(LIB_OBJS)
 # V=1 shows the full commands.
 Q = $(if $(V),,@)
 
-$(B)/%.o: %.c $(wildcard */*.h) Makefile
+$(B)/%.o: %.c $(wildcard */*.h) $(wildcard analyze/*.inc) Makefile
 	@mkdir -p $(dir $@)
 	$(if $(V),,@echo "  CC      $@";)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/tests/%: tests/%.c $(B)/libmxw.a $(wildcard tests/*.h)
+$(B)/tests/%: tests/%.c $(B)/libmxw.a $(wildcard tests/*.h tests/vectors/*.h)
 	@mkdir -p $(dir $@)
 	$(if $(V),,@echo "  LD      $@";)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libmxw.a $(TEST_LDLIBS)
 
@@ -93,10 +95,10 @@ deps:
 demo:
 	@sh tools/deps.sh build
 	@$(MAKE) --no-print-directory all
-	./mxwitness --flows -r pcaps/appliance-outside.pcap -r pcaps/appliance-inside.pcap
+	./mxwitness -r pcaps/appliance-outside.pcap@outside -r pcaps/appliance-inside.pcap@inside
 
 test:
-	@sh tools/deps.sh build
+	@sh tools/deps.sh test
 	@$(MAKE) --no-print-directory WERROR=1 tests-bin
 	@MXW_BUILD=$(B) sh tests/run.sh
 	@$(MAKE) --no-print-directory asan

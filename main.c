@@ -18,9 +18,13 @@
 #include <unistd.h>
 
 #include "analyze/flows_report.h"
+#include "analyze/report.h"
+#include "analyze/x509.h"
 #include "capture/cap_pipe.h"
 #include "capture/cap_source.h"
 #include "capture/tcp_flow.h"
+#include "dissect/classify.h"
+#include "dissect/session.h"
 
 #define MXW_VERSION "0.1.0"
 
@@ -39,6 +43,9 @@ struct options {
     bool json;
     bool flows;
     bool stats;
+    bool transcript;
+    bool redact;
+    const char *certs_dir;
     size_t max_flows;
     size_t memcap_mib;
     unsigned idle_timeout_s;
@@ -75,9 +82,14 @@ static void usage(FILE *f)
 "  --port N           follow TCP port N too (repeatable); default 25 465 587 2525\n"
 "  --any-port         follow every TCP connection\n"
 "output\n"
-"  --flows            one line per TCP connection: bytes each way, gaps,\n"
-"                     retransmissions, anomalies, how it ended\n"
-"  --json             JSON lines instead of text\n"
+"  --json             JSON lines instead of text (one object per session,\n"
+"                     then one per server)\n"
+"  --transcript       the SMTP dialogue and TLS handshake line by line\n"
+"                     (message content is never shown)\n"
+"  --redact           hide MAIL FROM / RCPT TO addresses in the transcript\n"
+"  --certs DIR        write every presented certificate as DIR/<SHA256>.pem\n"
+"  --flows            diagnostic: one line per TCP connection (bytes each way,\n"
+"                     gaps, retransmissions, anomalies, how it ended)\n"
 "  --stats            counters on standard error at the end\n"
 "limits\n"
 "  --max-flows N      connections tracked at once (default 65536)\n"
@@ -105,7 +117,7 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 
 enum long_only {
     OPT_PORT = 256, OPT_ANY_PORT, OPT_FLOWS, OPT_JSON, OPT_STATS,
-    OPT_MAX_FLOWS, OPT_MEMCAP, OPT_IDLE,
+    OPT_MAX_FLOWS, OPT_MEMCAP, OPT_IDLE, OPT_TRANSCRIPT, OPT_REDACT, OPT_CERTS,
 };
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -116,6 +128,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"flows", no_argument, NULL, OPT_FLOWS},
         {"json", no_argument, NULL, OPT_JSON},
         {"stats", no_argument, NULL, OPT_STATS},
+        {"transcript", no_argument, NULL, OPT_TRANSCRIPT},
+        {"redact", no_argument, NULL, OPT_REDACT},
+        {"certs", required_argument, NULL, OPT_CERTS},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
         {"memcap", required_argument, NULL, OPT_MEMCAP},
         {"idle-timeout", required_argument, NULL, OPT_IDLE},
@@ -168,6 +183,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_FLOWS: o->flows = true; break;
         case OPT_JSON: o->json = true; break;
         case OPT_STATS: o->stats = true; break;
+        case OPT_TRANSCRIPT: o->transcript = true; break;
+        case OPT_REDACT: o->redact = true; break;
+        case OPT_CERTS: o->certs_dir = optarg; break;
         case OPT_MAX_FLOWS:
             if (!parse_uint(optarg, 1u << 24, &v) || v == 0) {
                 fprintf(stderr, "mxwitness: --max-flows: 1..16777216 expected\n");
@@ -207,6 +225,18 @@ static int parse_options(int argc, char **argv, struct options *o)
     if (o->nfiles && o->iface) {
         fprintf(stderr, "mxwitness: -r and -i cannot be used together\n");
         return -1;
+    }
+    if (o->certs_dir) {
+        struct stat sb;
+
+        if (stat(o->certs_dir, &sb) != 0 && mkdir(o->certs_dir, 0755) != 0) {
+            fprintf(stderr, "mxwitness: --certs %s: %s\n", o->certs_dir, strerror(errno));
+            return -1;
+        }
+        if (stat(o->certs_dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || access(o->certs_dir, W_OK) != 0) {
+            fprintf(stderr, "mxwitness: --certs %s: not a writable directory\n", o->certs_dir);
+            return -1;
+        }
     }
     return 0;
 }
@@ -277,8 +307,9 @@ static void print_stats(const struct cap_source *src, const struct cap_counters 
         if (fs->closed[r])
             fprintf(stderr, ", %s %llu", tcp_close_reason_name((enum tcp_close_reason)r),
                     (unsigned long long)fs->closed[r]);
-    fprintf(stderr, "\n  late packets %llu, stray packets %llu\n",
-            (unsigned long long)fs->late_packets, (unsigned long long)fs->stray_packets);
+    fprintf(stderr, "\n  late packets %llu, stray packets %llu, impossible flags %llu\n",
+            (unsigned long long)fs->late_packets, (unsigned long long)fs->stray_packets,
+            (unsigned long long)fs->bad_packets);
     fprintf(stderr, "reassembly memory: peak %zu bytes, refusals %llu\n", fs->mem_peak,
             (unsigned long long)fs->mem_refusals);
     if (cap_source_live_stats(msrc, &ls))
@@ -331,6 +362,10 @@ int main(int argc, char **argv)
     struct tcp_flow_table *tab;
     struct tcp_flow_config fc = {0};
     struct flows_report fr = {0};
+    struct session_layer *sl = NULL;
+    struct report *rep = NULL;
+    struct x509_cache *xc = NULL;
+    struct classify *cls = NULL;
     struct cap_counters ctr = {0};
     struct cap_packet pkt;
     enum cap_next_result r;
@@ -387,12 +422,37 @@ int main(int argc, char **argv)
     fc.max_flows = o.max_flows;
     fc.memcap = o.memcap_mib * 1024u * 1024u;
     fc.idle_timeout_us = (uint64_t)o.idle_timeout_s * 1000000u;
-    fr.out = stdout;
-    fr.json = o.json;
-    fr.src = src;
-    tab = tcp_flow_table_new(&fc, flows_report_cbs(), &fr);
+    if (o.flows) {
+        fr.out = stdout;
+        fr.json = o.json;
+        fr.src = src;
+        tab = tcp_flow_table_new(&fc, flows_report_cbs(), &fr);
+    } else {
+        struct report_opts ro = {
+            .json = o.json, .transcript = o.transcript, .certs_dir = o.certs_dir,
+        };
+        struct session_opts so = {
+            .transcript = o.transcript, .redact = o.redact, .ports = &o.ports,
+        };
+        struct session_sink sink;
+
+        if (o.ports.any && !(cls = classify_new()))
+            fprintf(stderr, "mxwitness: warning: nDPI failed to start; --any-port follows mail "
+                            "ports only\n");
+        so.classify = cls;
+        xc = x509_cache_new(0);
+        rep = xc ? report_new(&ro, stdout, src, xc) : NULL;
+        sink.on_session = report_session;
+        sink.ctx = rep;
+        sl = rep ? session_layer_new(&so, &sink) : NULL;
+        tab = sl ? tcp_flow_table_new(&fc, session_layer_cbs(), sl) : NULL;
+    }
     if (!tab) {
         fprintf(stderr, "mxwitness: out of memory\n");
+        session_layer_free(sl);
+        report_free(rep);
+        x509_cache_free(xc);
+        classify_free(cls);
         cap_source_free(src);
         return EXIT_USAGE;
     }
@@ -414,11 +474,19 @@ int main(int argc, char **argv)
         }
     }
     tcp_flow_finish(tab);
+    if (rep)
+        report_finish(rep);
     fflush(stdout);
     print_warnings(src, &ctr, tab, src);
     if (o.stats)
         print_stats(src, &ctr, tab, src);
     tcp_flow_table_free(tab);
+    if (rep && report_errors(rep))
+        rc = EXIT_USAGE;
+    session_layer_free(sl);
+    report_free(rep);
+    x509_cache_free(xc);
+    classify_free(cls);
     g_src = NULL;
     cap_source_free(src);
     return rc;

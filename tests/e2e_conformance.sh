@@ -39,7 +39,7 @@ ndpi/smtp.pcap||sessions=1
 zeek/smtp.pcap|--port 443|chains
 zeek/smtp-one-side-only.pcap||sessions=1
 zeek/smtp-bdat-gap.pcap||sessions=1
-zeek/connect-with-smtp.pcap||sessions=1
+zeek/connect-with-smtp.pcap|--port 8240|sessions=1
 ndpi/selfsigned.pcap|--port 3001|chains
 ndpi/ssl-cert-name-mismatch.pcap|--port 443|chains
 ndpi/tls-rdn-extract.pcap|--port 443|chains
@@ -52,7 +52,7 @@ ndpi/ja3_lots_of_cipher_suites.pcap|--port 443|chains
 ndpi/http_ipv6.pcap|--port 443|chains
 ndpi/6in4tunnel.pcap|--port 443|chains
 ndpi/whois.pcapng|--port 4343|chains
-ndpi/tls_client_certificate_with_missing_server_one.pcapng|--port 443|chains
+ndpi/tls_client_certificate_with_missing_server_one.pcapng|--port 443 --port 7070|chains
 ndpi/tls_1.2_unidirectional_server.pcapng|--port 443|chains
 ndpi/tls_multiple_synack_different_seq.pcapng|--port 443|chains
 ndpi/google_ssl.pcap|--port 443|chains
@@ -77,7 +77,7 @@ zeek/tls1.2-late-protocol-error.pcap|--port 443|chains zeek
 zeek/tls1.2.pcap|--port 443|chains zeek
 zeek/tls12-decryption.pcap|--port 443|chains
 zeek/x509-generalizedtime.pcap|--port 443|chains
-zeek/tls13_wolfssl.pcap|--port 443|hidden=1
+zeek/tls13_wolfssl.pcap|--port 9090|hidden=1
 zeek/hrr.pcap|--port 443|hidden=1
 '
 # Not compared, with the reason:

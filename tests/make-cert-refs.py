@@ -7,8 +7,8 @@ tshark decodes:
 
     stream <TAB> server endpoint <TAB> client endpoint <TAB> side <TAB> SHA-256 of each certificate, leaf first
 
-side is "server" when the message came from the endpoint that sent the
-ServerHello, else "client".  Endpoints are written as mxwitness writes them
+side is "client" when the message came from the endpoint that sent the
+ClientHello (or, without one, did not send the ServerHello), else "server".  Endpoints are written as mxwitness writes them
 (1.2.3.4:25, [2001:db8::1]:25).  The SHA-256 is computed here from the DER
 bytes tshark extracted, so the reference depends on tshark's TLS dissector
 only.  tshark reassembles out-of-order segments only when told to; the
@@ -49,14 +49,20 @@ def fields(path, flt, names):
     return rows
 
 
+def addr(row, v4, v6):
+    # The innermost IP header carries TCP.  tshark lists each field's
+    # occurrences in order but not the order of IPv4 against IPv6, so take
+    # IPv6 when both are there: 6in4 (protocol 41) is the tunnel these
+    # captures hold; 4in6 would need the other choice.
+    return row[v6].split(",")[-1] or row[v4].split(",")[-1]
+
+
 def src(row):
-    ip = row["ip.src"].split(",")[-1] or row["ipv6.src"].split(",")[-1]
-    return endpoint(ip, row["tcp.srcport"].split(",")[-1])
+    return endpoint(addr(row, "ip.src", "ipv6.src"), row["tcp.srcport"].split(",")[-1])
 
 
 def dst(row):
-    ip = row["ip.dst"].split(",")[-1] or row["ipv6.dst"].split(",")[-1]
-    return endpoint(ip, row["tcp.dstport"].split(",")[-1])
+    return endpoint(addr(row, "ip.dst", "ipv6.dst"), row["tcp.dstport"].split(",")[-1])
 
 
 def main():
@@ -73,7 +79,10 @@ def main():
             if not name.endswith((".pcap", ".pcapng")):
                 continue
             path = os.path.join(fdir, name)
+            # The server: where the ClientHello went, else who sent the ServerHello.
             servers = {}
+            for r in fields(path, "tls.handshake.type == 1", base):
+                servers.setdefault(r["tcp.stream"], dst(r))
             for r in fields(path, "tls.handshake.type == 2", base):
                 servers.setdefault(r["tcp.stream"], src(r))
             lines = []

@@ -1,0 +1,665 @@
+/*
+ * session.c - the connection table's consumer: SMTP, STARTTLS, TLS.
+ *
+ * Per direction the bytes are first undecided.  The first bytes decide:
+ * a TLS record header means TLS (implicit TLS when it is the client's first
+ * bytes), anything else is SMTP.  SMTP hands a direction over to TLS when
+ * the server accepted STARTTLS; the client's bytes after its STARTTLS line
+ * wait, unconsumed, until the server has answered (then they are offered
+ * again).  Once a direction has nothing more to tell (TLS encrypted, parse
+ * stopped), its reassembly is stopped so the rest of the connection costs a
+ * header decode per packet and nothing else.
+ */
+#include "session.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/cap_pipe.h"
+#include "dissect/classify.h"
+
+enum route { R_UNDECIDED = 0, R_SMTP, R_TLS, R_DONE };
+enum kind { K_MAIL = 0, K_CLASSIFYING, K_NOT_MAIL };
+
+struct sess_state {
+    struct session s;               /* first: the record handed to the sink */
+    struct session_layer *sl;
+    struct tcp_flow *flow;
+    struct tls *tls;
+    enum route route[2];
+    bool redelivering;
+    bool smtp_was_tls;              /* SMTP had handed over to TLS (for redelivery) */
+    enum kind kind;
+    struct classify_flow *cf;
+};
+
+struct session_layer {
+    struct session_opts opts;
+    struct session_sink sink;
+    uint64_t count;
+};
+
+static const char *const tls_state_names[] = {
+    [SESSION_TLS_NONE] = "none",
+    [SESSION_TLS_CLIENT_HELLO] = "client_hello",
+    [SESSION_TLS_SERVER_HELLO] = "server_hello",
+    [SESSION_TLS_CERTIFICATE] = "certificate",
+    [SESSION_TLS_ESTABLISHED] = "established",
+};
+
+const char *session_tls_state_name(enum session_tls_state s)
+{
+    return (unsigned)s <= SESSION_TLS_ESTABLISHED ? tls_state_names[s] : "unknown";
+}
+
+/* ---- transcript ----------------------------------------------------- */
+
+static void add_line(struct sess_state *st, enum tcp_dir dir, char kind, const char *text,
+                     size_t len)
+{
+    struct session *s = &st->s;
+    struct session_line *l;
+
+    if (!st->sl->opts.transcript)
+        return;
+    if (s->nlines >= SESSION_MAX_TRANSCRIPT) {
+        s->lines_dropped++;
+        return;
+    }
+    if (s->nlines == s->lines_cap) {
+        size_t cap = s->lines_cap ? s->lines_cap * 2 : 32;
+        struct session_line *nl = realloc(s->lines, cap * sizeof(*nl));
+
+        if (!nl) {
+            s->lines_dropped++;
+            return;
+        }
+        s->lines = nl;
+        s->lines_cap = cap;
+    }
+    l = &s->lines[s->nlines];
+    l->text = malloc(len + 1);
+    if (!l->text) {
+        s->lines_dropped++;
+        return;
+    }
+    if (len)
+        memcpy(l->text, text, len);
+    l->text[len] = '\0';
+    l->ts_us = st->flow ? st->flow->last_us : s->last_us;
+    l->dir = dir;
+    l->kind = kind;
+    s->nlines++;
+}
+
+static void add_linef(struct sess_state *st, enum tcp_dir dir, char kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void add_linef(struct sess_state *st, enum tcp_dir dir, char kind, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    int n;
+
+    if (!st->sl->opts.transcript)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    add_line(st, dir, kind, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* ---- SMTP callbacks ------------------------------------------------- */
+
+static void smtp_line(void *user, enum tcp_dir dir, uint64_t ts_us, enum smtp_line_kind kind,
+                      const struct cbs *line, size_t arg_off)
+{
+    struct sess_state *st = user;
+    char buf[SMTP_MAX_LINE + 32];
+    size_t n = cbs_len(line);
+
+    (void)ts_us;
+    if (!st->sl->opts.transcript)
+        return;
+    if (n > SMTP_MAX_LINE)
+        n = SMTP_MAX_LINE;
+    if (kind == SMTP_LINE_COMMAND && st->sl->opts.redact && arg_off > 0 && arg_off <= n) {
+        memcpy(buf, cbs_data(line), arg_off);
+        memcpy(buf + arg_off, "[redacted]", 10);
+        n = arg_off + 10;
+    } else if (n) {
+        memcpy(buf, cbs_data(line), n);
+    }
+    add_line(st, dir, 'S', buf, n);
+}
+
+static const struct smtp_cbs smtp_callbacks = {.on_line = smtp_line};
+
+/* ---- TLS callbacks -------------------------------------------------- */
+
+static char *join_alpn(const struct cbs *alpn)
+{
+    struct cbs c = *alpn, name;
+    size_t cap = cbs_len(alpn) + 1, len = 0;
+    char *out = malloc(cap);
+
+    if (!out)
+        return NULL;
+    out[0] = '\0';
+    while (cbs_len(&c) > 0 && cbs_get_u8_prefixed(&c, &name)) {
+        if (len + cbs_len(&name) + 2 > cap)
+            break;
+        if (len)
+            out[len++] = ',';
+        memcpy(out + len, cbs_data(&name), cbs_len(&name));
+        len += cbs_len(&name);
+        out[len] = '\0';
+    }
+    return out;
+}
+
+static void tls_client_hello(void *user, const struct tls_client_hello *ch)
+{
+    struct sess_state *st = user;
+    struct session *s = &st->s;
+    uint16_t best = ch->legacy_version;
+
+    for (size_t i = 0; i < ch->versions.n; i++)
+        if ((ch->versions.v[i] & 0x0f0f) != 0x0a0a && ch->versions.v[i] > best &&
+            ch->versions.v[i] <= 0x0304)
+            best = ch->versions.v[i];
+    if (s->client_hello) /* a second ClientHello (after HelloRetryRequest) */
+        return;
+    s->client_hello = true;
+    s->ch_version = best;
+    if (cbs_len(&ch->sni))
+        s->sni = cbs_strdup(&ch->sni);
+    s->ja3 = strdup(ch->ja3);
+    if (cbs_len(&ch->alpn))
+        s->alpn_offered = join_alpn(&ch->alpn);
+    s->ech = ch->ech;
+    if (s->tls_state < SESSION_TLS_CLIENT_HELLO)
+        s->tls_state = SESSION_TLS_CLIENT_HELLO;
+}
+
+static void tls_server_hello(void *user, const struct tls_server_hello *sh)
+{
+    struct sess_state *st = user;
+    struct session *s = &st->s;
+
+    if (sh->hello_retry_request) {
+        s->hello_retry = true;
+        return;
+    }
+    s->server_hello = true;
+    s->version = sh->version;
+    s->cipher = sh->cipher;
+    s->kx_group = sh->key_share_group;
+    free(s->ja3s);
+    s->ja3s = strdup(sh->ja3s);
+    if (sh->version == 0x0304)
+        s->cert_hidden = true;
+    if (s->tls_state < SESSION_TLS_SERVER_HELLO)
+        s->tls_state = SESSION_TLS_SERVER_HELLO;
+}
+
+static void copy_chain(struct session_chain *dst, const struct tls_certificate *c, uint64_t ts)
+{
+    if (dst->seen) /* keep the first chain (a renegotiation would be a second) */
+        return;
+    dst->seen = true;
+    dst->ts_us = ts;
+    dst->total = c->total;
+    for (size_t i = 0; i < c->n && i < TLS_MAX_CERTS; i++) {
+        uint8_t *d = malloc(cbs_len(&c->certs[i]) ? cbs_len(&c->certs[i]) : 1);
+
+        if (!d)
+            break;
+        memcpy(d, cbs_data(&c->certs[i]), cbs_len(&c->certs[i]));
+        dst->certs[dst->n].der = d;
+        dst->certs[dst->n].len = cbs_len(&c->certs[i]);
+        dst->n++;
+    }
+}
+
+static void tls_certificate(void *user, enum tcp_dir from, const struct tls_certificate *c)
+{
+    struct sess_state *st = user;
+    struct session *s = &st->s;
+    uint64_t ts = st->flow ? st->flow->last_us : s->last_us;
+
+    if (from == TCP_TO_CLIENT) {
+        copy_chain(&s->server_chain, c, ts);
+        if (s->tls_state < SESSION_TLS_CERTIFICATE)
+            s->tls_state = SESSION_TLS_CERTIFICATE;
+        /* A TLS 1.3 certificate we could read was decrypted: not hidden. */
+        s->cert_hidden = false;
+    } else {
+        copy_chain(&s->client_chain, c, ts);
+    }
+}
+
+static void tls_cert_request(void *user, const struct tls_cert_request *cr)
+{
+    struct sess_state *st = user;
+    struct session *s = &st->s;
+
+    s->cert_request = true;
+    for (size_t i = 0; i < cr->nca && s->ncr_ca < TLS_MAX_CERTS; i++) {
+        size_t n = cbs_len(&cr->ca_names[i]);
+        uint8_t *d = malloc(n ? n : 1);
+
+        if (!d)
+            break;
+        memcpy(d, cbs_data(&cr->ca_names[i]), n);
+        s->cr_ca_der[s->ncr_ca].der = d;
+        s->cr_ca_der[s->ncr_ca].len = n;
+        s->ncr_ca++;
+    }
+}
+
+static void tls_key_exchange(void *user, const struct tls_key_exchange *kx)
+{
+    struct sess_state *st = user;
+
+    st->s.kx = *kx;
+    st->s.kx_seen = true;
+}
+
+static void tls_handshake(void *user, enum tcp_dir from, uint8_t type, uint32_t len, bool encrypted)
+{
+    struct sess_state *st = user;
+    struct session *s = &st->s;
+
+    if (encrypted) {
+        s->encrypted_hs[from] = true;
+        add_linef(st, from, 'T', "[encrypted handshake message]");
+        /* TLS 1.3: the client's encrypted Finished follows the server's;
+         * TLS <= 1.2: Finished after CCS on both sides. */
+        if (s->encrypted_hs[TCP_TO_SERVER] && s->encrypted_hs[TCP_TO_CLIENT])
+            s->tls_state = SESSION_TLS_ESTABLISHED;
+        else if (s->version == 0x0304 && from == TCP_TO_SERVER && s->server_hello)
+            s->tls_state = SESSION_TLS_ESTABLISHED;
+        return;
+    }
+    s->last_hs_type = type;
+    s->last_hs_from = from;
+    if (tls_hs_name(type))
+        add_linef(st, from, 'T', "%s (%u bytes)", tls_hs_name(type), len);
+    else
+        add_linef(st, from, 'T', "handshake type %u (%u bytes)", type, len);
+}
+
+static void tls_alert(void *user, enum tcp_dir from, uint8_t level, uint8_t desc, bool encrypted)
+{
+    struct sess_state *st = user;
+    struct session *s = &st->s;
+
+    s->total_alerts++;
+    if (s->nalerts < SESSION_MAX_ALERTS) {
+        struct session_alert *a = &s->alerts[s->nalerts++];
+
+        a->ts_us = st->flow ? st->flow->last_us : s->last_us;
+        a->from = from;
+        a->level = level;
+        a->desc = desc;
+        a->encrypted = encrypted;
+        a->after_type = s->last_hs_type;
+        a->after_from = s->last_hs_from;
+        a->after_certificate = !encrypted && !s->ccs[from] &&
+                               (from == TCP_TO_SERVER ? s->server_chain.seen : s->client_chain.seen);
+    }
+    if (encrypted)
+        add_linef(st, from, 'T', "alert (encrypted)");
+    else
+        add_linef(st, from, 'T', "alert %s %s", level == 2 ? "fatal" : level == 1 ? "warning" : "?",
+                  tls_alert_name(desc) ? tls_alert_name(desc) : "unknown");
+}
+
+static void tls_ccs(void *user, enum tcp_dir from)
+{
+    struct sess_state *st = user;
+
+    st->s.ccs[from] = true;
+    add_linef(st, from, 'T', "change_cipher_spec");
+}
+
+static void tls_appdata(void *user, enum tcp_dir from)
+{
+    struct sess_state *st = user;
+
+    st->s.appdata[from] = true;
+    if (st->s.server_hello)
+        st->s.tls_state = SESSION_TLS_ESTABLISHED;
+    add_linef(st, from, 'T', "[encrypted records]");
+}
+
+static void tls_err(void *user, enum tcp_dir from, enum tls_error e)
+{
+    struct sess_state *st = user;
+
+    if (st->s.tls_error[from] == TLS_ERR_NONE)
+        st->s.tls_error[from] = e;
+    add_linef(st, from, 'N', "TLS parse stopped: %s", tls_error_name(e));
+}
+
+static const struct tls_cbs tls_callbacks = {
+    .on_client_hello = tls_client_hello,
+    .on_server_hello = tls_server_hello,
+    .on_certificate = tls_certificate,
+    .on_cert_request = tls_cert_request,
+    .on_key_exchange = tls_key_exchange,
+    .on_handshake = tls_handshake,
+    .on_alert = tls_alert,
+    .on_ccs = tls_ccs,
+    .on_appdata = tls_appdata,
+    .on_error = tls_err,
+};
+
+/* ---- routing -------------------------------------------------------- */
+
+static void *sl_open(void *ctx, struct tcp_flow *f)
+{
+    struct session_layer *sl = ctx;
+    struct sess_state *st = calloc(1, sizeof(*st));
+
+    if (!st)
+        return NULL;
+    st->sl = sl;
+    st->flow = f;
+    st->s.id = f->id;
+    st->s.input = f->input;
+    st->s.client = f->client;
+    st->s.server = f->server;
+    st->s.cport = f->cport;
+    st->s.sport = f->sport;
+    st->s.first_us = f->first_us;
+    if (sl->opts.ports && !cap_ports_has(sl->opts.ports, f->sport)) {
+        /* Not a mail port: mail only if nDPI says so. */
+        st->cf = sl->opts.classify ? classify_flow_new(sl->opts.classify) : NULL;
+        st->kind = st->cf ? K_CLASSIFYING : K_NOT_MAIL;
+        if (st->kind == K_NOT_MAIL) {
+            tcp_flow_stop(f, TCP_TO_SERVER);
+            tcp_flow_stop(f, TCP_TO_CLIENT);
+        }
+    }
+    return st;
+}
+
+static void sl_packet(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const struct cap_tcp_seg *seg)
+{
+    struct session_layer *sl = ctx;
+    struct sess_state *st = f->user;
+    enum classify_result r;
+
+    (void)dir;
+    if (st->kind != K_CLASSIFYING)
+        return;
+    r = classify_packet(sl->opts.classify, st->cf, seg->ip_hdr, seg->ip_len, f->last_us);
+    if (r == CLASSIFY_PENDING)
+        return;
+    classify_flow_free(st->cf);
+    st->cf = NULL;
+    if (r == CLASSIFY_OTHER) {
+        st->kind = K_NOT_MAIL;
+        tcp_flow_stop(f, TCP_TO_SERVER);
+        tcp_flow_stop(f, TCP_TO_CLIENT);
+        return;
+    }
+    /* Mail after all: the bytes held back so far are offered now. */
+    st->kind = K_MAIL;
+    st->s.classified = true;
+    tcp_flow_redeliver(f, TCP_TO_CLIENT);
+    tcp_flow_redeliver(f, TCP_TO_SERVER);
+}
+
+static bool ensure_tls(struct sess_state *st)
+{
+    if (!st->tls)
+        st->tls = tls_new(&tls_callbacks, st);
+    st->s.tls = st->tls != NULL;
+    return st->tls != NULL;
+}
+
+static bool ensure_smtp(struct sess_state *st)
+{
+    if (!st->s.smtp)
+        st->s.smtp = smtp_new(&smtp_callbacks, st);
+    return st->s.smtp != NULL;
+}
+
+/* Decide what a direction carries from its first bytes; false: need more. */
+static bool decide(struct sess_state *st, enum tcp_dir dir, const uint8_t *p, size_t n)
+{
+    if (n < 3)
+        return false;
+    if (tls_looks_like_record(p, n)) {
+        if (!ensure_tls(st)) {
+            st->route[dir] = R_DONE;
+            return true;
+        }
+        st->route[dir] = R_TLS;
+        if (dir == TCP_TO_SERVER && st->route[TCP_TO_CLIENT] != R_SMTP)
+            st->s.implicit_tls = true;
+        if (st->route[!dir] == R_SMTP && !st->smtp_was_tls)
+            st->s.protocol_mismatch = true;
+        return true;
+    }
+    if (!ensure_smtp(st)) {
+        st->route[dir] = R_DONE;
+        return true;
+    }
+    st->route[dir] = R_SMTP;
+    if (st->route[!dir] == R_TLS && !st->smtp_was_tls)
+        st->s.protocol_mismatch = true;
+    return true;
+}
+
+static void stop_dir(struct sess_state *st, struct tcp_flow *f, enum tcp_dir dir)
+{
+    st->route[dir] = R_DONE;
+    tcp_flow_stop(f, dir);
+}
+
+static size_t feed_tls(struct sess_state *st, struct tcp_flow *f, enum tcp_dir dir,
+                       const uint8_t *p, size_t n)
+{
+    size_t used = tls_feed(st->tls, dir, p, n);
+
+    if (tls_done(st->tls, dir)) {
+        stop_dir(st, f, dir);
+        return n;
+    }
+    return used;
+}
+
+static size_t sl_data(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const uint8_t *p,
+                      size_t n, uint64_t off)
+{
+    struct sess_state *st = f->user;
+    size_t used;
+
+    (void)ctx, (void)off;
+    if (st->kind != K_MAIL)
+        return st->kind == K_CLASSIFYING ? 0 : n;
+    st->s.last_us = f->last_us;
+    if (st->route[dir] == R_UNDECIDED && !decide(st, dir, p, n))
+        return 0;
+    switch (st->route[dir]) {
+    case R_TLS:
+        return feed_tls(st, f, dir, p, n);
+    case R_SMTP:
+        used = smtp_feed(st->s.smtp, dir, p, n, f->last_us);
+        switch (smtp_mode(st->s.smtp, dir)) {
+        case SMTP_MODE_TLS:
+            st->smtp_was_tls = true;
+            if (!ensure_tls(st)) {
+                stop_dir(st, f, dir);
+                return n;
+            }
+            st->route[dir] = R_TLS;
+            if (smtp_mode(st->s.smtp, !dir) == SMTP_MODE_TLS && st->route[!dir] == R_SMTP) {
+                /* The server's 220 decided it: the client's bytes after
+                 * STARTTLS, held back so far, are TLS. */
+                st->route[!dir] = R_TLS;
+                if (!st->redelivering) {
+                    st->redelivering = true;
+                    tcp_flow_redeliver(f, !dir);
+                    st->redelivering = false;
+                }
+            }
+            if (used < n)
+                used += feed_tls(st, f, dir, p + used, n - used);
+            return st->route[dir] == R_DONE ? n : used;
+        case SMTP_MODE_STOPPED:
+            stop_dir(st, f, dir);
+            return n;
+        case SMTP_MODE_TEXT:
+        case SMTP_MODE_DATA:
+            break;
+        }
+        /* A server reply may release client bytes the parser held back
+         * (after DATA, AUTH, or a full pipeline): offer them again. */
+        if (dir == TCP_TO_CLIENT && st->route[TCP_TO_SERVER] == R_SMTP && !st->redelivering &&
+            tcp_half_pending(&f->half[TCP_TO_SERVER]) > 0) {
+            st->redelivering = true;
+            tcp_flow_redeliver(f, TCP_TO_SERVER);
+            st->redelivering = false;
+        }
+        return used;
+    case R_DONE:
+    case R_UNDECIDED:
+        break;
+    }
+    return n;
+}
+
+static void sl_gap(void *ctx, struct tcp_flow *f, enum tcp_dir dir, uint64_t off, uint64_t len)
+{
+    struct sess_state *st = f->user;
+
+    (void)ctx, (void)off;
+    if (st->kind != K_MAIL)
+        return;
+    add_linef(st, dir, 'N', "[%llu bytes missing from the capture]", (unsigned long long)len);
+    switch (st->route[dir]) {
+    case R_SMTP:
+        smtp_gap(st->s.smtp, dir);
+        if (smtp_mode(st->s.smtp, dir) == SMTP_MODE_STOPPED)
+            stop_dir(st, f, dir);
+        break;
+    case R_TLS:
+        tls_gap(st->tls, dir);
+        if (st->s.tls_state < SESSION_TLS_ESTABLISHED)
+            st->s.incomplete = true;
+        stop_dir(st, f, dir);
+        break;
+    case R_UNDECIDED:
+        stop_dir(st, f, dir);
+        break;
+    case R_DONE:
+        break;
+    }
+}
+
+static void free_chain(struct session_chain *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->certs[i].der);
+}
+
+static void session_release(struct sess_state *st)
+{
+    struct session *s = &st->s;
+
+    smtp_free(s->smtp);
+    tls_free(st->tls);
+    classify_flow_free(st->cf);
+    free(s->sni);
+    free(s->ja3);
+    free(s->ja3s);
+    free(s->alpn_offered);
+    free_chain(&s->server_chain);
+    free_chain(&s->client_chain);
+    for (size_t i = 0; i < s->ncr_ca; i++)
+        free(s->cr_ca_der[i].der);
+    for (size_t i = 0; i < s->nlines; i++)
+        free(s->lines[i].text);
+    free(s->lines);
+    free(st);
+}
+
+static void sl_close(void *ctx, struct tcp_flow *f)
+{
+    struct session_layer *sl = ctx;
+    struct sess_state *st = f->user;
+    struct session *s;
+
+    if (!st)
+        return;
+    s = &st->s;
+    if (st->kind != K_MAIL) {
+        session_release(st);
+        return;
+    }
+    s->last_us = f->last_us;
+    s->end = f->close_reason;
+    s->midstream = !(f->flags & (TCP_FLOW_SYN | TCP_FLOW_SYNACK));
+    for (int d = 0; d < 2; d++) {
+        s->gaps[d] = f->half[d].st.gaps;
+        s->gap_bytes[d] = f->half[d].st.gap_bytes;
+    }
+    /* A handshake that had begun and did not finish, with bytes missing or
+     * the capture over, is incomplete; one the server cut with an alert or
+     * that TLS 1.3 hid is not. */
+    if (s->tls && s->tls_state < SESSION_TLS_ESTABLISHED && !s->cert_hidden &&
+        (s->gaps[0] || s->gaps[1] || s->end == TCP_CLOSE_END || s->end == TCP_CLOSE_TIMEOUT ||
+         s->end == TCP_CLOSE_EVICTED || s->midstream) && s->nalerts == 0)
+        s->incomplete = true;
+    st->flow = NULL;
+    sl->count++;
+    if (sl->sink.on_session)
+        sl->sink.on_session(sl->sink.ctx, s);
+    session_release(st);
+}
+
+static const struct tcp_flow_cbs layer_cbs = {
+    .on_open = sl_open,
+    .on_packet = sl_packet,
+    .on_data = sl_data,
+    .on_gap = sl_gap,
+    .on_close = sl_close,
+};
+
+const struct tcp_flow_cbs *session_layer_cbs(void)
+{
+    return &layer_cbs;
+}
+
+struct session_layer *session_layer_new(const struct session_opts *opts,
+                                        const struct session_sink *sink)
+{
+    struct session_layer *sl = calloc(1, sizeof(*sl));
+
+    if (!sl)
+        return NULL;
+    if (opts)
+        sl->opts = *opts;
+    if (sink)
+        sl->sink = *sink;
+    return sl;
+}
+
+void session_layer_free(struct session_layer *sl)
+{
+    free(sl);
+}
+
+uint64_t session_layer_count(const struct session_layer *sl)
+{
+    return sl->count;
+}

@@ -1,0 +1,161 @@
+/*
+ * session.h - one mail session: a TCP connection on a mail port followed
+ * through SMTP and STARTTLS into the TLS handshake.
+ *
+ * struct session is the record that outlives the packets: it owns copies of
+ * everything later stages need (names, certificate DER, alerts, the
+ * transcript).  The session layer is the connection table's consumer: it
+ * decides per direction whether the bytes are SMTP or TLS (implicit TLS on
+ * 465 is recognised by the bytes, not the port), routes them to the SMTP and
+ * TLS parsers, stops reassembly once nothing more can be learnt, and hands
+ * the finished record to its sink when the connection closes.
+ */
+#ifndef MXW_SESSION_H
+#define MXW_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture/tcp_flow.h"
+#include "dissect/smtp.h"
+#include "dissect/tls.h"
+
+#define SESSION_MAX_ALERTS 8
+#define SESSION_MAX_TRANSCRIPT 4096   /* lines kept per session with --transcript */
+
+/* session_der is one certificate as sent (owned DER). */
+struct session_der {
+    uint8_t *der;
+    size_t len;
+};
+
+/* session_chain is a Certificate message's chain, leaf first, as sent. */
+struct session_chain {
+    struct session_der certs[TLS_MAX_CERTS];
+    size_t n;            /* kept */
+    size_t total;        /* in the message */
+    bool seen;           /* a Certificate message was parsed */
+    uint64_t ts_us;      /* when */
+};
+
+struct session_alert {
+    uint64_t ts_us;
+    enum tcp_dir from;
+    uint8_t level, desc;
+    bool encrypted;
+    uint8_t after_type;      /* last handshake message seen before it (from either side) */
+    enum tcp_dir after_from; /* who sent that message */
+    bool after_certificate;  /* the peer's Certificate had been seen and this side
+                                had not finished: the alert answers the certificate */
+};
+
+/* session_line is one transcript line (owned text, already redacted). */
+struct session_line {
+    uint64_t ts_us;
+    enum tcp_dir dir;
+    char kind;           /* 'S' SMTP, 'T' TLS, 'N' note */
+    char *text;
+};
+
+/* The state of the handshake when the session ended. */
+enum session_tls_state {
+    SESSION_TLS_NONE = 0,      /* no TLS at all */
+    SESSION_TLS_CLIENT_HELLO,  /* stopped after the ClientHello */
+    SESSION_TLS_SERVER_HELLO,  /* ServerHello seen, no Certificate (yet) */
+    SESSION_TLS_CERTIFICATE,   /* server Certificate seen */
+    SESSION_TLS_ESTABLISHED,   /* both sides finished (CCS + Finished, or application data) */
+};
+
+const char *session_tls_state_name(enum session_tls_state s);
+
+struct session {
+    uint64_t id;
+    unsigned input;                   /* capture point */
+    struct cap_addr client, server;
+    uint16_t cport, sport;
+    uint64_t first_us, last_us;
+    enum tcp_close_reason end;
+    uint64_t gaps[2], gap_bytes[2];   /* by enum tcp_dir */
+    bool midstream;                   /* the connection's start was not captured */
+    bool classified;                  /* on another port, found to be SMTP by nDPI */
+
+    struct smtp *smtp;                /* NULL for implicit TLS */
+    bool implicit_tls;                /* TLS from the client's first byte */
+    bool protocol_mismatch;           /* one side spoke TLS, the other plain SMTP */
+
+    /* TLS */
+    bool tls;                         /* TLS bytes were seen */
+    bool client_hello;
+    uint16_t ch_version;              /* highest version offered (supported_versions or legacy) */
+    char *sni;
+    char *ja3;                        /* JA3 string (hash it in analyze) */
+    char *alpn_offered;               /* comma-separated */
+    bool ech;
+    bool server_hello;
+    uint16_t version;                 /* negotiated */
+    uint16_t cipher;
+    char *ja3s;
+    bool hello_retry;
+    struct tls_key_exchange kx;
+    bool kx_seen;
+    uint16_t kx_group;                /* TLS 1.3 key_share group */
+    struct session_chain server_chain, client_chain;
+    bool cert_request;
+    struct session_der cr_ca_der[TLS_MAX_CERTS];
+    size_t ncr_ca;
+    struct session_alert alerts[SESSION_MAX_ALERTS];
+    size_t nalerts, total_alerts;
+    bool ccs[2];
+    bool appdata[2];
+    bool encrypted_hs[2];             /* encrypted handshake records seen (Finished) */
+    uint8_t last_hs_type;             /* last readable handshake message, either side */
+    enum tcp_dir last_hs_from;
+    enum tls_error tls_error[2];
+    enum session_tls_state tls_state;
+    bool cert_hidden;                 /* TLS 1.3: the certificate is encrypted */
+    bool incomplete;                  /* gap or end of capture before the handshake finished */
+
+    struct session_line *lines;
+    size_t nlines, lines_cap, lines_dropped;
+};
+
+/* session_opts: what to keep. */
+struct cap_ports;
+struct classify;
+
+struct session_opts {
+    bool transcript;     /* keep the dialogue line by line */
+    bool redact;         /* hide MAIL FROM / RCPT TO arguments in the transcript */
+    /* The mail ports.  A connection to another port (followed because of
+     * --any-port) is a session only if |classify| says it is SMTP; until
+     * then its bytes wait in reassembly, unconsumed. */
+    const struct cap_ports *ports;
+    struct classify *classify;
+};
+
+/* session_sink receives each finished session; it may keep nothing from it
+ * after returning (the session is freed right after). */
+struct session_sink {
+    void (*on_session)(void *ctx, const struct session *s);
+    void *ctx;
+};
+
+struct session_layer;
+
+/* session_layer_new returns the connection-table consumer (NULL on failure). */
+struct session_layer *session_layer_new(const struct session_opts *opts,
+                                        const struct session_sink *sink);
+
+/* session_layer_free frees the layer (sessions still open must have been
+ * closed through the table first).  NULL is a no-op. */
+void session_layer_free(struct session_layer *sl);
+
+/* session_layer_cbs returns the struct tcp_flow_cbs to give
+ * tcp_flow_table_new together with |sl| as its ctx. */
+const struct tcp_flow_cbs *session_layer_cbs(void);
+
+/* session_layer_count returns the sessions handed to the sink so far. */
+uint64_t session_layer_count(const struct session_layer *sl);
+
+#endif

@@ -1,0 +1,1481 @@
+/*
+ * tls.c - the TLS handshake of one connection, from the record layer up.
+ *
+ * Three layers, each fed by the one below:
+ *
+ *   record layer     per direction: 5-byte headers, whole records only
+ *                    (RFC 8446 §5.1, RFC 5246 §6.2.1); a partial record is
+ *                    left unconsumed for the caller to offer again.
+ *   defragmenter     per direction: handshake messages that span records are
+ *                    copied into one owned buffer (bounded by TLS_MAX_HS_MSG);
+ *                    messages that lie whole inside a record are parsed in
+ *                    place, without a copy.
+ *   message parsers  ClientHello, ServerHello, Certificate,
+ *                    CertificateRequest, ServerKeyExchange: each turns a
+ *                    message body into a struct of slices and a callback.
+ *
+ * Encryption.  After a ChangeCipherSpec (TLS <= 1.2) a direction's handshake
+ * records are encrypted: they are framed and reported as "encrypted handshake
+ * message", never parsed.  Once a ServerHello chooses TLS 1.3, everything
+ * after it in both directions except CCS records is encrypted.  The 1.3
+ * middlebox-compatibility CCS (RFC 8446 §D.4) that follows a
+ * HelloRetryRequest, or that a client offering 1.3 sends before any
+ * ServerHello, changes nothing: the handshake messages after it are still in
+ * clear.  In 1.3 the encrypted handshake travels in records of type
+ * application_data (§5.2), so there it is reported as application data: the
+ * record layer cannot tell the two apart.
+ *
+ * Errors stop the direction for good (on_error once); later bytes of that
+ * direction are consumed unread so a reassembler can drop them.
+ *
+ * Nothing here indexes raw bytes: every read of input goes through struct cbs.
+ */
+#include "dissect/tls.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* RFC 5246 §6.2.3: a TLSCiphertext fragment is at most 2^14 + 2048 bytes
+ * (the largest any version allows; 1.3 allows 2^14 + 256). */
+#define TLS_MAX_RECORD (16384u + 2048u)
+
+#define TLS_HS_HDR     4u        /* msg_type(1) length(3) */
+
+/* Extension types (IANA "TLS ExtensionType Values"). */
+#define EXT_SERVER_NAME           0
+#define EXT_SUPPORTED_GROUPS      10
+#define EXT_EC_POINT_FORMATS      11
+#define EXT_SIGNATURE_ALGORITHMS  13
+#define EXT_ALPN                  16
+#define EXT_SUPPORTED_VERSIONS    43
+#define EXT_CERTIFICATE_AUTHORITIES 47
+#define EXT_KEY_SHARE             51
+#define EXT_ECH                   0xfe0d
+
+#define TLS13 0x0304
+
+/* is_tls13 includes the drafts of TLS 1.3 (0x7fXX), which encrypt the same
+ * way and were deployed for a while. */
+static bool is_tls13(uint16_t v)
+{
+    return v == TLS13 || (v & 0xff00) == 0x7f00;
+}
+
+/* One direction: who sent the bytes names it (enum tcp_dir). */
+struct tls_half {
+    /* defragmentation: the 4-byte header of the message being collected,
+     * then its body in an owned buffer of exactly the announced size */
+    uint8_t hdr[TLS_HS_HDR];
+    size_t hdr_len;
+    uint8_t *body;
+    uint32_t body_len, body_have;
+    uint16_t msg_record_version;   /* record version where the message began */
+
+    bool started;      /* a record header was accepted (SSLv2 check done) */
+    bool stopped;      /* an error or a gap: nothing more is read */
+    bool fatal;        /* sent a fatal alert */
+    bool ccs;          /* sent a ChangeCipherSpec */
+    bool appdata;      /* on_appdata was reported */
+    uint32_t enc_records;   /* records read while encrypted (saturates) */
+};
+
+struct tls {
+    struct tls_cbs cbs;
+    void *user;
+    struct tls_half h[2];
+
+    bool client_offers_13;  /* the last ClientHello listed 0x0304 */
+    bool hrr;               /* a HelloRetryRequest was seen */
+    bool sh;                /* a real ServerHello was seen */
+    bool tls13;             /* ... and it chose TLS 1.3 */
+    uint16_t version;       /* negotiated, once sh */
+    uint16_t cipher;        /* chosen, once sh */
+
+    /* Scratch for the parsed structs: a few KB, kept off the stack. */
+    union {
+        struct tls_client_hello ch;
+        struct tls_server_hello sh;
+        struct tls_certificate cert;
+        struct tls_cert_request cr;
+    } u;
+};
+
+/* ---- names ---------------------------------------------------------- */
+
+static const char *const error_names[TLS_ERR_COUNT] = {
+    [TLS_ERR_NONE] = "none",
+    [TLS_ERR_NOT_TLS] = "not_tls",
+    [TLS_ERR_RECORD_TOO_LONG] = "record_too_long",
+    [TLS_ERR_MALFORMED] = "malformed",
+    [TLS_ERR_HS_TOO_LONG] = "hs_too_long",
+    [TLS_ERR_SSLV2] = "sslv2",
+    [TLS_ERR_GAP] = "gap",
+};
+
+const char *tls_error_name(enum tls_error e)
+{
+    return (unsigned)e < TLS_ERR_COUNT ? error_names[e] : "unknown";
+}
+
+const char *tls_version_name(uint16_t v)
+{
+    static char buf[8];
+
+    switch (v) {
+    case 0x0300: return "SSLv3";
+    case 0x0301: return "1.0";
+    case 0x0302: return "1.1";
+    case 0x0303: return "1.2";
+    case 0x0304: return "1.3";
+    default:
+        snprintf(buf, sizeof(buf), "0x%04X", (unsigned)v);
+        return buf;
+    }
+}
+
+/* RFC 8446 §6 and RFC 5246 §7.2, plus the descriptions later RFCs added
+ * (RFC 6066, 7301, 7507, 8446, and ECH's ech_required) and the SSLv3 and
+ * TLS 1.0 ones that are reserved now but still seen from old peers. */
+const char *tls_alert_name(uint8_t desc)
+{
+    switch (desc) {
+    case 0:   return "close_notify";
+    case 10:  return "unexpected_message";
+    case 20:  return "bad_record_mac";
+    case 21:  return "decryption_failed";
+    case 22:  return "record_overflow";
+    case 30:  return "decompression_failure";
+    case 40:  return "handshake_failure";
+    case 41:  return "no_certificate";
+    case 42:  return "bad_certificate";
+    case 43:  return "unsupported_certificate";
+    case 44:  return "certificate_revoked";
+    case 45:  return "certificate_expired";
+    case 46:  return "certificate_unknown";
+    case 47:  return "illegal_parameter";
+    case 48:  return "unknown_ca";
+    case 49:  return "access_denied";
+    case 50:  return "decode_error";
+    case 51:  return "decrypt_error";
+    case 60:  return "export_restriction";
+    case 70:  return "protocol_version";
+    case 71:  return "insufficient_security";
+    case 80:  return "internal_error";
+    case 86:  return "inappropriate_fallback";
+    case 90:  return "user_canceled";
+    case 100: return "no_renegotiation";
+    case 109: return "missing_extension";
+    case 110: return "unsupported_extension";
+    case 111: return "certificate_unobtainable";
+    case 112: return "unrecognized_name";
+    case 113: return "bad_certificate_status_response";
+    case 114: return "bad_certificate_hash_value";
+    case 115: return "unknown_psk_identity";
+    case 116: return "certificate_required";
+    case 120: return "no_application_protocol";
+    case 121: return "ech_required";
+    default:  return NULL;
+    }
+}
+
+/* RFC 8446 §4, RFC 5246 §7.4, RFC 6347 (hello_verify_request), RFC 6066
+ * (certificate_url, certificate_status), RFC 4680 (supplemental_data),
+ * RFC 8879 (compressed_certificate). */
+const char *tls_hs_name(uint8_t type)
+{
+    switch (type) {
+    case 0:   return "hello_request";
+    case 1:   return "client_hello";
+    case 2:   return "server_hello";
+    case 3:   return "hello_verify_request";
+    case 4:   return "new_session_ticket";
+    case 5:   return "end_of_early_data";
+    case 8:   return "encrypted_extensions";
+    case 11:  return "certificate";
+    case 12:  return "server_key_exchange";
+    case 13:  return "certificate_request";
+    case 14:  return "server_hello_done";
+    case 15:  return "certificate_verify";
+    case 16:  return "client_key_exchange";
+    case 20:  return "finished";
+    case 21:  return "certificate_url";
+    case 22:  return "certificate_status";
+    case 23:  return "supplemental_data";
+    case 24:  return "key_update";
+    case 25:  return "compressed_certificate";
+    case 254: return "message_hash";
+    default:  return NULL;
+    }
+}
+
+/* ---- small helpers -------------------------------------------------- */
+
+/* RFC 8701 §2: GREASE values are 0x0A0A, 0x1A1A, ..., 0xFAFA. */
+static bool is_grease(uint16_t v)
+{
+    return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
+
+/* u16_list_parse reads a vector of 16-bit values that must fill |c|
+ * exactly; keeps the first TLS_MAX_LIST, counts them all. */
+static bool u16_list_parse(struct cbs c, struct tls_u16_list *out)
+{
+    uint16_t v;
+
+    out->n = 0;
+    out->total = 0;
+    if (cbs_len(&c) % 2 != 0)
+        return false;
+    while (cbs_get_u16(&c, &v)) {
+        if (out->n < TLS_MAX_LIST)
+            out->v[out->n++] = v;
+        out->total++;
+    }
+    return true;
+}
+
+/* A bounded string builder for the JA3 strings: it never writes past |cap|,
+ * and a string that does not fit is cut (and stays NUL-terminated). */
+struct sbuf {
+    char *p;
+    size_t cap, len;
+};
+
+static void sb_init(struct sbuf *b, char *p, size_t cap)
+{
+    b->p = p;
+    b->cap = cap;
+    b->len = 0;
+    p[0] = '\0';
+}
+
+static void sb_puts(struct sbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (b->len + n >= b->cap)
+        n = b->cap - 1 - b->len;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_putu(struct sbuf *b, unsigned v)
+{
+    char tmp[12];
+
+    snprintf(tmp, sizeof(tmp), "%u", v);
+    sb_puts(b, tmp);
+}
+
+/* sb_u16_field appends the non-GREASE 16-bit values of |c| joined by '-'. */
+static void sb_u16_field(struct sbuf *b, struct cbs c)
+{
+    uint16_t v;
+    bool first = true;
+
+    while (cbs_get_u16(&c, &v)) {
+        if (is_grease(v))
+            continue;
+        if (!first)
+            sb_puts(b, "-");
+        sb_putu(b, v);
+        first = false;
+    }
+}
+
+/* sb_ext_field appends the non-GREASE extension types of an extensions
+ * block (already checked to parse) joined by '-'. */
+static void sb_ext_field(struct sbuf *b, struct cbs exts)
+{
+    uint16_t type;
+    struct cbs data;
+    bool first = true;
+
+    while (cbs_get_u16(&exts, &type) && cbs_get_u16_prefixed(&exts, &data)) {
+        if (is_grease(type))
+            continue;
+        if (!first)
+            sb_puts(b, "-");
+        sb_putu(b, type);
+        first = false;
+    }
+}
+
+/* ---- error and state ------------------------------------------------ */
+
+static void half_drop_message(struct tls_half *h)
+{
+    free(h->body);
+    h->body = NULL;
+    h->body_len = 0;
+    h->body_have = 0;
+    h->hdr_len = 0;
+}
+
+static void stop(struct tls *t, enum tcp_dir d, enum tls_error e)
+{
+    struct tls_half *h = &t->h[d];
+
+    if (h->stopped)
+        return;
+    h->stopped = true;
+    half_drop_message(h);
+    if (t->cbs.on_error)
+        t->cbs.on_error(t->user, d, e);
+}
+
+/* hs_encrypted says whether handshake records from |d| are encrypted now.
+ * A CCS counts unless it is TLS 1.3's compatibility CCS: one that follows a
+ * HelloRetryRequest (the second ClientHello and the real ServerHello come in
+ * clear after it, RFC 8446 §D.4), or one a client offering 1.3 sends before
+ * any ServerHello is known (before its early data, §D.4 again). */
+static bool hs_encrypted(const struct tls *t, enum tcp_dir d)
+{
+    const struct tls_half *h = &t->h[d];
+
+    if (t->tls13)
+        return true;
+    if (!h->ccs)
+        return false;
+    if (!t->sh && (t->hrr || (d == TCP_TO_SERVER && t->client_offers_13)))
+        return false;
+    return true;
+}
+
+/* ---- ClientHello ---------------------------------------------------- */
+
+/*
+ * RFC 6066 §3 server_name:
+ *
+ *   struct {
+ *       NameType name_type;                 u8, host_name(0)
+ *       select (name_type) {
+ *           case host_name: HostName;       opaque HostName<1..2^16-1>
+ *       } name;
+ *   } ServerName;
+ *   struct { ServerName server_name_list<1..2^16-1> } ServerNameList;
+ *
+ * Every name type defined so far is u16-prefixed, so unknown types are
+ * skipped the same way.  The first host_name is kept.
+ */
+static bool parse_sni(struct cbs data, struct cbs *sni)
+{
+    struct cbs list, name;
+    uint8_t type;
+    bool found = false;
+
+    if (!cbs_get_u16_prefixed(&data, &list) || cbs_len(&data) != 0 || cbs_len(&list) == 0)
+        return false;
+    while (cbs_len(&list) > 0) {
+        if (!cbs_get_u8(&list, &type) || !cbs_get_u16_prefixed(&list, &name) ||
+            cbs_len(&name) == 0)
+            return false;
+        if (type == 0 && !found) {
+            *sni = name;
+            found = true;
+        }
+    }
+    return true;
+}
+
+/*
+ * RFC 7301 §3.1 application_layer_protocol_negotiation:
+ *
+ *   opaque ProtocolName<1..2^8-1>;
+ *   struct { ProtocolName protocol_name_list<2..2^16-1> } ProtocolNameList;
+ *
+ * |*list| is set to the inner list (u8-prefixed names, back to back).
+ */
+static bool parse_alpn_list(struct cbs data, struct cbs *list)
+{
+    struct cbs names, walk, name;
+
+    if (!cbs_get_u16_prefixed(&data, &names) || cbs_len(&data) != 0 || cbs_len(&names) == 0)
+        return false;
+    walk = names;
+    while (cbs_len(&walk) > 0)
+        if (!cbs_get_u8_prefixed(&walk, &name) || cbs_len(&name) == 0)
+            return false;
+    *list = names;
+    return true;
+}
+
+/* The extensions of a ClientHello that we keep (RFC 8446 §4.2). */
+static bool ch_extension(struct tls *t, struct tls_client_hello *ch, uint16_t type,
+                         struct cbs data)
+{
+    struct cbs inner;
+
+    switch (type) {
+    case EXT_SERVER_NAME:
+        return parse_sni(data, &ch->sni);
+    case EXT_SUPPORTED_GROUPS:          /* RFC 8446 §4.2.7: NamedGroup<2..2^16-1> */
+    case EXT_SIGNATURE_ALGORITHMS:      /* §4.2.3: SignatureScheme<2..2^16-2> */
+        if (!cbs_get_u16_prefixed(&data, &inner) || cbs_len(&data) != 0)
+            return false;
+        return u16_list_parse(inner, type == EXT_SUPPORTED_GROUPS ? &ch->groups : &ch->sig_algs);
+    case EXT_EC_POINT_FORMATS:          /* RFC 8422 §5.1.2: ECPointFormat<1..2^8-1> */
+        if (!cbs_get_u8_prefixed(&data, &inner) || cbs_len(&data) != 0)
+            return false;
+        ch->ec_point_formats = inner;
+        return true;
+    case EXT_ALPN:
+        return parse_alpn_list(data, &ch->alpn);
+    case EXT_SUPPORTED_VERSIONS:        /* §4.2.1: ProtocolVersion versions<2..254> */
+        if (!cbs_get_u8_prefixed(&data, &inner) || cbs_len(&data) != 0 ||
+            !u16_list_parse(inner, &ch->versions))
+            return false;
+        t->client_offers_13 = false;
+        for (size_t i = 0; i < ch->versions.n; i++)
+            if (is_tls13(ch->versions.v[i]))
+                t->client_offers_13 = true;
+        return true;
+    case EXT_ECH:                       /* draft-ietf-tls-esni: opaque to us */
+        ch->ech = true;
+        return true;
+    default:
+        return true;
+    }
+}
+
+/*
+ * RFC 8446 §4.1.2 (RFC 5246 §7.4.1.2 is the same up to the extensions,
+ * which are optional before TLS 1.3):
+ *
+ *   struct {
+ *       ProtocolVersion legacy_version;                  u16
+ *       Random random;                                   32 bytes
+ *       opaque legacy_session_id<0..32>;
+ *       CipherSuite cipher_suites<2..2^16-2>;            u16 each
+ *       opaque legacy_compression_methods<1..2^8-1>;
+ *       Extension extensions<8..2^16-1>;                 optional <= 1.2
+ *   } ClientHello;
+ *
+ *   struct { ExtensionType extension_type; opaque extension_data<0..2^16-1>; } Extension;
+ *
+ * JA3 (Salesforce): SSLVersion,Ciphers,Extensions,EllipticCurves,
+ * EllipticCurvePointFormats — decimal values joined by '-', GREASE dropped
+ * from every list, computed from the whole wire lists (not the kept ones).
+ */
+static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_version)
+{
+    struct tls_client_hello *ch = &t->u.ch;
+    struct cbs ciphers, exts = {NULL, 0}, walk, data, groups = {NULL, 0};
+    uint16_t type;
+    uint8_t pf;
+    struct sbuf sb;
+
+    memset(ch, 0, sizeof(*ch));
+    ch->record_version = record_version;
+    if (!cbs_get_u16(&body, &ch->legacy_version) ||
+        !cbs_get_bytes(&body, &ch->random, 32) ||
+        !cbs_get_u8_prefixed(&body, &ch->session_id) ||
+        cbs_len(&ch->session_id) > 32 ||
+        !cbs_get_u16_prefixed(&body, &ciphers) ||
+        cbs_len(&ciphers) == 0 ||
+        !u16_list_parse(ciphers, &ch->ciphers) ||
+        !cbs_get_u8_prefixed(&body, &ch->compressions) ||
+        cbs_len(&ch->compressions) == 0)
+        return false;
+    if (cbs_len(&body) > 0) {
+        if (!cbs_get_u16_prefixed(&body, &exts) || cbs_len(&body) != 0)
+            return false;
+        ch->has_extensions = true;
+        walk = exts;
+        while (cbs_len(&walk) > 0) {
+            if (!cbs_get_u16(&walk, &type) || !cbs_get_u16_prefixed(&walk, &data))
+                return false;
+            if (ch->ext_types.n < TLS_MAX_LIST)
+                ch->ext_types.v[ch->ext_types.n++] = type;
+            ch->ext_types.total++;
+            if (type == EXT_SUPPORTED_GROUPS)
+                groups = data;
+            if (!ch_extension(t, ch, type, data))
+                return false;
+        }
+    }
+    if (!ch->versions.total)
+        t->client_offers_13 = false;
+
+    sb_init(&sb, ch->ja3, sizeof(ch->ja3));
+    sb_putu(&sb, ch->legacy_version);
+    sb_puts(&sb, ",");
+    sb_u16_field(&sb, ciphers);
+    sb_puts(&sb, ",");
+    sb_ext_field(&sb, exts);
+    sb_puts(&sb, ",");
+    if (cbs_get_u16_prefixed(&groups, &data))   /* checked by ch_extension */
+        sb_u16_field(&sb, data);
+    sb_puts(&sb, ",");
+    walk = ch->ec_point_formats;
+    for (bool first = true; cbs_get_u8(&walk, &pf); first = false) {
+        if (!first)
+            sb_puts(&sb, "-");
+        sb_putu(&sb, pf);
+    }
+
+    if (t->cbs.on_client_hello)
+        t->cbs.on_client_hello(t->user, ch);
+    return true;
+}
+
+/* ---- ServerHello ---------------------------------------------------- */
+
+/* RFC 8446 §4.1.3: a HelloRetryRequest is a ServerHello whose random is
+ * SHA-256("HelloRetryRequest"). */
+static const uint8_t hrr_random[32] = {
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+};
+
+/* The extensions of a ServerHello that we keep. */
+static bool sh_extension(struct tls_server_hello *sh, uint16_t type, struct cbs data)
+{
+    struct cbs list, name, ke;
+
+    switch (type) {
+    case EXT_SUPPORTED_VERSIONS:
+        /* RFC 8446 §4.2.1: ProtocolVersion selected_version; */
+        if (!cbs_get_u16(&data, &sh->version) || cbs_len(&data) != 0)
+            return false;
+        return true;
+    case EXT_KEY_SHARE:
+        /* §4.2.8: a HelloRetryRequest carries NamedGroup selected_group;
+         * a ServerHello a KeyShareEntry { NamedGroup group;
+         * opaque key_exchange<1..2^16-1>; }. */
+        if (!cbs_get_u16(&data, &sh->key_share_group))
+            return false;
+        if (!sh->hello_retry_request &&
+            (!cbs_get_u16_prefixed(&data, &ke) || cbs_len(&ke) == 0))
+            return false;
+        return cbs_len(&data) == 0;
+    case EXT_ALPN:
+        /* RFC 7301 §3.1: the list holds exactly one name. */
+        if (!cbs_get_u16_prefixed(&data, &list) || cbs_len(&data) != 0 ||
+            !cbs_get_u8_prefixed(&list, &name) || cbs_len(&name) == 0 || cbs_len(&list) != 0)
+            return false;
+        sh->alpn = name;
+        return true;
+    default:
+        return true;
+    }
+}
+
+/*
+ * RFC 8446 §4.1.3 (RFC 5246 §7.4.1.3 up to the optional extensions):
+ *
+ *   struct {
+ *       ProtocolVersion legacy_version = 0x0303;    u16
+ *       Random random;                              32 bytes
+ *       opaque legacy_session_id_echo<0..32>;
+ *       CipherSuite cipher_suite;                   u16
+ *       uint8 legacy_compression_method = 0;
+ *       Extension extensions<6..2^16-1>;            optional <= 1.2
+ *   } ServerHello;
+ *
+ * The negotiated version is supported_versions' selected_version when
+ * present (RFC 8446 §4.2.1), else legacy_version.  JA3S: SSLVersion,Cipher,
+ * Extensions (GREASE dropped, as in JA3).
+ */
+static bool parse_server_hello(struct tls *t, struct cbs body, uint16_t record_version)
+{
+    struct tls_server_hello *sh = &t->u.sh;
+    struct cbs exts = {NULL, 0}, walk, data;
+    uint16_t type;
+    struct sbuf sb;
+
+    memset(sh, 0, sizeof(*sh));
+    sh->record_version = record_version;
+    if (!cbs_get_u16(&body, &sh->legacy_version) ||
+        !cbs_get_bytes(&body, &sh->random, 32) ||
+        !cbs_get_u8_prefixed(&body, &sh->session_id) ||
+        cbs_len(&sh->session_id) > 32 ||
+        !cbs_get_u16(&body, &sh->cipher) ||
+        !cbs_get_u8(&body, &sh->compression))
+        return false;
+    sh->hello_retry_request = cbs_mem_eq(&sh->random, hrr_random, sizeof(hrr_random));
+    sh->version = sh->legacy_version;
+    if (cbs_len(&body) > 0) {
+        if (!cbs_get_u16_prefixed(&body, &exts) || cbs_len(&body) != 0)
+            return false;
+        walk = exts;
+        while (cbs_len(&walk) > 0) {
+            if (!cbs_get_u16(&walk, &type) || !cbs_get_u16_prefixed(&walk, &data))
+                return false;
+            if (sh->ext_types.n < TLS_MAX_LIST)
+                sh->ext_types.v[sh->ext_types.n++] = type;
+            sh->ext_types.total++;
+            if (!sh_extension(sh, type, data))
+                return false;
+        }
+    }
+
+    sb_init(&sb, sh->ja3s, sizeof(sh->ja3s));
+    sb_putu(&sb, sh->legacy_version);
+    sb_puts(&sb, ",");
+    sb_putu(&sb, sh->cipher);
+    sb_puts(&sb, ",");
+    sb_ext_field(&sb, exts);
+
+    if (sh->hello_retry_request) {
+        t->hrr = true;
+    } else {
+        t->sh = true;
+        t->version = sh->version;
+        t->cipher = sh->cipher;
+        if (is_tls13(sh->version))
+            t->tls13 = true;
+    }
+    if (t->cbs.on_server_hello)
+        t->cbs.on_server_hello(t->user, sh);
+    return true;
+}
+
+/* ---- Certificate ---------------------------------------------------- */
+
+static void cert_add(struct tls_certificate *c, struct cbs der)
+{
+    if (c->n < TLS_MAX_CERTS)
+        c->certs[c->n++] = der;
+    c->total++;
+}
+
+/*
+ * TLS <= 1.2, RFC 5246 §7.4.2:
+ *
+ *   opaque ASN.1Cert<1..2^24-1>;
+ *   struct { ASN.1Cert certificate_list<0..2^24-1>; } Certificate;
+ *
+ * TLS 1.3, RFC 8446 §4.4.2:
+ *
+ *   struct {
+ *       select (certificate_type) {
+ *           case RawPublicKey: opaque ASN1_subjectPublicKeyInfo<1..2^24-1>;
+ *           case X509:         opaque cert_data<1..2^24-1>;
+ *       };
+ *       Extension extensions<0..2^16-1>;
+ *   } CertificateEntry;
+ *   struct {
+ *       opaque certificate_request_context<0..2^8-1>;
+ *       CertificateEntry certificate_list<0..2^24-1>;
+ *   } Certificate;
+ *
+ * The format is chosen by the negotiated version: the two cannot be told
+ * apart reliably from the bytes.  Without a ServerHello (a one-sided
+ * capture) the <= 1.2 format is assumed, since a 1.3 Certificate is never
+ * seen in clear anyway.
+ */
+static bool parse_certificate(struct tls *t, enum tcp_dir from, struct cbs body)
+{
+    struct tls_certificate *c = &t->u.cert;
+    struct cbs list, der, exts;
+    bool v13 = t->sh && is_tls13(t->version);
+
+    memset(c, 0, sizeof(*c));
+    if (v13 && !cbs_get_u8_prefixed(&body, &c->context))
+        return false;
+    if (!cbs_get_u24_prefixed(&body, &list) || cbs_len(&body) != 0)
+        return false;
+    while (cbs_len(&list) > 0) {
+        if (!cbs_get_u24_prefixed(&list, &der) || cbs_len(&der) == 0)
+            return false;
+        if (v13 && !cbs_get_u16_prefixed(&list, &exts))
+            return false;
+        cert_add(c, der);
+    }
+    if (t->cbs.on_certificate)
+        t->cbs.on_certificate(t->user, from, c);
+    return true;
+}
+
+/* ---- CertificateRequest --------------------------------------------- */
+
+/*   opaque DistinguishedName<1..2^16-1>;
+ *   DistinguishedName authorities<3..2^16-1>;   (the list, |list| here) */
+static bool parse_ca_list(struct cbs list, struct tls_cert_request *cr)
+{
+    struct cbs dn;
+
+    while (cbs_len(&list) > 0) {
+        if (!cbs_get_u16_prefixed(&list, &dn) || cbs_len(&dn) == 0)
+            return false;
+        if (cr->nca < TLS_MAX_CERTS)
+            cr->ca_names[cr->nca++] = dn;
+        cr->total_ca++;
+    }
+    return true;
+}
+
+/*
+ * TLS <= 1.2, RFC 5246 §7.4.4 (RFC 4346 §7.4.4 lacks the algorithms):
+ *
+ *   struct {
+ *       ClientCertificateType certificate_types<1..2^8-1>;
+ *       SignatureAndHashAlgorithm supported_signature_algorithms<2^16-1>;  1.2 only
+ *       DistinguishedName certificate_authorities<0..2^16-1>;
+ *   } CertificateRequest;
+ *
+ * TLS 1.3, RFC 8446 §4.3.2:
+ *
+ *   struct {
+ *       opaque certificate_request_context<0..2^8-1>;
+ *       Extension extensions<2..2^16-1>;
+ *   } CertificateRequest;
+ *
+ * with signature_algorithms (13) and certificate_authorities (47, §4.2.4:
+ * struct { DistinguishedName authorities<3..2^16-1>; }) read.  The version
+ * decides the format; without a ServerHello 1.2 is assumed.
+ */
+static bool parse_cert_request(struct tls *t, struct cbs body)
+{
+    struct tls_cert_request *cr = &t->u.cr;
+    struct cbs list, context, exts, data;
+    uint16_t version = t->sh ? t->version : 0x0303;
+    uint16_t type;
+
+    memset(cr, 0, sizeof(*cr));
+    if (is_tls13(version)) {
+        if (!cbs_get_u8_prefixed(&body, &context) ||
+            !cbs_get_u16_prefixed(&body, &exts) || cbs_len(&body) != 0)
+            return false;
+        while (cbs_len(&exts) > 0) {
+            if (!cbs_get_u16(&exts, &type) || !cbs_get_u16_prefixed(&exts, &data))
+                return false;
+            if (type == EXT_SIGNATURE_ALGORITHMS) {
+                if (!cbs_get_u16_prefixed(&data, &list) || cbs_len(&data) != 0 ||
+                    !u16_list_parse(list, &cr->sig_algs))
+                    return false;
+            } else if (type == EXT_CERTIFICATE_AUTHORITIES) {
+                if (!cbs_get_u16_prefixed(&data, &list) || cbs_len(&data) != 0 ||
+                    !parse_ca_list(list, cr))
+                    return false;
+            }
+        }
+    } else {
+        if (!cbs_get_u8_prefixed(&body, &cr->cert_types) || cbs_len(&cr->cert_types) == 0)
+            return false;
+        if (version >= 0x0303 &&
+            (!cbs_get_u16_prefixed(&body, &list) || !u16_list_parse(list, &cr->sig_algs)))
+            return false;
+        if (!cbs_get_u16_prefixed(&body, &list) || cbs_len(&body) != 0 ||
+            !parse_ca_list(list, cr))
+            return false;
+    }
+    if (t->cbs.on_cert_request)
+        t->cbs.on_cert_request(t->user, cr);
+    return true;
+}
+
+/* ---- ServerKeyExchange ---------------------------------------------- */
+
+/* What a cipher suite's ServerKeyExchange carries. */
+enum kx_kind { KX_NONE = 0, KX_ECDHE, KX_DHE, KX_ECDHE_PSK, KX_DHE_PSK, KX_OTHER };
+
+/*
+ * The key exchange of the cipher suites whose ServerKeyExchange carries
+ * (EC)DH parameters, from the IANA registry ("TLS Cipher Suites"), plus the
+ * suites whose ServerKeyExchange carries something else (RSA export, SRP,
+ * PSK hints).  A suite that is in neither list is classified by trying the
+ * two formats (see parse_ske); the table exists because the formats are
+ * ambiguous: an ffdhe6144 prime is 0x0300 bytes long, whose first byte is
+ * ECDHE's named_curve tag.
+ */
+struct suite_kx {
+    uint16_t lo, hi;   /* inclusive range */
+    uint8_t kind;
+};
+
+static const struct suite_kx suite_table[] = {
+    {0x0003, 0x0003, KX_OTHER},   /* RSA_EXPORT: ServerRSAParams */
+    {0x0006, 0x0006, KX_OTHER},
+    {0x0008, 0x0008, KX_OTHER},
+    {0x000E, 0x000E, KX_OTHER},
+    {0x0011, 0x001B, KX_DHE},     /* DHE_DSS/DHE_RSA (export, DES, 3DES), DH_anon */
+    {0x0032, 0x0034, KX_DHE},
+    {0x0038, 0x003A, KX_DHE},
+    {0x0040, 0x0040, KX_DHE},
+    {0x0044, 0x0046, KX_DHE},
+    {0x0062, 0x0066, KX_OTHER},   /* old export suites */
+    {0x0067, 0x0067, KX_DHE},
+    {0x006A, 0x006D, KX_DHE},
+    {0x0087, 0x0089, KX_DHE},
+    {0x008A, 0x008D, KX_OTHER},   /* PSK */
+    {0x008E, 0x0091, KX_DHE_PSK},
+    {0x0092, 0x0095, KX_OTHER},   /* RSA_PSK */
+    {0x0099, 0x009B, KX_DHE},
+    {0x009E, 0x009F, KX_DHE},
+    {0x00A2, 0x00A3, KX_DHE},
+    {0x00A6, 0x00A7, KX_DHE},
+    {0x00A8, 0x00A9, KX_OTHER},
+    {0x00AA, 0x00AB, KX_DHE_PSK},
+    {0x00AC, 0x00AF, KX_OTHER},
+    {0x00B2, 0x00B5, KX_DHE_PSK},
+    {0x00B6, 0x00B9, KX_OTHER},
+    {0x00BD, 0x00BF, KX_DHE},
+    {0x00C3, 0x00C5, KX_DHE},
+    {0xC006, 0xC00A, KX_ECDHE},   /* ECDHE_ECDSA */
+    {0xC010, 0xC014, KX_ECDHE},   /* ECDHE_RSA */
+    {0xC015, 0xC019, KX_ECDHE},   /* ECDH_anon */
+    {0xC01A, 0xC022, KX_OTHER},   /* SRP */
+    {0xC023, 0xC024, KX_ECDHE},
+    {0xC027, 0xC028, KX_ECDHE},
+    {0xC02B, 0xC02C, KX_ECDHE},
+    {0xC02F, 0xC030, KX_ECDHE},
+    {0xC033, 0xC03B, KX_ECDHE_PSK},
+    {0xC042, 0xC047, KX_DHE},     /* DHE ARIA CBC */
+    {0xC048, 0xC049, KX_ECDHE},
+    {0xC04C, 0xC04D, KX_ECDHE},
+    {0xC052, 0xC053, KX_DHE},
+    {0xC056, 0xC057, KX_DHE},
+    {0xC05A, 0xC05B, KX_DHE},
+    {0xC05C, 0xC05D, KX_ECDHE},
+    {0xC060, 0xC061, KX_ECDHE},
+    {0xC066, 0xC067, KX_DHE_PSK},
+    {0xC06C, 0xC06D, KX_DHE_PSK},
+    {0xC070, 0xC071, KX_ECDHE_PSK},
+    {0xC072, 0xC073, KX_ECDHE},
+    {0xC076, 0xC077, KX_ECDHE},
+    {0xC07C, 0xC07D, KX_DHE},
+    {0xC080, 0xC081, KX_DHE},
+    {0xC084, 0xC085, KX_DHE},
+    {0xC086, 0xC087, KX_ECDHE},
+    {0xC08A, 0xC08B, KX_ECDHE},
+    {0xC090, 0xC091, KX_DHE_PSK},
+    {0xC096, 0xC097, KX_DHE_PSK},
+    {0xC09A, 0xC09B, KX_ECDHE_PSK},
+    {0xC09E, 0xC09F, KX_DHE},     /* DHE_RSA CCM */
+    {0xC0A2, 0xC0A3, KX_DHE},
+    {0xC0A6, 0xC0A7, KX_DHE_PSK},
+    {0xC0AA, 0xC0AB, KX_DHE_PSK},
+    {0xC0AC, 0xC0AF, KX_ECDHE},   /* ECDHE_ECDSA CCM */
+    {0xCCA8, 0xCCA9, KX_ECDHE},   /* ECDHE ChaCha20-Poly1305 */
+    {0xCCAA, 0xCCAA, KX_DHE},
+    {0xCCAB, 0xCCAB, KX_OTHER},
+    {0xCCAC, 0xCCAC, KX_ECDHE_PSK},
+    {0xCCAD, 0xCCAD, KX_DHE_PSK},
+    {0xCCAE, 0xCCAE, KX_OTHER},
+    {0xD001, 0xD005, KX_ECDHE_PSK},
+};
+
+static enum kx_kind suite_kx(uint16_t suite)
+{
+    for (size_t i = 0; i < sizeof(suite_table) / sizeof(suite_table[0]); i++)
+        if (suite >= suite_table[i].lo && suite <= suite_table[i].hi)
+            return (enum kx_kind)suite_table[i].kind;
+    return KX_NONE;
+}
+
+/* Key sizes of the named curves (RFC 8422 §5.1.1, RFC 7027, RFC 7748).
+ * The Montgomery curves are reported by their security-equivalent field
+ * size as usually printed: x25519 as 256 (its field is 2^255 - 19, its
+ * keys 32 bytes; "255" and "253" are both seen elsewhere) and x448 as 448. */
+static unsigned group_bits(uint16_t group)
+{
+    switch (group) {
+    case 1: case 2: case 3: return 163;     /* sect163k1/r1/r2 */
+    case 4: case 5: return 193;             /* sect193r1/r2 */
+    case 6: case 7: return 233;             /* sect233k1/r1 */
+    case 8: return 239;                     /* sect239k1 */
+    case 9: case 10: return 283;            /* sect283k1/r1 */
+    case 11: case 12: return 409;           /* sect409k1/r1 */
+    case 13: case 14: return 571;           /* sect571k1/r1 */
+    case 15: case 16: case 17: return 160;  /* secp160k1/r1/r2 */
+    case 18: case 19: return 192;           /* secp192k1/r1 */
+    case 20: case 21: return 224;           /* secp224k1/r1 */
+    case 22: case 23: return 256;           /* secp256k1, secp256r1 */
+    case 24: return 384;                    /* secp384r1 */
+    case 25: return 521;                    /* secp521r1 */
+    case 26: return 256;                    /* brainpoolP256r1 */
+    case 27: return 384;                    /* brainpoolP384r1 */
+    case 28: return 512;                    /* brainpoolP512r1 */
+    case 29: return 256;                    /* x25519 */
+    case 30: return 448;                    /* x448 */
+    case 31: return 256;                    /* brainpoolP256r1tls13 */
+    case 32: return 384;                    /* brainpoolP384r1tls13 */
+    case 33: return 512;                    /* brainpoolP512r1tls13 */
+    case 34: return 256;                    /* GC256A..D, GOST */
+    case 35: case 36: case 37: return 256;
+    case 38: case 39: case 40: case 41: return 512;
+    default: return 0;
+    }
+}
+
+/* bit_length returns the number of significant bits of the big-endian
+ * unsigned integer in |c| (leading zero bits ignored). */
+static unsigned bit_length(struct cbs c)
+{
+    uint8_t b = 0;
+
+    while (cbs_get_u8(&c, &b) && b == 0)
+        ;
+    if (b == 0)
+        return 0;
+    unsigned bits = 8 * (unsigned)cbs_len(&c);
+    while (b) {
+        bits++;
+        b >>= 1;
+    }
+    return bits;
+}
+
+/*
+ * RFC 8422 §5.4 (RFC 4492 §5.4) ServerECDHParams:
+ *
+ *   struct {
+ *       ECCurveType curve_type;            u8: explicit_prime(1), explicit_char2(2), named_curve(3)
+ *       select (curve_type) {
+ *           case explicit_prime:
+ *               opaque prime_p<1..2^8-1>; ECCurve curve; ECPoint base;
+ *               opaque order<1..2^8-1>; opaque cofactor<1..2^8-1>;
+ *           case explicit_char2:
+ *               uint16 m; ECBasisType basis;           u8: trinomial(1), pentanomial(2)
+ *               select (basis) {
+ *                   case ec_trinomial:  opaque k<1..2^8-1>;
+ *                   case ec_pentanomial: opaque k1<1..2^8-1>; opaque k2<..>; opaque k3<..>;
+ *               };
+ *               ECCurve curve; ECPoint base; opaque order<..>; opaque cofactor<..>;
+ *           case named_curve:
+ *               NamedCurve namedcurve;                 u16
+ *       };
+ *   } ECParameters;
+ *   struct { opaque a<1..2^8-1>; opaque b<1..2^8-1>; } ECCurve;
+ *   struct { opaque point<1..2^8-1>; } ECPoint;
+ *   struct { ECParameters curve_params; ECPoint public; } ServerECDHParams;
+ *
+ * The explicit forms were deprecated by RFC 8422, but old peers sent them;
+ * their size is the prime's bit length or the field degree m.
+ */
+static bool parse_ecdh_params(struct cbs *c, struct tls_key_exchange *kx)
+{
+    uint8_t curve_type, basis;
+    uint16_t m;
+    struct cbs prime, a, b, base, order, cofactor, k1, k2, k3, point;
+
+    kx->kind = TLS_KX_ECDHE;
+    if (!cbs_get_u8(c, &curve_type))
+        return false;
+    switch (curve_type) {
+    case 3:
+        if (!cbs_get_u16(c, &kx->group))
+            return false;
+        kx->bits = group_bits(kx->group);
+        break;
+    case 1:
+        if (!cbs_get_u8_prefixed(c, &prime) ||
+            !cbs_get_u8_prefixed(c, &a) || !cbs_get_u8_prefixed(c, &b) ||
+            !cbs_get_u8_prefixed(c, &base) ||
+            !cbs_get_u8_prefixed(c, &order) || !cbs_get_u8_prefixed(c, &cofactor))
+            return false;
+        kx->bits = bit_length(prime);
+        break;
+    case 2:
+        if (!cbs_get_u16(c, &m) || !cbs_get_u8(c, &basis))
+            return false;
+        if (basis == 1) {
+            if (!cbs_get_u8_prefixed(c, &k1))
+                return false;
+        } else if (basis == 2) {
+            if (!cbs_get_u8_prefixed(c, &k1) || !cbs_get_u8_prefixed(c, &k2) ||
+                !cbs_get_u8_prefixed(c, &k3))
+                return false;
+        } else {
+            return false;
+        }
+        if (!cbs_get_u8_prefixed(c, &a) || !cbs_get_u8_prefixed(c, &b) ||
+            !cbs_get_u8_prefixed(c, &base) ||
+            !cbs_get_u8_prefixed(c, &order) || !cbs_get_u8_prefixed(c, &cofactor))
+            return false;
+        kx->bits = m;
+        break;
+    default:
+        return false;
+    }
+    return cbs_get_u8_prefixed(c, &point) && cbs_len(&point) > 0;
+}
+
+/*
+ * RFC 5246 §7.4.3 ServerDHParams:
+ *
+ *   struct {
+ *       opaque dh_p<1..2^16-1>;
+ *       opaque dh_g<1..2^16-1>;
+ *       opaque dh_Ys<1..2^16-1>;
+ *   } ServerDHParams;
+ */
+static bool parse_dh_params(struct cbs *c, struct tls_key_exchange *kx)
+{
+    struct cbs p, g, ys;
+
+    kx->kind = TLS_KX_DHE;
+    if (!cbs_get_u16_prefixed(c, &p) || !cbs_get_u16_prefixed(c, &g) ||
+        !cbs_get_u16_prefixed(c, &ys) ||
+        cbs_len(&p) == 0 || cbs_len(&g) == 0 || cbs_len(&ys) == 0)
+        return false;
+    kx->bits = bit_length(p);
+    return kx->bits > 0;
+}
+
+/*
+ * RFC 5246 §7.4.3 / RFC 8422 §5.4 ServerKeyExchange:
+ *
+ *   struct {
+ *       select (KeyExchangeAlgorithm) {
+ *           case dhe_*, dh_anon:  ServerDHParams params;
+ *           case ecdhe_*, ecdh_anon: ServerECDHParams params;
+ *           case dhe_psk / ecdhe_psk (RFC 4279 §3, RFC 5489 §2):
+ *               opaque psk_identity_hint<0..2^16-1>; then the params
+ *       };
+ *       digitally-signed struct { ... } signed_params;   (not anon, not psk)
+ *   } ServerKeyExchange;
+ *
+ * Only the parameters are read: the signature after them is left alone, so
+ * the message is not required to end after the parameters.  Which format
+ * applies follows from the cipher suite the ServerHello chose (suite_table);
+ * for a suite the table does not know, the named-curve form is tried first
+ * (curve_type 3 with a curve we know the size of), then the DH form, and the
+ * message is reported as TLS_KX_UNKNOWN when neither fits.  A known suite
+ * whose parameters do not parse is malformed.
+ */
+static bool parse_ske(struct tls *t, struct cbs body)
+{
+    struct tls_key_exchange kx = {TLS_KX_UNKNOWN, 0, 0};
+    struct cbs hint, c = body;
+    enum kx_kind kind = t->sh ? suite_kx(t->cipher) : KX_NONE;
+    bool ok = true;
+
+    switch (kind) {
+    case KX_ECDHE_PSK:
+    case KX_DHE_PSK:
+        if (!cbs_get_u16_prefixed(&c, &hint))
+            return false;
+        ok = kind == KX_ECDHE_PSK ? parse_ecdh_params(&c, &kx) : parse_dh_params(&c, &kx);
+        break;
+    case KX_ECDHE:
+        ok = parse_ecdh_params(&c, &kx);
+        break;
+    case KX_DHE:
+        ok = parse_dh_params(&c, &kx);
+        break;
+    case KX_OTHER:
+        kx.kind = TLS_KX_UNKNOWN;
+        break;
+    case KX_NONE: {
+        struct tls_key_exchange try = {TLS_KX_UNKNOWN, 0, 0};
+        uint8_t tag = 0;
+        uint16_t group = 0;
+
+        c = body;
+        if (cbs_get_u8(&c, &tag) && tag == 3 && cbs_get_u16(&c, &group) && group_bits(group)) {
+            c = body;
+            if (parse_ecdh_params(&c, &try)) {
+                kx = try;
+                break;
+            }
+        }
+        c = body;
+        if (parse_dh_params(&c, &try))
+            kx = try;
+        else
+            kx = (struct tls_key_exchange){TLS_KX_UNKNOWN, 0, 0};
+        break;
+    }
+    }
+    if (!ok)
+        return false;
+    if (t->cbs.on_key_exchange)
+        t->cbs.on_key_exchange(t->user, &kx);
+    return true;
+}
+
+/* ---- handshake messages --------------------------------------------- */
+
+/*
+ * RFC 8446 §4 / RFC 5246 §7.4:
+ *
+ *   struct {
+ *       HandshakeType msg_type;    u8
+ *       uint24 length;             bytes in the body
+ *       <body>
+ *   } Handshake;
+ *
+ * Messages are parsed only from the side that may send them: a
+ * "ServerHello" from the client is reported by type and length only.
+ */
+static void hs_message(struct tls *t, enum tcp_dir d, uint8_t type, struct cbs body,
+                       uint16_t record_version)
+{
+    bool ok = true;
+    bool from_server = d == TCP_TO_CLIENT;
+
+    if (t->cbs.on_handshake)
+        t->cbs.on_handshake(t->user, d, type, (uint32_t)cbs_len(&body), false);
+    switch (type) {
+    case TLS_HS_CLIENT_HELLO:
+        if (!from_server)
+            ok = parse_client_hello(t, body, record_version);
+        break;
+    case TLS_HS_SERVER_HELLO:
+        if (from_server)
+            ok = parse_server_hello(t, body, record_version);
+        break;
+    case TLS_HS_CERTIFICATE:
+        ok = parse_certificate(t, d, body);
+        break;
+    case TLS_HS_CERTIFICATE_REQUEST:
+        if (from_server)
+            ok = parse_cert_request(t, body);
+        break;
+    case TLS_HS_SERVER_KEY_EXCHANGE:
+        if (from_server)
+            ok = parse_ske(t, body);
+        break;
+    default:
+        break;
+    }
+    if (!ok)
+        stop(t, d, TLS_ERR_MALFORMED);
+}
+
+/* hs_fragment takes the handshake bytes of one plaintext record and emits
+ * every message they complete.  |plain| is set for decrypted input, which is
+ * never treated as encrypted.  When a message switches the direction to
+ * encrypted (a ServerHello choosing 1.3), the rest of the record is not read:
+ * it cannot be handshake in clear. */
+static void hs_fragment(struct tls *t, enum tcp_dir d, uint16_t record_version,
+                        struct cbs frag, bool plain)
+{
+    struct tls_half *h = &t->h[d];
+
+    while (cbs_len(&frag) > 0 && !h->stopped && (plain || !hs_encrypted(t, d))) {
+        uint8_t type;
+        uint32_t len;
+        struct cbs hdr, body, whole = frag;
+
+        if (h->hdr_len == 0 && h->body_len == 0) {
+            /* A message whole inside the record is parsed in place. */
+            if (cbs_get_u8(&whole, &type) && cbs_get_u24(&whole, &len) &&
+                len <= TLS_MAX_HS_MSG && cbs_get_bytes(&whole, &body, len)) {
+                frag = whole;
+                hs_message(t, d, type, body, record_version);
+                continue;
+            }
+            h->msg_record_version = record_version;
+        }
+        if (h->hdr_len < TLS_HS_HDR) {
+            size_t k = TLS_HS_HDR - h->hdr_len;
+
+            if (k > cbs_len(&frag))
+                k = cbs_len(&frag);
+            if (!cbs_copy_bytes(&frag, h->hdr + h->hdr_len, k))
+                return;
+            h->hdr_len += k;
+            if (h->hdr_len < TLS_HS_HDR)
+                return;
+            cbs_init(&hdr, h->hdr, sizeof(h->hdr));
+            if (!cbs_get_u8(&hdr, &type) || !cbs_get_u24(&hdr, &len))
+                return;
+            if (len > TLS_MAX_HS_MSG) {
+                stop(t, d, TLS_ERR_HS_TOO_LONG);
+                return;
+            }
+            h->body_len = len;
+            h->body_have = 0;
+            if (len > 0) {
+                h->body = malloc(len);
+                if (!h->body) {
+                    /* cannot hold it: as good as too long */
+                    stop(t, d, TLS_ERR_HS_TOO_LONG);
+                    return;
+                }
+            }
+        }
+        if (h->body_have < h->body_len) {
+            size_t k = h->body_len - h->body_have;
+
+            if (k > cbs_len(&frag))
+                k = cbs_len(&frag);
+            if (!cbs_copy_bytes(&frag, h->body + h->body_have, k))
+                return;
+            h->body_have += (uint32_t)k;
+        }
+        if (h->body_have == h->body_len) {
+            uint8_t *buf = h->body;
+
+            cbs_init(&hdr, h->hdr, sizeof(h->hdr));
+            if (!cbs_get_u8(&hdr, &type))
+                return;
+            cbs_init(&body, buf ? buf : h->hdr, h->body_len);
+            /* detach first: the callbacks may stop the direction */
+            h->body = NULL;
+            h->body_len = 0;
+            h->body_have = 0;
+            h->hdr_len = 0;
+            hs_message(t, d, type, body, h->msg_record_version);
+            free(buf);
+        }
+    }
+}
+
+/* A message half collected when a direction switches to encrypted is lost:
+ * its rest will arrive encrypted.  hs_pending says if there is one. */
+static bool hs_pending(const struct tls_half *h)
+{
+    return h->hdr_len > 0 || h->body_len > 0;
+}
+
+/* ---- alerts --------------------------------------------------------- */
+
+/*
+ * RFC 8446 §6 / RFC 5246 §7.2:
+ *
+ *   struct { AlertLevel level; AlertDescription description; } Alert;   u8, u8
+ *
+ * In an encrypted state the content is unreadable and reported as
+ * (0, 0, encrypted).  Exception: a 2-byte record with a valid level is in
+ * clear even then, since every cipher adds a MAC or tag of at least 8
+ * bytes; that is what a TLS 1.3 client sends when it cannot process the
+ * ServerHello (it has no keys yet).
+ */
+static void alert_record(struct tls *t, enum tcp_dir d, struct cbs frag, bool enc)
+{
+    uint8_t level, desc;
+
+    if (enc) {
+        struct cbs c = frag;
+
+        if (!(cbs_len(&c) == 2 && cbs_get_u8(&c, &level) && (level == 1 || level == 2))) {
+            if (t->cbs.on_alert)
+                t->cbs.on_alert(t->user, d, 0, 0, true);
+            return;
+        }
+    }
+    while (cbs_get_u8(&frag, &level)) {
+        if (!cbs_get_u8(&frag, &desc)) {
+            stop(t, d, TLS_ERR_MALFORMED);
+            return;
+        }
+        if (t->cbs.on_alert)
+            t->cbs.on_alert(t->user, d, level, desc, false);
+        if (level == 2)
+            t->h[d].fatal = true;
+    }
+}
+
+/* ---- records -------------------------------------------------------- */
+
+/* One whole record of direction |d|. */
+static void record(struct tls *t, enum tcp_dir d, uint8_t type, uint16_t version,
+                   struct cbs frag)
+{
+    struct tls_half *h = &t->h[d];
+    bool enc = hs_encrypted(t, d);
+    uint8_t v;
+
+    switch (type) {
+    case TLS_CT_CCS:
+        /*
+         * RFC 5246 §7.1: struct { enum { change_cipher_spec(1), (255) } type; }
+         * It ends the handshake messages in clear, so one in the middle of
+         * a message is a protocol violation (RFC 8446 §5.1 forbids
+         * interleaving outright).  Under encryption (a renegotiation) its
+         * content is unreadable.
+         */
+        if (!enc) {
+            if (hs_pending(h) || !cbs_get_u8(&frag, &v) || v != 1 || cbs_len(&frag) != 0) {
+                stop(t, d, TLS_ERR_MALFORMED);
+                return;
+            }
+        }
+        h->ccs = true;
+        if (t->cbs.on_ccs)
+            t->cbs.on_ccs(t->user, d);
+        break;
+    case TLS_CT_ALERT:
+        alert_record(t, d, frag, enc);
+        break;
+    case TLS_CT_HANDSHAKE:
+        if (enc) {
+            if (t->cbs.on_handshake)
+                t->cbs.on_handshake(t->user, d, 0xff, 0, true);
+        } else {
+            hs_fragment(t, d, version, frag, false);
+        }
+        break;
+    case TLS_CT_APPDATA:
+        if (!h->appdata) {
+            h->appdata = true;
+            if (t->cbs.on_appdata)
+                t->cbs.on_appdata(t->user, d);
+        }
+        break;
+    default:   /* heartbeat (RFC 6520): nothing to learn */
+        break;
+    }
+    if (enc && h->enc_records < UINT32_MAX)
+        h->enc_records++;
+    /* A ServerHello choosing 1.3 (or a CCS) left half a message: it will
+     * not continue in clear. */
+    if (hs_encrypted(t, d) && hs_pending(h))
+        half_drop_message(h);
+}
+
+/*
+ * RFC 6101 appendix E.1 / RFC 5246 appendix E.2: an SSLv2-compatible
+ * ClientHello starts with a 2-byte header whose high bit is set (the
+ * record length in the other 15 bits), then msg_type 1 (CLIENT-HELLO).
+ */
+static bool sslv2_hello(struct cbs c)
+{
+    uint16_t len;
+    uint8_t msg_type;
+
+    return cbs_get_u16(&c, &len) && (len & 0x8000) && cbs_get_u8(&c, &msg_type) && msg_type == 1;
+}
+
+/*
+ * RFC 8446 §5.1 / RFC 5246 §6.2.1:
+ *
+ *   struct {
+ *       ContentType type;                   u8: 20..24
+ *       ProtocolVersion legacy_record_version;   u16, major 3
+ *       uint16 length;                      at most 2^14 + 2048
+ *       opaque fragment[length];
+ *   } TLSPlaintext;
+ *
+ * Checks run in a fixed order on the first bytes, and only once all five
+ * header bytes are there (three for the SSLv2 check), so the outcome never
+ * depends on how the stream was cut into calls.
+ */
+size_t tls_feed(struct tls *t, enum tcp_dir dir, const uint8_t *p, size_t n)
+{
+    struct tls_half *h;
+    struct cbs in;
+
+    if (!t || (dir != TCP_TO_SERVER && dir != TCP_TO_CLIENT) || (!p && n))
+        return 0;
+    h = &t->h[dir];
+    if (h->stopped)
+        return n;
+    cbs_init(&in, p, n);
+    while (!h->stopped) {
+        struct cbs rec = in, frag;
+        uint8_t type, first;
+        uint16_t version, len;
+
+        if (!h->started && cbs_peek_u8(&rec, &first) && (first & 0x80)) {
+            if (cbs_len(&rec) < 3)
+                break;
+            stop(t, dir, sslv2_hello(rec) ? TLS_ERR_SSLV2 : TLS_ERR_NOT_TLS);
+            break;
+        }
+        if (!cbs_get_u8(&rec, &type) || !cbs_get_u16(&rec, &version) || !cbs_get_u16(&rec, &len))
+            break;
+        if (type < TLS_CT_CCS || type > TLS_CT_HEARTBEAT || (version >> 8) != 3) {
+            stop(t, dir, TLS_ERR_NOT_TLS);
+            break;
+        }
+        if (len > TLS_MAX_RECORD) {
+            stop(t, dir, TLS_ERR_RECORD_TOO_LONG);
+            break;
+        }
+        if (!cbs_get_bytes(&rec, &frag, len))
+            break;
+        h->started = true;
+        in = rec;
+        record(t, dir, type, version, frag);
+    }
+    return h->stopped ? n : n - cbs_len(&in);
+}
+
+size_t tls_feed_plaintext(struct tls *t, enum tcp_dir dir, uint8_t type, const uint8_t *p,
+                          size_t n)
+{
+    struct tls_half *h;
+    struct cbs frag;
+
+    if (!t || (dir != TCP_TO_SERVER && dir != TCP_TO_CLIENT) || (!p && n))
+        return 0;
+    h = &t->h[dir];
+    if (h->stopped)
+        return n;
+    if (n > TLS_MAX_RECORD) {
+        stop(t, dir, TLS_ERR_RECORD_TOO_LONG);
+        return n;
+    }
+    cbs_init(&frag, p, n);
+    switch (type) {
+    case TLS_CT_HANDSHAKE:
+        hs_fragment(t, dir, 0x0303, frag, true);   /* §5.1 legacy_record_version */
+        break;
+    case TLS_CT_ALERT:
+        alert_record(t, dir, frag, false);
+        break;
+    case TLS_CT_APPDATA:
+        if (!h->appdata) {
+            h->appdata = true;
+            if (t->cbs.on_appdata)
+                t->cbs.on_appdata(t->user, dir);
+        }
+        break;
+    default:
+        break;
+    }
+    return n;
+}
+
+void tls_gap(struct tls *t, enum tcp_dir dir)
+{
+    if (!t || (dir != TCP_TO_SERVER && dir != TCP_TO_CLIENT))
+        return;
+    stop(t, dir, TLS_ERR_GAP);
+}
+
+bool tls_done(const struct tls *t, enum tcp_dir dir)
+{
+    const struct tls_half *h;
+
+    if (!t || (dir != TCP_TO_SERVER && dir != TCP_TO_CLIENT))
+        return true;
+    h = &t->h[dir];
+    if (h->stopped || h->fatal || t->tls13)
+        return true;
+    /* <= 1.2: the CCS and the record after it (the encrypted Finished). */
+    return hs_encrypted(t, dir) && h->enc_records >= 1;
+}
+
+bool tls_looks_like_record(const uint8_t *p, size_t n)
+{
+    struct cbs c;
+    uint8_t type, major;
+
+    if (!p || n < 3)
+        return false;
+    cbs_init(&c, p, n);
+    if (sslv2_hello(c))
+        return true;
+    return cbs_get_u8(&c, &type) && cbs_get_u8(&c, &major) &&
+           type >= TLS_CT_CCS && type <= TLS_CT_HEARTBEAT && major == 3;
+}
+
+struct tls *tls_new(const struct tls_cbs *cbs, void *user)
+{
+    struct tls *t = calloc(1, sizeof(*t));
+
+    if (!t)
+        return NULL;
+    if (cbs)
+        t->cbs = *cbs;
+    t->user = user;
+    return t;
+}
+
+void tls_free(struct tls *t)
+{
+    if (!t)
+        return;
+    half_drop_message(&t->h[0]);
+    half_drop_message(&t->h[1]);
+    free(t);
+}

@@ -1,0 +1,203 @@
+/*
+ * tls.h - the TLS handshake of one connection, from the record layer up.
+ *
+ * Fed the two directions' bytes (after STARTTLS, or from the first byte for
+ * implicit TLS); reassembles records, defragments handshake messages that
+ * span records (and records that carry several messages), and reports each
+ * message it understands through callbacks with parsed structs.  Structs hold
+ * struct cbs slices into the message: valid only during the callback; the
+ * consumer copies what it keeps.
+ *
+ * After a ChangeCipherSpec in a direction (TLS <= 1.2), or once the
+ * ServerHello chose TLS 1.3, that direction's handshake is encrypted: the
+ * parser still frames records (alerts are seen as "encrypted alert"), but
+ * reads no handshake content.  tls_done() says when nothing more can be
+ * learnt, so the caller can stop reassembly and the encrypted bulk costs
+ * nothing.
+ *
+ * SSLv2-compatible ClientHellos (RFC 6101 appendix E) are recognised and
+ * reported as such, not parsed.
+ */
+#ifndef MXW_TLS_H
+#define MXW_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture/tcp_reasm.h"   /* enum tcp_dir */
+#include "dissect/cbs.h"
+
+/* Bound on one handshake message being defragmented (a certificate chain
+ * with long SAN lists runs to ~100 KB; TLS allows 16 MB). */
+#define TLS_MAX_HS_MSG (256u * 1024u)
+#define TLS_MAX_CERTS  16      /* certificates reported per Certificate message */
+#define TLS_MAX_LIST   128     /* entries kept in a parsed list (ciphers, groups, ...) */
+
+/* Wire values. */
+#define TLS_CT_CCS        20
+#define TLS_CT_ALERT      21
+#define TLS_CT_HANDSHAKE  22
+#define TLS_CT_APPDATA    23
+#define TLS_CT_HEARTBEAT  24
+
+#define TLS_HS_HELLO_REQUEST        0
+#define TLS_HS_CLIENT_HELLO         1
+#define TLS_HS_SERVER_HELLO         2
+#define TLS_HS_NEW_SESSION_TICKET   4
+#define TLS_HS_END_OF_EARLY_DATA    5
+#define TLS_HS_ENCRYPTED_EXTENSIONS 8
+#define TLS_HS_CERTIFICATE          11
+#define TLS_HS_SERVER_KEY_EXCHANGE  12
+#define TLS_HS_CERTIFICATE_REQUEST  13
+#define TLS_HS_SERVER_HELLO_DONE    14
+#define TLS_HS_CERTIFICATE_VERIFY   15
+#define TLS_HS_CLIENT_KEY_EXCHANGE  16
+#define TLS_HS_FINISHED             20
+#define TLS_HS_CERTIFICATE_STATUS   22
+#define TLS_HS_KEY_UPDATE           24
+
+/* tls_error says why a direction's parse stopped or what was odd. */
+enum tls_error {
+    TLS_ERR_NONE = 0,
+    TLS_ERR_NOT_TLS,          /* the bytes are not TLS records */
+    TLS_ERR_RECORD_TOO_LONG,  /* record length over 2^14 + 2048 */
+    TLS_ERR_MALFORMED,        /* a handshake message that does not parse */
+    TLS_ERR_HS_TOO_LONG,      /* a handshake message over TLS_MAX_HS_MSG */
+    TLS_ERR_SSLV2,            /* an SSLv2-format ClientHello */
+    TLS_ERR_GAP,              /* bytes missing from the capture */
+    TLS_ERR_COUNT
+};
+
+/* tls_error_name returns a stable snake_case name ("malformed"). */
+const char *tls_error_name(enum tls_error e);
+
+/* tls_version_name returns "SSLv3", "1.0", "1.1", "1.2", "1.3" or "0xHHHH"
+ * (the latter in a static buffer valid until the next call). */
+const char *tls_version_name(uint16_t v);
+
+/* tls_alert_name returns the RFC 8446 §6 name of an alert description
+ * ("unknown_ca"), or NULL if unknown. */
+const char *tls_alert_name(uint8_t desc);
+
+/* tls_hs_name returns the name of a handshake type ("certificate"), or NULL. */
+const char *tls_hs_name(uint8_t type);
+
+/* tls_u16_list is a parsed list of 16-bit values. */
+struct tls_u16_list {
+    uint16_t v[TLS_MAX_LIST];
+    size_t n;          /* entries kept (at most TLS_MAX_LIST) */
+    size_t total;      /* entries on the wire */
+};
+
+/* tls_client_hello (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2). */
+struct tls_client_hello {
+    uint16_t record_version;      /* version in the record header */
+    uint16_t legacy_version;
+    struct cbs random, session_id;
+    struct tls_u16_list ciphers;
+    struct cbs compressions;
+    bool has_extensions;
+    struct tls_u16_list ext_types;      /* in wire order */
+    struct cbs sni;                     /* first host_name, empty if none */
+    struct tls_u16_list versions;       /* supported_versions */
+    struct tls_u16_list groups;         /* supported_groups */
+    struct tls_u16_list sig_algs;       /* signature_algorithms */
+    struct cbs ec_point_formats;        /* the u8 list, raw */
+    struct cbs alpn;                    /* ProtocolNameList, raw (u8-prefixed names) */
+    bool ech;                           /* encrypted_client_hello present */
+    char ja3[2048];                     /* the JA3 string (not hashed: analyze does MD5) */
+};
+
+/* tls_server_hello (RFC 8446 §4.1.3). */
+struct tls_server_hello {
+    uint16_t record_version;
+    uint16_t legacy_version;
+    uint16_t version;              /* negotiated: supported_versions if present, else legacy */
+    struct cbs random, session_id;
+    uint16_t cipher;
+    uint8_t compression;
+    struct tls_u16_list ext_types;
+    uint16_t key_share_group;      /* TLS 1.3 key_share, 0 if none */
+    bool hello_retry_request;      /* the special random of RFC 8446 §4.1.3 */
+    struct cbs alpn;               /* selected protocol (name bytes) */
+    char ja3s[512];                /* the JA3S string */
+};
+
+/* tls_certificate: one Certificate message's chain, as sent. */
+struct tls_certificate {
+    struct cbs certs[TLS_MAX_CERTS];   /* DER, leaf first as sent */
+    size_t n;                          /* kept */
+    size_t total;                      /* in the message */
+    struct cbs context;                /* TLS 1.3 certificate_request_context */
+};
+
+/* tls_cert_request (RFC 5246 §7.4.4, RFC 8446 §4.3.2). */
+struct tls_cert_request {
+    struct cbs cert_types;             /* raw u8 list (TLS <= 1.2) */
+    struct tls_u16_list sig_algs;
+    struct cbs ca_names[TLS_MAX_CERTS];  /* DER-encoded DistinguishedNames */
+    size_t nca, total_ca;
+};
+
+/* tls_key_exchange: what ServerKeyExchange says about the key exchange
+ * (RFC 4492 §5.4 ECDHE, RFC 5246 §7.4.3 DHE). */
+struct tls_key_exchange {
+    enum { TLS_KX_UNKNOWN, TLS_KX_ECDHE, TLS_KX_DHE } kind;
+    uint16_t group;                /* named curve for ECDHE */
+    unsigned bits;                 /* DH prime size in bits, or EC key size from the group */
+};
+
+/* tls_cbs: what the parser reports.  Any may be NULL.  |from| is the
+ * direction of the sender. */
+struct tls_cbs {
+    void (*on_client_hello)(void *user, const struct tls_client_hello *ch);
+    void (*on_server_hello)(void *user, const struct tls_server_hello *sh);
+    void (*on_certificate)(void *user, enum tcp_dir from, const struct tls_certificate *c);
+    void (*on_cert_request)(void *user, const struct tls_cert_request *cr);
+    void (*on_key_exchange)(void *user, const struct tls_key_exchange *kx);
+    /* every handshake message, readable or encrypted (type 0xff, len 0 when
+     * encrypted), for the transcript and "where the handshake stopped" */
+    void (*on_handshake)(void *user, enum tcp_dir from, uint8_t type, uint32_t len, bool encrypted);
+    void (*on_alert)(void *user, enum tcp_dir from, uint8_t level, uint8_t desc, bool encrypted);
+    void (*on_ccs)(void *user, enum tcp_dir from);
+    void (*on_appdata)(void *user, enum tcp_dir from);   /* first application data record */
+    void (*on_error)(void *user, enum tcp_dir from, enum tls_error e);
+};
+
+struct tls;
+
+/* tls_new returns a parser for one connection (NULL on allocation failure). */
+struct tls *tls_new(const struct tls_cbs *cbs, void *user);
+
+/* tls_free frees |t|.  NULL is a no-op. */
+void tls_free(struct tls *t);
+
+/* tls_feed parses bytes of direction |dir| and returns how many it consumed
+ * (whole records; a partial record at the end is left for the next call). */
+size_t tls_feed(struct tls *t, enum tcp_dir dir, const uint8_t *p, size_t n);
+
+/* tls_feed_plaintext hands |t| the content of one record of direction |dir|
+ * that someone else decrypted (a TLS 1.3 TLSInnerPlaintext with its padding
+ * removed, |type| its real content type; RFC 8446 §5.2).  Handshake messages
+ * in it are defragmented and parsed as if in clear, whatever the encryption
+ * state; alerts are reported unencrypted.  Returns |n| (at most 2^14 + 2048,
+ * else TLS_ERR_RECORD_TOO_LONG).  For a future key-log decrypter; tls_feed
+ * never needs it. */
+size_t tls_feed_plaintext(struct tls *t, enum tcp_dir dir, uint8_t type, const uint8_t *p,
+                          size_t n);
+
+/* tls_gap tells |t| that bytes of |dir| are missing: that direction stops
+ * (TLS_ERR_GAP) — record framing cannot be recovered reliably. */
+void tls_gap(struct tls *t, enum tcp_dir dir);
+
+/* tls_done is true when nothing more can be learnt from direction |dir|
+ * (encrypted, stopped by an error, or after a fatal alert). */
+bool tls_done(const struct tls *t, enum tcp_dir dir);
+
+/* tls_looks_like_record is true when |p| (n >= 3 bytes available, else
+ * false) starts like a TLS record: content type 20..24 and major version 3,
+ * or an SSLv2 ClientHello header. */
+bool tls_looks_like_record(const uint8_t *p, size_t n);
+
+#endif

@@ -44,7 +44,7 @@ SMALL_MB=${BENCH_SMALL_MB:-75}
 MIXED_PCT=${BENCH_MIXED:-90}
 REPS=${BENCH_REPS:-3}
 TSHARK_REPS=${BENCH_TSHARK_REPS:-3}
-TOOLS=${BENCH_TOOLS:-"readloop mxw_flows tshark_conv"}
+TOOLS=${BENCH_TOOLS:-"readloop mxw_flows mxw_json tshark_conv tshark_x509"}
 
 # ------------------------------------------------------------------ the rows
 # Each tool_NAME measures one tool on capture $1.  Names appear in the table
@@ -52,10 +52,11 @@ TOOLS=${BENCH_TOOLS:-"readloop mxw_flows tshark_conv"}
 tool_readloop()    { measure_cmd "$REPS" "$READLOOP" "$1"; }
 tool_mxw_flows()   { measure_cmd "$REPS" "$MXW" --flows -r "$1"; }
 tool_tshark_conv() { measure_cmd "$TSHARK_REPS" tshark -q -z conv,tcp -r "$1"; }
-# Later rows, once the full pipeline lands:
-# tool_mxw_json()    { measure_cmd "$REPS" "$MXW" --json -r "$1"; }
-# tool_tshark_x509() { measure_cmd "$TSHARK_REPS" tshark -r "$1" \
-#                        -Y tls.handshake.type==11 -T fields -e x509sat.printableString; }
+# The full pipeline: SMTP, TLS, every certificate parsed (each distinct one
+# once), JSON lines out; against tshark pulling the certificates' names.
+tool_mxw_json()    { measure_cmd "$REPS" "$MXW" --json -r "$1"; }
+tool_tshark_x509() { measure_cmd "$TSHARK_REPS" tshark -r "$1" \
+                       -Y tls.handshake.type==11 -T fields -e x509sat.printableString; }
 
 # ------------------------------------------------------------------ helpers
 say() { printf '%s\n' "$*"; }
@@ -214,6 +215,19 @@ verdict "tshark conv / mxwitness wall, mixed" \
     "$(ratio "$(get tshark-conv mixed wall)" "$(get mxw-flows mixed wall)")" ge 20 x
 verdict "mxwitness peak RSS mail / mail-small (flat)" \
     "$(ratio "$(get mxw-flows mail rss)" "$(get mxw-flows mail-small rss)")" le 1.25 x
+say "full pipeline (--json)"
+verdict "mxwitness --json / readloop wall, mixed" \
+    "$(ratio "$(get mxw-json mixed wall)" "$(get readloop mixed wall)")" le 2 x
+verdict "mxwitness --json / readloop wall, mail" \
+    "$(ratio "$(get mxw-json mail wall)" "$(get readloop mail wall)")" info - x
+verdict "tshark x509 / mxwitness --json wall, mail" \
+    "$(ratio "$(get tshark-x509 mail wall)" "$(get mxw-json mail wall)")" ge 50 x
+verdict "tshark x509 / mxwitness --json wall, mixed" \
+    "$(ratio "$(get tshark-x509 mixed wall)" "$(get mxw-json mixed wall)")" info - x
+verdict "mxwitness --json peak RSS mail / mail-small (flat)" \
+    "$(ratio "$(get mxw-json mail rss)" "$(get mxw-json mail-small rss)")" le 1.25 x
+verdict "tshark x509 peak RSS, mail (MB)" \
+    "$(awk -v r="$(get tshark-x509 mail rss)" 'BEGIN { if (r != "") printf "%.0f", r / 1024 }')" info - " MB"
 say ""
 say "raw runs: $RESULTS, stderr of the tools: $LOG"
 exit 0

@@ -39,7 +39,8 @@ LIB_SRCS = dissect/cbs.c \
            analyze/flows_report.c analyze/report.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(B)/%.o)
 TEST_SRCS = $(wildcard tests/test_*.c)
-TEST_BINS = $(TEST_SRCS:tests/%.c=$(B)/tests/%)
+TEST_BINS = $(TEST_SRCS:tests/%.c=$(B)/tests/%) \
+            $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/helper_*.c))
 BENCH_BINS = $(B)/bench/readloop $(B)/bench/gen $(B)/bench/measure
 FUZZ_TARGETS = $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_TIME ?= 60

@@ -16,6 +16,8 @@
 #   zeek       every fingerprint in Zeek's x509.log appears in mxwitness's chains
 #   sessions=N exactly N SMTP sessions are reported
 #   hidden=N   N sessions say the certificate is hidden (TLS 1.3)
+#   incomplete=N  N sessions say the handshake was cut (the capture ends
+#              after the ServerHello: SOURCE.md says so for these)
 # Options are what a user would pass: captures off the mail ports are read
 # with --port, as the issue says.
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,7 +58,8 @@ ndpi/tls_client_certificate_with_missing_server_one.pcapng|--port 443 --port 707
 ndpi/tls_1.2_unidirectional_server.pcapng|--port 443|chains
 ndpi/tls_multiple_synack_different_seq.pcapng|--port 443|chains
 ndpi/google_ssl.pcap|--port 443|chains
-ndpi/imaps.pcap|--port 993|chains
+ndpi/imaps.pcap|--port 993|chains incomplete=1
+ndpi/pops.pcapng|--port 995|incomplete=1
 ndpi/tls_1.3_unidirectional_server.pcapng|--port 443|hidden=1
 ndpi/tls_ech.pcapng|--port 443|hidden=1
 wireshark/rsasnakeoil2.pcap|--port 443|chains
@@ -145,6 +148,11 @@ echo "$table" | while IFS='|' read -r cap opts checks; do
             want=${check#sessions=}
             got=$(jq -s '[.[] | select(.event.dataset == "mxwitness.session")] | length' "$tmp/out.json")
             [ "$got" = "$want" ] || bad="$bad $got sessions, expected $want;"
+            ;;
+        incomplete=*)
+            want=${check#incomplete=}
+            got=$(jq -s '[.[] | select(.event.dataset == "mxwitness.session" and .tls.incomplete == true)] | length' "$tmp/out.json")
+            [ "$got" = "$want" ] || bad="$bad $got incomplete sessions, expected $want;"
             ;;
         hidden=*)
             want=${check#hidden=}

@@ -460,8 +460,12 @@ int main(int argc, char **argv)
     g_src = src;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    /* Live: each record as soon as it is written (a log shipper tails it).
+     * Files: a large buffer, the reports are mostly output. */
     if (o.iface)
         setvbuf(stdout, NULL, _IOLBF, 0);
+    else
+        setvbuf(stdout, NULL, _IOFBF, 1u << 20);
     while ((r = cap_source_next(src, &pkt)) != CAP_NEXT_END) {
         if (r == CAP_NEXT_PACKET)
             cap_pipe_packet(&o.ports, tab, &pkt, &ctr);

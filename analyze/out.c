@@ -36,16 +36,23 @@ char *out_endpoint(const struct cap_addr *a, uint16_t port, char *buf, size_t si
 
 void out_text_escaped(FILE *f, const uint8_t *p, size_t n)
 {
+    size_t run = 0;
+
     for (size_t i = 0; i < n; i++) {
         uint8_t c = p[i];
 
+        if (c >= 0x20 && c < 0x7f && c != '\\')
+            continue;
+        if (i > run)
+            fwrite(p + run, 1, i - run, f);
         if (c == '\\')
             fputs("\\\\", f);
-        else if (c >= 0x20 && c < 0x7f)
-            putc(c, f);
         else
             fprintf(f, "\\x%02X", c);
+        run = i + 1;
     }
+    if (n > run)
+        fwrite(p + run, 1, n - run, f);
 }
 
 /* Length of the valid UTF-8 sequence at p[0..n), or 0 (RFC 3629 §4). */
@@ -79,31 +86,35 @@ static size_t utf8_len(const uint8_t *p, size_t n)
 
 void out_json_string(FILE *f, const uint8_t *p, size_t n)
 {
+    size_t run = 0; /* start of the bytes that need no escape, written in one go */
+
     putc('"', f);
     for (size_t i = 0; i < n;) {
         uint8_t c = p[i];
         size_t l;
 
-        if (c == '"' || c == '\\') {
-            putc('\\', f);
-            putc(c, f);
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
             i++;
-        } else if (c < 0x20 || c == 0x7f) {
-            switch (c) {
-            case '\n': fputs("\\n", f); break;
-            case '\r': fputs("\\r", f); break;
-            case '\t': fputs("\\t", f); break;
-            default: fprintf(f, "\\u%04x", c); break;
-            }
-            i++;
-        } else if ((l = utf8_len(p + i, n - i)) > 0) {
-            fwrite(p + i, 1, l, f);
-            i += l;
-        } else {
-            fprintf(f, "\\u%04x", c);
-            i++;
+            continue;
         }
+        if (c >= 0x80 && (l = utf8_len(p + i, n - i)) > 0) {
+            i += l;
+            continue;
+        }
+        if (i > run)
+            fwrite(p + run, 1, i - run, f);
+        switch (c) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default: fprintf(f, "\\u%04x", c); break; /* controls, DEL, bytes not UTF-8 */
+        }
+        run = ++i;
     }
+    if (n > run)
+        fwrite(p + run, 1, n - run, f);
     putc('"', f);
 }
 

@@ -91,6 +91,30 @@ static void to_hex(const uint8_t *p, size_t n, const char *digits, char *out)
     out[2 * n] = '\0';
 }
 
+/* OpenSSL 3 looks an algorithm up in its provider tables on every use of
+ * EVP_sha256()/EVP_md5() (an "implicit fetch"); hashing a certificate per
+ * session is on the hot path, so the algorithms are fetched once and kept
+ * (reachable for the life of the process). */
+static const EVP_MD *md_sha256(void)
+{
+    static EVP_MD *m;
+
+    if (!m)
+        m = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+    return m ? m : EVP_sha256();
+}
+
+static const EVP_MD *md_md5(void)
+{
+    static EVP_MD *m;
+
+    if (!m)
+        m = EVP_MD_fetch(NULL, "MD5", NULL);
+    if (!m)
+        ERR_clear_error();
+    return m ? m : EVP_md5();
+}
+
 /* digest: EVP_Digest of |len| bytes into |md| (|mdlen| bytes); false if the
  * digest is unavailable (MD5 under a FIPS-only configuration). */
 static bool digest(const EVP_MD *type, const uint8_t *p, size_t len, uint8_t *md, size_t mdlen)
@@ -112,7 +136,7 @@ void x509_sha256_hex(const uint8_t *p, size_t len, char out[65])
 {
     uint8_t md[32];
 
-    if (digest(EVP_sha256(), p, len, md, sizeof(md)))
+    if (digest(md_sha256(), p, len, md, sizeof(md)))
         to_hex(md, sizeof(md), hexu, out);
     else
         out[0] = '\0';
@@ -122,7 +146,7 @@ void x509_md5_hex(const uint8_t *p, size_t len, char out[33])
 {
     uint8_t md[16];
 
-    if (digest(EVP_md5(), p, len, md, sizeof(md)))
+    if (digest(md_md5(), p, len, md, sizeof(md)))
         to_hex(md, sizeof(md), hexl, out);
     else
         out[0] = '\0';
@@ -434,7 +458,7 @@ static void read_key(struct pctx *cx, X509 *x, struct x509_info *xi)
 
     /* RFC 5280 §4.1.2.7: the SPKI pin is over its DER, key or no key */
     if (xpk != NULL && (n = i2d_X509_PUBKEY(xpk, &spki)) > 0 &&
-        digest(EVP_sha256(), spki, (size_t)n, xi->spki_sha256, sizeof(xi->spki_sha256)))
+        digest(md_sha256(), spki, (size_t)n, xi->spki_sha256, sizeof(xi->spki_sha256)))
         to_hex(xi->spki_sha256, sizeof(xi->spki_sha256), hexu, xi->spki_hex);
     OPENSSL_free(spki);
 
@@ -795,7 +819,7 @@ const struct x509_info *x509_cache_get(struct x509_cache *c, const uint8_t *der,
     struct entry *e;
 
     if (c == NULL || (der == NULL && len != 0) ||
-        !digest(EVP_sha256(), der, len, sha, sizeof(sha)))
+        !digest(md_sha256(), der, len, sha, sizeof(sha)))
         return NULL;
     if ((e = lookup(c, sha, len)) != NULL) {
         if (e->info.refs == 0)

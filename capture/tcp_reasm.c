@@ -178,7 +178,9 @@ static bool buf_room(struct tcp_half *h, size_t n, struct tcp_memcap *mc,
     if (h->len + n <= h->cap)
         return true;
     if (h->hist > h->max_hist) {
-        size_t drop = h->hist - h->max_hist;
+        /* Keep half the history allowance, so the move happens once per
+         * max_hist/2 bytes of stream, not once per segment. */
+        size_t drop = h->hist - h->max_hist / 2;
 
         memmove(h->buf, h->buf + drop, h->len - drop);
         h->len -= drop;

@@ -1,11 +1,13 @@
 /*
  * fuzz_pcap.c - the whole packet path on a capture file: libpcap's reader,
- * link, IP, TCP, the connection table, reassembly and the --flows report.
+ * link, IP, TCP, the connection table, reassembly, the session layer (SMTP,
+ * STARTTLS, TLS), certificates through OpenSSL, and the reports (text or
+ * JSON, with the transcript), or the --flows report for one input in four.
  *
- * The input is a pcap/pcapng file.  Every TCP port is followed, so each
- * segment reaches reassembly, and the table is small so eviction and the
- * memory cap are exercised too.  Built with libFuzzer (make fuzz) or with
- * fuzz/replay.c for any compiler (make test replays the corpus).
+ * The input is a pcap/pcapng file.  Every TCP port counts as a mail port, so
+ * each segment reaches the dissectors, and the table is small so eviction
+ * and the memory cap are exercised too.  Built with libFuzzer (make fuzz) or
+ * with fuzz/replay.c for any compiler (make test replays the corpus).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,9 +16,12 @@
 #include <unistd.h>
 
 #include "analyze/flows_report.h"
+#include "analyze/report.h"
+#include "analyze/x509.h"
 #include "capture/cap_pipe.h"
 #include "capture/cap_source.h"
 #include "capture/tcp_flow.h"
+#include "dissect/session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,8 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tcp_flow_config fc = {.max_flows = 16, .memcap = 64 * 1024,
                                  .max_pending = 4096, .max_ooo = 4096};
     struct flows_report fr = {0};
+    struct session_layer *sl = NULL;
+    struct report *rep = NULL;
+    struct x509_cache *xc = NULL;
+    struct session_sink sink;
+    struct tcp_flow_table *tab = NULL;
     struct cap_source *src;
-    struct tcp_flow_table *tab;
     struct cap_packet pkt;
     int fd = mkstemp(path);
 
@@ -51,16 +60,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     cap_ports_init(&ports);
-    ports.any = true;
+    for (unsigned p = 1; p < 65536; p++)
+        cap_ports_add(&ports, (uint16_t)p);
     fr.out = fopen("/dev/null", "w");
     fr.json = size & 1;
     fr.src = src;
-    tab = tcp_flow_table_new(&fc, flows_report_cbs(), &fr);
-    if (tab && fr.out) {
+    if (fr.out && size % 4 == 3) {
+        tab = tcp_flow_table_new(&fc, flows_report_cbs(), &fr);
+    } else if (fr.out) {
+        struct report_opts ro = {.json = size & 1, .transcript = size & 2};
+        struct session_opts so = {.transcript = size & 2, .redact = size & 4, .ports = &ports};
+
+        xc = x509_cache_new(8);
+        rep = xc ? report_new(&ro, fr.out, src, xc) : NULL;
+        sink.on_session = report_session;
+        sink.ctx = rep;
+        sl = rep ? session_layer_new(&so, &sink) : NULL;
+        tab = sl ? tcp_flow_table_new(&fc, session_layer_cbs(), sl) : NULL;
+    }
+    if (tab) {
         while (cap_source_next(src, &pkt) == CAP_NEXT_PACKET)
             cap_pipe_packet(&ports, tab, &pkt, &ctr);
+        tcp_flow_finish(tab);
+        if (rep)
+            report_finish(rep);
     }
     tcp_flow_table_free(tab);
+    session_layer_free(sl);
+    report_free(rep);
+    x509_cache_free(xc);
     if (fr.out)
         fclose(fr.out);
     cap_source_free(src);

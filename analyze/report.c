@@ -385,30 +385,33 @@ static void text_session(struct report *r, const struct session *s, const struct
 
 /* ---- JSON ------------------------------------------------------------ */
 
+static void json_strings(struct json *j, const char *key, char *const *v, size_t n)
+{
+    json_arr(j, key);
+    for (size_t i = 0; i < n; i++)
+        json_str(j, NULL, v[i]);
+    json_arr_end(j);
+}
+
+/* An ECS x509 name: {"common_name": [...], "distinguished_name": "..."}. */
+static void json_name(struct json *j, const char *key, char *const *cn, size_t ncn,
+                      const char *dn)
+{
+    json_obj(j, key);
+    json_strings(j, "common_name", cn, ncn);
+    json_str(j, "distinguished_name", dn);
+    json_obj_end(j);
+}
+
 static void json_x509(struct json *j, const struct x509_info *xi)
 {
     char a[40];
 
     json_obj(j, "x509");
     if (xi->parsed) {
-        json_obj(j, "subject");
-        json_arr(j, "common_name");
-        for (size_t i = 0; i < xi->nsubject_cn; i++)
-            json_str(j, NULL, xi->subject_cn[i]);
-        json_arr_end(j);
-        json_str(j, "distinguished_name", xi->subject);
-        json_obj_end(j);
-        json_obj(j, "issuer");
-        json_arr(j, "common_name");
-        for (size_t i = 0; i < xi->nissuer_cn; i++)
-            json_str(j, NULL, xi->issuer_cn[i]);
-        json_arr_end(j);
-        json_str(j, "distinguished_name", xi->issuer);
-        json_obj_end(j);
-        json_arr(j, "alternative_names");
-        for (size_t i = 0; i < xi->nsan; i++)
-            json_str(j, NULL, xi->san[i]);
-        json_arr_end(j);
+        json_name(j, "subject", xi->subject_cn, xi->nsubject_cn, xi->subject);
+        json_name(j, "issuer", xi->issuer_cn, xi->nissuer_cn, xi->issuer);
+        json_strings(j, "alternative_names", xi->san, xi->nsan);
         json_str(j, "not_before", time_s(xi->not_before, a, sizeof(a)));
         json_str(j, "not_after", time_s(xi->not_after, a, sizeof(a)));
         json_str(j, "public_key_algorithm", xi->key_alg);
@@ -478,10 +481,7 @@ static void json_session(struct report *r, const struct session *s, const struct
     if (sf) {
         json_str(&j, "banner", sf->banner);
         json_str(&j, "ehlo", sf->helo);
-        json_arr(&j, "capabilities");
-        for (size_t i = 0; i < sf->ncaps; i++)
-            json_str(&j, NULL, sf->caps[i]);
-        json_arr_end(&j);
+        json_strings(&j, "capabilities", sf->caps, sf->ncaps);
         if (sf->auth_mechs)
             json_str(&j, "auth_mechanisms", sf->auth_mechs);
         json_obj(&j, "starttls");

@@ -190,31 +190,13 @@ static void export_cert(struct report *r, const struct x509_info *xi, const stru
     } else {
         /* Not parseable by OpenSSL: keep the bytes as a PEM block all the
          * same, so the evidence is complete. */
-        static const char b64[] =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        size_t col = 0;
+        char *pem = x509_pem(d->der, d->len);
 
-        fputs("-----BEGIN CERTIFICATE-----\n", f);
-        for (size_t i = 0; i < d->len; i += 3) {
-            uint32_t v = (uint32_t)d->der[i] << 16;
-            size_t left = d->len - i;
-
-            if (left > 1)
-                v |= (uint32_t)d->der[i + 1] << 8;
-            if (left > 2)
-                v |= d->der[i + 2];
-            fputc(b64[(v >> 18) & 63], f);
-            fputc(b64[(v >> 12) & 63], f);
-            fputc(left > 1 ? b64[(v >> 6) & 63] : '=', f);
-            fputc(left > 2 ? b64[v & 63] : '=', f);
-            if ((col += 4) == 64) {
-                fputc('\n', f);
-                col = 0;
-            }
-        }
-        if (col)
-            fputc('\n', f);
-        fputs("-----END CERTIFICATE-----\n", f);
+        if (pem)
+            fputs(pem, f);
+        else
+            r->cert_errors++;
+        free(pem);
     }
     if (fclose(f) != 0) {
         fprintf(stderr, "mxwitness: %s: %s\n", path, strerror(errno));

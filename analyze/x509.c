@@ -542,6 +542,13 @@ static char *pem_text(struct pctx *cx, const uint8_t *der, size_t len)
     return s;
 }
 
+char *x509_pem(const uint8_t *der, size_t len)
+{
+    struct pctx cx = {.nlen = 0};
+
+    return pem_text(&cx, der, len);
+}
+
 /* ---------------------------------------------------------------- parse */
 
 static void info_cleanup(struct x509_info *xi)

@@ -82,6 +82,11 @@ void x509_sha256_hex(const uint8_t *p, size_t len, char out[65]);
  * bytes); for JA3/JA3S, which are defined over MD5. */
 void x509_md5_hex(const uint8_t *p, size_t len, char out[33]);
 
+/* x509_pem returns the PEM text ("CERTIFICATE", RFC 7468) of |len| bytes
+ * exactly as given, whether or not they parse as a certificate: evidence of
+ * what was presented.  A heap string, or NULL on allocation failure. */
+char *x509_pem(const uint8_t *der, size_t len);
+
 /* x509_dn_text turns a DER DistinguishedName (as in CertificateRequest) into
  * RFC 2253 text; a heap string or NULL if it does not parse. */
 char *x509_dn_text(const uint8_t *der, size_t len);

@@ -474,9 +474,6 @@ void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
         tab->now_us = tab->last_expire_us = ts_us;
     if (ts_us > tab->now_us)
         tab->now_us = ts_us;
-    if (f && !(f->flags & TCP_FLOW_CLOSED) && ts_us > f->last_us &&
-        ts_us <= f->last_us + tab->cfg.idle_timeout_us)
-        f->last_us = ts_us;
     if (tab->now_us >= tab->last_expire_us + EXPIRE_EVERY_US) {
         /* The sweep must not take the connection this packet belongs to
          * (its own time may be the bogus one): hold it out of the lists. */

@@ -20,7 +20,8 @@ struct json {
 };
 
 void json_init(struct json *j, FILE *f);
-/* Objects and arrays; |key| is NULL inside arrays and at the top level. */
+/* Keys are string literals of the program (written unescaped); values from
+ * anywhere.  Objects and arrays; |key| is NULL inside arrays and at the top level. */
 void json_obj(struct json *j, const char *key);
 void json_obj_end(struct json *j);
 void json_arr(struct json *j, const char *key);
@@ -32,6 +33,9 @@ void json_u64(struct json *j, const char *key, uint64_t v);
 void json_i64(struct json *j, const char *key, int64_t v);
 void json_bool(struct json *j, const char *key, bool v);
 void json_null(struct json *j, const char *key);
+/* json_raw writes |n| bytes that already are one JSON value (for text
+ * encoded once and written many times, such as x509_info.pem_json). */
+void json_raw(struct json *j, const char *key, const char *text, size_t n);
 /* json_end finishes a top-level value with a newline (one JSON line). */
 void json_end(struct json *j);
 

@@ -421,8 +421,12 @@ static void json_cert_fields(struct json *j, const struct session_chain *c,
     json_obj_end(j);
     json_x509(j, v->x[0]);
     json_arr(j, "certificate_chain");
-    for (size_t i = 0; i < v->n; i++)
-        json_str(j, NULL, v->x[i]->pem);
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->x[i]->pem_json != NULL)
+            json_raw(j, NULL, v->x[i]->pem_json, v->x[i]->pem_json_len);
+        else
+            json_str(j, NULL, v->x[i]->pem);
+    }
     json_arr_end(j);
     json_arr(j, "certificate_chain_sha256");
     for (size_t i = 0; i < v->n; i++)

@@ -542,6 +542,40 @@ static char *pem_text(struct pctx *cx, const uint8_t *der, size_t len)
     return s;
 }
 
+/* pem_json_text: |pem| as a JSON string.  PEM is printable ASCII (RFC 7468
+ * §3) apart from its line ends, so '\n' is the only byte to escape; any
+ * other byte below 0x20 would mean a PEM writer gone wrong and is refused. */
+static char *pem_json_text(struct pctx *cx, const char *pem, size_t *out_len)
+{
+    size_t n = 0, lines = 0, o = 0;
+    char *s;
+
+    for (; pem[n] != '\0'; n++) {
+        if (pem[n] == '\n')
+            lines++;
+        else if ((unsigned char)pem[n] < 0x20 || pem[n] == '"' || pem[n] == '\\' ||
+                 (unsigned char)pem[n] >= 0x7f)
+            return NULL;
+    }
+    if ((s = malloc(n + lines + 3)) == NULL) {
+        cx->oom = true;
+        return NULL;
+    }
+    s[o++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (pem[i] == '\n') {
+            s[o++] = '\\';
+            s[o++] = 'n';
+        } else {
+            s[o++] = pem[i];
+        }
+    }
+    s[o++] = '"';
+    s[o] = '\0';
+    *out_len = o;
+    return s;
+}
+
 char *x509_pem(const uint8_t *der, size_t len)
 {
     struct pctx cx = {.nlen = 0};
@@ -570,6 +604,7 @@ static void info_cleanup(struct x509_info *xi)
     free(xi->key_curve);
     free(xi->sig_alg);
     free(xi->pem);
+    free(xi->pem_json);
     X509_free(xi->x509);
     memset(xi, 0, sizeof(*xi));
 }
@@ -651,6 +686,8 @@ static bool info_fill(struct x509_info *xi, const uint8_t *der, size_t len, cons
     /* 3.0: self-issued, AKID/SKID and algorithms agree, X509_verify with its own key */
     xi->self_signed = xi->self_issued && X509_self_signed(x, 1) == 1;
     xi->pem = pem_text(&cx, der, len);
+    if (xi->pem != NULL)
+        xi->pem_json = pem_json_text(&cx, xi->pem, &xi->pem_json_len);
     ERR_clear_error();
 
     if (cx.nlen > 0 && !cx.oom)
@@ -685,6 +722,8 @@ char *x509_dn_text(const uint8_t *der, size_t len)
 
 struct entry {
     struct x509_info info;
+    uint8_t *der;                    /* the bytes, compared on lookup */
+    uint64_t hash;                   /* der_hash of them */
     struct entry *hnext;             /* hash chain */
     struct entry *prev, *next;       /* LRU list of unused entries, oldest first */
 };
@@ -693,22 +732,47 @@ struct x509_cache {
     struct entry **buckets;
     unsigned shift;                  /* 1 << shift buckets */
     size_t count;
-    uint64_t mult;                   /* random odd multiplier, see bucket_of */
+    uint64_t key;                    /* random key of der_hash */
     struct entry *lru_head, *lru_tail;
     size_t nunused, max_unused;
     uint64_t nparsed, nhits;
 };
 
-/* The bucket is a multiply-shift hash of the SHA-256 with a random
- * multiplier: the certificates come from the network, and without a secret a
- * sender could grind certificates whose digests share the low bits of a
- * public index and build one long chain. */
-static size_t bucket_of(const struct x509_cache *c, const uint8_t sha[32])
+/* The bucket comes from a keyed hash of the whole DER: each session looks
+ * its certificates up, and hashing them with SHA-256 for that showed in every
+ * profile, while a parse (and its SHA-256) happens once per distinct
+ * certificate.  The key is random because the certificates come from the
+ * network: without it a sender could build certificates that share a bucket
+ * and make one long chain.  Equality is decided by comparing the DER itself,
+ * so a collision only costs a longer chain, never a wrong answer. */
+static uint64_t mix(uint64_t h)
 {
-    uint64_t h;
+    h ^= h >> 31;
+    h *= 0xBF58476D1CE4E5B9u;
+    h ^= h >> 29;
+    h *= 0x94D049BB133111EBu;
+    return h ^ (h >> 32);
+}
 
-    memcpy(&h, sha, sizeof(h));
-    return (size_t)((h * c->mult) >> (64 - c->shift));
+static uint64_t der_hash(const struct x509_cache *c, const uint8_t *p, size_t n)
+{
+    uint64_t h = c->key ^ ((uint64_t)n * 0x9E3779B97F4A7C15u);
+    uint64_t w;
+
+    for (; n >= 8; p += 8, n -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDu;
+        h ^= h >> 33;
+    }
+    w = 0;
+    if (n > 0)
+        memcpy(&w, p, n);
+    return mix(h ^ w ^ c->key);
+}
+
+static size_t bucket_of(const struct x509_cache *c, uint64_t h)
+{
+    return (size_t)(h >> (64 - c->shift));
 }
 
 struct x509_cache *x509_cache_new(size_t max_unused)
@@ -723,11 +787,10 @@ struct x509_cache *x509_cache_new(size_t max_unused)
         free(c);
         return NULL;
     }
-    if (RAND_bytes((unsigned char *)&c->mult, sizeof(c->mult)) != 1) {
+    if (RAND_bytes((unsigned char *)&c->key, sizeof(c->key)) != 1) {
         ERR_clear_error();
-        c->mult = 0x9E3779B97F4A7C15u;
+        c->key = 0x9E3779B97F4A7C15u;
     }
-    c->mult |= 1;
     c->max_unused = max_unused ? max_unused : 4096;
     return c;
 }
@@ -735,6 +798,7 @@ struct x509_cache *x509_cache_new(size_t max_unused)
 static void entry_free(struct entry *e)
 {
     info_cleanup(&e->info);
+    free(e->der);
     free(e);
 }
 
@@ -780,7 +844,7 @@ static void lru_append(struct x509_cache *c, struct entry *e)
 
 static void hash_remove(struct x509_cache *c, struct entry *e)
 {
-    for (struct entry **pp = &c->buckets[bucket_of(c, e->info.sha256)]; *pp != NULL; pp = &(*pp)->hnext) {
+    for (struct entry **pp = &c->buckets[bucket_of(c, e->hash)]; *pp != NULL; pp = &(*pp)->hnext) {
         if (*pp == e) {
             *pp = e->hnext;
             c->count--;
@@ -802,7 +866,7 @@ static void grow(struct x509_cache *c)
     c->shift = oshift + 1;
     for (size_t i = 0; i < (size_t)1 << oshift; i++) {
         for (struct entry *e = old[i], *nx; e != NULL; e = nx) {
-            size_t b = bucket_of(c, e->info.sha256);
+            size_t b = bucket_of(c, e->hash);
 
             nx = e->hnext;
             e->hnext = nb[b];
@@ -812,10 +876,11 @@ static void grow(struct x509_cache *c)
     free(old);
 }
 
-static struct entry *lookup(const struct x509_cache *c, const uint8_t sha[32], size_t len)
+static struct entry *lookup(const struct x509_cache *c, uint64_t h, const uint8_t *der,
+                            size_t len)
 {
-    for (struct entry *e = c->buckets[bucket_of(c, sha)]; e != NULL; e = e->hnext)
-        if (e->info.der_len == len && memcmp(e->info.sha256, sha, 32) == 0)
+    for (struct entry *e = c->buckets[bucket_of(c, h)]; e != NULL; e = e->hnext)
+        if (e->hash == h && e->info.der_len == len && (len == 0 || memcmp(e->der, der, len) == 0))
             return e;
     return NULL;
 }
@@ -824,20 +889,29 @@ const struct x509_info *x509_cache_get(struct x509_cache *c, const uint8_t *der,
 {
     uint8_t sha[32];
     struct entry *e;
+    uint64_t h;
 
-    if (c == NULL || (der == NULL && len != 0) ||
-        !digest(md_sha256(), der, len, sha, sizeof(sha)))
+    if (c == NULL || (der == NULL && len != 0))
         return NULL;
-    if ((e = lookup(c, sha, len)) != NULL) {
+    h = der_hash(c, der, len);
+    if ((e = lookup(c, h, der, len)) != NULL) {
         if (e->info.refs == 0)
             lru_unlink(c, e);
         e->info.refs++;
         c->nhits++;
         return &e->info;
     }
-    if ((e = calloc(1, sizeof(*e))) == NULL)
+    if (!digest(md_sha256(), der, len, sha, sizeof(sha)) || (e = calloc(1, sizeof(*e))) == NULL)
         return NULL;
+    if ((e->der = malloc(len ? len : 1)) == NULL) {
+        free(e);
+        return NULL;
+    }
+    if (len)
+        memcpy(e->der, der, len);
+    e->hash = h;
     if (!info_fill(&e->info, der, len, sha)) {
+        free(e->der);
         free(e);
         return NULL;
     }
@@ -845,7 +919,7 @@ const struct x509_info *x509_cache_get(struct x509_cache *c, const uint8_t *der,
     e->info.refs = 1;
     if (c->count >= (size_t)1 << c->shift)
         grow(c);
-    size_t b = bucket_of(c, sha);
+    size_t b = bucket_of(c, h);
     e->hnext = c->buckets[b];
     c->buckets[b] = e;
     c->count++;
@@ -860,7 +934,10 @@ void x509_cache_release(struct x509_cache *c, const struct x509_info *xi)
         return;
     /* found through the table, so a pointer this cache did not hand out (or
      * one released too often) is ignored instead of corrupting the lists */
-    e = lookup(c, xi->sha256, xi->der_len);
+    /* the info is the entry's first member, but only a pointer found in
+     * the table is trusted */
+    e = (struct entry *)((char *)(uintptr_t)xi - offsetof(struct entry, info));
+    e = lookup(c, e->hash, e->der, xi->der_len);
     if (e == NULL || &e->info != xi || e->info.refs == 0)
         return;
     if (--e->info.refs > 0)

@@ -46,6 +46,10 @@ struct x509_info {
     bool is_ca;                  /* basicConstraints CA:TRUE */
     int version;                 /* 1, 2 or 3 */
     char *pem;                   /* PEM text of the DER */
+    char *pem_json;              /* the PEM as a JSON string literal, quotes included,
+                                    escaped once here because a chain repeats in
+                                    every session's JSON object; NULL with pem */
+    size_t pem_json_len;
 
     void *x509;                  /* OpenSSL X509 * (for chain verification), NULL if !parsed */
     unsigned refs;               /* private */

@@ -19,10 +19,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "analyze/expect.h"
+#include "analyze/findings.h"
 #include "analyze/flows_report.h"
+#include "analyze/judge.h"
 #include "analyze/report.h"
+#include "analyze/verify.h"
 #include "analyze/x509.h"
 #include "capture/cap_pipe.h"
 #include "capture/cap_source.h"
@@ -53,6 +58,15 @@ struct options {
     size_t max_flows;
     size_t memcap_mib;
     unsigned idle_timeout_s;
+    /* verdicts */
+    const char *expects[256];     /* --expect SPEC, in order */
+    size_t nexpects;
+    const char *expect_files[64]; /* --expect-file FILE */
+    size_t nexpect_files;
+    const char *ca_file, *ca_path;
+    enum severity fail_on;
+    bool at_set;
+    int64_t at;
 };
 
 static struct cap_source *g_src;
@@ -95,13 +109,26 @@ static void usage(FILE *f)
 "  --flows            diagnostic: one line per TCP connection (bytes each way,\n"
 "                     gaps, retransmissions, anomalies, how it ended)\n"
 "  --stats            counters on standard error at the end\n"
+"verdicts\n"
+"  --expect [SERVER=]PIN  what a server should present (repeatable; several\n"
+"                     pins for one server: any of them). SERVER: IP, IP:PORT\n"
+"                     or host name (SNI, banner or EHLO name). PIN: sha256:HEX,\n"
+"                     spki:HEX, pem:FILE, name:HOST, issuer:TEXT\n"
+"  --expect-file FILE one SPEC per line, '#' comments\n"
+"  --ca-file FILE     trust anchors (PEM); an intermediate is accepted as one\n"
+"  --ca-path DIR      trust anchors (hashed directory); default: the system store\n"
+"  --at TIME          judge validity as of TIME (2024-05-01, 2024-05-01T12:00:00Z,\n"
+"                     @EPOCH) instead of each session's capture time\n"
+"  --fail-on SEV      exit 1 when a finding is at least SEV: info, low, medium,\n"
+"                     high (default), critical\n"
 "limits\n"
 "  --max-flows N      connections tracked at once (default 65536)\n"
 "  --memcap MIB       reassembly memory for all connections (default 256)\n"
 "  --idle-timeout S   close a connection idle this long (default 300)\n"
 "\n"
 "  -h, --help         this text;  -V, --version  the version\n"
-"exit status: 0 nothing wrong, 1 a finding, 2 usage or input error\n", f);
+"exit status: 0 nothing at or above --fail-on, 1 a finding at or above it,\n"
+"             2 usage or input error\n", f);
 }
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -122,7 +149,54 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 enum long_only {
     OPT_PORT = 256, OPT_ANY_PORT, OPT_FLOWS, OPT_JSON, OPT_STATS,
     OPT_MAX_FLOWS, OPT_MEMCAP, OPT_IDLE, OPT_TRANSCRIPT, OPT_REDACT, OPT_CERTS,
+    OPT_EXPECT, OPT_EXPECT_FILE, OPT_CA_FILE, OPT_CA_PATH, OPT_FAIL_ON, OPT_AT,
 };
+
+/* parse_time reads --at: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (UTC; a space
+ * may replace the T) or @SECONDS since the epoch. */
+static bool parse_time(const char *s, int64_t *out)
+{
+    struct tm tm;
+    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+    unsigned long v;
+    const char *rest;
+
+    if (s[0] == '@') {
+        if (!parse_uint(s + 1, 253402300799ul, &v))
+            return false;
+        *out = (int64_t)v;
+        return true;
+    }
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+        return false;
+    rest = s + n;
+    if (*rest == 'T' || *rest == 't' || *rest == ' ') {
+        int m = 0;
+
+        if (sscanf(rest + 1, "%2d:%2d%n", &h, &mi, &m) != 2 || m != 5)
+            return false;
+        rest += 1 + m;
+        if (*rest == ':') {
+            if (sscanf(rest + 1, "%2d%n", &sec, &m) != 1 || m != 2)
+                return false;
+            rest += 1 + m;
+        }
+        if (*rest == 'Z' || *rest == 'z')
+            rest++;
+    }
+    if (*rest != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        sec > 60 || y < 1970)
+        return false;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    *out = (int64_t)timegm(&tm);
+    return true;
+}
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -138,6 +212,12 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
         {"memcap", required_argument, NULL, OPT_MEMCAP},
         {"idle-timeout", required_argument, NULL, OPT_IDLE},
+        {"expect", required_argument, NULL, OPT_EXPECT},
+        {"expect-file", required_argument, NULL, OPT_EXPECT_FILE},
+        {"ca-file", required_argument, NULL, OPT_CA_FILE},
+        {"ca-path", required_argument, NULL, OPT_CA_PATH},
+        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+        {"at", required_argument, NULL, OPT_AT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -147,6 +227,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
     memset(o, 0, sizeof(*o));
     o->promisc = true;
+    o->fail_on = SEV_HIGH;
     cap_ports_init(&o->ports);
     cap_ports_add_mail(&o->ports);
     while ((c = getopt_long(argc, argv, "r:i:f:s:B:pZ:hV", longopts, NULL)) != -1) {
@@ -210,6 +291,37 @@ static int parse_options(int argc, char **argv, struct options *o)
                 return -1;
             }
             o->idle_timeout_s = (unsigned)v;
+            break;
+        case OPT_EXPECT:
+            if (o->nexpects >= sizeof(o->expects) / sizeof(o->expects[0])) {
+                fprintf(stderr, "mxwitness: too many --expect; use --expect-file\n");
+                return -1;
+            }
+            o->expects[o->nexpects++] = optarg;
+            break;
+        case OPT_EXPECT_FILE:
+            if (o->nexpect_files >= sizeof(o->expect_files) / sizeof(o->expect_files[0])) {
+                fprintf(stderr, "mxwitness: too many --expect-file\n");
+                return -1;
+            }
+            o->expect_files[o->nexpect_files++] = optarg;
+            break;
+        case OPT_CA_FILE: o->ca_file = optarg; break;
+        case OPT_CA_PATH: o->ca_path = optarg; break;
+        case OPT_FAIL_ON:
+            if (!severity_parse(optarg, &o->fail_on)) {
+                fprintf(stderr, "mxwitness: --fail-on: \"%s\" is not info, low, medium, high "
+                                "or critical\n", optarg);
+                return -1;
+            }
+            break;
+        case OPT_AT:
+            if (!parse_time(optarg, &o->at)) {
+                fprintf(stderr, "mxwitness: --at: \"%s\" is not a time (2024-05-01, "
+                                "2024-05-01T12:00:00Z or @SECONDS)\n", optarg);
+                return -1;
+            }
+            o->at_set = true;
             break;
         case 'h': usage(stdout); exit(EXIT_OK);
         case 'V': printf("mxwitness %s\n", MXW_VERSION); exit(EXIT_OK);
@@ -358,6 +470,56 @@ static void print_warnings(const struct cap_source *src, const struct cap_counte
                 (unsigned long long)ls.dropped, (unsigned long long)ls.if_dropped);
 }
 
+/* setup_judge reads the expectations and the trust anchors; a bad spec or
+ * an unreadable file is a usage error naming it. */
+static int setup_judge(const struct options *o, struct expect_set **exp,
+                       struct verify_store **store, struct judge **judge)
+{
+    char err[512];
+    struct judge_opts jo = {0};
+
+    if (o->nexpects || o->nexpect_files) {
+        if ((*exp = expect_new()) == NULL) {
+            fprintf(stderr, "mxwitness: out of memory\n");
+            return -1;
+        }
+        for (size_t i = 0; i < o->nexpects; i++) {
+            if (expect_add(*exp, o->expects[i], "--expect", err, sizeof(err)) < 0) {
+                fprintf(stderr, "mxwitness: %s\n", err);
+                return -1;
+            }
+        }
+        for (size_t i = 0; i < o->nexpect_files; i++) {
+            if (expect_add_file(*exp, o->expect_files[i], err, sizeof(err)) < 0) {
+                fprintf(stderr, "mxwitness: %s\n", err);
+                return -1;
+            }
+        }
+    }
+    if ((*store = verify_store_new(o->ca_file, o->ca_path, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "mxwitness: %s\n", err);
+        return -1;
+    }
+    jo.expect = *exp;
+    jo.store = *store;
+    jo.at_set = o->at_set;
+    jo.at = o->at;
+    if ((*judge = judge_new(&jo)) == NULL) {
+        fprintf(stderr, "mxwitness: out of memory\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* fail_usage frees the verdict state on an early exit (status 2). */
+static int fail_usage(struct expect_set *e, struct verify_store *s, struct judge *j)
+{
+    judge_free(j);
+    verify_store_free(s);
+    expect_free(e);
+    return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -371,22 +533,27 @@ int main(int argc, char **argv)
     struct x509_cache *xc = NULL;
     struct classify *cls = NULL;
     struct cap_counters ctr = {0};
+    struct expect_set *expect = NULL;
+    struct verify_store *store = NULL;
+    struct judge *judge = NULL;
     struct cap_packet pkt;
     enum cap_next_result r;
     int rc = EXIT_OK;
 
     if (parse_options(argc, argv, &o) < 0)
         return EXIT_USAGE;
+    if (!o.flows && setup_judge(&o, &expect, &store, &judge) < 0)
+        return fail_usage(expect, store, judge);
     src = cap_source_new();
     if (!src) {
         fprintf(stderr, "mxwitness: out of memory\n");
-        return EXIT_USAGE;
+        return fail_usage(expect, store, judge);
     }
     for (size_t i = 0; i < o.nfiles; i++) {
         if (open_file(src, o.files[i], errbuf) < 0) {
             fprintf(stderr, "mxwitness: %s\n", errbuf);
             cap_source_free(src);
-            return EXIT_USAGE;
+            return fail_usage(expect, store, judge);
         }
     }
     if (o.iface) {
@@ -398,29 +565,29 @@ int main(int argc, char **argv)
         if (cap_source_add_live(src, o.iface, &lo, errbuf) < 0) {
             fprintf(stderr, "mxwitness: %s\n", errbuf);
             cap_source_free(src);
-            return EXIT_USAGE;
+            return fail_usage(expect, store, judge);
         }
         if (!o.bpf) {
             if (!cap_ports_bpf(&o.ports, bpf, sizeof(bpf))) {
                 fprintf(stderr, "mxwitness: too many ports for a capture filter; use -f\n");
                 cap_source_free(src);
-                return EXIT_USAGE;
+                return fail_usage(expect, store, judge);
             }
             o.bpf = bpf;
         }
         if (cap_source_set_filter(src, o.bpf, errbuf) < 0) {
             fprintf(stderr, "mxwitness: %s\n", errbuf);
             cap_source_free(src);
-            return EXIT_USAGE;
+            return fail_usage(expect, store, judge);
         }
         if (o.user && drop_privileges(o.user) < 0) {
             cap_source_free(src);
-            return EXIT_USAGE;
+            return fail_usage(expect, store, judge);
         }
     } else if (o.bpf && cap_source_set_filter(src, o.bpf, errbuf) < 0) {
         fprintf(stderr, "mxwitness: %s\n", errbuf);
         cap_source_free(src);
-        return EXIT_USAGE;
+        return fail_usage(expect, store, judge);
     }
 
     fc.max_flows = o.max_flows;
@@ -434,6 +601,7 @@ int main(int argc, char **argv)
     } else {
         struct report_opts ro = {
             .json = o.json, .transcript = o.transcript, .certs_dir = o.certs_dir,
+            .judge = judge, .color = !o.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
         };
         struct session_opts so = {
             .transcript = o.transcript, .redact = o.redact, .ports = &o.ports,
@@ -458,7 +626,7 @@ int main(int argc, char **argv)
         x509_cache_free(xc);
         classify_free(cls);
         cap_source_free(src);
-        return EXIT_USAGE;
+        return fail_usage(expect, store, judge);
     }
 
     g_src = src;
@@ -505,9 +673,14 @@ int main(int argc, char **argv)
     tcp_flow_table_free(tab);
     if (rep && report_errors(rep))
         rc = EXIT_USAGE;
+    if (rc == EXIT_OK && rep && report_worst(rep) != SEV_NONE && report_worst(rep) >= o.fail_on)
+        rc = EXIT_FINDING;
     session_layer_free(sl);
     report_free(rep);
     x509_cache_free(xc);
+    judge_free(judge);
+    verify_store_free(store);
+    expect_free(expect);
     classify_free(cls);
     g_src = NULL;
     cap_source_free(src);

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analyze/findings.h"
+#include "analyze/judge.h"
 #include "analyze/json.h"
 #include "analyze/names.h"
 #include "analyze/out.h"
@@ -31,6 +33,7 @@ struct server_cert {
 
 struct server {
     struct server *next;
+    unsigned input;                  /* capture point: a server is judged per point */
     struct cap_addr addr;
     uint16_t port;
     uint64_t sessions, tls_sessions, hidden, no_cert, starttls_offered, plain;
@@ -39,6 +42,11 @@ struct server {
     struct server_cert certs[MAX_SERVER_CERTS];
     size_t ncerts;
     uint64_t certs_dropped;          /* sessions whose certificate did not fit */
+    uint64_t steps[STEP_COUNT][4];   /* sessions by step and enum step_state */
+    uint64_t code_sessions[F_CODE_COUNT];   /* sessions with each finding */
+    enum severity code_sev[F_CODE_COUNT];   /* its worst severity */
+    enum severity worst;
+    char *expected;                  /* the expectation that applied (first seen) */
 };
 
 struct report {
@@ -50,6 +58,13 @@ struct report {
     size_t nbuckets, nservers;
     uint64_t servers_dropped, sessions;
     unsigned cert_errors;
+    /* findings */
+    struct findings fs;              /* the current session's (a few KB: not on the stack) */
+    char expected[2048];
+    enum step_state steps[STEP_COUNT];
+    uint64_t by_sev[SEV_CRITICAL + 1];      /* findings by severity, all sessions */
+    uint64_t sessions_with_findings;
+    enum severity worst;
 };
 
 /* A session's certificates parsed (shared cache entries). */
@@ -76,6 +91,11 @@ struct report *report_new(const struct report_opts *opts, FILE *out,
         return NULL;
     }
     return r;
+}
+
+enum severity report_worst(const struct report *r)
+{
+    return r->worst;
 }
 
 unsigned report_errors(const struct report *r)
@@ -256,6 +276,38 @@ static void text_chain(struct report *r, const char *who, const struct session_c
         text_cert(r, i, v->x[i]);
 }
 
+/* sev_text: the severity, upper-case, in colour on a terminal. */
+static void sev_text(struct report *r, enum severity sev)
+{
+    static const char *const up[] = {"NONE", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"};
+    static const char *const col[] = {"", "\033[2m", "\033[36m", "\033[33m", "\033[31m",
+                                      "\033[1;31m"};
+    unsigned i = (unsigned)sev <= SEV_CRITICAL ? (unsigned)sev : 0;
+
+    if (r->o.color)
+        fprintf(r->out, "%s%-8s\033[0m", col[i], up[i]);
+    else
+        fprintf(r->out, "%-8s", up[i]);
+}
+
+static void text_findings(struct report *r, const struct findings *fs)
+{
+    FILE *f = r->out;
+
+    if (fs->n == 0)
+        return;
+    fputs("  findings:\n", f);
+    for (size_t i = 0; i < fs->n; i++) {
+        fputs("    ", f);
+        sev_text(r, fs->v[i].sev);
+        fprintf(f, " %-22s ", finding_code_name(fs->v[i].code));
+        tx(f, fs->v[i].msg);
+        fputc('\n', f);
+    }
+    if (fs->dropped)
+        fprintf(f, "    (%zu more findings not listed)\n", fs->dropped);
+}
+
 static void text_session(struct report *r, const struct session *s, const struct chain_view *sv,
                          const struct chain_view *cv)
 {
@@ -347,6 +399,7 @@ static void text_session(struct report *r, const struct session *s, const struct
         fprintf(f, ", %llu bytes missing from the capture",
                 (unsigned long long)(s->gap_bytes[0] + s->gap_bytes[1]));
     fputc('\n', f);
+    text_findings(r, &r->fs);
     if (r->o.transcript && s->nlines) {
         fputs("  transcript:\n", f);
         for (size_t i = 0; i < s->nlines; i++) {
@@ -562,6 +615,15 @@ static void json_session(struct report *r, const struct session *s, const struct
     json_obj_end(&j);
 
     json_arr(&j, "findings");
+    for (size_t i = 0; i < r->fs.n; i++) {
+        const struct finding *x = &r->fs.v[i];
+
+        json_obj(&j, NULL);
+        json_str(&j, "code", finding_code_name(x->code));
+        json_str(&j, "severity", severity_name(x->sev));
+        json_str(&j, "message", x->msg);
+        json_obj_end(&j);
+    }
     json_arr_end(&j);
 
     json_obj(&j, "mxwitness");
@@ -570,6 +632,14 @@ static void json_session(struct report *r, const struct session *s, const struct
     json_u64(&j, "gap_bytes", s->gap_bytes[0] + s->gap_bytes[1]);
     json_bool(&j, "midstream", s->midstream);
     json_bool(&j, "protocol_mismatch", s->protocol_mismatch);
+    if (r->expected[0])
+        json_str(&j, "expected", r->expected);
+    if (r->o.judge) {
+        json_obj(&j, "checks");
+        for (unsigned k = 0; k < STEP_COUNT; k++)
+            json_str(&j, judge_step_name((enum judge_step)k), step_state_name(r->steps[k]));
+        json_obj_end(&j);
+    }
     json_obj_end(&j);
     json_obj_end(&j);
     json_end(&j);
@@ -577,22 +647,24 @@ static void json_session(struct report *r, const struct session *s, const struct
 
 /* ---- per-server summary ---------------------------------------------- */
 
-static uint32_t server_hash(const struct cap_addr *a, uint16_t port)
+static uint32_t server_hash(unsigned input, const struct cap_addr *a, uint16_t port)
 {
-    uint32_t h = 2166136261u ^ port;
+    uint32_t h = (2166136261u ^ port) * 16777619u ^ input;
 
     for (size_t i = 0; i < 16; i++)
         h = (h ^ a->b[i]) * 16777619u;
     return h;
 }
 
-static struct server *server_get(struct report *r, const struct cap_addr *a, uint16_t port)
+static struct server *server_get(struct report *r, unsigned input, const struct cap_addr *a,
+                                 uint16_t port)
 {
-    uint32_t h = server_hash(a, port);
+    uint32_t h = server_hash(input, a, port);
     struct server **pp = &r->buckets[h & (r->nbuckets - 1)];
 
     for (struct server *s = *pp; s; s = s->next)
-        if (s->port == port && s->addr.family == a->family && !memcmp(s->addr.b, a->b, 16))
+        if (s->input == input && s->port == port && s->addr.family == a->family &&
+            !memcmp(s->addr.b, a->b, 16))
             return s;
     if (r->nservers >= MAX_SERVERS) {
         r->servers_dropped++;
@@ -603,6 +675,7 @@ static struct server *server_get(struct report *r, const struct cap_addr *a, uin
 
         if (!s)
             return NULL;
+        s->input = input;
         s->addr = *a;
         s->port = port;
         s->next = *pp;
@@ -614,7 +687,7 @@ static struct server *server_get(struct report *r, const struct cap_addr *a, uin
 
 static void server_add(struct report *r, const struct session *s, const struct chain_view *sv)
 {
-    struct server *sv_ = server_get(r, &s->server, s->sport);
+    struct server *sv_ = server_get(r, s->input, &s->server, s->sport);
     const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
 
     if (!sv_)
@@ -624,6 +697,26 @@ static void server_add(struct report *r, const struct session *s, const struct c
     if (s->last_us > sv_->last_us)
         sv_->last_us = s->last_us;
     sv_->sessions++;
+    if (r->o.judge) {
+        bool seen[F_CODE_COUNT] = {false};
+
+        for (unsigned k = 0; k < STEP_COUNT; k++)
+            sv_->steps[k][r->steps[k] & 3]++;
+        for (size_t i = 0; i < r->fs.n; i++) {
+            const struct finding *x = &r->fs.v[i];
+
+            if (!seen[x->code]) {
+                seen[x->code] = true;
+                sv_->code_sessions[x->code]++;
+            }
+            if (x->sev > sv_->code_sev[x->code])
+                sv_->code_sev[x->code] = x->sev;
+            if (x->sev > sv_->worst)
+                sv_->worst = x->sev;
+        }
+        if (!sv_->expected && r->expected[0])
+            sv_->expected = strdup(r->expected);
+    }
     if (!sv_->name) {
         if (sf && sf->banner_host)
             sv_->name = strdup(sf->banner_host);
@@ -678,6 +771,8 @@ static int cmp_server(const void *a, const void *b)
     const struct server *x = *(struct server *const *)a, *y = *(struct server *const *)b;
     int c = memcmp(x->addr.b, y->addr.b, 16);
 
+    if (x->input != y->input)
+        return x->input < y->input ? -1 : 1;
     if (x->addr.family != y->addr.family)
         return x->addr.family < y->addr.family ? -1 : 1;
     if (c)
@@ -699,10 +794,64 @@ static struct server **servers_sorted(struct report *r)
     return v;
 }
 
+/* verdict writes the server's verdict line: what it presented, what was
+ * wrong with it, and whether that is what was expected. */
+static void verdict(const struct server *s, char *buf, size_t size)
+{
+    size_t l = 0;
+    static const enum finding_code cert_codes[] = {
+        F_SELF_SIGNED, F_UNTRUSTED_CHAIN, F_NAME_MISMATCH, F_EXPIRED, F_NOT_YET_VALID,
+    };
+    static const char *const cert_words[] = {
+        "self-signed", "untrusted", "wrong name", "expired", "not yet valid",
+    };
+
+#define ADD(...) do { if (l < size) l += (size_t)snprintf(buf + l, size - l, __VA_ARGS__); } while (0)
+    buf[0] = '\0';
+    if (s->ncerts > 0) {
+        const struct server_cert *c = &s->certs[0];
+        bool first = true;
+
+        ADD("presented %s (sha256 %.16s...)", c->subject ? c->subject : "?", c->sha256);
+        if (s->ncerts > 1)
+            ADD(" and %zu other certificate%s", s->ncerts - 1, s->ncerts > 2 ? "s" : "");
+        for (size_t i = 0; i < sizeof(cert_codes) / sizeof(cert_codes[0]); i++) {
+            if (s->code_sessions[cert_codes[i]]) {
+                ADD("%s%s", first ? ", " : ", ", cert_words[i]);
+                first = false;
+            }
+        }
+    } else if (s->hidden) {
+        ADD("certificate hidden by TLS 1.3");
+    } else if (s->tls_sessions) {
+        ADD("no certificate seen");
+    } else {
+        ADD("no TLS");
+    }
+    if (s->expected)
+        ADD("; expected %s - %s", s->expected,
+            s->code_sessions[F_CERT_MISMATCH] ? "certificate is not the expected one" :
+            s->ncerts ? "as expected" : "not seen");
+    if (s->worst == SEV_NONE) {
+        ADD(" - no findings");
+    } else {
+        enum finding_code worst = F_CODE_COUNT;
+
+        for (unsigned k = 0; k < F_CODE_COUNT; k++)
+            if (s->code_sessions[k] && s->code_sev[k] == s->worst) {
+                worst = (enum finding_code)k;
+                break;
+            }
+        ADD(" - worst: %s %s", severity_name(s->worst),
+            worst < F_CODE_COUNT ? finding_code_name(worst) : "?");
+    }
+#undef ADD
+}
+
 static void summary_text(struct report *r, struct server **v)
 {
     FILE *f = r->out;
-    char se[80], t1[40], t2[40];
+    char se[80], t1[40], t2[40], vb[3072];
 
     if (r->nservers == 0) {
         fputs("no mail sessions found\n", f);
@@ -713,6 +862,10 @@ static void summary_text(struct report *r, struct server **v)
         struct server *s = v[i];
 
         fprintf(f, "  %s", out_endpoint(&s->addr, s->port, se, sizeof(se)));
+        if (cap_source_ninputs(r->src) > 1) {
+            fputs(" at ", f);
+            tx(f, label(r, s->input));
+        }
         if (s->name) {
             fputs(" (", f);
             tx(f, s->name);
@@ -723,6 +876,39 @@ static void summary_text(struct report *r, struct server **v)
         if (s->plain)
             fprintf(f, ", %llu without", (unsigned long long)s->plain);
         fputc('\n', f);
+        if (r->o.judge) {
+            verdict(s, vb, sizeof(vb));
+            fputs("    verdict  ", f);
+            tx(f, vb);
+            fputs("\n    checks  ", f);
+            for (unsigned k = 0; k < STEP_COUNT; k++) {
+                uint64_t pass = s->steps[k][STEP_PASS], fail = s->steps[k][STEP_FAIL];
+                uint64_t na = s->steps[k][STEP_NA];
+
+                fprintf(f, " %s ", judge_step_name((enum judge_step)k));
+                if (fail)
+                    fprintf(f, r->o.color ? "\033[31mFAIL\033[0m" : "FAIL");
+                else if (pass)
+                    fputs("pass", f);
+                else if (na)
+                    fputs("n/a", f);
+                else
+                    fputs("not-seen", f);
+                if (fail && fail < s->sessions)
+                    fprintf(f, "(%llu/%llu)", (unsigned long long)fail,
+                            (unsigned long long)s->sessions);
+            }
+            fputc('\n', f);
+            for (unsigned k = 0; k < F_CODE_COUNT; k++) {
+                if (!s->code_sessions[k])
+                    continue;
+                fputs("    ", f);
+                sev_text(r, s->code_sev[k]);
+                fprintf(f, " %-22s in %llu of %llu session%s\n", finding_code_name((enum finding_code)k),
+                        (unsigned long long)s->code_sessions[k], (unsigned long long)s->sessions,
+                        s->sessions == 1 ? "" : "s");
+            }
+        }
         for (size_t k = 0; k < s->ncerts; k++) {
             struct server_cert *c = &s->certs[k];
 
@@ -747,6 +933,14 @@ static void summary_text(struct report *r, struct server **v)
     if (r->servers_dropped)
         fprintf(f, "  (%llu sessions to further servers not summarised)\n",
                 (unsigned long long)r->servers_dropped);
+    if (r->o.judge)
+        fprintf(f, "summary: %zu server%s, %llu session%s (%llu with findings); findings: "
+                "%llu critical, %llu high, %llu medium, %llu low, %llu info\n",
+                r->nservers, r->nservers == 1 ? "" : "s", (unsigned long long)r->sessions,
+                r->sessions == 1 ? "" : "s", (unsigned long long)r->sessions_with_findings,
+                (unsigned long long)r->by_sev[SEV_CRITICAL], (unsigned long long)r->by_sev[SEV_HIGH],
+                (unsigned long long)r->by_sev[SEV_MEDIUM], (unsigned long long)r->by_sev[SEV_LOW],
+                (unsigned long long)r->by_sev[SEV_INFO]);
 }
 
 static void summary_json(struct report *r, struct server **v)
@@ -763,6 +957,9 @@ static void summary_json(struct report *r, struct server **v)
         json_obj(&j, "event");
         json_str(&j, "dataset", "mxwitness.summary");
         json_str(&j, "end", out_time_rfc3339(s->last_us, t, sizeof(t)));
+        json_obj_end(&j);
+        json_obj(&j, "observer");
+        json_str(&j, "name", label(r, s->input));
         json_obj_end(&j);
         json_obj(&j, "destination");
         json_str(&j, "ip", cap_addr_format(&s->addr, a, sizeof(a)));
@@ -791,6 +988,36 @@ static void summary_json(struct report *r, struct server **v)
             json_obj_end(&j);
         }
         json_arr_end(&j);
+        if (r->o.judge) {
+            char vb[3072];
+
+            verdict(s, vb, sizeof(vb));
+            json_str(&j, "verdict", vb);
+            if (s->expected)
+                json_str(&j, "expected", s->expected);
+            json_str(&j, "worst_severity", severity_name(s->worst));
+            json_obj(&j, "checks");
+            for (unsigned k = 0; k < STEP_COUNT; k++) {
+                json_obj(&j, judge_step_name((enum judge_step)k));
+                json_u64(&j, "pass", s->steps[k][STEP_PASS]);
+                json_u64(&j, "fail", s->steps[k][STEP_FAIL]);
+                json_u64(&j, "not_seen", s->steps[k][STEP_NOT_SEEN]);
+                json_u64(&j, "not_applicable", s->steps[k][STEP_NA]);
+                json_obj_end(&j);
+            }
+            json_obj_end(&j);
+            json_arr(&j, "findings");
+            for (unsigned k = 0; k < F_CODE_COUNT; k++) {
+                if (!s->code_sessions[k])
+                    continue;
+                json_obj(&j, NULL);
+                json_str(&j, "code", finding_code_name((enum finding_code)k));
+                json_str(&j, "severity", severity_name(s->code_sev[k]));
+                json_u64(&j, "sessions", s->code_sessions[k]);
+                json_obj_end(&j);
+            }
+            json_arr_end(&j);
+        }
         json_obj_end(&j);
         json_obj_end(&j);
         json_end(&j);
@@ -818,6 +1045,20 @@ void report_session(void *report, const struct session *s)
     r->sessions++;
     chain_get(r, &s->server_chain, &sv);
     chain_get(r, &s->client_chain, &cv);
+    r->fs.n = 0;
+    r->fs.dropped = 0;
+    r->expected[0] = '\0';
+    if (r->o.judge) {
+        judge_session(r->o.judge, s, sv.x, sv.n, &r->fs, r->expected, sizeof(r->expected));
+        judge_steps(s, &r->fs, r->steps);
+        for (size_t i = 0; i < r->fs.n; i++) {
+            r->by_sev[r->fs.v[i].sev]++;
+            if (r->fs.v[i].sev > r->worst)
+                r->worst = r->fs.v[i].sev;
+        }
+        if (r->fs.n)
+            r->sessions_with_findings++;
+    }
     if (r->o.json)
         json_session(r, s, &sv, &cv);
     else
@@ -844,6 +1085,7 @@ void report_free(struct report *r)
                 free(s->certs[k].issuer);
             }
             free(s->name);
+            free(s->expected);
             free(s);
             s = next;
         }

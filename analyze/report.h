@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "analyze/severity.h"
 #include "analyze/x509.h"
 #include "capture/cap_source.h"
 #include "dissect/session.h"
@@ -18,9 +19,11 @@ struct report_opts {
     bool transcript;       /* the dialogue under each session */
     const char *certs_dir; /* write every presented certificate as DIR/<SHA256>.pem */
     bool color;            /* ANSI colour (only on a terminal) */
+    struct judge *judge;   /* findings per session; NULL: none are computed */
 };
 
 struct report;
+struct judge;
 
 /* report_new writes to |out|; |src| names capture points; |xc| parses the
  * certificates (shared).  NULL on allocation failure. */
@@ -33,6 +36,10 @@ void report_session(void *report, const struct session *s);
 /* report_finish prints the per-server summary (text) or the summary objects
  * (JSON). */
 void report_finish(struct report *r);
+
+/* report_worst returns the worst severity found in any session so far
+ * (SEV_NONE if none): the exit status compares it with --fail-on. */
+enum severity report_worst(const struct report *r);
 
 /* report_errors returns how many certificate files could not be written. */
 unsigned report_errors(const struct report *r);

@@ -1,8 +1,10 @@
 /*
  * fuzz_pcap.c - the whole packet path on a capture file: libpcap's reader,
  * link, IP, TCP, the connection table, reassembly, the session layer (SMTP,
- * STARTTLS, TLS), certificates through OpenSSL, and the reports (text or
- * JSON, with the transcript), or the --flows report for one input in four.
+ * STARTTLS, TLS), certificates through OpenSSL, the verdicts (expectations,
+ * chain verification against the system store, names, strength), and the
+ * reports (text or JSON, with the transcript), or the --flows report for one
+ * input in four.
  *
  * The input is a pcap/pcapng file.  Every TCP port counts as a mail port, so
  * each segment reaches the dissectors, and the table is small so eviction
@@ -15,8 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyze/expect.h"
 #include "analyze/flows_report.h"
+#include "analyze/judge.h"
 #include "analyze/report.h"
+#include "analyze/verify.h"
 #include "analyze/x509.h"
 #include "capture/cap_pipe.h"
 #include "capture/cap_source.h"
@@ -24,6 +29,28 @@
 #include "dissect/session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The trust store and the expectations are made once: loading the system
+ * store for every input would be most of the run.  Both are read-only for
+ * the judge apart from the store's verdict cache, which is bounded. */
+static struct verify_store *g_store;
+static struct expect_set *g_expect;
+
+static void setup_once(void)
+{
+    char err[256];
+
+    if (g_store != NULL)
+        return;
+    g_store = verify_store_new(NULL, NULL, err, sizeof(err));
+    g_expect = expect_new();
+    if (g_expect != NULL) {
+        expect_add(g_expect, "mail.example.test=name:mail.example.test", "fuzz", err, sizeof(err));
+        expect_add(g_expect, "192.0.2.1:25=issuer:Example", "fuzz", err, sizeof(err));
+        expect_add(g_expect, "sha256:4AC5504FE2FE082D23F5D178B375510A852F59E2CB263F7FF2D0FF74A4DED0C1",
+                   "fuzz", err, sizeof(err));
+    }
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -37,6 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct session_layer *sl = NULL;
     struct report *rep = NULL;
     struct x509_cache *xc = NULL;
+    struct judge *judge = NULL;
     struct session_sink sink;
     struct tcp_flow_table *tab = NULL;
     struct cap_source *src;
@@ -70,7 +98,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (fr.out) {
         struct report_opts ro = {.json = size & 1, .transcript = size & 2};
         struct session_opts so = {.transcript = size & 2, .redact = size & 4, .ports = &ports};
+        struct judge_opts jo = {.expect = g_expect, .store = g_store};
 
+        setup_once();
+        /* one input in eight is judged as of another time */
+        jo.at_set = size % 8 == 5;
+        jo.at = 1400000000;
+        ro.judge = judge = judge_new(&jo);
         xc = x509_cache_new(8);
         rep = xc ? report_new(&ro, fr.out, src, xc) : NULL;
         sink.on_session = report_session;
@@ -88,6 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tcp_flow_table_free(tab);
     session_layer_free(sl);
     report_free(rep);
+    judge_free(judge);
     x509_cache_free(xc);
     if (fr.out)
         fclose(fr.out);

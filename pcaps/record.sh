@@ -476,13 +476,17 @@ sclient_smtp() {
 TKEYS=(server port client count starttls_offered starttls_used implicit_tls starttls_reply
   tls_version sni cert_sha256 cert_subject cert_issuer chain_len client_cert_sha256
   client_cert_subject alert reply cert_visible cipher mx_name cert_not_before cert_not_after
-  client_chain_len keylog)
+  client_chain_len keylog expect findings)
+# expect and findings: what mxwitness must conclude, from the scenario's own
+# definition: judged with --ca-file certs/test-root-ca.pem and, when expect is
+# not '-', --expect EXPECT (paths relative to pcaps/); findings is the sorted
+# set of finding codes of that session ('-': none).
 declare -A T
 truth_reset() {
   T=()
   local k; for k in "${TKEYS[@]}"; do T[$k]=-; done
   T[port]=25; T[client]=$SND4; T[count]=1; T[implicit_tls]=no; T[mx_name]=$MX_NAME
-  T[cert_visible]=-
+  T[cert_visible]=-; T[expect]=-; T[findings]=-
 }
 # truth_cert PEM CHAIN_LEN: fill the server-certificate fields from a file
 truth_cert() {
@@ -565,11 +569,14 @@ sc_appliance-outside() {
     "terminates STARTTLS with its own self-signed certificate (CN=barracuda.local) and relays to the" \
     "real MTA (see appliance-inside.pcap, same run). Sender: swaks --tls, SNI $MX_NAME, no verification."
   truth_reset; truth_tls 1.2; T[server]=$PRXO4; T[sni]=$MX_NAME; truth_cert "$PKI/$o.pem" 1
+  # the sender expects the real certificate; it got the appliance's, self-signed, for another name
+  T[expect]=$MX_NAME=pem:certs/$i.pem; T[findings]=CERT_MISMATCH,NAME_MISMATCH,SELF_SIGNED
   truth_line $o; export_cert "$PKI/$o.pem" $o
   truth_header $i "Appliance case, inside link (appliance $PRXI4 relaying to the real MTA), same run as" \
     "appliance-outside.pcap. Real certificate $MX_NAME, leaf+intermediate. Client is postfix smtp" \
     "(smtp_tls_security_level=may, smtp_tls_servername=$MX_NAME)."
   truth_reset; truth_tls 1.2; T[server]=$MTA4; T[client]=$PRXI4; T[sni]=$MX_NAME
+  T[expect]=$MX_NAME=pem:certs/$i.pem
   truth_cert "$PKI/$i.pem" 2; truth_line $i; export_cert "$PKI/$i.pem" $i
 }
 
@@ -606,6 +613,7 @@ sc_starttls-tls13() {
   truth_header $n "STARTTLS, TLS 1.3 (openssl s_client -starttls smtp -tls1_3 -keylogfile), leaf+intermediate." \
     "The certificate is encrypted on the wire (cert_visible=no); $n.keylog (NSS key log) decrypts it."
   truth_reset; truth_tls 1.3; T[server]=$MTA4; T[sni]=$MX_NAME; T[keylog]=$n.keylog
+  T[findings]=CERT_HIDDEN
   truth_cert "$PKI/$n.pem" 2; truth_line $n; export_cert "$PKI/$n.pem" $n
 }
 
@@ -643,6 +651,7 @@ sc_starttls-not-offered() {
   truth_header $n "Server has TLS off (smtpd_tls_security_level=none): no STARTTLS in the EHLO reply;" \
     "sender (swaks --tls-optional-strict) delivers the mail in clear."
   truth_reset; T[server]=$MTA4; T[starttls_offered]=no; T[starttls_used]=no; T[mx_name]=$MX_NAME
+  T[findings]=MAIL_IN_CLEAR,STARTTLS_NOT_OFFERED
   truth_line $n
 }
 
@@ -665,6 +674,7 @@ sc_starttls-refused() {
     "problem' (postfix whose key does not match its certificate); sender (swaks --tls-optional)" \
     "continues in clear."
   truth_reset; T[server]=$MTA4; T[starttls_offered]=yes; T[starttls_used]=yes; T[starttls_reply]=454
+  T[findings]=MAIL_IN_CLEAR,STARTTLS_REFUSED
   truth_line $n
 }
 
@@ -690,7 +700,8 @@ sc_many-sessions() {
   export_cert "$PKI/$n.pem" $n
 }
 
-# simple TLS 1.2 STARTTLS scenario with a given certificate setup, used by 8-11
+# simple TLS 1.2 STARTTLS scenario with a given certificate setup, used by 8-11;
+# SC_FINDINGS holds the finding codes the scenario is built to produce
 tls12_simple() {  # NAME HOSTNAME CHAINFILE KEYFILE CHAIN_LEN DESCRIPTION...
   local n=$1 host=$2 chain=$3 key=$4 clen=$5; shift 5
   topo_direct
@@ -702,32 +713,33 @@ tls12_simple() {  # NAME HOSTNAME CHAINFILE KEYFILE CHAIN_LEN DESCRIPTION...
   cap_stop $n; pf_stop_all; topo_down
   truth_header $n "$@"
   truth_reset; truth_tls 1.2; T[server]=$MTA4; T[sni]=$host; T[mx_name]=$host
+  T[findings]=$SC_FINDINGS
   truth_cert "$PKI/$n.pem" "$clen"; truth_line $n; export_cert "$PKI/$n.pem" $n
 }
 
 sc_expired-cert() {
-  local n=expired-cert
+  local n=expired-cert SC_FINDINGS=EXPIRED
   leaf $n $MX_NAME $MX_NAME server -730 -365
   tls12_simple $n $MX_NAME "$PKI/$n.chain.pem" "$PKI/$n.key" 2 \
     "STARTTLS, TLS 1.2; leaf $MX_NAME (chain complete) expired: valid from 730 to 365 days before the" \
     "recording. Sender does not verify, mail flows."
 }
 sc_wrong-hostname() {
-  local n=wrong-hostname
+  local n=wrong-hostname SC_FINDINGS=NAME_MISMATCH
   leaf $n other.example.test other.example.test
   tls12_simple $n $MX_NAME "$PKI/$n.chain.pem" "$PKI/$n.key" 2 \
     "STARTTLS, TLS 1.2; the MTA is $MX_NAME (banner, SNI) but presents a certificate for" \
     "other.example.test (valid chain). mx_name is the name the sender meant to reach."
 }
 sc_wildcard-mismatch() {
-  local n=wildcard-mismatch
+  local n=wildcard-mismatch SC_FINDINGS=NAME_MISMATCH
   leaf $n '*.example.test' '*.example.test'
   tls12_simple $n a.b.example.test "$PKI/$n.chain.pem" "$PKI/$n.key" 2 \
     "STARTTLS, TLS 1.2; host a.b.example.test (banner, SNI) presents *.example.test, which does not" \
     "cover it (a wildcard matches one label only). Valid chain."
 }
 sc_missing-intermediate() {
-  local n=missing-intermediate
+  local n=missing-intermediate SC_FINDINGS=UNTRUSTED_CHAIN
   leaf $n $MX_NAME $MX_NAME
   tls12_simple $n $MX_NAME "$PKI/$n.pem" "$PKI/$n.key" 1 \
     "STARTTLS, TLS 1.2; leaf $MX_NAME issued by the test intermediate, but the server sends the leaf" \
@@ -754,6 +766,7 @@ sc_tls10-weak-cipher() {
     "--tls-cipher AES128-SHA:@SECLEVEL=0; postfix allowing everything at SECLEVEL=0): static RSA key" \
     "exchange, CBC, SHA-1 MAC. (Debian's OpenSSL 3 has no 3DES or RC4 suites at all.) Leaf+intermediate."
   truth_reset; truth_tls 1.0; T[server]=$MTA4; T[sni]=$MX_NAME; T[cipher]=TLS_RSA_WITH_AES_128_CBC_SHA
+  T[findings]=WEAK_CIPHER,WEAK_PROTOCOL
   truth_cert "$PKI/$n.pem" 2; truth_line $n; export_cert "$PKI/$n.pem" $n
 }
 
@@ -775,6 +788,7 @@ sc_client-alert() {
     "CA file holding only an unrelated root, and aborts with a fatal unknown_ca alert right after the" \
     "server's Certificate. No mail is sent."
   truth_reset; truth_tls 1.2; T[server]=$MTA4; T[sni]=$MX_NAME; T[alert]=client:fatal:unknown_ca
+  T[findings]=TLS_ALERT
   truth_cert "$PKI/$n.pem" 2; truth_line $n; export_cert "$PKI/$n.pem" $n
   cp "$PKI/other/ca.pem" "$W/out/certs/client-alert-sender-trust.pem"
 }
@@ -805,6 +819,7 @@ sc_reply-4-7-320() {
   truth_reset; truth_tls 1.2; T[server]=$MTA4; T[sni]=$MX_NAME; T[reply]='450 4.7.320'; T[keylog]=$n.keylog
   truth_cert "$PKI/$n.pem" 2; truth_line $n
   truth_reset; T[server]=$MTA4; T[starttls_offered]=yes; T[starttls_used]=no; T[reply]='450 4.7.320'
+  T[findings]=MAIL_IN_CLEAR,SMTP_TLS_ERROR
   truth_line $n
   export_cert "$PKI/$n.pem" $n
 }

@@ -30,7 +30,8 @@ for f in $files; do
             bad="$bad [$mode] crashed: $why;"
             continue
         fi
-        if [ "$rc" -ne 0 ] && { [ "$rc" -ne 2 ] || [ ! -s "$tmp/err" ]; }; then
+        # 0 or 1 (findings at or above --fail-on); 2 only with a message
+        if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ] && { [ "$rc" -ne 2 ] || [ ! -s "$tmp/err" ]; }; then
             bad="$bad [$mode] exit $rc: $(head -c 200 "$tmp/err");"
             continue
         fi

@@ -1,0 +1,780 @@
+/*
+ * judge.c - the checks of one session, and what the judge remembers across
+ * sessions (see judge.h).
+ *
+ * Severities, in one place so that they stay consistent:
+ *   critical  the leaf is not what an explicit expectation names
+ *   high      what makes a verifying sender refuse or queue the mail: no
+ *             trust path, self-signed, wrong name, expired or not yet valid,
+ *             STARTTLS refused, a 4.7.x/5.7.x reply, a sender's fatal alert
+ *             against the certificate; and the broken crypto (SSLv3, MD5,
+ *             keys under 1024 bits, NULL/anonymous/export suites)
+ *   medium    mail that may travel in clear (STARTTLS not offered, MAIL
+ *             FROM before TLS), TLS 1.0/1.1, RC4/3DES, small keys, a server
+ *             whose certificate or TLS terminator changes, other fatal alerts
+ *   low       CBC with SHA-1, chains sent out of order, warning alerts
+ *   info      what could not be seen: the certificate hidden by TLS 1.3, a
+ *             handshake cut by the capture
+ */
+#include "judge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unistd.h>
+
+#include "analyze/expect.h"
+#include "analyze/hostname.h"
+#include "analyze/out.h"
+#include "analyze/verify.h"
+#include "analyze/weak.h"
+
+#define MAX_IDENTS 65536        /* servers (and client/server pairs) remembered */
+#define ID_MAX_CERTS 8          /* distinct certificates remembered per server */
+#define MAX_PINS 16             /* pins considered per session */
+#define FAIL_WINDOW_US (15u * 60u * 1000000u)  /* a retry in clear within this follows a failure */
+#define SUBJ_SHOWN 120          /* bytes of a subject quoted in a message */
+
+/* ---- memory across sessions ------------------------------------------- */
+
+struct id_cert {
+    uint8_t sha[32];
+    char *subject;
+    uint64_t count, first_us, last_us;
+};
+
+/* An identity: a server seen at one capture point, by address and port or
+ * by name, or a client/server pair (for "retried in clear after a failed
+ * handshake").  |key| is binary: kind, input, then the address or name. */
+struct ident {
+    struct ident *next;
+    uint64_t hash;
+    size_t klen;
+    uint8_t *key;
+    struct id_cert certs[ID_MAX_CERTS];
+    size_t ncerts;
+    uint64_t certs_dropped;
+    char *ja3s;                      /* the first TLS fingerprint seen */
+    uint64_t fail_id, fail_us;       /* pair: last session whose TLS failed */
+};
+
+struct judge {
+    struct judge_opts o;
+    struct ident **buckets;
+    size_t nbuckets, nidents;
+    uint64_t seed;
+};
+
+static uint64_t key_hash(const struct judge *j, const uint8_t *p, size_t n)
+{
+    uint64_t h = j->seed ^ 0xCBF29CE484222325u;
+
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001B3u;
+    }
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDu;
+    return h ^ (h >> 33);
+}
+
+struct judge *judge_new(const struct judge_opts *o)
+{
+    struct judge *j = calloc(1, sizeof(*j));
+
+    if (j == NULL)
+        return NULL;
+    j->o = *o;
+    j->nbuckets = 4096;
+    j->buckets = calloc(j->nbuckets, sizeof(*j->buckets));
+    if (j->buckets == NULL) {
+        free(j);
+        return NULL;
+    }
+    /* keys hold names from the wire: a secret seed keeps a sender from
+     * filling one bucket */
+    if (getentropy(&j->seed, sizeof(j->seed)) != 0)
+        j->seed = 0x9E3779B97F4A7C15u;
+    return j;
+}
+
+static void ident_free(struct ident *id)
+{
+    for (size_t i = 0; i < id->ncerts; i++)
+        free(id->certs[i].subject);
+    free(id->ja3s);
+    free(id->key);
+    free(id);
+}
+
+void judge_free(struct judge *j)
+{
+    if (j == NULL)
+        return;
+    for (size_t b = 0; b < j->nbuckets; b++) {
+        for (struct ident *id = j->buckets[b], *nx; id != NULL; id = nx) {
+            nx = id->next;
+            ident_free(id);
+        }
+    }
+    free(j->buckets);
+    free(j);
+}
+
+/* ident_get finds or adds the identity |key|; NULL when the table is full
+ * (the checks that need it are then skipped, never wrong). */
+static struct ident *ident_get(struct judge *j, const uint8_t *key, size_t klen)
+{
+    uint64_t h = key_hash(j, key, klen);
+    struct ident **pp = &j->buckets[h & (j->nbuckets - 1)], *id;
+
+    for (id = *pp; id != NULL; id = id->next)
+        if (id->hash == h && id->klen == klen && memcmp(id->key, key, klen) == 0)
+            return id;
+    if (j->nidents >= MAX_IDENTS || (id = calloc(1, sizeof(*id))) == NULL)
+        return NULL;
+    if ((id->key = malloc(klen)) == NULL) {
+        free(id);
+        return NULL;
+    }
+    memcpy(id->key, key, klen);
+    id->klen = klen;
+    id->hash = h;
+    id->next = *pp;
+    *pp = id;
+    j->nidents++;
+    return id;
+}
+
+/* Keys: 'A' input addr port | 'N' input name | 'P' input client server port */
+static size_t key_addr(uint8_t *k, unsigned input, const struct cap_addr *a, uint16_t port)
+{
+    size_t n = 0;
+
+    k[n++] = 'A';
+    memcpy(k + n, &input, sizeof(input));
+    n += sizeof(input);
+    k[n++] = a->family;
+    memcpy(k + n, a->b, 16);
+    n += 16;
+    memcpy(k + n, &port, sizeof(port));
+    return n + sizeof(port);
+}
+
+static size_t key_name(uint8_t *k, size_t cap, unsigned input, const char *name)
+{
+    size_t n = 0, l = strlen(name);
+
+    k[n++] = 'N';
+    memcpy(k + n, &input, sizeof(input));
+    n += sizeof(input);
+    if (l > cap - n)
+        l = cap - n;
+    memcpy(k + n, name, l);
+    return n + l;
+}
+
+static size_t key_pair(uint8_t *k, const struct session *s)
+{
+    size_t n = 0;
+
+    k[n++] = 'P';
+    memcpy(k + n, &s->input, sizeof(s->input));
+    n += sizeof(s->input);
+    k[n++] = s->client.family;
+    memcpy(k + n, s->client.b, 16);
+    n += 16;
+    memcpy(k + n, s->server.b, 16);
+    n += 16;
+    memcpy(k + n, &s->sport, sizeof(s->sport));
+    return n + sizeof(s->sport);
+}
+
+void judge_stats(const struct judge *j, uint64_t *verifications, uint64_t *verify_hits)
+{
+    struct verify_stats st = {0};
+
+    if (j != NULL && j->o.store != NULL)
+        verify_store_stats(j->o.store, &st);
+    if (verifications != NULL)
+        *verifications = st.verifications;
+    if (verify_hits != NULL)
+        *verify_hits = st.hits;
+}
+
+/* ---- message helpers ------------------------------------------------- */
+
+/* subj writes at most SUBJ_SHOWN bytes of a subject ("?" if none), cut on a
+ * UTF-8 boundary. */
+static const char *subj(const struct x509_info *xi, char *buf, size_t size)
+{
+    const char *s = xi == NULL ? NULL : xi->parsed ? xi->subject : "(unparseable certificate)";
+    size_t n;
+
+    if (s == NULL)
+        s = "(no subject)";
+    n = strlen(s);
+    if (n > SUBJ_SHOWN)
+        n = SUBJ_SHOWN;
+    if (n >= size)
+        n = size - 1;
+    while (n > 0 && n < strlen(s) && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (n < strlen(s) && n + 4 < size)
+        strcat(buf, "...");
+    return buf;
+}
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789ABCDEF";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* merge adds a finding, or, when |code| is already listed, appends the
+ * message to it and keeps the worse severity: one entry per code. */
+static void merge(struct findings *f, enum finding_code code, enum severity sev, const char *msg)
+{
+    if (sev == SEV_NONE)
+        return;
+    for (size_t i = 0; i < f->n; i++) {
+        struct finding *x = &f->v[i];
+
+        if (x->code != code)
+            continue;
+        if (sev > x->sev)
+            x->sev = sev;
+        size_t l = strlen(x->msg);
+        if (l + 3 < sizeof(x->msg) && strstr(x->msg, msg) == NULL)
+            snprintf(x->msg + l, sizeof(x->msg) - l, "; %s", msg);
+        return;
+    }
+    findings_add(f, code, sev, "%s", msg);
+}
+
+/* pin_text describes |p| with the whole fingerprint (the message is
+ * evidence: a reader compares it with `openssl x509 -fingerprint`). */
+static void pin_text(const struct expect_pin *p, char *buf, size_t size)
+{
+    char h[65];
+
+    switch (p->kind) {
+    case EXPECT_SHA256:
+    case EXPECT_SPKI:
+        hex(p->hash, 32, h);
+        if (p->pem_file != NULL)
+            snprintf(buf, size, "%s:%s (%s%spem:%s, %s)", expect_kind_name(p->kind), h,
+                     p->subject ? p->subject : "", p->subject ? ", " : "", p->pem_file,
+                     p->origin ? p->origin : "?");
+        else
+            snprintf(buf, size, "%s:%s (%s)", expect_kind_name(p->kind), h,
+                     p->origin ? p->origin : "?");
+        break;
+    default:
+        expect_pin_describe(p, buf, size);
+        break;
+    }
+}
+
+/* fqdn_like: worth checking a certificate against (has a dot, is a name). */
+static bool fqdn_like(const char *s)
+{
+    char norm[HOSTNAME_BUFSZ];
+
+    return s != NULL && strchr(s, '.') != NULL && !hostname_is_ip(s) &&
+           hostname_normalize(s, norm, sizeof(norm));
+}
+
+/* ---- the checks -------------------------------------------------------- */
+
+static void check_smtp(struct judge *j, const struct session *s, struct findings *f)
+{
+    const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
+    bool ehlo_seen, refused = false, not_offered = false;
+    char m[FINDING_MSG_MAX];
+
+    if (sf == NULL || s->implicit_tls)
+        return;
+    ehlo_seen = sf->ehlo && (sf->ncaps > 0 || sf->ehlo_host != NULL);
+    if (ehlo_seen && !sf->starttls_offered && !sf->x_anonymoustls_offered && !s->tls) {
+        not_offered = true;
+        findings_add(f, F_STARTTLS_NOT_OFFERED, SEV_MEDIUM,
+                     "the server's EHLO reply%s%s does not offer STARTTLS",
+                     sf->ehlo_host ? " from " : "", sf->ehlo_host ? sf->ehlo_host : "");
+    }
+    if (sf->starttls_requested && sf->starttls_code != 0 &&
+        (sf->starttls_code < 200 || sf->starttls_code > 299)) {
+        refused = true;
+        findings_add(f, F_STARTTLS_REFUSED, SEV_HIGH, "the server answered STARTTLS with '%s'",
+                     sf->starttls_reply ? sf->starttls_reply : "?");
+    }
+    for (size_t i = 0; i < sf->ntls_errors; i++) {
+        const struct smtp_tls_error *e = &sf->tls_errors[i];
+        char t[40];
+
+        /* the refusal of STARTTLS itself is STARTTLS_REFUSED, quoted there */
+        if (refused && sf->starttls_reply && e->text && !strcmp(e->text, sf->starttls_reply))
+            continue;
+        snprintf(m, sizeof(m), "the server replied '%s' at %s", e->text ? e->text : "?",
+                 out_time_rfc3339(e->ts_us, t, sizeof(t)));
+        merge(f, F_SMTP_TLS_ERROR, SEV_HIGH, m);
+    }
+    if (sf->mail_in_clear) {
+        const char *why;
+        char buf[160];
+        uint8_t k[64];
+        struct ident *pair = ident_get(j, k, key_pair(k, s));
+
+        if (not_offered || (!sf->starttls_offered && !sf->x_anonymoustls_offered && sf->ehlo))
+            why = "STARTTLS was not offered";
+        else if (!sf->ehlo)
+            why = "the client greeted with HELO, which cannot negotiate STARTTLS";
+        else if (refused)
+            why = "STARTTLS was refused";
+        else if (pair != NULL && pair->fail_us != 0 && s->first_us >= pair->fail_us &&
+                 s->first_us - pair->fail_us <= FAIL_WINDOW_US) {
+            snprintf(buf, sizeof(buf), "the TLS handshake of session %llu from this client failed "
+                     "%.0f s before", (unsigned long long)pair->fail_id,
+                     (double)(s->first_us - pair->fail_us) / 1e6);
+            why = buf;
+        } else
+            why = "STARTTLS was offered but the client did not use it";
+        findings_add(f, F_MAIL_IN_CLEAR, SEV_MEDIUM, "MAIL FROM was sent without TLS: %s", why);
+    }
+}
+
+/* A fatal alert from the client right after the server's certificate, of
+ * one of these kinds, is the sender refusing the certificate. */
+static bool cert_rejection(uint8_t desc)
+{
+    switch (desc) {
+    case 42: /* bad_certificate */
+    case 43: /* unsupported_certificate */
+    case 44: /* certificate_revoked */
+    case 45: /* certificate_expired */
+    case 46: /* certificate_unknown */
+    case 48: /* unknown_ca */
+    case 49: /* access_denied */
+    case 112: /* unrecognized_name */
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void check_alerts(const struct session *s, struct findings *f)
+{
+    char m[FINDING_MSG_MAX];
+
+    for (size_t i = 0; i < s->nalerts; i++) {
+        const struct session_alert *a = &s->alerts[i];
+        const char *who = a->from == TCP_TO_SERVER ? "client" : "server";
+        const char *name = tls_alert_name(a->desc) ? tls_alert_name(a->desc) : "unknown";
+        const char *after = a->after_type ? tls_hs_name(a->after_type) : NULL;
+        char t[40], ctx[96] = "";
+        enum severity sev;
+
+        /* encrypted alerts are mostly close_notify; their kind is unknown */
+        if (a->encrypted || (a->level == 1 && (a->desc == 0 || a->desc == 90)))
+            continue;
+        if (a->after_certificate)
+            snprintf(ctx, sizeof(ctx), " right after the %s's Certificate",
+                     a->from == TCP_TO_SERVER ? "server" : "client");
+        else if (after != NULL)
+            snprintf(ctx, sizeof(ctx), " after the %s's %s",
+                     a->after_from == TCP_TO_SERVER ? "client" : "server", after);
+        out_time_rfc3339(a->ts_us, t, sizeof(t));
+        if (a->level == 2 && a->from == TCP_TO_SERVER && a->after_certificate &&
+            cert_rejection(a->desc)) {
+            sev = SEV_HIGH;
+            snprintf(m, sizeof(m), "the client rejected the server's certificate: fatal %s%s at %s",
+                     name, ctx, t);
+        } else {
+            sev = a->level == 2 ? SEV_MEDIUM : SEV_LOW;
+            snprintf(m, sizeof(m), "the %s sent %s %s%s at %s", who,
+                     a->level == 2 ? "fatal" : a->level == 1 ? "warning" : "level-?", name, ctx, t);
+        }
+        merge(f, F_TLS_ALERT, sev, m);
+    }
+}
+
+static void check_strength(const struct session *s, const struct x509_info *const *chain,
+                           size_t n, struct findings *f)
+{
+    char why[192], m[FINDING_MSG_MAX], sb[SUBJ_SHOWN + 8];
+    enum severity sev;
+
+    if (s->server_hello) {
+        if ((sev = weak_protocol(s->version, why, sizeof(why))) != SEV_NONE)
+            findings_add(f, F_WEAK_PROTOCOL, sev, "the server negotiated %s", why);
+        if ((sev = weak_cipher(s->cipher, why, sizeof(why))) != SEV_NONE) {
+            const char *cn = weak_cipher_name(s->cipher);
+
+            if (cn != NULL)
+                findings_add(f, F_WEAK_CIPHER, sev, "the server chose %s: %s", cn, why);
+            else
+                findings_add(f, F_WEAK_CIPHER, sev, "the server chose 0x%04X: %s", s->cipher, why);
+        }
+    }
+    if (s->kx_seen && (sev = weak_dh(&s->kx, why, sizeof(why))) != SEV_NONE) {
+        snprintf(m, sizeof(m), "key exchange: %s", why);
+        merge(f, F_WEAK_KEY, sev, m);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!chain[i]->parsed)
+            continue;
+        if ((sev = weak_key(chain[i], why, sizeof(why))) != SEV_NONE) {
+            snprintf(m, sizeof(m), "%s %s: %s", i == 0 ? "leaf" : "chain certificate",
+                     subj(chain[i], sb, sizeof(sb)), why);
+            merge(f, F_WEAK_KEY, sev, m);
+        }
+        if ((sev = weak_signature(chain[i], false, why, sizeof(why))) != SEV_NONE) {
+            snprintf(m, sizeof(m), "%s %s: %s", i == 0 ? "leaf" : "chain certificate",
+                     subj(chain[i], sb, sizeof(sb)), why);
+            merge(f, F_WEAK_SIGNATURE, sev, m);
+        }
+    }
+}
+
+static enum finding_code verify_code(enum verify_kind k)
+{
+    switch (k) {
+    case VERIFY_SELF_SIGNED_LEAF: return F_SELF_SIGNED;
+    case VERIFY_EXPIRED: return F_EXPIRED;
+    case VERIFY_NOT_YET_VALID: return F_NOT_YET_VALID;
+    case VERIFY_OUT_OF_ORDER:
+    case VERIFY_UNRELATED:
+    case VERIFY_DUPLICATE: return F_CHAIN_ORDER;
+    default: return F_UNTRUSTED_CHAIN;
+    }
+}
+
+static void check_chain(struct judge *j, const struct session *s,
+                        const struct x509_info *const *chain, size_t n, int64_t at,
+                        struct findings *f)
+{
+    struct verify_result *vr;
+
+    if (j->o.store == NULL || n == 0)
+        return;
+    /* a few KB: off the stack, which the report's callers also use */
+    if ((vr = malloc(sizeof(*vr))) == NULL)
+        return;
+    if (verify_chain(j->o.store, chain, n, at, vr) == 0) {
+        for (size_t i = 0; i < vr->nproblems; i++) {
+            const struct verify_problem *p = &vr->problems[i];
+            enum finding_code c = verify_code(p->kind);
+
+            merge(f, c, c == F_CHAIN_ORDER ? SEV_LOW : SEV_HIGH, p->message);
+        }
+    }
+    (void)s;
+    free(vr);
+}
+
+static void check_names(const struct session *s, const struct x509_info *leaf,
+                        struct findings *f)
+{
+    const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
+    const char *name = NULL, *src = NULL;
+    char sb[SUBJ_SHOWN + 8], shown[256] = "";
+
+    if (leaf == NULL || !leaf->parsed)
+        return;
+    if (s->sni != NULL && s->sni[0] != '\0') {
+        name = s->sni;
+        src = "the SNI";
+    } else if (sf != NULL && fqdn_like(sf->banner_host)) {
+        name = sf->banner_host;
+        src = "the server's banner name";
+    } else if (sf != NULL && fqdn_like(sf->ehlo_host)) {
+        name = sf->ehlo_host;
+        src = "the server's EHLO name";
+    }
+    if (name == NULL)
+        return;
+    switch (hostname_check(leaf, name, NULL, 0)) {
+    case HOST_NO_MATCH:
+        for (size_t i = 0; i < leaf->nsan && i < 4; i++) {
+            size_t l = strlen(shown);
+
+            snprintf(shown + l, sizeof(shown) - l, "%s%s", i ? ", " : "", leaf->san[i]);
+        }
+        if (shown[0] == '\0' && leaf->nsubject_cn > 0)
+            snprintf(shown, sizeof(shown), "CN %s", leaf->subject_cn[0]);
+        findings_add(f, F_NAME_MISMATCH, SEV_HIGH,
+                     "%s (%s) is not a name of the certificate %s, which names %s", name, src,
+                     subj(leaf, sb, sizeof(sb)), shown[0] ? shown : "nothing");
+        break;
+    default:
+        /* a match, or a name that is no host name (nothing to check) */
+        break;
+    }
+}
+
+static void check_expect(struct judge *j, const struct session *s,
+                         const struct x509_info *leaf, struct findings *f,
+                         char *expected, size_t expected_len)
+{
+    const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
+    const struct expect_pin *pins[MAX_PINS];
+    const char *names[3];
+    struct expect_target t;
+    size_t np, shown;
+    char desc[FINDING_MSG_MAX], one[320], sb[SUBJ_SHOWN + 8];
+
+    if (j->o.expect == NULL)
+        return;
+    names[0] = s->sni;
+    names[1] = sf ? sf->banner_host : NULL;
+    names[2] = sf ? sf->ehlo_host : NULL;
+    memset(&t, 0, sizeof(t));
+    t.addr = s->server;
+    t.port = s->sport;
+    t.names = names;
+    t.nnames = 3;
+    np = expect_lookup(j->o.expect, &t, pins, MAX_PINS);
+    if (np == 0)
+        return;
+    shown = np < MAX_PINS ? np : MAX_PINS;
+    desc[0] = '\0';
+    for (size_t i = 0; i < shown; i++) {
+        size_t l = strlen(desc);
+
+        pin_text(pins[i], one, sizeof(one));
+        snprintf(desc + l, sizeof(desc) - l, "%s%s", i ? " or " : "", one);
+    }
+    if (expected != NULL && expected_len > 0)
+        snprintf(expected, expected_len, "%s", desc);
+    if (leaf == NULL)
+        return;   /* hidden or not seen: nothing to compare */
+    for (size_t i = 0; i < shown; i++)
+        if (expect_pin_matches(pins[i], leaf))
+            return;
+    findings_add(f, F_CERT_MISMATCH, SEV_CRITICAL,
+                 "presented sha256:%s (%s), expected %s", leaf->sha256_hex,
+                 subj(leaf, sb, sizeof(sb)), desc);
+}
+
+/* check_changes compares the leaf and the TLS fingerprint with what this
+ * server presented in its earlier sessions, then remembers them. */
+static void check_changes(struct judge *j, const struct session *s, const struct x509_info *leaf,
+                          struct findings *f)
+{
+    const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
+    const char *name = s->sni && s->sni[0] ? s->sni : sf ? sf->banner_host : NULL;
+    char norm[HOSTNAME_BUFSZ], ep[80], m[FINDING_MSG_MAX], sb[SUBJ_SHOWN + 8];
+    uint8_t k[HOSTNAME_BUFSZ + 8];
+    struct ident *ids[2];
+    size_t nids = 0;
+
+    if ((ids[0] = ident_get(j, k, key_addr(k, s->input, &s->server, s->sport))) != NULL)
+        nids++;
+    if (name != NULL && hostname_normalize(name, norm, sizeof(norm)) &&
+        (ids[nids] = ident_get(j, k, key_name(k, sizeof(k), s->input, norm))) != NULL)
+        nids++;
+    out_endpoint(&s->server, s->sport, ep, sizeof(ep));
+
+    for (size_t w = 0; w < nids; w++) {
+        struct ident *id = ids[w];
+        const char *who = w == 0 ? ep : norm;
+
+        if (leaf != NULL) {
+            struct id_cert *same = NULL;
+            size_t others = 0;
+
+            for (size_t i = 0; i < id->ncerts; i++) {
+                if (memcmp(id->certs[i].sha, leaf->sha256, 32) == 0)
+                    same = &id->certs[i];
+                else
+                    others++;
+            }
+            /* one finding per session, naming the first other certificate */
+            if (others > 0 && !findings_has(f, F_CERT_CHANGED)) {
+                for (size_t i = 0; i < id->ncerts; i++) {
+                    struct id_cert *c = &id->certs[i];
+                    char h[65], t1[40], t2[40];
+
+                    if (c == same)
+                        continue;
+                    hex(c->sha, 32, h);
+                    snprintf(m, sizeof(m), "%s presented sha256:%s (%s) here, but sha256:%s (%s) "
+                             "in %llu earlier session%s (%s .. %s)%s", who, leaf->sha256_hex,
+                             subj(leaf, sb, sizeof(sb)), h, c->subject ? c->subject : "?",
+                             (unsigned long long)c->count, c->count == 1 ? "" : "s",
+                             out_time_rfc3339(c->first_us, t1, sizeof(t1)),
+                             out_time_rfc3339(c->last_us, t2, sizeof(t2)),
+                             others > 1 ? " and others" : "");
+                    findings_add(f, F_CERT_CHANGED, SEV_MEDIUM, "%s", m);
+                    break;
+                }
+            }
+            if (same != NULL) {
+                same->count++;
+                if (s->first_us < same->first_us)
+                    same->first_us = s->first_us;
+                if (s->first_us > same->last_us)
+                    same->last_us = s->first_us;
+            } else if (id->ncerts < ID_MAX_CERTS) {
+                struct id_cert *c = &id->certs[id->ncerts++];
+                char sbuf[SUBJ_SHOWN + 8];
+
+                memcpy(c->sha, leaf->sha256, 32);
+                c->subject = strdup(subj(leaf, sbuf, sizeof(sbuf)));
+                c->count = 1;
+                c->first_us = c->last_us = s->first_us;
+            } else {
+                id->certs_dropped++;
+            }
+        } else if (s->cert_hidden && s->ja3s != NULL && w == 0) {
+            /* without a certificate, the ServerHello's fingerprint says
+             * whether the same kind of box answered */
+            if (id->ja3s != NULL && strcmp(id->ja3s, s->ja3s) != 0)
+                findings_add(f, F_TLS_TERMINATOR_CHANGED, SEV_MEDIUM,
+                             "%s answered with ServerHello fingerprint (JA3S string) %s, "
+                             "unlike its earlier sessions (%s)", who, s->ja3s, id->ja3s);
+        }
+        if (w == 0 && s->ja3s != NULL && id->ja3s == NULL)
+            id->ja3s = strdup(s->ja3s);
+    }
+}
+
+static bool tls_failed(const struct session *s)
+{
+    if (!s->tls || s->tls_state == SESSION_TLS_ESTABLISHED || s->incomplete)
+        return false;
+    for (size_t i = 0; i < s->nalerts; i++)
+        if (!s->alerts[i].encrypted && s->alerts[i].level == 2)
+            return true;
+    return s->end == TCP_CLOSE_RST || s->end == TCP_CLOSE_FIN;
+}
+
+void judge_session(struct judge *j, const struct session *s,
+                   const struct x509_info *const *chain, size_t n,
+                   struct findings *out, char *expected, size_t expected_len)
+{
+    const struct x509_info *leaf = n > 0 && !s->cert_hidden ? chain[0] : NULL;
+    int64_t at = j->o.at_set ? j->o.at : (int64_t)(s->first_us / 1000000u);
+
+    memset(out, 0, sizeof(*out));
+    if (expected != NULL && expected_len > 0)
+        expected[0] = '\0';
+
+    check_expect(j, s, leaf, out, expected, expected_len);
+    if (leaf != NULL) {
+        check_chain(j, s, chain, n, at, out);
+        check_names(s, leaf, out);
+    }
+    check_strength(s, leaf != NULL ? chain : NULL, leaf != NULL ? n : 0, out);
+    check_smtp(j, s, out);
+    check_alerts(s, out);
+    check_changes(j, s, leaf, out);
+    if (s->cert_hidden)
+        findings_add(out, F_CERT_HIDDEN, SEV_INFO,
+                     "TLS %s encrypts the certificate and no key log was given",
+                     tls_version_name(s->version));
+    if (s->incomplete)
+        findings_add(out, F_INCOMPLETE, SEV_INFO,
+                     "the capture ended or missed bytes before the handshake finished (last: %s)",
+                     session_tls_state_name(s->tls_state));
+    if (tls_failed(s)) {
+        uint8_t k[64];
+        struct ident *pair = ident_get(j, k, key_pair(k, s));
+
+        if (pair != NULL) {
+            pair->fail_id = s->id;
+            pair->fail_us = s->last_us;
+        }
+    }
+    findings_sort(out);
+}
+
+/* ---- the matrix -------------------------------------------------------- */
+
+static const char *const step_names[STEP_COUNT] = {
+    [STEP_CONNECT] = "connect",
+    [STEP_BANNER] = "banner",
+    [STEP_EHLO] = "ehlo",
+    [STEP_STARTTLS] = "starttls",
+    [STEP_TLS] = "tls",
+    [STEP_CERTIFICATE] = "certificate",
+    [STEP_STRENGTH] = "strength",
+};
+
+const char *judge_step_name(enum judge_step st)
+{
+    return (unsigned)st < STEP_COUNT ? step_names[st] : "?";
+}
+
+const char *step_state_name(enum step_state s)
+{
+    switch (s) {
+    case STEP_PASS: return "pass";
+    case STEP_FAIL: return "fail";
+    case STEP_NA: return "n/a";
+    default: return "not seen";
+    }
+}
+
+void judge_steps(const struct session *s, const struct findings *f,
+                 enum step_state out[STEP_COUNT])
+{
+    const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
+    bool fatal = false;
+
+    for (size_t i = 0; i < s->nalerts; i++)
+        if (!s->alerts[i].encrypted && s->alerts[i].level == 2)
+            fatal = true;
+
+    out[STEP_CONNECT] = s->midstream ? STEP_NOT_SEEN : STEP_PASS;
+
+    if (s->implicit_tls) {
+        out[STEP_BANNER] = out[STEP_EHLO] = out[STEP_STARTTLS] = STEP_NA;
+    } else {
+        out[STEP_BANNER] = sf == NULL || sf->greeting_code == 0 ? STEP_NOT_SEEN :
+                           sf->greeting_code == 220 ? STEP_PASS : STEP_FAIL;
+        out[STEP_EHLO] = sf != NULL && (sf->ncaps > 0 || sf->ehlo_host != NULL) ? STEP_PASS :
+                         STEP_NOT_SEEN;
+        if (findings_has(f, F_STARTTLS_NOT_OFFERED) || findings_has(f, F_STARTTLS_REFUSED) ||
+            (sf != NULL && sf->mail_in_clear))
+            out[STEP_STARTTLS] = STEP_FAIL;
+        else if (sf != NULL && (sf->tls_started || s->tls))
+            out[STEP_STARTTLS] = STEP_PASS;
+        else
+            out[STEP_STARTTLS] = STEP_NOT_SEEN;
+    }
+
+    if (!s->tls)
+        out[STEP_TLS] = STEP_NOT_SEEN;
+    else if (fatal)
+        out[STEP_TLS] = STEP_FAIL;
+    else if (s->tls_state == SESSION_TLS_ESTABLISHED)
+        out[STEP_TLS] = STEP_PASS;
+    else
+        out[STEP_TLS] = STEP_NOT_SEEN;
+
+    if (findings_has(f, F_CERT_MISMATCH) || findings_has(f, F_SELF_SIGNED) ||
+        findings_has(f, F_UNTRUSTED_CHAIN) || findings_has(f, F_NAME_MISMATCH) ||
+        findings_has(f, F_EXPIRED) || findings_has(f, F_NOT_YET_VALID))
+        out[STEP_CERTIFICATE] = STEP_FAIL;
+    else if (s->server_chain.seen && s->server_chain.n > 0 && !s->cert_hidden)
+        out[STEP_CERTIFICATE] = STEP_PASS;
+    else
+        out[STEP_CERTIFICATE] = STEP_NOT_SEEN;
+
+    if (findings_has(f, F_WEAK_PROTOCOL) || findings_has(f, F_WEAK_CIPHER) ||
+        findings_has(f, F_WEAK_KEY) || findings_has(f, F_WEAK_SIGNATURE))
+        out[STEP_STRENGTH] = STEP_FAIL;
+    else if (s->server_hello)
+        out[STEP_STRENGTH] = STEP_PASS;
+    else
+        out[STEP_STRENGTH] = STEP_NOT_SEEN;
+}

@@ -30,7 +30,8 @@
 #include "analyze/verify.h"
 #include "analyze/weak.h"
 
-#define MAX_IDENTS 65536        /* servers (and client/server pairs) remembered */
+#define MAX_IDENTS 65536        /* servers (by address or name) remembered */
+#define MAX_PAIRS 16384         /* client/server pairs with a recent failed handshake */
 #define ID_MAX_CERTS 8          /* distinct certificates remembered per server */
 #define MAX_PINS 16             /* pins considered per session */
 #define FAIL_WINDOW_US (15u * 60u * 1000000u)  /* a retry in clear within this follows a failure */
@@ -62,7 +63,7 @@ struct ident {
 struct judge {
     struct judge_opts o;
     struct ident **buckets;
-    size_t nbuckets, nidents;
+    size_t nbuckets, nidents, npairs;
     uint64_t seed;
 };
 
@@ -122,17 +123,30 @@ void judge_free(struct judge *j)
     free(j);
 }
 
-/* ident_get finds or adds the identity |key|; NULL when the table is full
- * (the checks that need it are then skipped, never wrong). */
+/* ident_find finds the identity |key|, or NULL. */
+static struct ident *ident_find(const struct judge *j, const uint8_t *key, size_t klen)
+{
+    uint64_t h = key_hash(j, key, klen);
+
+    for (struct ident *id = j->buckets[h & (j->nbuckets - 1)]; id != NULL; id = id->next)
+        if (id->hash == h && id->klen == klen && memcmp(id->key, key, klen) == 0)
+            return id;
+    return NULL;
+}
+
+/* ident_get finds or adds the identity |key|; NULL when its budget is spent
+ * (servers and pairs have their own, so pairs never crowd out servers): the
+ * checks that need it are then skipped, never wrong. */
 static struct ident *ident_get(struct judge *j, const uint8_t *key, size_t klen)
 {
     uint64_t h = key_hash(j, key, klen);
     struct ident **pp = &j->buckets[h & (j->nbuckets - 1)], *id;
+    bool pair = key[0] == 'P';
 
-    for (id = *pp; id != NULL; id = id->next)
-        if (id->hash == h && id->klen == klen && memcmp(id->key, key, klen) == 0)
-            return id;
-    if (j->nidents >= MAX_IDENTS || (id = calloc(1, sizeof(*id))) == NULL)
+    if ((id = ident_find(j, key, klen)) != NULL)
+        return id;
+    if ((pair ? j->npairs >= MAX_PAIRS : j->nidents >= MAX_IDENTS) ||
+        (id = calloc(1, sizeof(*id))) == NULL)
         return NULL;
     if ((id->key = malloc(klen)) == NULL) {
         free(id);
@@ -143,7 +157,10 @@ static struct ident *ident_get(struct judge *j, const uint8_t *key, size_t klen)
     id->hash = h;
     id->next = *pp;
     *pp = id;
-    j->nidents++;
+    if (pair)
+        j->npairs++;
+    else
+        j->nidents++;
     return id;
 }
 
@@ -331,7 +348,7 @@ static void check_smtp(struct judge *j, const struct session *s, struct findings
         const char *why;
         char buf[160];
         uint8_t k[64];
-        struct ident *pair = ident_get(j, k, key_pair(k, s));
+        struct ident *pair = ident_find(j, k, key_pair(k, s));
 
         if (not_offered || (!sf->starttls_offered && !sf->x_anonymoustls_offered && sf->ehlo))
             why = "STARTTLS was not offered";
@@ -685,13 +702,18 @@ void judge_session(struct judge *j, const struct session *s,
         findings_add(out, F_INCOMPLETE, SEV_INFO,
                      "the capture ended or missed bytes before the handshake finished (last: %s)",
                      session_tls_state_name(s->tls_state));
-    if (tls_failed(s)) {
+    /* remember a failed handshake, so that the client's retry in clear can
+     * say why; a handshake that worked since makes it history */
+    if (s->tls) {
         uint8_t k[64];
-        struct ident *pair = ident_get(j, k, key_pair(k, s));
+        size_t kl = key_pair(k, s);
+        struct ident *pair;
 
-        if (pair != NULL) {
+        if (tls_failed(s) && (pair = ident_get(j, k, kl)) != NULL) {
             pair->fail_id = s->id;
             pair->fail_us = s->last_us;
+        } else if (s->tls_state == SESSION_TLS_ESTABLISHED && (pair = ident_find(j, k, kl)) != NULL) {
+            pair->fail_id = pair->fail_us = 0;
         }
     }
     findings_sort(out);

@@ -1,0 +1,573 @@
+/*
+ * test_judge.c - the checks of one session and the memory across sessions.
+ *
+ * Sessions are built here as the session layer would leave them: a real
+ * SMTP parser fed a dialogue, the TLS facts set by hand, and the captures'
+ * certificates (pcaps/certs, issued under pcaps/certs/test-root-ca.pem)
+ * through the shared certificate cache.  The capture time is 2026-12-15,
+ * inside every one of their validity periods.  Run from the top of the tree.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+
+#include "analyze/expect.h"
+#include "analyze/judge.h"
+#include "analyze/verify.h"
+#include "analyze/x509.h"
+
+#define T0 1797292800ull            /* 2026-12-15T00:00:00Z */
+#define US 1000000ull
+
+struct fx {
+    struct x509_cache *xc;
+    struct verify_store *store;
+    struct expect_set *expect;
+    struct judge *j;
+    const struct x509_info *clean, *inter, *barracuda, *other, *expired;
+};
+
+static const struct x509_info *cert(struct fx *f, const char *name)
+{
+    char path[256];
+    BIO *b;
+    char *pname = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    long len = 0;
+    const struct x509_info *xi;
+
+    snprintf(path, sizeof(path), "pcaps/certs/%s.pem", name);
+    b = BIO_new_file(path, "r");
+    if (b == NULL)
+        fail_msg("cannot open %s (run from the top of the tree)", path);
+    assert_int_equal(PEM_read_bio(b, &pname, &header, &data, &len), 1);
+    xi = x509_cache_get(f->xc, data, (size_t)len);
+    assert_non_null(xi);
+    OPENSSL_free(pname);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    BIO_free(b);
+    return xi;
+}
+
+static struct fx *fx_new(const char *expect_spec, bool at_set, int64_t at)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    char err[256];
+    struct judge_opts jo = {0};
+
+    assert_non_null(f);
+    f->xc = x509_cache_new(0);
+    f->store = verify_store_new("pcaps/certs/test-root-ca.pem", NULL, err, sizeof(err));
+    assert_non_null(f->store);
+    if (expect_spec) {
+        f->expect = expect_new();
+        assert_int_equal(expect_add(f->expect, expect_spec, "test", err, sizeof(err)), 0);
+    }
+    jo.expect = f->expect;
+    jo.store = f->store;
+    jo.at_set = at_set;
+    jo.at = at;
+    f->j = judge_new(&jo);
+    assert_non_null(f->j);
+    f->clean = cert(f, "clean-tls12");
+    f->inter = cert(f, "test-intermediate-ca");
+    f->barracuda = cert(f, "appliance-outside");
+    f->other = cert(f, "wrong-hostname");
+    f->expired = cert(f, "expired-cert");
+    return f;
+}
+
+static void fx_free(struct fx *f)
+{
+    x509_cache_release(f->xc, f->clean);
+    x509_cache_release(f->xc, f->inter);
+    x509_cache_release(f->xc, f->barracuda);
+    x509_cache_release(f->xc, f->other);
+    x509_cache_release(f->xc, f->expired);
+    judge_free(f->j);
+    expect_free(f->expect);
+    verify_store_free(f->store);
+    x509_cache_free(f->xc);
+    free(f);
+}
+
+/* session: 192.0.2.10 -> 198.51.100.25:25 at T0 + |at_s|, with the SMTP
+ * dialogue |lines| ("S:..." from the server, "C:..." from the client). */
+static void session_init(struct session *s, uint64_t id, unsigned at_s, const char *const *lines)
+{
+    static const uint8_t srv[4] = {198, 51, 100, 25}, cli[4] = {192, 0, 2, 10};
+
+    memset(s, 0, sizeof(*s));
+    s->id = id;
+    s->client.family = s->server.family = 4;
+    memcpy(s->client.b, cli, 4);
+    memcpy(s->server.b, srv, 4);
+    s->cport = (uint16_t)(40000 + id);
+    s->sport = 25;
+    s->first_us = (T0 + at_s) * US;
+    s->last_us = s->first_us + US;
+    s->end = TCP_CLOSE_FIN;
+    if (lines == NULL)
+        return;
+    s->smtp = smtp_new(NULL, NULL);
+    assert_non_null(s->smtp);
+    for (size_t i = 0; lines[i] != NULL; i++) {
+        char buf[600];
+        enum tcp_dir d = lines[i][0] == 'C' ? TCP_TO_SERVER : TCP_TO_CLIENT;
+        size_t n = (size_t)snprintf(buf, sizeof(buf), "%s\r\n", lines[i] + 2);
+
+        smtp_feed(s->smtp, d, (const uint8_t *)buf, n, s->first_us + i);
+    }
+}
+
+/* tls12: an established TLS 1.2 handshake (ECDHE-RSA-AES256-GCM-SHA384). */
+static void tls12(struct session *s, const char *sni)
+{
+    s->tls = s->client_hello = s->server_hello = true;
+    s->version = 0x0303;
+    s->cipher = 0xC030;
+    s->sni = (char *)(uintptr_t)sni;
+    s->tls_state = SESSION_TLS_ESTABLISHED;
+    s->server_chain.seen = true;
+    s->server_chain.n = s->server_chain.total = 2;
+}
+
+static void session_done(struct session *s)
+{
+    smtp_free(s->smtp);
+    s->smtp = NULL;
+}
+
+static const char *const starttls_ok[] = {
+    "S:220 mail.example.test ESMTP", "C:EHLO sender.example.org",
+    "S:250-mail.example.test", "S:250-PIPELINING", "S:250 STARTTLS",
+    "C:STARTTLS", "S:220 2.0.0 Ready to start TLS", NULL,
+};
+
+/* codes: the finding codes of |f| in order, comma-separated */
+static const char *codes(const struct findings *f)
+{
+    static char buf[512];
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < f->n; i++) {
+        if (i)
+            strcat(buf, ",");
+        strcat(buf, finding_code_name(f->v[i].code));
+    }
+    return buf;
+}
+
+static const struct finding *find(const struct findings *f, enum finding_code c)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (f->v[i].code == c)
+            return &f->v[i];
+    fail_msg("no %s in [%s]", finding_code_name(c), codes(f));
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_clean(void **state)
+{
+    struct fx *f = fx_new(NULL, false, 0);
+    struct session s;
+    struct findings out;
+    const struct x509_info *chain[2] = {f->clean, f->inter};
+    enum step_state st[STEP_COUNT];
+    char expected[256];
+
+    (void)state;
+    session_init(&s, 1, 0, starttls_ok);
+    tls12(&s, "mail.example.test");
+    judge_session(f->j, &s, chain, 2, &out, expected, sizeof(expected));
+    assert_string_equal(codes(&out), "");
+    assert_string_equal(expected, "");
+    judge_steps(&s, &out, st);
+    for (unsigned k = 0; k < STEP_COUNT; k++)
+        assert_int_equal(st[k], STEP_PASS);
+    session_done(&s);
+    fx_free(f);
+}
+
+static void test_appliance(void **state)
+{
+    struct fx *f = fx_new("mail.example.test=sha256:620F591FD4086425ED1F501395985BE1295BF9BEE548E278209D60E16F9554A8",
+                          false, 0);
+    struct session s;
+    struct findings out;
+    const struct x509_info *chain[1] = {f->barracuda};
+    enum step_state st[STEP_COUNT];
+    char expected[512];
+    const struct finding *m;
+
+    (void)state;
+    session_init(&s, 1, 0, starttls_ok);
+    tls12(&s, "mail.example.test");
+    s.server_chain.n = s.server_chain.total = 1;
+    judge_session(f->j, &s, chain, 1, &out, expected, sizeof(expected));
+    /* worst first, the rest in the order the checks ran */
+    assert_string_equal(codes(&out), "CERT_MISMATCH,SELF_SIGNED,NAME_MISMATCH");
+    m = find(&out, F_CERT_MISMATCH);
+    assert_int_equal(m->sev, SEV_CRITICAL);
+    assert_non_null(strstr(m->msg, f->barracuda->sha256_hex));
+    assert_non_null(strstr(m->msg, "620F591FD4086425ED1F501395985BE1295BF9BEE548E278209D60E16F9554A8"));
+    assert_non_null(strstr(m->msg, "CN=barracuda.local"));
+    assert_non_null(strstr(expected, "620F591F"));
+    assert_int_equal(find(&out, F_SELF_SIGNED)->sev, SEV_HIGH);
+    assert_non_null(strstr(find(&out, F_NAME_MISMATCH)->msg, "mail.example.test (the SNI)"));
+    judge_steps(&s, &out, st);
+    assert_int_equal(st[STEP_CERTIFICATE], STEP_FAIL);
+    assert_int_equal(st[STEP_TLS], STEP_PASS);
+    assert_int_equal(st[STEP_STRENGTH], STEP_PASS);
+    session_done(&s);
+    fx_free(f);
+}
+
+/* The certificate hidden by TLS 1.3 is not a mismatch: nothing to compare. */
+static void test_hidden_not_mismatch(void **state)
+{
+    struct fx *f = fx_new("sha256:620F591FD4086425ED1F501395985BE1295BF9BEE548E278209D60E16F9554A8",
+                          false, 0);
+    struct session s;
+    struct findings out;
+    enum step_state st[STEP_COUNT];
+
+    (void)state;
+    session_init(&s, 1, 0, starttls_ok);
+    tls12(&s, "mail.example.test");
+    s.version = 0x0304;
+    s.cipher = 0x1302;
+    s.cert_hidden = true;
+    s.server_chain.seen = false;
+    s.server_chain.n = 0;
+    judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
+    assert_string_equal(codes(&out), "CERT_HIDDEN");
+    assert_int_equal(out.v[0].sev, SEV_INFO);
+    judge_steps(&s, &out, st);
+    assert_int_equal(st[STEP_CERTIFICATE], STEP_NOT_SEEN);
+    session_done(&s);
+    fx_free(f);
+}
+
+/* --at moves the judgement; without it the capture time counts. */
+static void test_time(void **state)
+{
+    struct fx *f = fx_new(NULL, true, 2208988800);   /* 2040-01-01 */
+    struct fx *g = fx_new(NULL, false, 0);
+    struct session s;
+    struct findings out;
+    const struct x509_info *chain[2];
+
+    (void)state;
+    session_init(&s, 1, 0, starttls_ok);
+    tls12(&s, "mail.example.test");
+    chain[0] = f->clean;
+    chain[1] = f->inter;
+    judge_session(f->j, &s, chain, 2, &out, NULL, 0);
+    assert_string_equal(codes(&out), "EXPIRED");
+    /* the expired certificate, at the capture time: EXPIRED, never also untrusted */
+    chain[0] = g->expired;
+    chain[1] = g->inter;
+    judge_session(g->j, &s, chain, 2, &out, NULL, 0);
+    assert_string_equal(codes(&out), "EXPIRED");
+    assert_non_null(strstr(out.v[0].msg, "valid until"));
+    session_done(&s);
+    fx_free(f);
+    fx_free(g);
+}
+
+static void test_smtp_side(void **state)
+{
+    static const char *const not_offered[] = {
+        "S:220 mail.example.test ESMTP", "C:EHLO sender.example.org",
+        "S:250-mail.example.test", "S:250 PIPELINING",
+        "C:MAIL FROM:<a@example.org>", "S:250 2.1.0 Ok", NULL,
+    };
+    static const char *const refused[] = {
+        "S:220 mail.example.test ESMTP", "C:EHLO sender.example.org",
+        "S:250-mail.example.test", "S:250 STARTTLS", "C:STARTTLS",
+        "S:454 4.7.0 TLS not available due to local problem",
+        "C:MAIL FROM:<a@example.org>", "S:250 2.1.0 Ok", NULL,
+    };
+    static const char *const rejected[] = {
+        "S:220 mail.example.test ESMTP", "C:EHLO sender.example.org",
+        "S:250-mail.example.test", "S:250 STARTTLS",
+        "C:MAIL FROM:<a@example.org>", "S:250 2.1.0 Ok", "C:RCPT TO:<b@example.test>",
+        "S:450 4.7.320 Certificate validation failed", NULL,
+    };
+    static const char *const helo[] = {
+        "S:220 mail.example.test ESMTP", "C:HELO sender.example.org",
+        "S:250 mail.example.test", "C:MAIL FROM:<a@example.org>", "S:250 2.1.0 Ok", NULL,
+    };
+    struct fx *f = fx_new(NULL, false, 0);
+    struct session s;
+    struct findings out;
+    enum step_state st[STEP_COUNT];
+
+    (void)state;
+    session_init(&s, 1, 0, not_offered);
+    judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
+    assert_string_equal(codes(&out), "STARTTLS_NOT_OFFERED,MAIL_IN_CLEAR");
+    assert_int_equal(out.v[0].sev, SEV_MEDIUM);
+    assert_non_null(strstr(find(&out, F_MAIL_IN_CLEAR)->msg, "STARTTLS was not offered"));
+    judge_steps(&s, &out, st);
+    assert_int_equal(st[STEP_STARTTLS], STEP_FAIL);
+    assert_int_equal(st[STEP_TLS], STEP_NOT_SEEN);
+    session_done(&s);
+
+    /* the refusal is quoted once, as STARTTLS_REFUSED (not again as a 4.7.x error) */
+    session_init(&s, 2, 10, refused);
+    judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
+    assert_string_equal(codes(&out), "STARTTLS_REFUSED,MAIL_IN_CLEAR");
+    assert_non_null(strstr(out.v[0].msg, "454 4.7.0 TLS not available"));
+    assert_non_null(strstr(out.v[1].msg, "refused"));
+    session_done(&s);
+
+    session_init(&s, 3, 20, rejected);
+    judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
+    assert_string_equal(codes(&out), "SMTP_TLS_ERROR,MAIL_IN_CLEAR");
+    assert_int_equal(out.v[0].sev, SEV_HIGH);
+    assert_non_null(strstr(out.v[0].msg, "'450 4.7.320 Certificate validation failed'"));
+    assert_non_null(strstr(out.v[1].msg, "offered but the client did not use it"));
+    session_done(&s);
+
+    session_init(&s, 4, 30, helo);
+    judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
+    assert_string_equal(codes(&out), "MAIL_IN_CLEAR");
+    assert_non_null(strstr(out.v[0].msg, "HELO"));
+    session_done(&s);
+    fx_free(f);
+}
+
+/* A failed handshake, then the same client in clear: MAIL_IN_CLEAR says so;
+ * a handshake that works in between makes the failure history. */
+static void test_retry_in_clear(void **state)
+{
+    static const char *const plain[] = {
+        "S:220 mail.example.test ESMTP", "C:EHLO sender.example.org",
+        "S:250-mail.example.test", "S:250 STARTTLS",
+        "C:MAIL FROM:<a@example.org>", "S:250 2.1.0 Ok", NULL,
+    };
+    struct fx *f = fx_new(NULL, false, 0);
+    struct session s;
+    struct findings out;
+    const struct x509_info *chain[2] = {f->clean, f->inter};
+
+    (void)state;
+    session_init(&s, 7, 0, starttls_ok);
+    tls12(&s, "mail.example.test");
+    s.tls_state = SESSION_TLS_CERTIFICATE;
+    s.end = TCP_CLOSE_RST;
+    s.nalerts = 1;
+    s.alerts[0] = (struct session_alert){.from = TCP_TO_SERVER, .level = 2, .desc = 48,
+                                         .after_type = 14, .after_from = TCP_TO_CLIENT,
+                                         .after_certificate = true, .ts_us = s.first_us};
+    judge_session(f->j, &s, chain, 2, &out, NULL, 0);
+    assert_string_equal(codes(&out), "TLS_ALERT");
+    assert_int_equal(out.v[0].sev, SEV_HIGH);
+    assert_non_null(strstr(out.v[0].msg, "rejected the server's certificate: fatal unknown_ca"));
+    session_done(&s);
+
+    session_init(&s, 8, 30, plain);
+    judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
+    assert_string_equal(codes(&out), "MAIL_IN_CLEAR");
+    assert_non_null(strstr(out.v[0].msg, "session 7"));
+    session_done(&s);
+
+    session_init(&s, 9, 60, starttls_ok);
+    tls12(&s, "mail.example.test");
+    judge_session(f->j, &s, chain, 2, &out, NULL, 0);
+    assert_string_equal(codes(&out), "");
+    session_done(&s);
+    session_init(&s, 10, 90, plain);
+    judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
+    assert_non_null(strstr(out.v[0].msg, "did not use it"));
+    session_done(&s);
+    fx_free(f);
+}
+
+static void test_alerts(void **state)
+{
+    struct fx *f = fx_new(NULL, false, 0);
+    struct session s;
+    struct findings out;
+
+    (void)state;
+    session_init(&s, 1, 0, starttls_ok);
+    s.tls = s.client_hello = true;
+    s.tls_state = SESSION_TLS_CLIENT_HELLO;
+    s.nalerts = 2;
+    s.alerts[0] = (struct session_alert){.from = TCP_TO_CLIENT, .level = 2, .desc = 40,
+                                         .after_type = 1, .after_from = TCP_TO_SERVER};
+    s.alerts[1] = (struct session_alert){.from = TCP_TO_SERVER, .level = 1, .desc = 0};
+    judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
+    assert_string_equal(codes(&out), "TLS_ALERT");
+    assert_int_equal(out.v[0].sev, SEV_MEDIUM);
+    assert_non_null(strstr(out.v[0].msg, "server sent fatal handshake_failure after the client's client_hello"));
+    assert_null(strstr(out.v[0].msg, "close_notify"));
+    session_done(&s);
+    fx_free(f);
+}
+
+static void test_strength(void **state)
+{
+    struct fx *f = fx_new(NULL, false, 0);
+    struct session s;
+    struct findings out;
+    const struct x509_info *chain[2] = {f->clean, f->inter};
+    enum step_state st[STEP_COUNT];
+
+    (void)state;
+    session_init(&s, 1, 0, starttls_ok);
+    tls12(&s, "mail.example.test");
+    s.version = 0x0301;
+    s.cipher = 0x002F;   /* TLS_RSA_WITH_AES_128_CBC_SHA */
+    s.kx_seen = true;
+    s.kx.kind = TLS_KX_DHE;
+    s.kx.bits = 1024;
+    judge_session(f->j, &s, chain, 2, &out, NULL, 0);
+    assert_string_equal(codes(&out), "WEAK_PROTOCOL,WEAK_KEY,WEAK_CIPHER");
+    assert_int_equal(find(&out, F_WEAK_PROTOCOL)->sev, SEV_MEDIUM);
+    assert_int_equal(find(&out, F_WEAK_CIPHER)->sev, SEV_LOW);
+    assert_non_null(strstr(find(&out, F_WEAK_KEY)->msg, "1024"));
+    judge_steps(&s, &out, st);
+    assert_int_equal(st[STEP_STRENGTH], STEP_FAIL);
+    assert_int_equal(st[STEP_CERTIFICATE], STEP_PASS);
+    session_done(&s);
+    fx_free(f);
+}
+
+/* The same server with another certificate: said on the session where it
+ * differs, naming both, per capture point. */
+static void test_cert_changed(void **state)
+{
+    struct fx *f = fx_new(NULL, false, 0);
+    struct session s;
+    struct findings out;
+    const struct x509_info *a[2] = {f->clean, f->inter}, *b[2] = {f->other, f->inter};
+    const struct finding *c;
+
+    (void)state;
+    for (unsigned i = 0; i < 3; i++) {
+        session_init(&s, i + 1, i * 10, starttls_ok);
+        tls12(&s, "mail.example.test");
+        judge_session(f->j, &s, a, 2, &out, NULL, 0);
+        assert_string_equal(codes(&out), "");
+        session_done(&s);
+    }
+    session_init(&s, 4, 40, starttls_ok);
+    tls12(&s, "other.example.test");
+    judge_session(f->j, &s, b, 2, &out, NULL, 0);
+    assert_string_equal(codes(&out), "CERT_CHANGED");
+    c = &out.v[0];
+    assert_int_equal(c->sev, SEV_MEDIUM);
+    assert_non_null(strstr(c->msg, "198.51.100.25:25"));
+    assert_non_null(strstr(c->msg, f->other->sha256_hex));
+    assert_non_null(strstr(c->msg, f->clean->sha256_hex));
+    assert_non_null(strstr(c->msg, "in 3 earlier sessions"));
+    session_done(&s);
+    /* the same server seen at another capture point is another identity */
+    session_init(&s, 5, 50, starttls_ok);
+    s.input = 1;
+    tls12(&s, "other.example.test");
+    judge_session(f->j, &s, b, 2, &out, NULL, 0);
+    assert_string_equal(codes(&out), "");
+    session_done(&s);
+    fx_free(f);
+}
+
+static void test_terminator_changed(void **state)
+{
+    struct fx *f = fx_new(NULL, false, 0);
+    struct session s;
+    struct findings out;
+
+    (void)state;
+    session_init(&s, 1, 0, starttls_ok);
+    tls12(&s, "mail.example.test");
+    s.version = 0x0304;
+    s.cert_hidden = true;
+    s.ja3s = (char *)(uintptr_t)"771,4866,43-51";
+    judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
+    assert_string_equal(codes(&out), "CERT_HIDDEN");
+    s.ja3s = (char *)(uintptr_t)"771,4865,51-43";
+    judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
+    assert_string_equal(codes(&out), "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
+    session_done(&s);
+    fx_free(f);
+}
+
+static void test_tables(void **state)
+{
+    enum severity sv;
+    enum finding_code c;
+
+    (void)state;
+    assert_true(severity_parse("HIGH", &sv));
+    assert_int_equal(sv, SEV_HIGH);
+    assert_false(severity_parse("none", &sv));
+    assert_false(severity_parse("severe", &sv));
+    assert_string_equal(severity_name(SEV_CRITICAL), "critical");
+    for (unsigned i = 0; i < F_CODE_COUNT; i++) {
+        assert_true(finding_code_parse(finding_code_name((enum finding_code)i), &c));
+        assert_int_equal(c, i);
+    }
+    /* the DESIGN.md codes, spelled as there: stable strings */
+    assert_string_equal(finding_code_name(F_CERT_MISMATCH), "CERT_MISMATCH");
+    assert_string_equal(finding_code_name(F_STARTTLS_STRIPPED), "STARTTLS_STRIPPED");
+    assert_string_equal(finding_code_name(F_TLS_TERMINATOR_CHANGED), "TLS_TERMINATOR_CHANGED");
+    for (unsigned i = 0; i < STEP_COUNT; i++)
+        assert_string_not_equal(judge_step_name((enum judge_step)i), "?");
+}
+
+static void test_findings_list(void **state)
+{
+    struct findings f;
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    findings_add(&f, F_INCOMPLETE, SEV_INFO, "a");
+    findings_add(&f, F_WEAK_CIPHER, SEV_LOW, "b");
+    findings_add(&f, F_EXPIRED, SEV_HIGH, "c");
+    findings_add(&f, F_WEAK_PROTOCOL, SEV_LOW, "d");
+    findings_add(&f, F_EXPIRED, SEV_NONE, "ignored");
+    findings_sort(&f);
+    assert_string_equal(codes(&f), "EXPIRED,WEAK_CIPHER,WEAK_PROTOCOL,INCOMPLETE");
+    assert_int_equal(findings_max(&f), SEV_HIGH);
+    for (unsigned i = 0; i < 2 * FINDINGS_MAX; i++)
+        findings_add(&f, F_CHAIN_ORDER, SEV_LOW, "%u %s", i, "x");
+    assert_int_equal(f.n, FINDINGS_MAX);
+    assert_int_equal(f.dropped, 2 * FINDINGS_MAX - (FINDINGS_MAX - 4));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clean),
+        cmocka_unit_test(test_appliance),
+        cmocka_unit_test(test_hidden_not_mismatch),
+        cmocka_unit_test(test_time),
+        cmocka_unit_test(test_smtp_side),
+        cmocka_unit_test(test_retry_in_clear),
+        cmocka_unit_test(test_alerts),
+        cmocka_unit_test(test_strength),
+        cmocka_unit_test(test_cert_changed),
+        cmocka_unit_test(test_terminator_changed),
+        cmocka_unit_test(test_tables),
+        cmocka_unit_test(test_findings_list),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -668,8 +668,19 @@ int main(int argc, char **argv)
         report_finish(rep);
     fflush(stdout);
     print_warnings(src, &ctr, tab, src);
-    if (o.stats)
+    if (o.stats) {
         print_stats(src, &ctr, tab, src);
+        if (judge) {
+            uint64_t nv = 0, nh = 0, xp = 0, xh = 0;
+
+            judge_stats(judge, &nv, &nh);
+            x509_cache_stats(xc, &xp, &xh);
+            fprintf(stderr, "certificates: %llu distinct parsed, %llu lookups served from the "
+                            "cache; chains: %llu verified, %llu verdicts from the cache\n",
+                    (unsigned long long)xp, (unsigned long long)xh, (unsigned long long)nv,
+                    (unsigned long long)nh);
+        }
+    }
     tcp_flow_table_free(tab);
     if (rep && report_errors(rep))
         rc = EXIT_USAGE;

@@ -60,8 +60,40 @@ struct ident {
     uint64_t fail_id, fail_us;       /* pair: last session whose TLS failed */
 };
 
+/* Memos: what depends only on a certificate (and a name) is the same in
+ * every session that presents it, so it is worked out once.  Small
+ * direct-mapped tables keyed by the certificate's SHA-256: a miss only
+ * costs the check again. */
+#define MEMO_SLOTS 256
+#define WHY_MAX 192
+
+struct cert_memo {
+    bool used;
+    uint8_t sha[32];
+    enum severity key_sev, sig_sev;
+    char key_why[WHY_MAX], sig_why[WHY_MAX];
+};
+
+struct name_memo {
+    bool used;
+    uint8_t sha[32];
+    char name[HOSTNAME_BUFSZ];
+    enum hostname_result r;
+};
+
+struct suite_memo {
+    bool used;
+    uint16_t suite;
+    enum severity sev;
+    char why[WHY_MAX];
+};
+
 struct judge {
     struct judge_opts o;
+    struct verify_result vr;         /* scratch for verify_chain (several KB) */
+    struct cert_memo cmemo[MEMO_SLOTS];
+    struct name_memo nmemo[MEMO_SLOTS];
+    struct suite_memo smemo[MEMO_SLOTS];
     struct ident **buckets;
     size_t nbuckets, nidents, npairs;
     uint64_t seed;
@@ -423,22 +455,60 @@ static void check_alerts(const struct session *s, struct findings *f)
     }
 }
 
-static void check_strength(const struct session *s, const struct x509_info *const *chain,
-                           size_t n, struct findings *f)
+static unsigned slot_of(const uint8_t *sha, uint32_t extra)
 {
-    char why[192], m[FINDING_MSG_MAX], sb[SUBJ_SHOWN + 8];
+    uint32_t h;
+
+    memcpy(&h, sha, sizeof(h));
+    return (h ^ (extra * 0x9E3779B1u)) % MEMO_SLOTS;
+}
+
+static const struct cert_memo *cert_strength(struct judge *j, const struct x509_info *xi)
+{
+    struct cert_memo *m = &j->cmemo[slot_of(xi->sha256, 0)];
+
+    if (!m->used || memcmp(m->sha, xi->sha256, 32) != 0) {
+        m->used = true;
+        memcpy(m->sha, xi->sha256, 32);
+        m->key_why[0] = m->sig_why[0] = '\0';
+        m->key_sev = weak_key(xi, m->key_why, sizeof(m->key_why));
+        m->sig_sev = weak_signature(xi, false, m->sig_why, sizeof(m->sig_why));
+    }
+    return m;
+}
+
+static const struct suite_memo *suite_strength(struct judge *j, uint16_t suite)
+{
+    struct suite_memo *m = &j->smemo[(suite * 0x9E3779B1u) >> 24 & (MEMO_SLOTS - 1)];
+
+    if (!m->used || m->suite != suite) {
+        m->used = true;
+        m->suite = suite;
+        m->why[0] = '\0';
+        m->sev = weak_cipher(suite, m->why, sizeof(m->why));
+    }
+    return m;
+}
+
+static void check_strength(struct judge *j, const struct session *s,
+                           const struct x509_info *const *chain, size_t n, struct findings *f)
+{
+    char why[WHY_MAX], m[FINDING_MSG_MAX], sb[SUBJ_SHOWN + 8];
     enum severity sev;
 
     if (s->server_hello) {
         if ((sev = weak_protocol(s->version, why, sizeof(why))) != SEV_NONE)
             findings_add(f, F_WEAK_PROTOCOL, sev, "the server negotiated %s", why);
-        if ((sev = weak_cipher(s->cipher, why, sizeof(why))) != SEV_NONE) {
+        const struct suite_memo *sm = suite_strength(j, s->cipher);
+
+        if (sm->sev != SEV_NONE) {
             const char *cn = weak_cipher_name(s->cipher);
 
             if (cn != NULL)
-                findings_add(f, F_WEAK_CIPHER, sev, "the server chose %s: %s", cn, why);
+                findings_add(f, F_WEAK_CIPHER, sm->sev, "the server chose %s: %s", cn, sm->why);
             else
-                findings_add(f, F_WEAK_CIPHER, sev, "the server chose 0x%04X: %s", s->cipher, why);
+                findings_add(f, F_WEAK_CIPHER, sm->sev, "the server chose 0x%04X: %s", s->cipher,
+                             sm->why);
         }
     }
     if (s->kx_seen && (sev = weak_dh(&s->kx, why, sizeof(why))) != SEV_NONE) {
@@ -446,17 +516,20 @@ static void check_strength(const struct session *s, const struct x509_info *cons
         merge(f, F_WEAK_KEY, sev, m);
     }
     for (size_t i = 0; i < n; i++) {
+        const struct cert_memo *cm;
+
         if (!chain[i]->parsed)
             continue;
-        if ((sev = weak_key(chain[i], why, sizeof(why))) != SEV_NONE) {
+        cm = cert_strength(j, chain[i]);
+        if (cm->key_sev != SEV_NONE) {
             snprintf(m, sizeof(m), "%s %s: %s", i == 0 ? "leaf" : "chain certificate",
-                     subj(chain[i], sb, sizeof(sb)), why);
-            merge(f, F_WEAK_KEY, sev, m);
+                     subj(chain[i], sb, sizeof(sb)), cm->key_why);
+            merge(f, F_WEAK_KEY, cm->key_sev, m);
         }
-        if ((sev = weak_signature(chain[i], false, why, sizeof(why))) != SEV_NONE) {
+        if (cm->sig_sev != SEV_NONE) {
             snprintf(m, sizeof(m), "%s %s: %s", i == 0 ? "leaf" : "chain certificate",
-                     subj(chain[i], sb, sizeof(sb)), why);
-            merge(f, F_WEAK_SIGNATURE, sev, m);
+                     subj(chain[i], sb, sizeof(sb)), cm->sig_why);
+            merge(f, F_WEAK_SIGNATURE, cm->sig_sev, m);
         }
     }
 }
@@ -478,12 +551,9 @@ static void check_chain(struct judge *j, const struct session *s,
                         const struct x509_info *const *chain, size_t n, int64_t at,
                         struct findings *f)
 {
-    struct verify_result *vr;
+    struct verify_result *vr = &j->vr;
 
     if (j->o.store == NULL || n == 0)
-        return;
-    /* a few KB: off the stack, which the report's callers also use */
-    if ((vr = malloc(sizeof(*vr))) == NULL)
         return;
     if (verify_chain(j->o.store, chain, n, at, vr) == 0) {
         for (size_t i = 0; i < vr->nproblems; i++) {
@@ -494,10 +564,30 @@ static void check_chain(struct judge *j, const struct session *s,
         }
     }
     (void)s;
-    free(vr);
 }
 
-static void check_names(const struct session *s, const struct x509_info *leaf,
+/* name_check: hostname_check, remembered per certificate and name. */
+static enum hostname_result name_check(struct judge *j, const struct x509_info *leaf,
+                                       const char *name)
+{
+    uint32_t h = 2166136261u;
+    struct name_memo *m;
+
+    for (const char *p = name; *p != '\0'; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    m = &j->nmemo[slot_of(leaf->sha256, h)];
+    if (m->used && memcmp(m->sha, leaf->sha256, 32) == 0 && strcmp(m->name, name) == 0)
+        return m->r;
+    if (strlen(name) >= sizeof(m->name))
+        return hostname_check(leaf, name, NULL, 0);
+    m->used = true;
+    memcpy(m->sha, leaf->sha256, 32);
+    strcpy(m->name, name);
+    m->r = hostname_check(leaf, name, NULL, 0);
+    return m->r;
+}
+
+static void check_names(struct judge *j, const struct session *s, const struct x509_info *leaf,
                         struct findings *f)
 {
     const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
@@ -518,7 +608,7 @@ static void check_names(const struct session *s, const struct x509_info *leaf,
     }
     if (name == NULL)
         return;
-    switch (hostname_check(leaf, name, NULL, 0)) {
+    switch (name_check(j, leaf, name)) {
     case HOST_NO_MATCH:
         for (size_t i = 0; i < leaf->nsan && i < 4; i++) {
             size_t l = strlen(shown);
@@ -681,16 +771,17 @@ void judge_session(struct judge *j, const struct session *s,
     const struct x509_info *leaf = n > 0 && !s->cert_hidden ? chain[0] : NULL;
     int64_t at = j->o.at_set ? j->o.at : (int64_t)(s->first_us / 1000000u);
 
-    memset(out, 0, sizeof(*out));
+    out->n = 0;
+    out->dropped = 0;
     if (expected != NULL && expected_len > 0)
         expected[0] = '\0';
 
     check_expect(j, s, leaf, out, expected, expected_len);
     if (leaf != NULL) {
         check_chain(j, s, chain, n, at, out);
-        check_names(s, leaf, out);
+        check_names(j, s, leaf, out);
     }
-    check_strength(s, leaf != NULL ? chain : NULL, leaf != NULL ? n : 0, out);
+    check_strength(j, s, leaf != NULL ? chain : NULL, leaf != NULL ? n : 0, out);
     check_smtp(j, s, out);
     check_alerts(s, out);
     check_changes(j, s, leaf, out);

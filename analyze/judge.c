@@ -344,6 +344,25 @@ static bool fqdn_like(const char *s)
 
 /* ---- the checks -------------------------------------------------------- */
 
+/* masked_starttls: an EHLO keyword that is STARTTLS overwritten by a
+ * middlebox: Cisco PIX/ASA ESMTP inspection turns it into "XXXXXXXA"
+ * (same length, so the reply's length is kept). */
+static const char *masked_starttls(const struct smtp_facts *sf)
+{
+    for (size_t i = 0; i < sf->ncaps; i++) {
+        const char *k = sf->caps[i];
+        size_t x = 0;
+
+        if (k == NULL || strlen(k) != 8)
+            continue;
+        while (x < 8 && k[x] == 'X')
+            x++;
+        if (x >= 7)
+            return k;
+    }
+    return NULL;
+}
+
 static void check_smtp(struct judge *j, const struct session *s, struct findings *f)
 {
     const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
@@ -353,7 +372,14 @@ static void check_smtp(struct judge *j, const struct session *s, struct findings
     if (sf == NULL || s->implicit_tls)
         return;
     ehlo_seen = sf->ehlo && (sf->ncaps > 0 || sf->ehlo_host != NULL);
-    if (ehlo_seen && !sf->starttls_offered && !sf->x_anonymoustls_offered && !s->tls) {
+    if (ehlo_seen && !sf->starttls_offered && !sf->x_anonymoustls_offered && !s->tls &&
+        masked_starttls(sf) != NULL) {
+        not_offered = true;
+        findings_add(f, F_STARTTLS_STRIPPED, SEV_HIGH,
+                     "the EHLO reply lists '%s' where STARTTLS would be: a middlebox between "
+                     "the sender and the server removed the offer (Cisco ESMTP inspection does "
+                     "this)", masked_starttls(sf));
+    } else if (ehlo_seen && !sf->starttls_offered && !sf->x_anonymoustls_offered && !s->tls) {
         not_offered = true;
         findings_add(f, F_STARTTLS_NOT_OFFERED, SEV_MEDIUM,
                      "the server's EHLO reply%s%s does not offer STARTTLS",
@@ -382,7 +408,9 @@ static void check_smtp(struct judge *j, const struct session *s, struct findings
         uint8_t k[64];
         struct ident *pair = ident_find(j, k, key_pair(k, s));
 
-        if (not_offered || (!sf->starttls_offered && !sf->x_anonymoustls_offered && sf->ehlo))
+        if (findings_has(f, F_STARTTLS_STRIPPED))
+            why = "the STARTTLS offer was removed on the way";
+        else if (not_offered || (!sf->starttls_offered && !sf->x_anonymoustls_offered && sf->ehlo))
             why = "STARTTLS was not offered";
         else if (!sf->ehlo)
             why = "the client greeted with HELO, which cannot negotiate STARTTLS";
@@ -857,6 +885,7 @@ void judge_steps(const struct session *s, const struct findings *f,
         out[STEP_EHLO] = sf != NULL && (sf->ncaps > 0 || sf->ehlo_host != NULL) ? STEP_PASS :
                          STEP_NOT_SEEN;
         if (findings_has(f, F_STARTTLS_NOT_OFFERED) || findings_has(f, F_STARTTLS_REFUSED) ||
+            findings_has(f, F_STARTTLS_STRIPPED) ||
             (sf != NULL && sf->mail_in_clear))
             out[STEP_STARTTLS] = STEP_FAIL;
         else if (sf != NULL && (sf->tls_started || s->tls))

@@ -307,6 +307,11 @@ static void test_smtp_side(void **state)
         "C:MAIL FROM:<a@example.org>", "S:250 2.1.0 Ok", "C:RCPT TO:<b@example.test>",
         "S:450 4.7.320 Certificate validation failed", NULL,
     };
+    static const char *const stripped[] = {
+        "S:220 mail.example.test ESMTP", "C:EHLO sender.example.org",
+        "S:250-mail.example.test", "S:250-XXXXXXXA", "S:250 PIPELINING",
+        "C:MAIL FROM:<a@example.org>", "S:250 2.1.0 Ok", NULL,
+    };
     static const char *const helo[] = {
         "S:220 mail.example.test ESMTP", "C:HELO sender.example.org",
         "S:250 mail.example.test", "C:MAIL FROM:<a@example.org>", "S:250 2.1.0 Ok", NULL,
@@ -341,6 +346,15 @@ static void test_smtp_side(void **state)
     assert_int_equal(out.v[0].sev, SEV_HIGH);
     assert_non_null(strstr(out.v[0].msg, "'450 4.7.320 Certificate validation failed'"));
     assert_non_null(strstr(out.v[1].msg, "offered but the client did not use it"));
+    session_done(&s);
+
+    /* a middlebox masked the offer: stripped, not merely not offered */
+    session_init(&s, 5, 40, stripped);
+    judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
+    assert_string_equal(codes(&out), "STARTTLS_STRIPPED,MAIL_IN_CLEAR");
+    assert_int_equal(out.v[0].sev, SEV_HIGH);
+    assert_non_null(strstr(out.v[0].msg, "'XXXXXXXA'"));
+    assert_non_null(strstr(out.v[1].msg, "removed on the way"));
     session_done(&s);
 
     session_init(&s, 4, 30, helo);

@@ -3,14 +3,74 @@
  */
 #include "out.h"
 
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
+
+/* Days since 1970-01-01 to a proleptic Gregorian date (civil calendar
+ * arithmetic in 400-year eras of 146097 days, each era starting on March 1
+ * so that the leap day is the era's last day). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    int64_t era, yr;
+    unsigned doe, yoe, doy, mp;
+
+    z += 719468;                                   /* shift the epoch to 0000-03-01 */
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (unsigned)(z - era * 146097);            /* [0, 146096] */
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;   /* [0, 399] */
+    yr = (int64_t)yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100); /* [0, 365] */
+    mp = (5 * doy + 2) / 153;                      /* [0, 11], March first */
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yr + (*m <= 2);
+}
+
+static char *put2(char *o, unsigned v)
+{
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+    return o + 2;
+}
 
 char *out_time_rfc3339(uint64_t us, char *buf, size_t size)
 {
     time_t secs = (time_t)(us / 1000000u);
     struct tm tm;
 
+    /* The common case by hand: snprintf was a visible share of every JSON
+     * line (three timestamps each).  Years 1970..9999 print exactly as the
+     * format below would; anything else takes the general path. */
+    if (size >= 28 && us / 1000000u < 253402300800ull) {   /* < 10000-01-01 */
+        uint64_t s = us / 1000000u, frac = us % 1000000u;
+        unsigned sod = (unsigned)(s % 86400), m, d;
+        int64_t y;
+        char *o = buf;
+
+        civil_from_days((int64_t)(s / 86400), &y, &m, &d);
+        o = put2(o, (unsigned)(y / 100));
+        o = put2(o, (unsigned)(y % 100));
+        *o++ = '-';
+        o = put2(o, m);
+        *o++ = '-';
+        o = put2(o, d);
+        *o++ = 'T';
+        o = put2(o, sod / 3600);
+        *o++ = ':';
+        o = put2(o, sod / 60 % 60);
+        *o++ = ':';
+        o = put2(o, sod % 60);
+        *o++ = '.';
+        for (int i = 5; i >= 0; i--) {
+            o[i] = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        o += 6;
+        *o++ = 'Z';
+        *o = '\0';
+        return buf;
+    }
     if (!gmtime_r(&secs, &tm)) {
         snprintf(buf, size, "@%llu.%06u", (unsigned long long)(us / 1000000u),
                  (unsigned)(us % 1000000u));
@@ -84,37 +144,86 @@ static size_t utf8_len(const uint8_t *p, size_t n)
     return len;
 }
 
-void out_json_string(FILE *f, const uint8_t *p, size_t n)
+/* Bytes that go into a JSON string as they are: printable ASCII except the
+ * quote and the backslash. */
+static bool json_plain_ascii(uint8_t c)
 {
-    size_t run = 0; /* start of the bytes that need no escape, written in one go */
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
 
-    putc('"', f);
-    for (size_t i = 0; i < n;) {
-        uint8_t c = p[i];
+/* True when one of the 8 bytes in |x| is not plain ASCII (a control, the
+ * quote, the backslash, DEL, or any byte >= 0x80), with the usual bit
+ * tricks: (v - 0x01..) & ~v & 0x80.. is non-zero iff v has a zero byte, and
+ * (x - 0x20..) & ~x & 0x80.. iff x has a byte below 0x20. */
+static bool word_needs_look(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\'), del = x ^ (ones * 0x7f);
+
+    return ((x & high) | ((x - ones * 0x20) & ~x & high) | ((q - ones) & ~q & high) |
+            ((b - ones) & ~b & high) | ((del - ones) & ~del & high)) != 0;
+}
+
+size_t out_json_plain(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+
+    for (;;) {
+        uint64_t w;
         size_t l;
 
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+        while (n - i >= 8) {
+            memcpy(&w, p + i, 8);
+            if (word_needs_look(w))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            return n;
+        if (json_plain_ascii(p[i]))
             i++;
-            continue;
-        }
-        if (c >= 0x80 && (l = utf8_len(p + i, n - i)) > 0) {
+        else if (p[i] >= 0x80 && (l = utf8_len(p + i, n - i)) > 0)
             i += l;
-            continue;
-        }
-        if (i > run)
-            fwrite(p + run, 1, i - run, f);
-        switch (c) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        default: fprintf(f, "\\u%04x", c); break; /* controls, DEL, bytes not UTF-8 */
-        }
-        run = ++i;
+        else
+            return i;
     }
-    if (n > run)
-        fwrite(p + run, 1, n - run, f);
+}
+
+size_t out_json_escape_byte(uint8_t c, char out[8])
+{
+    static const char hex[] = "0123456789abcdef";
+
+    switch (c) {
+    case '"': memcpy(out, "\\\"", 2); return 2;
+    case '\\': memcpy(out, "\\\\", 2); return 2;
+    case '\n': memcpy(out, "\\n", 2); return 2;
+    case '\r': memcpy(out, "\\r", 2); return 2;
+    case '\t': memcpy(out, "\\t", 2); return 2;
+    default: /* controls, DEL, bytes not UTF-8 */
+        memcpy(out, "\\u00", 4);
+        out[4] = hex[c >> 4];
+        out[5] = hex[c & 15];
+        return 6;
+    }
+}
+
+void out_json_string(FILE *f, const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+
+    putc('"', f);
+    while (i < n) {
+        size_t run = out_json_plain(p + i, n - i);
+        char esc[8];
+
+        if (run)
+            fwrite(p + i, 1, run, f);
+        i += run;
+        if (i < n) {
+            fwrite(esc, 1, out_json_escape_byte(p[i], esc), f);
+            i++;
+        }
+    }
     putc('"', f);
 }
 

@@ -30,6 +30,15 @@ void out_text_escaped(FILE *f, const uint8_t *p, size_t n);
  * value (\u00HH), so the output is always valid JSON and UTF-8. */
 void out_json_string(FILE *f, const uint8_t *p, size_t n);
 
+/* out_json_plain returns how many of the |n| bytes at |p| out_json_string
+ * copies unchanged before the first one it escapes (|n| when none). */
+size_t out_json_plain(const uint8_t *p, size_t n);
+
+/* out_json_escape_byte writes the escape out_json_string uses for byte |c|
+ * (one out_json_plain stopped at) into |out| and returns its length (2 or 6;
+ * not NUL-terminated). */
+size_t out_json_escape_byte(uint8_t c, char out[8]);
+
 /* out_json_cstr is out_json_string for a NUL-terminated string (NULL: null). */
 void out_json_cstr(FILE *f, const char *s);
 

@@ -142,14 +142,71 @@ void x509_sha256_hex(const uint8_t *p, size_t len, char out[65])
         out[0] = '\0';
 }
 
+/* JA3/JA3S strings repeat from session to session (one per client or
+ * server software), and each EVP_Digest allocates and frees its contexts:
+ * the last results are kept in a small direct-mapped table, looked up by a
+ * cheap hash and confirmed by comparing the whole string.  Bounded: MD5_SLOTS
+ * strings of at most MD5_CACHE_MAX bytes, for the life of the process. */
+#define MD5_SLOTS 64
+#define MD5_CACHE_MAX 2048
+
+struct md5_slot {
+    uint64_t h;
+    size_t len;
+    uint8_t *text;
+    char hex[33];
+};
+
+static uint64_t text_hash(const uint8_t *p, size_t len)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len, w;
+    size_t i = 0;
+
+    for (; len - i >= 8; i += 8) {
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 29;
+    }
+    w = 0;
+    memcpy(&w, p + i, len - i);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 32);
+}
+
 void x509_md5_hex(const uint8_t *p, size_t len, char out[33])
 {
+    static struct md5_slot slots[MD5_SLOTS];
     uint8_t md[16];
+    struct md5_slot *e = NULL;
+    uint64_t h = 0;
 
-    if (digest(md_md5(), p, len, md, sizeof(md)))
-        to_hex(md, sizeof(md), hexl, out);
-    else
+    if (p != NULL && len <= MD5_CACHE_MAX) {
+        h = text_hash(p, len);
+        e = &slots[h % MD5_SLOTS];
+        if (e->text != NULL && e->h == h && e->len == len && memcmp(e->text, p, len) == 0) {
+            memcpy(out, e->hex, 33);
+            return;
+        }
+    }
+    if (!digest(md_md5(), p, len, md, sizeof(md))) {
         out[0] = '\0';
+        return;
+    }
+    to_hex(md, sizeof(md), hexl, out);
+    if (e != NULL) {
+        uint8_t *t = realloc(e->text, len ? len : 1);
+
+        if (t == NULL) {
+            free(e->text);
+            e->text = NULL;
+            return;
+        }
+        memcpy(t, p, len);
+        e->text = t;
+        e->h = h;
+        e->len = len;
+        memcpy(e->hex, out, 33);
+    }
 }
 
 /* ---------------------------------------------------------------- strings */
@@ -880,7 +937,8 @@ static struct entry *lookup(const struct x509_cache *c, uint64_t h, const uint8_
                             size_t len)
 {
     for (struct entry *e = c->buckets[bucket_of(c, h)]; e != NULL; e = e->hnext)
-        if (e->hash == h && e->info.der_len == len && (len == 0 || memcmp(e->der, der, len) == 0))
+        if (e->hash == h && e->info.der_len == len &&
+            (e->der == der || len == 0 || memcmp(e->der, der, len) == 0))
             return e;
     return NULL;
 }

@@ -211,18 +211,28 @@ static void copy_chain(struct session_chain *dst, const struct tls_certificate *
 {
     if (dst->seen) /* keep the first chain (a renegotiation would be a second) */
         return;
+    size_t n = c->n < TLS_MAX_CERTS ? c->n : TLS_MAX_CERTS, total = 0;
+    uint8_t *block;
+
     dst->seen = true;
     dst->ts_us = ts;
     dst->total = c->total;
-    for (size_t i = 0; i < c->n && i < TLS_MAX_CERTS; i++) {
-        uint8_t *d = malloc(cbs_len(&c->certs[i]) ? cbs_len(&c->certs[i]) : 1);
+    /* One allocation for the whole chain (certs[0].der owns it, see
+     * free_chain): a chain is two or three certificates of a kilobyte or
+     * two, copied in every session. */
+    for (size_t i = 0; i < n; i++)
+        total += cbs_len(&c->certs[i]);
+    if (n == 0 || (block = malloc(total ? total : 1)) == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = cbs_len(&c->certs[i]);
 
-        if (!d)
-            break;
-        memcpy(d, cbs_data(&c->certs[i]), cbs_len(&c->certs[i]));
-        dst->certs[dst->n].der = d;
-        dst->certs[dst->n].len = cbs_len(&c->certs[i]);
+        if (len)
+            memcpy(block, cbs_data(&c->certs[i]), len);
+        dst->certs[dst->n].der = block;
+        dst->certs[dst->n].len = len;
         dst->n++;
+        block += len;
     }
 }
 
@@ -568,8 +578,8 @@ static void sl_gap(void *ctx, struct tcp_flow *f, enum tcp_dir dir, uint64_t off
 
 static void free_chain(struct session_chain *c)
 {
-    for (size_t i = 0; i < c->n; i++)
-        free(c->certs[i].der);
+    if (c->n)
+        free(c->certs[0].der);   /* the block of the whole chain (copy_chain) */
 }
 
 static void session_release(struct sess_state *st)

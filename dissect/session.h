@@ -30,7 +30,9 @@ struct session_der {
     size_t len;
 };
 
-/* session_chain is a Certificate message's chain, leaf first, as sent. */
+/* session_chain is a Certificate message's chain, leaf first, as sent.  The
+ * certificates' DER lie back to back in one allocation that certs[0].der
+ * points to (the session frees it). */
 struct session_chain {
     struct session_der certs[TLS_MAX_CERTS];
     size_t n;            /* kept */

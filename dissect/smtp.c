@@ -120,15 +120,33 @@ struct smtp {
     bool in_reply;
     enum reply_to rto;
     enum cmd_kind rkind;
-    char rfirst[SMTP_MAX_LINE + 1];   /* its first line, without CRLF */
+    char *rfirst;                     /* its first line, without CRLF: rfirst_small, or
+                                         rfirst_big when the line does not fit */
     size_t rfirst_len;
+    char *rfirst_big;                 /* SMTP_MAX_LINE + 1 bytes, once needed */
+    char rfirst_small[160];
 
-    /* An EHLO reply's keywords, committed when the reply turns out 2xx. */
-    char *st_caps[SMTP_MAX_CAPS];
+    /* An EHLO reply's keywords, committed when the reply turns out 2xx:
+     * NUL-terminated one after the other in st_buf (one allocation for all
+     * of them, not one each), st_off[i] where the i-th starts.  At the
+     * commit the buffer becomes caps_block and f.caps point into it. */
+    char *st_buf;
+    size_t st_len, st_cap;
+    uint32_t st_off[SMTP_MAX_CAPS];
     size_t st_ncaps;
+    char *caps_block;
     char *st_auth;
     bool st_auth_new;        /* st_auth came from "AUTH mechs", not "AUTH=mechs" */
     bool st_starttls, st_xanon;
+
+    /* Short strings of the facts (banner, EHLO argument, host names, the
+     * STARTTLS reply) are cut from this slab while it has room, instead of
+     * one malloc each; the slab is never reused, so it is bounded by its
+     * size and longer or later strings go to the heap as before.  The last
+     * reply, replaced at every reply, keeps one heap buffer and its size. */
+    size_t slab_used;
+    size_t last_reply_cap;
+    char slab[320];
 };
 
 static const char *const stop_names[SMTP_STOP_COUNT] = {
@@ -150,12 +168,59 @@ static bool is_digit(uint8_t b)
     return b >= '0' && b <= '9';
 }
 
-/* Replace *|dst| with a copy of |src|.  On allocation failure the fact is
- * simply absent (NULL): losing a string is better than losing the parse. */
-static void set_str(char **dst, const struct cbs *src)
+static bool in_slab(const struct smtp *s, const char *p)
 {
-    free(*dst);
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)s->slab;
+
+    return a >= lo && a < lo + sizeof(s->slab);
+}
+
+/* Free a fact string (heap or slab). */
+static void free_str(struct smtp *s, char *p)
+{
+    if (p && !in_slab(s, p))
+        free(p);
+}
+
+/* Replace *|dst| with a copy of |src| (in the slab while it has room).  On
+ * allocation failure the fact is simply absent (NULL): losing a string is
+ * better than losing the parse. */
+static void set_str(struct smtp *s, char **dst, const struct cbs *src)
+{
+    size_t n = cbs_len(src);
+
+    free_str(s, *dst);
+    if (n < sizeof(s->slab) - s->slab_used) {
+        char *p = s->slab + s->slab_used;
+
+        if (n)
+            memcpy(p, cbs_data(src), n);
+        p[n] = '\0';
+        s->slab_used += n + 1;
+        *dst = p;
+        return;
+    }
     *dst = cbs_strdup(src);
+}
+
+/* The last reply: one buffer, grown when a longer line comes. */
+static void set_last_reply(struct smtp *s, const struct cbs *src)
+{
+    char **dst = &s->f.last_reply;
+    size_t n = cbs_len(src);
+
+    if (!*dst || n + 1 > s->last_reply_cap) {
+        size_t cap = n + 1 < 128 ? 128 : n + 1;
+
+        free(*dst);
+        s->last_reply_cap = 0;
+        if ((*dst = malloc(cap)) == NULL)
+            return;
+        s->last_reply_cap = cap;
+    }
+    if (n)
+        memcpy(*dst, cbs_data(src), n);
+    (*dst)[n] = '\0';
 }
 
 static void ascii_upper(char *s)
@@ -409,10 +474,9 @@ static void host_word(struct cbs text, struct cbs *host)
 
 static void stage_clear(struct smtp *s)
 {
-    for (size_t i = 0; i < s->st_ncaps; i++)
-        free(s->st_caps[i]);
     s->st_ncaps = 0;
-    free(s->st_auth);
+    s->st_len = 0;
+    free_str(s, s->st_auth);
     s->st_auth = NULL;
     s->st_auth_new = false;
     s->st_starttls = s->st_xanon = false;
@@ -441,21 +505,34 @@ static void stage_keyword_line(struct smtp *s, const struct cbs *text)
     else if (cbs_eq_nocase(&kw, "X-ANONYMOUSTLS"))
         s->st_xanon = true;
     if (cbs_eq_nocase(&kw, "AUTH") && !s->st_auth_new) {
-        set_str(&s->st_auth, &args);
+        set_str(s, &s->st_auth, &args);
         s->st_auth_new = true;
     } else if (cbs_starts_nocase(&kw, "AUTH=") && !s->st_auth) {
         struct cbs old = *text;
 
         cbs_skip(&old, 5);
-        set_str(&s->st_auth, &old);
+        set_str(s, &s->st_auth, &old);
     }
     if (s->st_ncaps >= SMTP_MAX_CAPS)
         return;
-    up = cbs_strdup(&kw);
-    if (!up)
-        return;
+    /* at most SMTP_MAX_CAPS keywords of at most SMTP_MAX_LINE bytes */
+    if (s->st_len + cbs_len(&kw) + 1 > s->st_cap) {
+        size_t cap = s->st_cap ? s->st_cap : 256;
+        char *nb;
+
+        while (cap < s->st_len + cbs_len(&kw) + 1)
+            cap *= 2;
+        if ((nb = realloc(s->st_buf, cap)) == NULL)
+            return;
+        s->st_buf = nb;
+        s->st_cap = cap;
+    }
+    up = s->st_buf + s->st_len;
+    memcpy(up, cbs_data(&kw), cbs_len(&kw));
+    up[cbs_len(&kw)] = '\0';
     ascii_upper(up);
-    s->st_caps[s->st_ncaps++] = up;
+    s->st_off[s->st_ncaps++] = (uint32_t)s->st_len;
+    s->st_len += cbs_len(&kw) + 1;
 }
 
 static void stage_commit(struct smtp *s)
@@ -464,14 +541,20 @@ static void stage_commit(struct smtp *s)
     struct cbs host;
 
     host_word(first_text(s), &host);
-    set_str(&f->ehlo_host, &host);
-    for (size_t i = 0; i < f->ncaps; i++)
-        free(f->caps[i]);
+    set_str(s, &f->ehlo_host, &host);
+    /* the staged keywords become the facts' block */
+    free(s->caps_block);
+    s->caps_block = s->st_ncaps ? s->st_buf : NULL;
     for (size_t i = 0; i < s->st_ncaps; i++)
-        f->caps[i] = s->st_caps[i];
+        f->caps[i] = s->caps_block + s->st_off[i];
     f->ncaps = s->st_ncaps;
+    if (s->st_ncaps) {
+        s->st_buf = NULL;
+        s->st_cap = 0;
+    }
     s->st_ncaps = 0;
-    free(f->auth_mechs);
+    s->st_len = 0;
+    free_str(s, f->auth_mechs);
     f->auth_mechs = s->st_auth;
     s->st_auth = NULL;
     f->starttls_offered |= s->st_starttls;
@@ -545,7 +628,7 @@ static void reply_to_command(struct smtp *s, enum cmd_kind kind, unsigned code, 
             struct cbs host;
 
             host_word(first_text(s), &host);
-            set_str(&f->ehlo_host, &host);
+            set_str(s, &f->ehlo_host, &host);
         }
         break;
     case K_STARTTLS:
@@ -553,7 +636,7 @@ static void reply_to_command(struct smtp *s, enum cmd_kind kind, unsigned code, 
          * s_client) start the handshake on any 2yz, so we follow them. */
         f->starttls_code = code;
         c = first_line(s);
-        set_str(&f->starttls_reply, &c);
+        set_str(s, &f->starttls_reply, &c);
         if (cls == 2) {
             f->tls_started = true;
             f->tls_start_us = ts;
@@ -600,7 +683,7 @@ static void finish_reply(struct smtp *s, unsigned code, uint64_t ts)
     s->in_reply = false;
     f->replies++;
     f->last_code = code;
-    set_str(&f->last_reply, &whole);
+    set_last_reply(s, &whole);
     note_tls_error(s, code, ts);
     switch (s->rto) {
     case RT_GREETING: {
@@ -608,9 +691,9 @@ static void finish_reply(struct smtp *s, unsigned code, uint64_t ts)
 
         s->greeted = true;
         f->greeting_code = code;
-        set_str(&f->banner, &whole);
+        set_str(s, &f->banner, &whole);
         host_word(first_text(s), &host);
-        set_str(&f->banner_host, &host);
+        set_str(s, &f->banner_host, &host);
         break;
     }
     case RT_PENDING:
@@ -655,6 +738,15 @@ static bool server_line(struct smtp *s, struct cbs *in, uint64_t ts)
 
         s->in_reply = true;
         s->rfirst_len = cbs_len(&line);
+        s->rfirst = s->rfirst_small;
+        if (s->rfirst_len >= sizeof(s->rfirst_small)) {
+            if (!s->rfirst_big)
+                s->rfirst_big = malloc(SMTP_MAX_LINE + 1);
+            if (s->rfirst_big)
+                s->rfirst = s->rfirst_big;
+            else /* keep what fits: only the stored text is shortened */
+                s->rfirst_len = sizeof(s->rfirst_small) - 1;
+        }
         cbs_copy_bytes(&copy, (uint8_t *)s->rfirst, s->rfirst_len);
         s->rfirst[s->rfirst_len] = '\0';
         if (!s->greeted) {
@@ -773,7 +865,7 @@ static bool client_command(struct smtp *s, const struct cbs *line, struct cbs *i
     switch (kind) {
     case K_EHLO:
     case K_HELO:
-        set_str(&f->helo, &rest);
+        set_str(s, &f->helo, &rest);
         f->ehlo = kind == K_EHLO;
         break;
     case K_STARTTLS:
@@ -1009,6 +1101,7 @@ struct smtp *smtp_new(const struct smtp_cbs *cbs, void *user)
         s->cbs = *cbs;
     s->user = user;
     s->f.stop_dir = TCP_TO_SERVER;
+    s->rfirst = s->rfirst_small;
     return s;
 }
 
@@ -1019,20 +1112,21 @@ void smtp_free(struct smtp *s)
     if (!s)
         return;
     f = &s->f;
-    free(f->banner);
-    free(f->banner_host);
-    free(f->helo);
-    free(f->ehlo_host);
-    for (size_t i = 0; i < f->ncaps; i++)
-        free(f->caps[i]);
-    free(f->auth_mechs);
-    free(f->starttls_reply);
+    free_str(s, f->banner);
+    free_str(s, f->banner_host);
+    free_str(s, f->helo);
+    free_str(s, f->ehlo_host);
+    free(s->caps_block);
+    free_str(s, f->auth_mechs);
+    free_str(s, f->starttls_reply);
     for (size_t i = 0; i < f->ntls_errors; i++) {
         free(f->tls_errors[i].enhanced);
         free(f->tls_errors[i].text);
     }
     free(f->last_reply);
     stage_clear(s);
+    free(s->st_buf);
+    free(s->rfirst_big);
     free(s);
 }
 

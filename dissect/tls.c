@@ -110,14 +110,20 @@ struct tls {
     uint16_t version;       /* negotiated, once sh */
     uint16_t cipher;        /* chosen, once sh */
 
-    /* Scratch for the parsed structs: a few KB, kept off the stack. */
-    union {
-        struct tls_client_hello ch;
-        struct tls_server_hello sh;
-        struct tls_certificate cert;
-        struct tls_cert_request cr;
-    } u;
 };
+
+/* Scratch for the parsed structs, live only while one message is parsed and
+ * its callback runs: a few KB, kept off the stack, and one per thread rather
+ * than one per connection (every connection had its own copy, which made
+ * struct tls a large allocation for the whole life of the session). */
+union tls_scratch {
+    struct tls_client_hello ch;
+    struct tls_server_hello sh;
+    struct tls_certificate cert;
+    struct tls_cert_request cr;
+};
+
+static _Thread_local union tls_scratch scratch;
 
 /* ---- names ---------------------------------------------------------- */
 
@@ -270,35 +276,37 @@ static void sb_init(struct sbuf *b, char *p, size_t cap)
     p[0] = '\0';
 }
 
-static void sb_puts(struct sbuf *b, const char *s)
-{
-    size_t n = strlen(s);
-
-    if (b->len + n >= b->cap)
-        n = b->cap - 1 - b->len;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
 static bool sb_full(const struct sbuf *b)
 {
     return b->len + 1 >= b->cap;
 }
 
+static void sb_putc(struct sbuf *b, char c)
+{
+    if (sb_full(b))
+        return;
+    b->p[b->len++] = c;
+    b->p[b->len] = '\0';
+}
+
 static void sb_putu(struct sbuf *b, unsigned v)
 {
-    /* Decimal by hand: a JA3 string has a hundred numbers and snprintf's
-     * format parsing showed up in the profile of every session. */
+    /* Decimal by hand, straight into the buffer: a JA3 string has a hundred
+     * numbers, and snprintf (later strlen per piece) showed up in the
+     * profile of every session. */
     char tmp[12];
-    size_t i = sizeof(tmp) - 1;
+    size_t i = sizeof(tmp), n;
 
-    tmp[i] = '\0';
     do {
         tmp[--i] = (char)('0' + v % 10);
         v /= 10;
     } while (v && i > 0);
-    sb_puts(b, tmp + i);
+    n = sizeof(tmp) - i;
+    if (b->len + n >= b->cap)
+        n = b->cap - 1 - b->len;
+    memcpy(b->p + b->len, tmp + i, n);
+    b->len += n;
+    b->p[b->len] = '\0';
 }
 
 /* sb_u16_field appends the non-GREASE 16-bit values of |c| joined by '-'. */
@@ -311,7 +319,7 @@ static void sb_u16_field(struct sbuf *b, struct cbs c)
         if (is_grease(v))
             continue;
         if (!first)
-            sb_puts(b, "-");
+            sb_putc(b, '-');
         sb_putu(b, v);
         first = false;
     }
@@ -329,7 +337,7 @@ static void sb_ext_field(struct sbuf *b, struct cbs exts)
         if (is_grease(type))
             continue;
         if (!first)
-            sb_puts(b, "-");
+            sb_putc(b, '-');
         sb_putu(b, type);
         first = false;
     }
@@ -486,13 +494,14 @@ static bool ch_extension(struct tls_client_hello *ch, uint16_t type, struct cbs 
  */
 static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_version)
 {
-    struct tls_client_hello *ch = &t->u.ch;
+    struct tls_client_hello *ch = &scratch.ch;
     struct cbs ciphers, exts = {NULL, 0}, walk, data, groups = {NULL, 0};
     uint16_t type;
     uint8_t pf;
     struct sbuf sb;
 
-    memset(ch, 0, sizeof(*ch));
+    /* everything but the JA3 buffer, which sb_init starts */
+    memset(ch, 0, offsetof(struct tls_client_hello, ja3));
     ch->record_version = record_version;
     if (!cbs_get_u16(&body, &ch->legacy_version) ||
         !cbs_get_bytes(&body, &ch->random, 32) ||
@@ -524,18 +533,18 @@ static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_v
 
     sb_init(&sb, ch->ja3, sizeof(ch->ja3));
     sb_putu(&sb, ch->legacy_version);
-    sb_puts(&sb, ",");
+    sb_putc(&sb, ',');
     sb_u16_field(&sb, ciphers);
-    sb_puts(&sb, ",");
+    sb_putc(&sb, ',');
     sb_ext_field(&sb, exts);
-    sb_puts(&sb, ",");
+    sb_putc(&sb, ',');
     if (cbs_get_u16_prefixed(&groups, &data))   /* checked by ch_extension */
         sb_u16_field(&sb, data);
-    sb_puts(&sb, ",");
+    sb_putc(&sb, ',');
     walk = ch->ec_point_formats;
     for (bool first = true; cbs_get_u8(&walk, &pf); first = false) {
         if (!first)
-            sb_puts(&sb, "-");
+            sb_putc(&sb, '-');
         sb_putu(&sb, pf);
     }
 
@@ -604,12 +613,12 @@ static bool sh_extension(struct tls_server_hello *sh, uint16_t type, struct cbs 
  */
 static bool parse_server_hello(struct tls *t, struct cbs body, uint16_t record_version)
 {
-    struct tls_server_hello *sh = &t->u.sh;
+    struct tls_server_hello *sh = &scratch.sh;
     struct cbs exts = {NULL, 0}, walk, data;
     uint16_t type;
     struct sbuf sb;
 
-    memset(sh, 0, sizeof(*sh));
+    memset(sh, 0, offsetof(struct tls_server_hello, ja3s));   /* sb_init starts ja3s */
     sh->record_version = record_version;
     if (!cbs_get_u16(&body, &sh->legacy_version) ||
         !cbs_get_bytes(&body, &sh->random, 32) ||
@@ -637,9 +646,9 @@ static bool parse_server_hello(struct tls *t, struct cbs body, uint16_t record_v
 
     sb_init(&sb, sh->ja3s, sizeof(sh->ja3s));
     sb_putu(&sb, sh->legacy_version);
-    sb_puts(&sb, ",");
+    sb_putc(&sb, ',');
     sb_putu(&sb, sh->cipher);
-    sb_puts(&sb, ",");
+    sb_putc(&sb, ',');
     sb_ext_field(&sb, exts);
 
     if (sh->hello_retry_request) {
@@ -692,7 +701,7 @@ static void cert_add(struct tls_certificate *c, struct cbs der)
  */
 static bool parse_certificate(struct tls *t, enum tcp_dir from, struct cbs body)
 {
-    struct tls_certificate *c = &t->u.cert;
+    struct tls_certificate *c = &scratch.cert;
     struct cbs list, der, exts;
     bool v13 = t->sh && is_tls13(t->version);
 
@@ -753,7 +762,7 @@ static bool parse_ca_list(struct cbs list, struct tls_cert_request *cr)
  */
 static bool parse_cert_request(struct tls *t, struct cbs body)
 {
-    struct tls_cert_request *cr = &t->u.cr;
+    struct tls_cert_request *cr = &scratch.cr;
     struct cbs list, context, exts, data;
     uint16_t version = t->sh ? t->version : 0x0303;
     uint16_t type;

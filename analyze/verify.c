@@ -449,11 +449,51 @@ static bool load_ca_path(X509_STORE *st, const char *path, char *err, size_t err
     return true;
 }
 
+/* hashed_dir: |dir| holds OpenSSL's <hash>.N names (c_rehash). */
+static bool hashed_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    const struct dirent *e;
+    bool found = false;
+
+    if (d == NULL)
+        return false;
+    while (!found && (e = readdir(d)) != NULL)
+        found = hashed_name(e->d_name);
+    closedir(d);
+    return found;
+}
+
+/* system_store: OpenSSL's default anchors (SSL_CERT_FILE and SSL_CERT_DIR,
+ * or the built-in places).  Loading them means parsing the bundle file
+ * whole, some 140 certificates and tens of milliseconds before the first
+ * packet.  Debian's update-ca-certificates writes the bundle
+ * (ca-certificates.crt) from exactly the certificates it links, hashed, in
+ * the same directory; when the bundle is that file and the directory is
+ * hashed, the directory alone holds the same anchors and OpenSSL reads one
+ * only when a chain asks for its issuer. */
+static bool system_store(X509_STORE *st)
+{
+    const char *file = getenv(X509_get_default_cert_file_env());
+    const char *dir = getenv(X509_get_default_cert_dir_env());
+    char rf[PATH_MAX], rd[PATH_MAX], want[PATH_MAX + 32];
+
+    if (file == NULL)
+        file = X509_get_default_cert_file();
+    if (dir == NULL)
+        dir = X509_get_default_cert_dir();
+    if (strchr(dir, ':') == NULL && realpath(file, rf) != NULL && realpath(dir, rd) != NULL &&
+        snprintf(want, sizeof(want), "%s/ca-certificates.crt", rd) < (int)sizeof(want) &&
+        strcmp(rf, want) == 0 && hashed_dir(rd))
+        return X509_STORE_load_path(st, rd) == 1;
+    return X509_STORE_set_default_paths(st) == 1;
+}
+
 struct verify_store *verify_store_new(const char *ca_file, const char *ca_path, char *err,
                                       size_t errlen)
 {
-    struct verify_store *s = calloc(1, sizeof(*s));
     char why[256];
+    struct verify_store *s = calloc(1, sizeof(*s));
 
     if (err != NULL && errlen > 0)
         err[0] = '\0';
@@ -470,7 +510,7 @@ struct verify_store *verify_store_new(const char *ca_file, const char *ca_path, 
         goto fail;
     }
     if (ca_file == NULL && ca_path == NULL) {
-        if (X509_STORE_set_default_paths(s->store) != 1) {
+        if (!system_store(s->store)) {
             errf(err, errlen, "cannot use the system trust store: %s",
                  ossl_reason(why, sizeof(why), "unknown error"));
             goto fail;

@@ -99,17 +99,21 @@ struct judge {
     uint64_t seed;
 };
 
+/* key_hash: a keyed hash of |n| bytes, eight at a time. */
 static uint64_t key_hash(const struct judge *j, const uint8_t *p, size_t n)
 {
-    uint64_t h = j->seed ^ 0xCBF29CE484222325u;
+    uint64_t h = j->seed ^ ((uint64_t)n * 0x9E3779B97F4A7C15u), w;
 
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001B3u;
+    for (; n >= 8; p += 8, n -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDu;
+        h ^= h >> 32;
     }
-    h ^= h >> 33;
-    h *= 0xFF51AFD7ED558CCDu;
-    return h ^ (h >> 33);
+    w = 0;
+    if (n > 0)
+        memcpy(&w, p, n);
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53u;
+    return h ^ (h >> 29);
 }
 
 struct judge *judge_new(const struct judge_opts *o)
@@ -716,11 +720,12 @@ static void check_changes(struct judge *j, const struct session *s, const struct
     if (name != NULL && hostname_normalize(name, norm, sizeof(norm)) &&
         (ids[nids] = ident_get(j, k, key_name(k, sizeof(k), s->input, norm))) != NULL)
         nids++;
-    out_endpoint(&s->server, s->sport, ep, sizeof(ep));
+    ep[0] = '\0';
 
     for (size_t w = 0; w < nids; w++) {
         struct ident *id = ids[w];
-        const char *who = w == 0 ? ep : norm;
+        /* the identity as text, formatted only when a message needs it */
+#define WHO() (w == 0 ? (ep[0] ? ep : out_endpoint(&s->server, s->sport, ep, sizeof(ep))) : norm)
 
         if (leaf != NULL) {
             struct id_cert *same = NULL;
@@ -742,7 +747,7 @@ static void check_changes(struct judge *j, const struct session *s, const struct
                         continue;
                     hex(c->sha, 32, h);
                     snprintf(m, sizeof(m), "%s presented sha256:%s (%s) here, but sha256:%s (%s) "
-                             "in %llu earlier session%s (%s .. %s)%s", who, leaf->sha256_hex,
+                             "in %llu earlier session%s (%s .. %s)%s", WHO(), leaf->sha256_hex,
                              subj(leaf, sb, sizeof(sb)), h, c->subject ? c->subject : "?",
                              (unsigned long long)c->count, c->count == 1 ? "" : "s",
                              out_time_rfc3339(c->first_us, t1, sizeof(t1)),
@@ -775,10 +780,11 @@ static void check_changes(struct judge *j, const struct session *s, const struct
             if (id->ja3s != NULL && strcmp(id->ja3s, s->ja3s) != 0)
                 findings_add(f, F_TLS_TERMINATOR_CHANGED, SEV_MEDIUM,
                              "%s answered with ServerHello fingerprint (JA3S string) %s, "
-                             "unlike its earlier sessions (%s)", who, s->ja3s, id->ja3s);
+                             "unlike its earlier sessions (%s)", WHO(), s->ja3s, id->ja3s);
         }
         if (w == 0 && s->ja3s != NULL && id->ja3s == NULL)
             id->ja3s = strdup(s->ja3s);
+#undef WHO
     }
 }
 

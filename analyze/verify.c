@@ -282,6 +282,7 @@ struct centry {
 struct verify_store {
     X509_STORE *store;
     EVP_MD *sha256;
+    EVP_MD_CTX *kctx;              /* for chain_key */
     struct centry **buckets;
     struct centry *oldest, *newest;
     size_t count, max;
@@ -556,6 +557,7 @@ void verify_store_free(struct verify_store *s)
     }
     free(s->buckets);
     X509_STORE_free(s->store);
+    EVP_MD_CTX_free(s->kctx);
     EVP_MD_free(s->sha256);
     free(s);
 }
@@ -1168,18 +1170,21 @@ done:
     return ok;
 }
 
+/* chain_key: SHA-256 over the certificates' SHA-256s, in the order sent.
+ * One digest context is kept for it (a new one per session showed). */
 static bool chain_key(struct verify_store *s, const struct x509_info *const *chain, size_t n,
                       uint8_t key[32])
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
     unsigned int len = 0;
-    bool ok = md != NULL && EVP_DigestInit_ex(md, s->sha256, NULL);
+    bool ok;
     size_t i;
 
+    if (s->kctx == NULL && (s->kctx = EVP_MD_CTX_new()) == NULL)
+        return false;
+    ok = EVP_DigestInit_ex(s->kctx, s->sha256, NULL) == 1;
     for (i = 0; ok && i < n; i++)
-        ok = EVP_DigestUpdate(md, chain[i]->sha256, 32) == 1;
-    ok = ok && EVP_DigestFinal_ex(md, key, &len) == 1 && len == 32;
-    EVP_MD_CTX_free(md);
+        ok = EVP_DigestUpdate(s->kctx, chain[i]->sha256, 32) == 1;
+    ok = ok && EVP_DigestFinal_ex(s->kctx, key, &len) == 1 && len == 32;
     return ok;
 }
 

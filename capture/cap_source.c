@@ -13,13 +13,15 @@
  * (kernel to stdio buffer, stdio buffer to libpcap's); on a 300 MB capture
  * that was most of the bare read loop's time.  A classic pcap file in this
  * machine's byte order and with microsecond stamps is therefore read here
- * through a sliding read-only mapping (MAP_WINDOW bytes, so resident memory
- * does not grow with the file), record by record exactly as libpcap's
- * reader takes them.  The first record that is anything but plain (a
- * captured length over the snapshot length, a truncated record, a mapping
- * that fails) hands the file back to libpcap at that record's offset, and
- * libpcap reports or repairs it as it always does: the fast path only ever
- * covers records whose reading is not in question.
+ * with large reads into one buffer of our own (READ_BUFFER bytes, reused,
+ * so resident memory does not grow with the file and no page is faulted in
+ * twice), record by record exactly as libpcap's reader takes them.  (A
+ * sliding mmap window was tried first: populating and unmapping the pages
+ * cost more system time than the copy it saved.)  The first record that is
+ * anything but plain (a captured length over the snapshot length, a
+ * truncated record, a read error) hands the file back to libpcap at that
+ * record's offset, and libpcap reports or repairs it as it always does: the
+ * fast path only ever covers records whose reading is not in question.
  */
 #include "cap_source.h"
 
@@ -28,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,21 +37,21 @@
 #include "dissect/cbs.h"
 
 #define FILE_BUFFER (1u << 16)
-#define MAP_WINDOW  (1u << 20)     /* > any snapshot length libpcap accepts (256 KiB) + a page */
+#define READ_BUFFER (1u << 20)     /* > any snapshot length libpcap accepts (256 KiB) + a header */
 #define PCAP_MAGIC_USEC 0xa1b2c3d4u
 #define PCAP_FILE_HDR 24u
 #define PCAP_REC_HDR 16u
 
-/* A capture file read through a mapping window (see the top comment). */
+/* A capture file read through our own buffer (see the top comment). */
 struct mapped {
     bool on;
     FILE *f;                       /* libpcap's stream, for the hand-back */
     int fd;
     uint64_t size, off;            /* file size, offset of the next record */
     uint32_t snap;                 /* libpcap's snapshot length for the file */
-    uint8_t *map;
-    size_t mlen;
-    uint64_t mbase;                /* file offset of map[0] */
+    uint8_t *buf;                  /* READ_BUFFER bytes */
+    size_t len, pos;               /* bytes read into buf; where the next record starts */
+    uint64_t boff;                 /* file offset of buf[0] */
     bool le;                       /* the file (and this machine) is little-endian */
     struct pcap_pkthdr hdr;
 };
@@ -84,13 +85,12 @@ struct cap_source *cap_source_new(void)
 
 static void map_drop(struct mapped *m)
 {
-    if (m->map)
-        munmap(m->map, m->mlen);
-    m->map = NULL;
-    m->mlen = 0;
+    free(m->buf);
+    m->buf = NULL;
+    m->len = m->pos = 0;
 }
 
-/* Stop reading through the mapping: libpcap goes on at the next record. */
+/* Stop reading through our buffer: libpcap goes on at the next record. */
 static void map_hand_back(struct mapped *m)
 {
     if (!m->on)
@@ -131,47 +131,41 @@ static void map_setup(struct mapped *m, pcap_t *p, FILE *f)
     m->fd = fd;
     m->size = (uint64_t)st.st_size;
     m->off = PCAP_FILE_HDR;
+    m->boff = PCAP_FILE_HDR;
     m->snap = (uint32_t)pcap_snapshot(p);
 }
 
-static uint64_t page_size(void)
-{
-    static uint64_t ps;
-
-    if (!ps) {
-        long v = sysconf(_SC_PAGESIZE);
-
-        ps = v > 0 && (v & (v - 1)) == 0 ? (uint64_t)v : 4096;
-    }
-    return ps;
-}
-
-/* Make [off, off + n) readable in the window; false if it cannot be. */
+/* map_cover makes the |n| bytes at file offset |off| (the next record,
+ * buf[pos..]) present in buf, moving what is left to the front and reading
+ * more; false if the file or a read cannot give them. */
 static bool map_cover(struct mapped *m, uint64_t off, size_t n)
 {
-    uint64_t base;
-    size_t len;
-    void *p;
-
-    if (m->map && off >= m->mbase && off + n <= m->mbase + m->mlen)
+    if (off + n <= m->boff + m->len)
         return true;
-    map_drop(m);
-    /* the window starts at the page that holds |off| */
-    base = off & ~(uint64_t)(page_size() - 1);
-    len = m->size - base < MAP_WINDOW ? (size_t)(m->size - base) : MAP_WINDOW;
-    if (off + n > base + len)
+    if (n > READ_BUFFER || off + n > m->size)
         return false;
-    p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, m->fd, (off_t)base);
-    if (p == MAP_FAILED)
+    if (m->buf == NULL && (m->buf = malloc(READ_BUFFER)) == NULL)
         return false;
-    m->map = p;
-    m->mlen = len;
-    m->mbase = base;
+    /* keep only the unread tail: the caller has no pointer into the rest */
+    if (m->pos < m->len)
+        memmove(m->buf, m->buf + m->pos, m->len - m->pos);
+    m->len = m->pos < m->len ? m->len - m->pos : 0;
+    m->boff += m->pos;
+    m->pos = 0;
+    while (off + n > m->boff + m->len) {
+        ssize_t r = pread(m->fd, m->buf + m->len, READ_BUFFER - m->len,
+                          (off_t)(m->boff + m->len));
+
+        if (r <= 0)
+            return false;
+        m->len += (size_t)r;
+    }
     return true;
 }
 
-/* The next record through the mapping: 1 a packet, 0 the clean end of the
- * file, -1 hand the file back to libpcap (from this record on). */
+/* The next record through our buffer: 1 a packet, 0 the clean end of the
+ * file, -1 hand the file back to libpcap (from this record on).  The packet
+ * stays valid until the next call for this input, as with libpcap. */
 static int map_next(struct mapped *m, struct pcap_pkthdr **hdr, const u_char **data)
 {
     uint32_t h[4];
@@ -184,14 +178,14 @@ static int map_next(struct mapped *m, struct pcap_pkthdr **hdr, const u_char **d
         return -1;
     /* h: ts_sec, ts_usec (both signed 32-bit in the file format, as libpcap
      * reads them), caplen, len */
-    cbs_init(&c, m->map + (m->off - m->mbase), PCAP_REC_HDR);
+    cbs_init(&c, m->buf + m->pos, PCAP_REC_HDR);
     for (unsigned i = 0; i < 4; i++)
         if (!(m->le ? cbs_get_u32le(&c, &h[i]) : cbs_get_u32(&c, &h[i])))
             return -1;
     if (h[2] > m->snap || m->size - m->off - PCAP_REC_HDR < h[2] ||
         !map_cover(m, m->off, PCAP_REC_HDR + (size_t)h[2]))
         return -1;
-    rec = m->map + (m->off - m->mbase);
+    rec = m->buf + m->pos;
     m->hdr.ts.tv_sec = (int32_t)h[0];
     m->hdr.ts.tv_usec = (int32_t)h[1];
     m->hdr.caplen = h[2];
@@ -199,6 +193,7 @@ static int map_next(struct mapped *m, struct pcap_pkthdr **hdr, const u_char **d
     *hdr = &m->hdr;
     *data = rec + PCAP_REC_HDR;
     m->off += PCAP_REC_HDR + h[2];
+    m->pos += PCAP_REC_HDR + h[2];
     return 1;
 }
 

@@ -306,6 +306,7 @@ void tcp_flow_table_free(struct tcp_flow_table *tab)
     tcp_flow_finish(tab);
     while (tab->lists[L_CLOSED].head)
         remove_flow(tab, tab->lists[L_CLOSED].head);
+    tcp_memcap_cleanup(&tab->mc);
     free(tab->buckets);
     free(tab);
 }

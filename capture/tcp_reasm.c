@@ -92,6 +92,47 @@ void tcp_half_init(struct tcp_half *h, enum tcp_dir dir, size_t max_pending,
     h->max_hist = max_hist ? max_hist : DEFAULT_MAX_HIST;
 }
 
+/* Buffer sizes start at FIRST_BUF and double; the first classes are pooled. */
+#define FIRST_BUF 4096u
+
+static int pool_class(size_t cap)
+{
+    for (int c = 0; c < TCP_POOL_CLASSES; c++)
+        if (cap == (size_t)FIRST_BUF << c)
+            return c;
+    return -1;
+}
+
+static void *pool_get(struct tcp_memcap *mc, size_t cap)
+{
+    int c = pool_class(cap);
+
+    if (c < 0 || mc->npool[c] == 0)
+        return NULL;
+    return mc->pool[c][--mc->npool[c]];
+}
+
+/* pool_put keeps |p| (|cap| bytes) for reuse, or frees it. */
+static void pool_put(struct tcp_memcap *mc, void *p, size_t cap)
+{
+    int c = pool_class(cap);
+
+    if (p == NULL)
+        return;
+    if (c >= 0 && mc->npool[c] < TCP_POOL_MAX)
+        mc->pool[c][mc->npool[c]++] = p;
+    else
+        free(p);
+}
+
+void tcp_memcap_cleanup(struct tcp_memcap *mc)
+{
+    for (int c = 0; c < TCP_POOL_CLASSES; c++) {
+        while (mc->npool[c] > 0)
+            free(mc->pool[c][--mc->npool[c]]);
+    }
+}
+
 static void free_buffers(struct tcp_half *h, struct tcp_memcap *mc)
 {
     struct tcp_seg_node *n = h->ooo;
@@ -106,7 +147,7 @@ static void free_buffers(struct tcp_half *h, struct tcp_memcap *mc)
     h->ooo = NULL;
     h->ooo_bytes = 0;
     mc_release(mc, h->cap);
-    free(h->buf);
+    pool_put(mc, h->buf, h->cap);
     h->buf = NULL;
     h->len = h->cap = h->hist = 0;
 }
@@ -190,14 +231,20 @@ static bool buf_room(struct tcp_half *h, size_t n, struct tcp_memcap *mc,
     want = h->len + n;
     if (want <= h->cap)
         return true;
-    newcap = h->cap ? h->cap : 4096;
+    newcap = h->cap ? h->cap : FIRST_BUF;
     while (newcap < want)
         newcap *= 2;
     if (!mc_reserve(mc, newcap - h->cap)) {
         stop_with(h, TCP_HALF_MEMCAP, TCP_AN_MEMCAP, mc, cbs, user);
         return false;
     }
-    nb = realloc(h->buf, newcap);
+    if ((nb = pool_get(mc, newcap)) != NULL) {
+        if (h->len)
+            memcpy(nb, h->buf, h->len);
+        pool_put(mc, h->buf, h->cap);
+    } else {
+        nb = realloc(h->buf, newcap);
+    }
     if (!nb) {
         mc_release(mc, newcap - h->cap);
         stop_with(h, TCP_HALF_MEMCAP, TCP_AN_MEMCAP, mc, cbs, user);

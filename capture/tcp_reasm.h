@@ -65,12 +65,24 @@ const char *tcp_anomaly_name(enum tcp_anomaly a);
 
 /* tcp_memcap is the global budget for buffered stream bytes.  One per
  * process (or per test); halves draw from it and give back. */
+#define TCP_POOL_CLASSES 2    /* 4 KiB and 8 KiB stream buffers are recycled */
+#define TCP_POOL_MAX 64       /* ... at most this many of each (768 KiB in all) */
+
 struct tcp_memcap {
     size_t limit;        /* bytes; 0 = unlimited */
     size_t used;
     size_t peak;
     uint64_t refusals;   /* times a reservation was refused */
+    /* Spare stream buffers of the first two sizes: nearly every mail
+     * session needs one or two, and allocating and freeing them was a tenth
+     * of a run.  Pooled buffers are not counted in |used| (they hold no
+     * stream); the pool is bounded by TCP_POOL_MAX. */
+    void *pool[TCP_POOL_CLASSES][TCP_POOL_MAX];
+    unsigned npool[TCP_POOL_CLASSES];
 };
+
+/* tcp_memcap_cleanup frees the spare buffers of |mc|. */
+void tcp_memcap_cleanup(struct tcp_memcap *mc);
 
 /* tcp_reasm_cbs is how a half hands bytes to its consumer.  |user| is the
  * consumer's per-stream context, |dir| the half's direction. */

@@ -120,6 +120,7 @@ static void check(const struct step *steps, uint32_t isn, unsigned gaps, unsigne
     assert_int_equal(s.gaps, gaps);
     assert_int_equal(s.conflicts, conflicts);
     tcp_half_cleanup(&h, &mc);
+    tcp_memcap_cleanup(&mc);
     assert_int_equal(mc.used, 0);
 }
 
@@ -198,6 +199,7 @@ static void test_retransmit_identical(void **state)
     assert_int_equal(h.st.bytes_delivered, 11);
     assert_int_equal(h.st.bytes_seen, 23);
     tcp_half_cleanup(&h, &mc);
+    tcp_memcap_cleanup(&mc);
 }
 
 static void test_wraparound(void **state)
@@ -273,6 +275,7 @@ static void test_ooo_budget_forces_gap(void **state)
     assert_int_equal(s.gaps, 1);
     assert_int_equal(h.st.anomalies[TCP_AN_OOO_LIMIT], 1);
     tcp_half_cleanup(&h, &mc);
+    tcp_memcap_cleanup(&mc);
 }
 
 static void test_partial_consumer(void **state)
@@ -291,6 +294,7 @@ static void test_partial_consumer(void **state)
     (void)state;
     run_steps(t, 1, 0, &s, &h, &mc);
     tcp_half_cleanup(&h, &mc);
+    tcp_memcap_cleanup(&mc);
 }
 
 static size_t take_none(void *user, enum tcp_dir dir, const uint8_t *p, size_t n, uint64_t off)
@@ -322,6 +326,7 @@ static void test_pending_kept_then_depth(void **state)
     tcp_half_segment(&h, 301, buf, 100, false, &mc, &none, NULL);
     assert_int_equal(h.st.bytes_skipped, 100);
     tcp_half_cleanup(&h, &mc);
+    tcp_memcap_cleanup(&mc);
 }
 
 static void test_memcap_refusal(void **state)
@@ -341,6 +346,7 @@ static void test_memcap_refusal(void **state)
     assert_int_equal(mc.refusals, 1);
     assert_int_equal(mc.used, 0);
     tcp_half_cleanup(&h, &mc);
+    tcp_memcap_cleanup(&mc);
 }
 
 static void test_syn_reanchor(void **state)
@@ -359,6 +365,7 @@ static void test_syn_reanchor(void **state)
     assert_string_equal(s.view, "data");
     assert_int_equal(h.st.anomalies[TCP_AN_SYN_REANCHOR], 2);
     tcp_half_cleanup(&h, &mc);
+    tcp_memcap_cleanup(&mc);
 }
 
 static void test_midstream_anchor(void **state)
@@ -375,6 +382,7 @@ static void test_midstream_anchor(void **state)
     assert_int_equal(h.st.anomalies[TCP_AN_MIDSTREAM], 1);
     assert_false(h.flags & TCP_HALF_SYN);
     tcp_half_cleanup(&h, &mc);
+    tcp_memcap_cleanup(&mc);
 }
 
 static void test_before_isn_and_far_ahead(void **state)
@@ -407,6 +415,7 @@ static void test_stop(void **state)
     assert_string_equal(s.view, "");
     assert_int_equal(h.st.bytes_skipped, 4);
     tcp_half_cleanup(&h, &mc);
+    tcp_memcap_cleanup(&mc);
 }
 
 /* Every permutation-like order of 8 segments must give the same stream. */
@@ -433,6 +442,7 @@ static void test_all_rotations_and_reversal(void **state)
         assert_string_equal(s.view, stream);
         assert_int_equal(s.gaps, 0);
         tcp_half_cleanup(&h, &mc);
+        tcp_memcap_cleanup(&mc);
     }
 }
 

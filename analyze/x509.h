@@ -1,10 +1,12 @@
 /*
- * x509.h - certificates as presented, read with OpenSSL (the only module
- * besides the TLS 1.3 key-log decryption that includes OpenSSL headers).
+ * x509.h - certificates as presented, read with OpenSSL.  OpenSSL's headers
+ * stay in analyze/: here, verify (chains), hostname (X509_check_host) and
+ * expect (PEM pins); the rest of the tree sees plain structs.
  *
  * Certificates repeat across sessions (every session to one MX presents the
  * same chain), so each distinct DER is parsed once: x509_cache_get returns a
- * shared, reference-counted struct x509_info keyed by the SHA-256 of the DER.
+ * shared, reference-counted struct x509_info for the DER (found by a keyed
+ * hash of the bytes and compared whole; the SHA-256 is computed at parse).
  */
 #ifndef MXW_X509_H
 #define MXW_X509_H

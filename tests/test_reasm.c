@@ -418,6 +418,59 @@ static void test_stop(void **state)
     tcp_memcap_cleanup(&mc);
 }
 
+/* Stream buffers of the first two sizes are recycled: the memory cap counts
+ * only what streams hold, a recycled buffer is the same memory, and the pool
+ * stays bounded. */
+static void test_buffer_pool(void **state)
+{
+    static struct tcp_half h[TCP_POOL_MAX + 4];
+    const struct tcp_reasm_cbs none = {take_none, NULL, NULL};
+    struct tcp_memcap mc = {0};
+    uint8_t big[6000];
+    const uint8_t *first;
+
+    (void)state;
+    memset(big, 'x', sizeof(big));
+    tcp_half_init(&h[0], TCP_TO_SERVER, 0, 0, 0);
+    tcp_half_syn(&h[0], 0, &none, NULL);
+    tcp_half_segment(&h[0], 1, (const uint8_t *)"abc", 3, false, &mc, &none, NULL);
+    first = h[0].buf;
+    assert_int_equal(mc.used, 4096);
+    tcp_half_cleanup(&h[0], &mc);
+    assert_int_equal(mc.used, 0);
+    assert_int_equal(mc.npool[0], 1);
+
+    /* the next stream gets that buffer, then grows past it */
+    tcp_half_init(&h[1], TCP_TO_SERVER, 0, 0, 0);
+    tcp_half_syn(&h[1], 0, &none, NULL);
+    tcp_half_segment(&h[1], 1, (const uint8_t *)"def", 3, false, &mc, &none, NULL);
+    assert_ptr_equal(h[1].buf, first);
+    assert_int_equal(mc.npool[0], 0);
+    tcp_half_segment(&h[1], 4, big, sizeof(big), false, &mc, &none, NULL);
+    assert_int_equal(h[1].cap, 8192);
+    assert_int_equal(mc.used, 8192);
+    assert_memory_equal(h[1].buf, "def", 3);
+    assert_memory_equal(h[1].buf + 3, big, sizeof(big));
+    tcp_half_cleanup(&h[1], &mc);
+    assert_int_equal(mc.used, 0);
+    assert_int_equal(mc.npool[1], 1);
+
+    /* more streams end than the pool keeps: the rest are freed */
+    for (size_t i = 0; i < TCP_POOL_MAX + 4; i++) {
+        tcp_half_init(&h[i], TCP_TO_SERVER, 0, 0, 0);
+        tcp_half_syn(&h[i], 0, &none, NULL);
+        tcp_half_segment(&h[i], 1, (const uint8_t *)"ghi", 3, false, &mc, &none, NULL);
+    }
+    assert_int_equal(mc.used, (TCP_POOL_MAX + 4) * 4096);
+    for (size_t i = 0; i < TCP_POOL_MAX + 4; i++)
+        tcp_half_cleanup(&h[i], &mc);
+    assert_int_equal(mc.used, 0);
+    assert_int_equal(mc.npool[0], TCP_POOL_MAX);
+    tcp_memcap_cleanup(&mc);
+    assert_int_equal(mc.npool[0], 0);
+    assert_int_equal(mc.npool[1], 0);
+}
+
 /* Every permutation-like order of 8 segments must give the same stream. */
 static void test_all_rotations_and_reversal(void **state)
 {
@@ -466,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_midstream_anchor),
         cmocka_unit_test(test_before_isn_and_far_ahead),
         cmocka_unit_test(test_stop),
+        cmocka_unit_test(test_buffer_pool),
         cmocka_unit_test(test_all_rotations_and_reversal),
     };
 

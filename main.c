@@ -50,6 +50,7 @@ struct options {
     const char *user;
     struct cap_ports ports;
     bool json;
+    bool quiet;
     bool flows;
     bool stats;
     bool transcript;
@@ -102,6 +103,8 @@ static void usage(FILE *f)
 "output\n"
 "  --json             JSON lines instead of text (one object per session,\n"
 "                     then one per server)\n"
+"  -q, --quiet        text: only the servers (one line each when nothing is\n"
+"                     wrong), their findings and the summary line\n"
 "  --transcript       the SMTP dialogue and TLS handshake line by line\n"
 "                     (message content is never shown)\n"
 "  --redact           hide MAIL FROM / RCPT TO addresses in the transcript\n"
@@ -218,6 +221,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"ca-path", required_argument, NULL, OPT_CA_PATH},
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
         {"at", required_argument, NULL, OPT_AT},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -230,7 +234,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     o->fail_on = SEV_HIGH;
     cap_ports_init(&o->ports);
     cap_ports_add_mail(&o->ports);
-    while ((c = getopt_long(argc, argv, "r:i:f:s:B:pZ:hV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:i:f:s:B:pZ:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             if (o->nfiles >= CAP_MAX_INPUTS) {
@@ -256,6 +260,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->buffer_kib = (int)v;
             break;
         case 'p': o->promisc = false; break;
+        case 'q': o->quiet = true; break;
         case 'Z': o->user = optarg; break;
         case OPT_PORT:
             if (!parse_uint(optarg, 65535, &v) || v == 0) {
@@ -602,6 +607,7 @@ int main(int argc, char **argv)
         struct report_opts ro = {
             .json = o.json, .transcript = o.transcript, .certs_dir = o.certs_dir,
             .judge = judge, .color = !o.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
+            .quiet = o.quiet,
         };
         struct session_opts so = {
             .transcript = o.transcript, .redact = o.redact, .ports = &o.ports,

@@ -875,6 +875,14 @@ static void summary_text(struct report *r, struct server **v)
                 s->sessions == 1 ? "" : "s", (unsigned long long)s->tls_sessions);
         if (s->plain)
             fprintf(f, ", %llu without", (unsigned long long)s->plain);
+        if (r->o.quiet && r->o.judge && s->worst == SEV_NONE) {
+            /* quiet when all is well: the verdict on the same line */
+            verdict(s, vb, sizeof(vb));
+            fputs(": ", f);
+            tx(f, vb);
+            fputc('\n', f);
+            continue;
+        }
         fputc('\n', f);
         if (r->o.judge) {
             verdict(s, vb, sizeof(vb));
@@ -909,7 +917,7 @@ static void summary_text(struct report *r, struct server **v)
                         s->sessions == 1 ? "" : "s");
             }
         }
-        for (size_t k = 0; k < s->ncerts; k++) {
+        for (size_t k = 0; k < s->ncerts && !r->o.quiet; k++) {
             struct server_cert *c = &s->certs[k];
 
             fputs("    presented ", f);
@@ -1062,7 +1070,8 @@ void report_session(void *report, const struct session *s)
     if (r->o.json)
         json_session(r, s, &sv, &cv);
     else
-        text_session(r, s, &sv, &cv);
+        if (!r->o.quiet)
+            text_session(r, s, &sv, &cv);
     export_chain(r, &s->server_chain, &sv);
     export_chain(r, &s->client_chain, &cv);
     server_add(r, s, &sv);

@@ -19,6 +19,8 @@ struct report_opts {
     bool transcript;       /* the dialogue under each session */
     const char *certs_dir; /* write every presented certificate as DIR/<SHA256>.pem */
     bool color;            /* ANSI colour (only on a terminal) */
+    bool quiet;            /* text: no session blocks; a server without findings
+                              is one line */
     struct judge *judge;   /* findings per session; NULL: none are computed */
 };
 

@@ -208,6 +208,27 @@ else
     fail report-json-session "$(head -c 400 "$tmp/t.json")"
 fi
 
+# -q: quiet when all is well (one line per clean server), findings in full
+# shellcheck disable=SC2086
+"$BIN" -q $CA -r "$P/many-sessions.pcap" >"$tmp/q.txt" 2>"$tmp/err"
+rc=$?
+lines=$(wc -l <"$tmp/q.txt")
+if [ "$rc" = 0 ] && [ "$lines" = 4 ] && ! grep -q '^session' "$tmp/q.txt" &&
+   [ "$(grep -c '20 sessions, 20 with TLS: presented CN=mail.example.test.* - no findings$' "$tmp/q.txt")" = 2 ]; then
+    pass quiet-clean
+else
+    fail quiet-clean "exit $rc, $lines lines: $(cat "$tmp/q.txt")"
+fi
+# shellcheck disable=SC2086
+"$BIN" -q $CA -r "$P/appliance-outside.pcap" >"$tmp/q.txt" 2>"$tmp/err"
+rc=$?
+if [ "$rc" = 1 ] && ! grep -q '^session' "$tmp/q.txt" && grep -q 'verdict  presented CN=barracuda.local' "$tmp/q.txt" &&
+   grep -q 'HIGH     SELF_SIGNED            in 1 of 1 session' "$tmp/q.txt"; then
+    pass quiet-findings
+else
+    fail quiet-findings "exit $rc: $(cat "$tmp/q.txt")"
+fi
+
 # ------------------------------------------------------------ third-party
 shared_or_skip verdicts-shared
 # row: NAME|CAPTURE|OPTIONS|SERVER|MUST (codes, all present)|MUST NOT|MESSAGE (substring of some message)|WHY

@@ -26,6 +26,7 @@
 
 #include "analyze/expect.h"
 #include "analyze/hostname.h"
+#include "analyze/keyhash.h"
 #include "analyze/out.h"
 #include "analyze/verify.h"
 #include "analyze/weak.h"
@@ -99,21 +100,9 @@ struct judge {
     uint64_t seed;
 };
 
-/* key_hash: a keyed hash of |n| bytes, eight at a time. */
 static uint64_t key_hash(const struct judge *j, const uint8_t *p, size_t n)
 {
-    uint64_t h = j->seed ^ ((uint64_t)n * 0x9E3779B97F4A7C15u), w;
-
-    for (; n >= 8; p += 8, n -= 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xFF51AFD7ED558CCDu;
-        h ^= h >> 32;
-    }
-    w = 0;
-    if (n > 0)
-        memcpy(&w, p, n);
-    h = (h ^ w) * 0xC4CEB9FE1A85EC53u;
-    return h ^ (h >> 29);
+    return keyhash(j->seed, p, n);
 }
 
 struct judge *judge_new(const struct judge_opts *o)

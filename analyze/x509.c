@@ -72,6 +72,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "analyze/keyhash.h"
+
 #define X509_TEXT_MAX 4096      /* bytes of one string, before the "..." */
 #define NOTES_MAX 512
 
@@ -802,29 +804,9 @@ struct x509_cache {
  * network: without it a sender could build certificates that share a bucket
  * and make one long chain.  Equality is decided by comparing the DER itself,
  * so a collision only costs a longer chain, never a wrong answer. */
-static uint64_t mix(uint64_t h)
-{
-    h ^= h >> 31;
-    h *= 0xBF58476D1CE4E5B9u;
-    h ^= h >> 29;
-    h *= 0x94D049BB133111EBu;
-    return h ^ (h >> 32);
-}
-
 static uint64_t der_hash(const struct x509_cache *c, const uint8_t *p, size_t n)
 {
-    uint64_t h = c->key ^ ((uint64_t)n * 0x9E3779B97F4A7C15u);
-    uint64_t w;
-
-    for (; n >= 8; p += 8, n -= 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xFF51AFD7ED558CCDu;
-        h ^= h >> 33;
-    }
-    w = 0;
-    if (n > 0)
-        memcpy(&w, p, n);
-    return mix(h ^ w ^ c->key);
+    return keyhash(c->key, p, n);
 }
 
 static size_t bucket_of(const struct x509_cache *c, uint64_t h)

@@ -3,6 +3,7 @@
  */
 #include "json.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "out.h"
@@ -108,6 +109,27 @@ void json_obj_k(struct json *j, const char *key, size_t klen) { open_(j, key, kl
 void json_obj_end(struct json *j) { close_(j, '}'); }
 void json_arr_k(struct json *j, const char *key, size_t klen) { open_(j, key, klen, '['); }
 void json_arr_end(struct json *j) { close_(j, ']'); }
+
+void json_ascii_k(struct json *j, const char *key, size_t klen, const char *s)
+{
+    size_t n;
+
+    prefix(j, key, klen);
+    if (s == NULL) {
+        put(j, "null", 4);
+        return;
+    }
+    n = strlen(s);
+#if defined(__SANITIZE_ADDRESS__)
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f || s[i] == '"' ||
+            s[i] == '\\')
+            abort();
+#endif
+    putch(j, '"');
+    put(j, s, n);
+    putch(j, '"');
+}
 
 void json_str_k(struct json *j, const char *key, size_t klen, const char *s)
 {

@@ -45,6 +45,7 @@ void json_i64_k(struct json *j, const char *key, size_t klen, int64_t v);
 void json_bool_k(struct json *j, const char *key, size_t klen, bool v);
 void json_null_k(struct json *j, const char *key, size_t klen);
 void json_raw_k(struct json *j, const char *key, size_t klen, const char *text, size_t n);
+void json_ascii_k(struct json *j, const char *key, size_t klen, const char *s);
 
 #define JSON_KLEN_(key) ((key) ? strlen(key) : 0)
 
@@ -87,6 +88,15 @@ static inline void json_bool(struct json *j, const char *key, bool v)
 static inline void json_null(struct json *j, const char *key)
 {
     json_null_k(j, key, JSON_KLEN_(key));
+}
+
+/* json_ascii writes a string this program made (hex digests, times,
+ * addresses, names from its own tables, JA3 strings): printable ASCII with
+ * no '"' or '\\', so it is written without the escape scan.  Never for
+ * bytes from the wire.  NULL -> null.  (Sanitizer builds check the promise.) */
+static inline void json_ascii(struct json *j, const char *key, const char *s)
+{
+    json_ascii_k(j, key, JSON_KLEN_(key), s);
 }
 
 /* json_raw writes |n| bytes that already are one JSON value (for text

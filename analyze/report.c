@@ -447,14 +447,14 @@ static void json_x509(struct json *j, const struct x509_info *xi)
         json_name(j, "subject", xi->subject_cn, xi->nsubject_cn, xi->subject);
         json_name(j, "issuer", xi->issuer_cn, xi->nissuer_cn, xi->issuer);
         json_strings(j, "alternative_names", xi->san, xi->nsan);
-        json_str(j, "not_before", time_s(xi->not_before, a, sizeof(a)));
-        json_str(j, "not_after", time_s(xi->not_after, a, sizeof(a)));
+        json_ascii(j, "not_before", time_s(xi->not_before, a, sizeof(a)));
+        json_ascii(j, "not_after", time_s(xi->not_after, a, sizeof(a)));
         json_str(j, "public_key_algorithm", xi->key_alg);
         json_u64(j, "public_key_size", xi->key_bits > 0 ? (uint64_t)xi->key_bits : 0);
         if (xi->key_curve)
             json_str(j, "public_key_curve", xi->key_curve);
         json_str(j, "signature_algorithm", xi->sig_alg);
-        json_str(j, "serial_number", xi->serial_hex);
+        json_ascii(j, "serial_number", xi->serial_hex);
         json_u64(j, "version_number", (uint64_t)xi->version);
         json_bool(j, "self_signed", xi->self_signed);
     } else {
@@ -470,7 +470,7 @@ static void json_cert_fields(struct json *j, const struct session_chain *c,
     if (v->n == 0)
         return;
     json_obj(j, "hash");
-    json_str(j, "sha256", v->x[0]->sha256_hex);
+    json_ascii(j, "sha256", v->x[0]->sha256_hex);
     json_obj_end(j);
     json_x509(j, v->x[0]);
     json_arr(j, "certificate_chain");
@@ -483,7 +483,7 @@ static void json_cert_fields(struct json *j, const struct session_chain *c,
     json_arr_end(j);
     json_arr(j, "certificate_chain_sha256");
     for (size_t i = 0; i < v->n; i++)
-        json_str(j, NULL, v->x[i]->sha256_hex);
+        json_ascii(j, NULL, v->x[i]->sha256_hex);
     json_arr_end(j);
     json_u64(j, "certificate_chain_length", c->total);
 }
@@ -497,21 +497,21 @@ static void json_session(struct report *r, const struct session *s, const struct
 
     json_init(&j, r->out);
     json_obj(&j, NULL);
-    json_str(&j, "@timestamp", out_time_rfc3339(s->first_us, t, sizeof(t)));
+    json_ascii(&j, "@timestamp", out_time_rfc3339(s->first_us, t, sizeof(t)));
     json_obj(&j, "event");
-    json_str(&j, "dataset", "mxwitness.session");
-    json_str(&j, "end", out_time_rfc3339(s->last_us, t, sizeof(t)));
+    json_ascii(&j, "dataset", "mxwitness.session");
+    json_ascii(&j, "end", out_time_rfc3339(s->last_us, t, sizeof(t)));
     json_u64(&j, "duration", (s->last_us - s->first_us) * 1000u);
     json_obj_end(&j);
     json_obj(&j, "observer");
     json_str(&j, "name", label(r, s->input));
     json_obj_end(&j);
     json_obj(&j, "source");
-    json_str(&j, "ip", cap_addr_format(&s->client, a, sizeof(a)));
+    json_ascii(&j, "ip", cap_addr_format(&s->client, a, sizeof(a)));
     json_u64(&j, "port", s->cport);
     json_obj_end(&j);
     json_obj(&j, "destination");
-    json_str(&j, "ip", cap_addr_format(&s->server, a, sizeof(a)));
+    json_ascii(&j, "ip", cap_addr_format(&s->server, a, sizeof(a)));
     json_u64(&j, "port", s->sport);
     json_obj_end(&j);
 
@@ -546,15 +546,15 @@ static void json_session(struct report *r, const struct session *s, const struct
 
     json_obj(&j, "tls");
     if (s->server_hello) {
-        json_str(&j, "version", tls_version_name(s->version));
-        json_str(&j, "version_protocol", "tls");
-        json_str(&j, "cipher", cipher_text(s->cipher, cb, sizeof(cb)));
+        json_ascii(&j, "version", tls_version_name(s->version));
+        json_ascii(&j, "version_protocol", "tls");
+        json_ascii(&j, "cipher", cipher_text(s->cipher, cb, sizeof(cb)));
     } else {
         json_null(&j, "version");
         json_null(&j, "cipher");
     }
     json_bool(&j, "established", established(s));
-    json_str(&j, "state", session_tls_state_name(s->tls_state));
+    json_ascii(&j, "state", session_tls_state_name(s->tls_state));
     json_bool(&j, "certificate_hidden", s->cert_hidden);
     json_bool(&j, "incomplete", s->incomplete);
     if (s->kx_seen || s->kx_group) {
@@ -575,10 +575,10 @@ static void json_session(struct report *r, const struct session *s, const struct
             json_str(&j, "server_name", s->sni);
         if (s->ja3) {
             x509_md5_hex((const uint8_t *)s->ja3, strlen(s->ja3), md5);
-            json_str(&j, "ja3", md5);
-            json_str(&j, "ja3_string", s->ja3);
+            json_ascii(&j, "ja3", md5);
+            json_ascii(&j, "ja3_string", s->ja3);
         }
-        json_str(&j, "offered_version", tls_version_name(s->ch_version));
+        json_ascii(&j, "offered_version", tls_version_name(s->ch_version));
         if (s->alpn_offered)
             json_str(&j, "alpn", s->alpn_offered);
         json_cert_fields(&j, &s->client_chain, cv);
@@ -588,8 +588,8 @@ static void json_session(struct report *r, const struct session *s, const struct
         json_obj(&j, "server");
         if (s->ja3s) {
             x509_md5_hex((const uint8_t *)s->ja3s, strlen(s->ja3s), md5);
-            json_str(&j, "ja3s", md5);
-            json_str(&j, "ja3s_string", s->ja3s);
+            json_ascii(&j, "ja3s", md5);
+            json_ascii(&j, "ja3s_string", s->ja3s);
         }
         json_cert_fields(&j, &s->server_chain, sv);
         json_obj_end(&j);
@@ -599,11 +599,11 @@ static void json_session(struct report *r, const struct session *s, const struct
         const struct session_alert *al = &s->alerts[i];
 
         json_obj(&j, NULL);
-        json_str(&j, "from", side(al->from));
+        json_ascii(&j, "from", side(al->from));
         if (al->encrypted) {
             json_bool(&j, "encrypted", true);
         } else {
-            json_str(&j, "level", alert_level(al->level));
+            json_ascii(&j, "level", alert_level(al->level));
             json_str(&j, "description", tls_alert_name(al->desc) ? tls_alert_name(al->desc) : "unknown");
             if (al->after_type && tls_hs_name(al->after_type))
                 json_str(&j, "after", tls_hs_name(al->after_type));
@@ -619,8 +619,8 @@ static void json_session(struct report *r, const struct session *s, const struct
         const struct finding *x = &r->fs.v[i];
 
         json_obj(&j, NULL);
-        json_str(&j, "code", finding_code_name(x->code));
-        json_str(&j, "severity", severity_name(x->sev));
+        json_ascii(&j, "code", finding_code_name(x->code));
+        json_ascii(&j, "severity", severity_name(x->sev));
         json_str(&j, "message", x->msg);
         json_obj_end(&j);
     }
@@ -628,7 +628,7 @@ static void json_session(struct report *r, const struct session *s, const struct
 
     json_obj(&j, "mxwitness");
     json_u64(&j, "session_id", s->id);
-    json_str(&j, "end", tcp_close_reason_name(s->end));
+    json_ascii(&j, "end", tcp_close_reason_name(s->end));
     json_u64(&j, "gap_bytes", s->gap_bytes[0] + s->gap_bytes[1]);
     json_bool(&j, "midstream", s->midstream);
     json_bool(&j, "protocol_mismatch", s->protocol_mismatch);
@@ -637,7 +637,7 @@ static void json_session(struct report *r, const struct session *s, const struct
     if (r->o.judge) {
         json_obj(&j, "checks");
         for (unsigned k = 0; k < STEP_COUNT; k++)
-            json_str(&j, judge_step_name((enum judge_step)k), step_state_name(r->steps[k]));
+            json_ascii(&j, judge_step_name((enum judge_step)k), step_state_name(r->steps[k]));
         json_obj_end(&j);
     }
     json_obj_end(&j);
@@ -961,16 +961,16 @@ static void summary_json(struct report *r, struct server **v)
 
         json_init(&j, r->out);
         json_obj(&j, NULL);
-        json_str(&j, "@timestamp", out_time_rfc3339(s->first_us, t, sizeof(t)));
+        json_ascii(&j, "@timestamp", out_time_rfc3339(s->first_us, t, sizeof(t)));
         json_obj(&j, "event");
-        json_str(&j, "dataset", "mxwitness.summary");
-        json_str(&j, "end", out_time_rfc3339(s->last_us, t, sizeof(t)));
+        json_ascii(&j, "dataset", "mxwitness.summary");
+        json_ascii(&j, "end", out_time_rfc3339(s->last_us, t, sizeof(t)));
         json_obj_end(&j);
         json_obj(&j, "observer");
         json_str(&j, "name", label(r, s->input));
         json_obj_end(&j);
         json_obj(&j, "destination");
-        json_str(&j, "ip", cap_addr_format(&s->addr, a, sizeof(a)));
+        json_ascii(&j, "ip", cap_addr_format(&s->addr, a, sizeof(a)));
         json_u64(&j, "port", s->port);
         if (s->name)
             json_str(&j, "domain", s->name);
@@ -986,13 +986,13 @@ static void summary_json(struct report *r, struct server **v)
             struct server_cert *c = &s->certs[k];
 
             json_obj(&j, NULL);
-            json_str(&j, "sha256", c->sha256);
+            json_ascii(&j, "sha256", c->sha256);
             json_str(&j, "subject", c->subject);
             json_str(&j, "issuer", c->issuer);
             json_bool(&j, "self_signed", c->self_signed);
             json_u64(&j, "sessions", c->count);
-            json_str(&j, "first_seen", out_time_rfc3339(c->first_us, t, sizeof(t)));
-            json_str(&j, "last_seen", out_time_rfc3339(c->last_us, t, sizeof(t)));
+            json_ascii(&j, "first_seen", out_time_rfc3339(c->first_us, t, sizeof(t)));
+            json_ascii(&j, "last_seen", out_time_rfc3339(c->last_us, t, sizeof(t)));
             json_obj_end(&j);
         }
         json_arr_end(&j);
@@ -1003,7 +1003,7 @@ static void summary_json(struct report *r, struct server **v)
             json_str(&j, "verdict", vb);
             if (s->expected)
                 json_str(&j, "expected", s->expected);
-            json_str(&j, "worst_severity", severity_name(s->worst));
+            json_ascii(&j, "worst_severity", severity_name(s->worst));
             json_obj(&j, "checks");
             for (unsigned k = 0; k < STEP_COUNT; k++) {
                 json_obj(&j, judge_step_name((enum judge_step)k));
@@ -1019,8 +1019,8 @@ static void summary_json(struct report *r, struct server **v)
                 if (!s->code_sessions[k])
                     continue;
                 json_obj(&j, NULL);
-                json_str(&j, "code", finding_code_name((enum finding_code)k));
-                json_str(&j, "severity", severity_name(s->code_sev[k]));
+                json_ascii(&j, "code", finding_code_name((enum finding_code)k));
+                json_ascii(&j, "severity", severity_name(s->code_sev[k]));
                 json_u64(&j, "sessions", s->code_sessions[k]);
                 json_obj_end(&j);
             }

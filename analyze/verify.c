@@ -279,10 +279,20 @@ struct centry {
     struct centry *older, *newer;   /* LRU list */
 };
 
+#define KMEMO 64                 /* chains whose key is remembered */
+#define KMEMO_CERTS 6            /* ... when they have at most this many certificates */
+
+struct kmemo {
+    size_t n;                      /* 0: empty */
+    uint8_t sha[KMEMO_CERTS][32];
+    uint8_t key[32];
+};
+
 struct verify_store {
     X509_STORE *store;
     EVP_MD *sha256;
     EVP_MD_CTX *kctx;              /* for chain_key */
+    struct kmemo kmemo[KMEMO];
     struct centry **buckets;
     struct centry *oldest, *newest;
     size_t count, max;
@@ -1171,20 +1181,47 @@ done:
 }
 
 /* chain_key: SHA-256 over the certificates' SHA-256s, in the order sent.
- * One digest context is kept for it (a new one per session showed). */
+ * The same chains come back session after session, so the keys of recent
+ * chains are remembered (KMEMO slots, found by a cheap hash of the
+ * certificates' SHA-256s and confirmed by comparing all of them): the
+ * digest runs once per distinct chain, not once per session. */
 static bool chain_key(struct verify_store *s, const struct x509_info *const *chain, size_t n,
                       uint8_t key[32])
 {
     unsigned int len = 0;
     bool ok;
     size_t i;
+    uint64_t h = 0x9E3779B97F4A7C15u * (n + 1);
+    struct kmemo *m;
 
+    for (i = 0; i < n; i++) {
+        uint64_t w;
+
+        memcpy(&w, chain[i]->sha256, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDu;
+        h ^= h >> 32;
+    }
+    m = &s->kmemo[h % KMEMO];
+    if (m->n == n && n <= KMEMO_CERTS) {
+        for (i = 0; i < n && memcmp(m->sha[i], chain[i]->sha256, 32) == 0; i++)
+            ;
+        if (i == n) {
+            memcpy(key, m->key, 32);
+            return true;
+        }
+    }
     if (s->kctx == NULL && (s->kctx = EVP_MD_CTX_new()) == NULL)
         return false;
     ok = EVP_DigestInit_ex(s->kctx, s->sha256, NULL) == 1;
     for (i = 0; ok && i < n; i++)
         ok = EVP_DigestUpdate(s->kctx, chain[i]->sha256, 32) == 1;
     ok = ok && EVP_DigestFinal_ex(s->kctx, key, &len) == 1 && len == 32;
+    if (ok && n <= KMEMO_CERTS) {
+        m->n = n;
+        for (i = 0; i < n; i++)
+            memcpy(m->sha[i], chain[i]->sha256, 32);
+        memcpy(m->key, key, 32);
+    }
     return ok;
 }
 

@@ -1438,7 +1438,7 @@ static void test_mutations(void **state)
 static void test_addr_roundtrip(void **state)
 {
     static const char *const good[] = {
-        "192.0.2.1", "0.0.0.0", "255.255.255.255",
+        "192.0.2.1", "0.0.0.0", "255.255.255.255", "10.100.0.9", "99.1.10.200",
         "2001:db8::1", "::", "::1", "fe80::1:2:3:4", "::ffff:192.0.2.1",
         "2001:db8:1:2:3:4:5:6",
     };

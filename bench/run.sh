@@ -203,6 +203,23 @@ ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b }'
 }
 
+# paired A B FILE: the median over rounds of A's wall time over B's in the
+# same round.  The targets compare each tool's best run; on a machine whose
+# speed changes from minute to minute the two bests may come from different
+# states, while a round's two runs come from the same one.
+paired() {
+    awk -v a="$1" -v b="$2" -v f="$3" '
+        $2 == f && $1 == a { x[++na] = $3 }
+        $2 == f && $1 == b { y[++nb] = $3 }
+        END {
+            n = na < nb ? na : nb
+            for (i = 1; i <= n; i++) r[i] = y[i] > 0 ? x[i] / y[i] : 0
+            for (i = 2; i <= n; i++) { v = r[i]; j = i - 1
+                while (j >= 1 && r[j] > v) { r[j + 1] = r[j]; j-- } r[j + 1] = v }
+            if (n > 0) printf "%.3f", (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+        }' "$RESULTS"
+}
+
 say ""
 say "targets"
 verdict "mxwitness / readloop wall, mixed" \
@@ -228,6 +245,9 @@ verdict "mxwitness --json peak RSS mail / mail-small (flat)" \
     "$(ratio "$(get mxw-json mail rss)" "$(get mxw-json mail-small rss)")" le 1.25 x
 verdict "tshark x509 peak RSS, mail (MB)" \
     "$(awk -v r="$(get tshark-x509 mail rss)" 'BEGIN { if (r != "") printf "%.0f", r / 1024 }')" info - " MB"
+say "same-round ratios (median over rounds; how steady the machine was)"
+verdict "mxwitness --json / readloop wall, mixed" "$(paired mxw-json readloop mixed)" info - x
+verdict "mxwitness / readloop wall, mixed" "$(paired mxw-flows readloop mixed)" info - x
 say ""
 say "raw runs: $RESULTS, stderr of the tools: $LOG"
 exit 0

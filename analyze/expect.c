@@ -1082,7 +1082,6 @@ bool expect_pin_matches(const struct expect_pin *pin, const struct x509_info *le
 
 void expect_pin_describe(const struct expect_pin *pin, char *buf, size_t len)
 {
-    static const char hexu[] = "0123456789ABCDEF";
     char val[32];
     const char *shown;
 
@@ -1093,19 +1092,10 @@ void expect_pin_describe(const struct expect_pin *pin, char *buf, size_t len)
         return;
     }
     if (pin->kind == EXPECT_SHA256 || pin->kind == EXPECT_SPKI) {
-        char *o = val;
-
-        for (size_t i = 0; i < 3; i++) {
-            *o++ = hexu[pin->hash[i] >> 4];
-            *o++ = hexu[pin->hash[i] & 15];
-        }
-        memcpy(o, "\xE2\x80\xA6", 3);   /* U+2026 HORIZONTAL ELLIPSIS */
-        o += 3;
-        for (size_t i = 29; i < 32; i++) {
-            *o++ = hexu[pin->hash[i] >> 4];
-            *o++ = hexu[pin->hash[i] & 15];
-        }
-        *o = '\0';
+        /* the first and last three bytes around U+2026 HORIZONTAL ELLIPSIS */
+        x509_hex(pin->hash, 3, val);
+        memcpy(val + 6, "\xE2\x80\xA6", 3);
+        x509_hex(pin->hash + 29, 3, val + 9);
         shown = val;
     } else {
         shown = pin->value != NULL ? pin->value : "";

@@ -252,33 +252,22 @@ void judge_stats(const struct judge *j, uint64_t *verifications, uint64_t *verif
 static const char *subj(const struct x509_info *xi, char *buf, size_t size)
 {
     const char *s = xi == NULL ? NULL : xi->parsed ? xi->subject : "(unparseable certificate)";
-    size_t n;
+    size_t len, n;
 
     if (s == NULL)
         s = "(no subject)";
-    n = strlen(s);
+    n = len = strlen(s);
     if (n > SUBJ_SHOWN)
         n = SUBJ_SHOWN;
     if (n >= size)
         n = size - 1;
-    while (n > 0 && n < strlen(s) && ((unsigned char)s[n] & 0xC0) == 0x80)
+    while (n > 0 && n < len && ((unsigned char)s[n] & 0xC0) == 0x80)
         n--;
     memcpy(buf, s, n);
     buf[n] = '\0';
-    if (n < strlen(s) && n + 4 < size)
+    if (n < len && n + 4 < size)
         strcat(buf, "...");
     return buf;
-}
-
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-    static const char digits[] = "0123456789ABCDEF";
-
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 /* merge adds a finding, or, when |code| is already listed, appends the
@@ -311,7 +300,7 @@ static void pin_text(const struct expect_pin *p, char *buf, size_t size)
     switch (p->kind) {
     case EXPECT_SHA256:
     case EXPECT_SPKI:
-        hex(p->hash, 32, h);
+        x509_hex(p->hash, 32, h);
         if (p->pem_file != NULL)
             snprintf(buf, size, "%s:%s (%s%spem:%s, %s)", expect_kind_name(p->kind), h,
                      p->subject ? p->subject : "", p->subject ? ", " : "", p->pem_file,
@@ -591,12 +580,9 @@ static void check_chain(struct judge *j, const struct session *s,
 static enum hostname_result name_check(struct judge *j, const struct x509_info *leaf,
                                        const char *name)
 {
-    uint32_t h = 2166136261u;
-    struct name_memo *m;
+    uint32_t h = (uint32_t)keyhash(j->seed, (const uint8_t *)name, strlen(name));
+    struct name_memo *m = &j->nmemo[slot_of(leaf->sha256, h)];
 
-    for (const char *p = name; *p != '\0'; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    m = &j->nmemo[slot_of(leaf->sha256, h)];
     if (m->used && memcmp(m->sha, leaf->sha256, 32) == 0 && strcmp(m->name, name) == 0)
         return m->r;
     if (strlen(name) >= sizeof(m->name))
@@ -734,7 +720,7 @@ static void check_changes(struct judge *j, const struct session *s, const struct
 
                     if (c == same)
                         continue;
-                    hex(c->sha, 32, h);
+                    x509_hex(c->sha, 32, h);
                     snprintf(m, sizeof(m), "%s presented sha256:%s (%s) here, but sha256:%s (%s) "
                              "in %llu earlier session%s (%s .. %s)%s", WHO(), leaf->sha256_hex,
                              subj(leaf, sb, sizeof(sb)), h, c->subject ? c->subject : "?",

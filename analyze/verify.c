@@ -59,6 +59,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "analyze/keyhash.h"
 #include "analyze/x509.h"
 
 _Static_assert(sizeof(time_t) >= 8, "capture times beyond 2038 need a 64-bit time_t");
@@ -1191,16 +1192,12 @@ static bool chain_key(struct verify_store *s, const struct x509_info *const *cha
     unsigned int len = 0;
     bool ok;
     size_t i;
-    uint64_t h = 0x9E3779B97F4A7C15u * (n + 1);
+    uint64_t h = n;
     struct kmemo *m;
 
-    for (i = 0; i < n; i++) {
-        uint64_t w;
-
-        memcpy(&w, chain[i]->sha256, 8);
-        h = (h ^ w) * 0xFF51AFD7ED558CCDu;
-        h ^= h >> 32;
-    }
+    /* the slot: the first eight bytes of each hash, chained */
+    for (i = 0; i < n; i++)
+        h = keyhash(h, chain[i]->sha256, 8);
     m = &s->kmemo[h % KMEMO];
     if (m->n == n && n <= KMEMO_CERTS) {
         for (i = 0; i < n && memcmp(m->sha[i], chain[i]->sha256, 32) == 0; i++)

@@ -93,6 +93,11 @@ static void to_hex(const uint8_t *p, size_t n, const char *digits, char *out)
     out[2 * n] = '\0';
 }
 
+void x509_hex(const uint8_t *p, size_t n, char *out)
+{
+    to_hex(p, n, hexu, out);
+}
+
 /* OpenSSL 3 looks an algorithm up in its provider tables on every use of
  * EVP_sha256()/EVP_md5() (an "implicit fetch"); hashing a certificate per
  * session is on the hot path, so the algorithms are fetched once and kept

@@ -84,6 +84,10 @@ void x509_cache_stats(const struct x509_cache *c, uint64_t *parsed, uint64_t *hi
  * |out| (65 bytes). */
 void x509_sha256_hex(const uint8_t *p, size_t len, char out[65]);
 
+/* x509_hex writes the |n| bytes at |p| as uppercase hex into |out| (2n + 1
+ * bytes, NUL-terminated): fingerprints as they are printed everywhere. */
+void x509_hex(const uint8_t *p, size_t n, char *out);
+
 /* x509_md5_hex computes the lowercase hex MD5 of |len| bytes into |out| (33
  * bytes); for JA3/JA3S, which are defined over MD5. */
 void x509_md5_hex(const uint8_t *p, size_t len, char out[33]);

@@ -21,11 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
 #include "analyze/expect.h"
 #include "analyze/x509.h"
+#include "tests/pem_der.h"
 
 /* cert_sha256 in pcaps/NAME.truth */
 #define SHA_CLEAN  "9001F777571DD69123CC6CF5F7BD4E953D20A5AA36B919872C9122DFF6B9C571"
@@ -62,24 +60,16 @@ static int teardown(void **state)
 static const struct x509_info *leaf(const char *name)
 {
     char path[256];
-    BIO *b;
-    char *pname = NULL, *header = NULL;
-    unsigned char *data = NULL;
-    long len = 0;
+    size_t len;
+    uint8_t *der;
     const struct x509_info *xi;
 
     snprintf(path, sizeof(path), "pcaps/certs/%s.pem", name);
-    b = BIO_new_file(path, "r");
-    if (b == NULL)
-        fail_msg("cannot open %s (run from the top of the tree)", path);
-    assert_int_equal(PEM_read_bio(b, &pname, &header, &data, &len), 1);
-    xi = x509_cache_get(cache, data, (size_t)len);
+    der = pem_der(path, NULL, &len);
+    xi = x509_cache_get(cache, der, len);
+    free(der);
     assert_non_null(xi);
     assert_true(xi->parsed);
-    OPENSSL_free(pname);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
-    BIO_free(b);
     return xi;
 }
 

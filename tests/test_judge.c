@@ -17,13 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bio.h>
-#include <openssl/pem.h>
-
 #include "analyze/expect.h"
 #include "analyze/judge.h"
 #include "analyze/verify.h"
 #include "analyze/x509.h"
+#include "tests/pem_der.h"
 
 #define T0 1797292800ull            /* 2026-12-15T00:00:00Z */
 #define US 1000000ull
@@ -39,23 +37,15 @@ struct fx {
 static const struct x509_info *cert(struct fx *f, const char *name)
 {
     char path[256];
-    BIO *b;
-    char *pname = NULL, *header = NULL;
-    unsigned char *data = NULL;
-    long len = 0;
+    size_t len;
+    uint8_t *der;
     const struct x509_info *xi;
 
     snprintf(path, sizeof(path), "pcaps/certs/%s.pem", name);
-    b = BIO_new_file(path, "r");
-    if (b == NULL)
-        fail_msg("cannot open %s (run from the top of the tree)", path);
-    assert_int_equal(PEM_read_bio(b, &pname, &header, &data, &len), 1);
-    xi = x509_cache_get(f->xc, data, (size_t)len);
+    der = pem_der(path, NULL, &len);
+    xi = x509_cache_get(f->xc, der, len);
+    free(der);
     assert_non_null(xi);
-    OPENSSL_free(pname);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
-    BIO_free(b);
     return xi;
 }
 

@@ -41,6 +41,7 @@
 
 #include "analyze/verify.h"
 #include "analyze/x509.h"
+#include "tests/pem_der.h"
 
 #define T2019 INT64_C(1546300800)   /* 2019-01-01T00:00:00Z */
 #define T2020 INT64_C(1577836800)
@@ -932,20 +933,11 @@ static void test_system_store(void **state)
 
 static const struct x509_info *load_pem_file(const char *path)
 {
-    BIO *b = BIO_new_file(path, "r");
-    char *name = NULL, *header = NULL;
-    unsigned char *data = NULL;
-    long len = 0;
-    const struct x509_info *xi;
+    size_t len;
+    uint8_t *der = pem_der(path, NULL, &len);
+    const struct x509_info *xi = info_der(der, len);
 
-    if (b == NULL)
-        fail_msg("cannot open %s (run from the top of the tree)", path);
-    assert_int_equal(PEM_read_bio(b, &name, &header, &data, &len), 1);
-    xi = info_der(data, (size_t)len);
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
-    BIO_free(b);
+    free(der);
     assert_true(xi->parsed);
     return xi;
 }

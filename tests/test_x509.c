@@ -27,6 +27,7 @@
 
 #include "analyze/x509.h"
 #include "tests/vectors/x509_expected.h"
+#include "tests/pem_der.h"
 
 #define TEXT_MAX 4096   /* X509_TEXT_MAX in x509.c */
 #define REPLACEMENT "\xEF\xBF\xBD"
@@ -43,26 +44,10 @@ struct der {
 static struct der load(const char *name)
 {
     char path[256];
-    BIO *b;
-    char *pname = NULL, *header = NULL;
-    unsigned char *data = NULL;
-    long len = 0;
     struct der d;
 
     snprintf(path, sizeof(path), "tests/vectors/x509_%s.pem", name);
-    b = BIO_new_file(path, "r");
-    if (b == NULL)
-        fail_msg("cannot open %s (run from the top of the tree)", path);
-    assert_int_equal(PEM_read_bio(b, &pname, &header, &data, &len), 1);
-    assert_string_equal(pname, "CERTIFICATE");
-    d.n = (size_t)len;
-    d.p = malloc(d.n);
-    assert_non_null(d.p);
-    memcpy(d.p, data, d.n);
-    OPENSSL_free(pname);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
-    BIO_free(b);
+    d.p = pem_der(path, "CERTIFICATE", &d.n);
     return d;
 }
 

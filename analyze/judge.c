@@ -348,25 +348,24 @@ static const char *masked_starttls(const struct smtp_facts *sf)
 static void check_smtp(struct judge *j, const struct session *s, struct findings *f)
 {
     const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
-    bool ehlo_seen, refused = false, not_offered = false;
+    bool ehlo_seen, refused = false, not_offered;
+    const char *masked;
     char m[FINDING_MSG_MAX];
 
     if (sf == NULL || s->implicit_tls)
         return;
     ehlo_seen = sf->ehlo && (sf->ncaps > 0 || sf->ehlo_host != NULL);
-    if (ehlo_seen && !sf->starttls_offered && !sf->x_anonymoustls_offered && !s->tls &&
-        masked_starttls(sf) != NULL) {
-        not_offered = true;
+    not_offered = ehlo_seen && !sf->starttls_offered && !sf->x_anonymoustls_offered && !s->tls;
+    masked = not_offered ? masked_starttls(sf) : NULL;
+    if (masked != NULL)
         findings_add(f, F_STARTTLS_STRIPPED, SEV_HIGH,
                      "the EHLO reply lists '%s' where STARTTLS would be: a middlebox between "
                      "the sender and the server removed the offer (Cisco ESMTP inspection does "
-                     "this)", masked_starttls(sf));
-    } else if (ehlo_seen && !sf->starttls_offered && !sf->x_anonymoustls_offered && !s->tls) {
-        not_offered = true;
+                     "this)", masked);
+    else if (not_offered)
         findings_add(f, F_STARTTLS_NOT_OFFERED, SEV_MEDIUM,
                      "the server's EHLO reply%s%s does not offer STARTTLS",
                      sf->ehlo_host ? " from " : "", sf->ehlo_host ? sf->ehlo_host : "");
-    }
     if (sf->starttls_requested && sf->starttls_code != 0 &&
         (sf->starttls_code < 200 || sf->starttls_code > 299)) {
         refused = true;
@@ -390,7 +389,7 @@ static void check_smtp(struct judge *j, const struct session *s, struct findings
         uint8_t k[64];
         struct ident *pair = ident_find(j, k, key_pair(k, s));
 
-        if (findings_has(f, F_STARTTLS_STRIPPED))
+        if (masked != NULL)
             why = "the STARTTLS offer was removed on the way";
         else if (not_offered || (!sf->starttls_offered && !sf->x_anonymoustls_offered && sf->ehlo))
             why = "STARTTLS was not offered";

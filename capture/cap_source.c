@@ -43,7 +43,7 @@
 #define PCAP_REC_HDR 16u
 
 /* A capture file read through our own buffer (see the top comment). */
-struct mapped {
+struct blockread {
     bool on;
     FILE *f;                       /* libpcap's stream, for the hand-back */
     int fd;
@@ -63,7 +63,7 @@ struct input {
     bool have;                     /* |hdr|/|data| hold an unreturned packet */
     struct pcap_pkthdr *hdr;
     const u_char *data;
-    struct mapped m;
+    struct blockread m;            /* the block reader (see the top comment) */
 };
 
 struct cap_source {
@@ -83,7 +83,7 @@ struct cap_source *cap_source_new(void)
     return src;
 }
 
-static void map_drop(struct mapped *m)
+static void blk_drop(struct blockread *m)
 {
     free(m->buf);
     m->buf = NULL;
@@ -91,20 +91,20 @@ static void map_drop(struct mapped *m)
 }
 
 /* Stop reading through our buffer: libpcap goes on at the next record. */
-static void map_hand_back(struct mapped *m)
+static void blk_hand_back(struct blockread *m)
 {
     if (!m->on)
         return;
-    map_drop(m);
+    blk_drop(m);
     m->on = false;
     if (fseeko(m->f, (off_t)m->off, SEEK_SET) != 0)
         clearerr(m->f);
 }
 
-/* map_setup turns the fast path on for |f| when it is a regular file that
+/* blk_setup turns the fast path on for |f| when it is a regular file that
  * libpcap opened as a classic, native-order, microsecond pcap and has read
  * exactly the file header of. */
-static void map_setup(struct mapped *m, pcap_t *p, FILE *f)
+static void blk_setup(struct blockread *m, pcap_t *p, FILE *f)
 {
     struct stat st;
     uint8_t mb[4];
@@ -135,10 +135,10 @@ static void map_setup(struct mapped *m, pcap_t *p, FILE *f)
     m->snap = (uint32_t)pcap_snapshot(p);
 }
 
-/* map_cover makes the |n| bytes at file offset |off| (the next record,
+/* blk_cover makes the |n| bytes at file offset |off| (the next record,
  * buf[pos..]) present in buf, moving what is left to the front and reading
  * more; false if the file or a read cannot give them. */
-static bool map_cover(struct mapped *m, uint64_t off, size_t n)
+static bool blk_cover(struct blockread *m, uint64_t off, size_t n)
 {
     if (off + n <= m->boff + m->len)
         return true;
@@ -166,7 +166,7 @@ static bool map_cover(struct mapped *m, uint64_t off, size_t n)
 /* The next record through our buffer: 1 a packet, 0 the clean end of the
  * file, -1 hand the file back to libpcap (from this record on).  The packet
  * stays valid until the next call for this input, as with libpcap. */
-static int map_next(struct mapped *m, struct pcap_pkthdr **hdr, const u_char **data)
+static int blk_next(struct blockread *m, struct pcap_pkthdr **hdr, const u_char **data)
 {
     uint32_t h[4];
     const uint8_t *rec;
@@ -174,7 +174,7 @@ static int map_next(struct mapped *m, struct pcap_pkthdr **hdr, const u_char **d
 
     if (m->off == m->size)
         return 0;
-    if (m->size - m->off < PCAP_REC_HDR || !map_cover(m, m->off, PCAP_REC_HDR))
+    if (m->size - m->off < PCAP_REC_HDR || !blk_cover(m, m->off, PCAP_REC_HDR))
         return -1;
     /* h: ts_sec, ts_usec (both signed 32-bit in the file format, as libpcap
      * reads them), caplen, len */
@@ -183,7 +183,7 @@ static int map_next(struct mapped *m, struct pcap_pkthdr **hdr, const u_char **d
         if (!(m->le ? cbs_get_u32le(&c, &h[i]) : cbs_get_u32(&c, &h[i])))
             return -1;
     if (h[2] > m->snap || m->size - m->off - PCAP_REC_HDR < h[2] ||
-        !map_cover(m, m->off, PCAP_REC_HDR + (size_t)h[2]))
+        !blk_cover(m, m->off, PCAP_REC_HDR + (size_t)h[2]))
         return -1;
     rec = m->buf + m->pos;
     m->hdr.ts.tv_sec = (int32_t)h[0];
@@ -202,7 +202,7 @@ void cap_source_free(struct cap_source *src)
     if (!src)
         return;
     for (size_t i = 0; i < src->n; i++) {
-        map_drop(&src->in[i].m);
+        blk_drop(&src->in[i].m);
         if (src->in[i].pcap)
             pcap_close(src->in[i].pcap);
         free(src->in[i].iobuf);
@@ -293,7 +293,7 @@ int cap_source_add_file(struct cap_source *src, const char *path, const char *la
     }
     src->in[src->n - 1].iobuf = iobuf;
     if (f != stdin)
-        map_setup(&src->in[src->n - 1].m, p, f);
+        blk_setup(&src->in[src->n - 1].m, p, f);
     return 0;
 }
 
@@ -339,7 +339,7 @@ int cap_source_set_filter(struct cap_source *src, const char *bpf, char *errbuf)
         pcap_t *p = src->in[i].pcap;
 
         /* libpcap applies the filter as it reads: let it read */
-        map_hand_back(&src->in[i].m);
+        blk_hand_back(&src->in[i].m);
         if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
             snprintf(errbuf, CAP_ERRBUF_SIZE, "filter \"%s\": %s", bpf, pcap_geterr(p));
             return -1;
@@ -368,17 +368,17 @@ static int refill(struct cap_source *src, struct input *in)
             return -1;
         }
         if (in->m.on) {
-            rc = map_next(&in->m, &in->hdr, &in->data);
+            rc = blk_next(&in->m, &in->hdr, &in->data);
             if (rc == 1) {
                 in->have = true;
                 return 1;
             }
             if (rc == 0) {
-                map_drop(&in->m);
+                blk_drop(&in->m);
                 in->pub.ended = true;
                 return -1;
             }
-            map_hand_back(&in->m);
+            blk_hand_back(&in->m);
         }
         rc = pcap_next_ex(in->pcap, &in->hdr, &in->data);
         if (rc == 1) {

@@ -428,9 +428,10 @@ static void print_stats(const struct cap_source *src, const struct cap_counters 
         if (fs->closed[r])
             fprintf(stderr, ", %s %llu", tcp_close_reason_name((enum tcp_close_reason)r),
                     (unsigned long long)fs->closed[r]);
-    fprintf(stderr, "\n  late packets %llu, stray packets %llu, impossible flags %llu\n",
-            (unsigned long long)fs->late_packets, (unsigned long long)fs->stray_packets,
-            (unsigned long long)fs->bad_packets);
+    fprintf(stderr, "\n  late packets %llu (data after a RST %llu), stray packets %llu,"
+            " impossible flags %llu\n",
+            (unsigned long long)fs->late_packets, (unsigned long long)fs->late_after_rst,
+            (unsigned long long)fs->stray_packets, (unsigned long long)fs->bad_packets);
     fprintf(stderr, "reassembly memory: peak %zu bytes, refusals %llu\n", fs->mem_peak,
             (unsigned long long)fs->mem_refusals);
     if (cap_source_live_stats(msrc, &ls))

@@ -492,6 +492,8 @@ void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
             f = NULL;
         } else {
             tab->st.late_packets++;
+            if (f->close_reason == TCP_CLOSE_RST && (seg->payload_len > 0 || fin))
+                tab->st.late_after_rst++;
             return;
         }
     } else if (f && syn && !(seg->flags & CAP_TH_ACK) && dir == TCP_TO_SERVER &&
@@ -578,12 +580,20 @@ void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
         }
         /* Closed once the linger passes with nothing more from either side.
          * Meanwhile nothing is held: what can be delivered is, and the
-         * buffers go back (bytes after an ignored RST start new ones). */
+         * buffers go back (bytes after an ignored RST start new ones).  A
+         * consumer that has stopped both directions can learn nothing from
+         * what may follow: it is told now, and only the connection lingers
+         * (late bytes are counted, see late_after_rst), so its state is not
+         * held for the linger. */
         half->flags |= TCP_HALF_RST;
         if (f->list == L_OPEN) {
             tcp_half_flush(&f->half[TCP_TO_SERVER], &tab->mc, &bridge, f);
             tcp_half_flush(&f->half[TCP_TO_CLIENT], &tab->mc, &bridge, f);
-            move_to(tab, f, L_CLOSING);
+            if (has_consumer(f) && (f->half[0].flags & TCP_HALF_STOPPED) &&
+                (f->half[1].flags & TCP_HALF_STOPPED))
+                close_flow(tab, f, TCP_CLOSE_RST);
+            else
+                move_to(tab, f, L_CLOSING);
         }
         return;
     }

@@ -24,7 +24,8 @@
 enum tcp_close_reason {
     TCP_CLOSE_NONE = 0,   /* still open */
     TCP_CLOSE_FIN,        /* both sides sent FIN and every byte up to them arrived */
-    TCP_CLOSE_RST,        /* a RST, with nothing after it for the linger time */
+    TCP_CLOSE_RST,        /* a RST, with nothing after it for the linger time (or,
+                             when the consumer had stopped both directions, at once) */
     TCP_CLOSE_TIMEOUT,    /* idle longer than the idle timeout */
     TCP_CLOSE_EVICTED,    /* the table was full */
     TCP_CLOSE_REUSED,     /* a new SYN on the same addresses and ports */
@@ -107,6 +108,9 @@ struct tcp_flow_stats {
     uint64_t active, peak_active;
     uint64_t closed[TCP_CLOSE_COUNT];
     uint64_t late_packets;       /* packets for a connection already closed */
+    uint64_t late_after_rst;     /* of those, data or a FIN after the RST that closed it:
+                                    the RST was not the endpoint's (the consumer had
+                                    stopped both directions, so it was told at the RST) */
     uint64_t stray_packets;      /* RST/FIN/bare ACK for no known connection: not tracked */
     uint64_t bad_packets;        /* impossible flag combinations (SYN+RST): ignored */
     size_t mem_used, mem_peak;   /* reassembly bytes */

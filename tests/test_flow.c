@@ -24,6 +24,7 @@ struct rec {
     size_t c2s_len, s2c_len;
     unsigned gaps;
     bool decline;          /* on_open returns NULL */
+    bool stop_after_data;  /* stop both directions once the server has spoken */
 };
 
 static void *r_open(void *ctx, struct tcp_flow *f)
@@ -42,7 +43,11 @@ static size_t r_data(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const uint
     char *buf = dir == TCP_TO_SERVER ? r->c2s : r->s2c;
     size_t *len = dir == TCP_TO_SERVER ? &r->c2s_len : &r->s2c_len;
 
-    (void)f, (void)off;
+    (void)off;
+    if (r->stop_after_data && dir == TCP_TO_CLIENT) {
+        tcp_flow_stop(f, TCP_TO_SERVER);
+        tcp_flow_stop(f, TCP_TO_CLIENT);
+    }
     if (*len + n < sizeof(r->c2s)) { /* keep what fits; the memcap test sends more */
         memcpy(buf + *len, p, n);
         *len += n;
@@ -233,6 +238,40 @@ static void test_rst_injection(void **state)
     tcp_flow_table_free(t);
 }
 
+/* A consumer that has stopped both directions learns nothing from what may
+ * follow a RST: it is told at the RST (its state is not held for the
+ * linger), the connection alone lingers, and bytes after the RST are counted
+ * as the injection evidence they are. */
+static void test_rst_closes_at_once_when_stopped(void **state)
+{
+    struct rec r = {.stop_after_data = true};
+    struct tcp_flow_table *t = tcp_flow_table_new(NULL, &cbs, &r);
+    const struct tcp_flow_stats *st;
+
+    (void)state;
+    pkt(t, mk(2, 2600, 3, 25, SYN, 1000, 0, NULL), SEC);
+    pkt(t, mk(3, 25, 2, 2600, SYN | ACK, 5000, 1001, NULL), SEC);
+    pkt(t, mk(3, 25, 2, 2600, PSH | ACK, 5001, 1001, "220 hi\r\n"), SEC);
+    assert_int_equal(r.closed, 0);
+    pkt(t, mk(2, 2600, 3, 25, RST | ACK, 1001, 5009, NULL), 2 * SEC);
+    assert_int_equal(r.closed, 1);
+    assert_int_equal(r.last_reason, TCP_CLOSE_RST);
+    assert_string_equal(r.s2c, "220 hi\r\n");
+    /* the client goes on: counted, not a new connection */
+    pkt(t, mk(2, 2600, 3, 25, PSH | ACK, 1001, 5009, "EHLO a\r\n"), 2 * SEC);
+    pkt(t, mk(3, 25, 2, 2600, ACK, 5009, 1009, NULL), 2 * SEC);
+    st = tcp_flow_table_stats(t);
+    assert_int_equal(st->late_packets, 2);
+    assert_int_equal(st->late_after_rst, 1);
+    assert_int_equal(st->closed[TCP_CLOSE_RST], 1);
+    assert_int_equal(r.opened, 1);
+    /* a new SYN on the same ports after the linger is a new connection */
+    pkt(t, mk(2, 2600, 3, 25, SYN, 7000, 0, NULL), 9 * SEC);
+    assert_int_equal(r.opened, 2);
+    tcp_flow_table_free(t);
+    assert_int_equal(r.closed, 2);
+}
+
 static void test_idle_timeout(void **state)
 {
     struct rec r = {0};
@@ -330,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_role_from_hint_midstream),
         cmocka_unit_test(test_rst_and_port_reuse),
         cmocka_unit_test(test_rst_injection),
+        cmocka_unit_test(test_rst_closes_at_once_when_stopped),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_eviction_bounded),
         cmocka_unit_test(test_memcap_shared),

@@ -65,6 +65,21 @@ struct report {
     uint64_t by_sev[SEV_CRITICAL + 1];      /* findings by severity, all sessions */
     uint64_t sessions_with_findings;
     enum severity worst;
+    struct x509_memo *xmemo;         /* X509_MEMO slots, NULL until the first JSON line */
+};
+
+/* The JSON of a certificate's x509 object, built once per certificate: a
+ * server's chain repeats in every session's line, and escaping its names
+ * again each time was a visible share of a run.  Direct-mapped by the
+ * certificate's SHA-256; a slot is trusted only if the cache entry and the
+ * digest both match (a cache entry freed and its memory reused for another
+ * certificate has another digest). */
+#define X509_MEMO 256
+struct x509_memo {
+    uintptr_t xi;                    /* the cache entry's address, only compared */
+    uint8_t sha256[32];
+    char *json;
+    size_t len;
 };
 
 /* A session's certificates parsed (shared cache entries). */
@@ -438,11 +453,11 @@ static void json_name(struct json *j, const char *key, char *const *cn, size_t n
     json_obj_end(j);
 }
 
-static void json_x509(struct json *j, const struct x509_info *xi)
+static void json_x509(struct json *j, const char *key, const struct x509_info *xi)
 {
     char a[40];
 
-    json_obj(j, "x509");
+    json_obj(j, key);
     if (xi->parsed) {
         json_name(j, "subject", xi->subject_cn, xi->nsubject_cn, xi->subject);
         json_name(j, "issuer", xi->issuer_cn, xi->nissuer_cn, xi->issuer);
@@ -463,16 +478,65 @@ static void json_x509(struct json *j, const struct x509_info *xi)
     json_obj_end(j);
 }
 
+/* x509_json returns the memoised x509 object of |xi| (its length in
+ * |*len|), building it on first use; NULL if memory ran out (the caller
+ * writes it directly then). */
+static const char *x509_json(struct report *r, const struct x509_info *xi, size_t *len)
+{
+    struct x509_memo *m;
+    uint64_t h;
+    char *text = NULL;
+    size_t n = 0;
+    FILE *mf;
+    struct json *j;
+
+    if (!r->xmemo && (r->xmemo = calloc(X509_MEMO, sizeof(*r->xmemo))) == NULL)
+        return NULL;
+    memcpy(&h, xi->sha256, sizeof(h));
+    m = &r->xmemo[h & (X509_MEMO - 1)];
+    if (m->xi == (uintptr_t)xi && memcmp(m->sha256, xi->sha256, sizeof(m->sha256)) == 0) {
+        *len = m->len;
+        return m->json;
+    }
+    if ((j = malloc(sizeof(*j))) == NULL)
+        return NULL;
+    if ((mf = open_memstream(&text, &n)) == NULL) {
+        free(j);
+        return NULL;
+    }
+    json_init(j, mf);
+    json_x509(j, NULL, xi);
+    json_flush(j);
+    free(j);
+    if (fclose(mf) != 0 || !text) {
+        free(text);
+        return NULL;
+    }
+    free(m->json);
+    m->xi = (uintptr_t)xi;
+    memcpy(m->sha256, xi->sha256, sizeof(m->sha256));
+    m->json = text;
+    m->len = n;
+    *len = n;
+    return text;
+}
+
 /* The certificate fields of one side, inside that side's object. */
-static void json_cert_fields(struct json *j, const struct session_chain *c,
+static void json_cert_fields(struct report *r, struct json *j, const struct session_chain *c,
                              const struct chain_view *v)
 {
+    const char *x;
+    size_t xlen;
+
     if (v->n == 0)
         return;
     json_obj(j, "hash");
     json_ascii(j, "sha256", v->x[0]->sha256_hex);
     json_obj_end(j);
-    json_x509(j, v->x[0]);
+    if ((x = x509_json(r, v->x[0], &xlen)) != NULL)
+        json_raw(j, "x509", x, xlen);
+    else
+        json_x509(j, "x509", v->x[0]);
     json_arr(j, "certificate_chain");
     for (size_t i = 0; i < v->n; i++) {
         if (v->x[i]->pem_json != NULL)
@@ -581,7 +645,7 @@ static void json_session(struct report *r, const struct session *s, const struct
         json_ascii(&j, "offered_version", tls_version_name(s->ch_version));
         if (s->alpn_offered)
             json_str(&j, "alpn", s->alpn_offered);
-        json_cert_fields(&j, &s->client_chain, cv);
+        json_cert_fields(r, &j, &s->client_chain, cv);
         json_obj_end(&j);
     }
     if (s->server_hello || s->server_chain.seen) {
@@ -591,7 +655,7 @@ static void json_session(struct report *r, const struct session *s, const struct
             json_ascii(&j, "ja3s", md5);
             json_ascii(&j, "ja3s_string", s->ja3s);
         }
-        json_cert_fields(&j, &s->server_chain, sv);
+        json_cert_fields(r, &j, &s->server_chain, sv);
         json_obj_end(&j);
     }
     json_arr(&j, "alerts");
@@ -1100,5 +1164,9 @@ void report_free(struct report *r)
         }
     }
     free(r->buckets);
+    if (r->xmemo)
+        for (size_t i = 0; i < X509_MEMO; i++)
+            free(r->xmemo[i].json);
+    free(r->xmemo);
     free(r);
 }

@@ -289,24 +289,82 @@ static void sb_putc(struct sbuf *b, char c)
     b->p[b->len] = '\0';
 }
 
+/* Decimal by hand, straight into the buffer: a JA3 string has a hundred
+ * numbers, and snprintf (later strlen per piece) showed up in the profile of
+ * every session.  Two digits a step from a table of pairs. */
+static const char dec_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+static char *dec2(char *o, unsigned v)  /* v < 100, always two digits */
+{
+    o[0] = dec_pairs[v * 2];
+    o[1] = dec_pairs[v * 2 + 1];
+    return o + 2;
+}
+
+/* dec_u16 writes |v| (below 65536) at |o|, at most 5 bytes; returns the end. */
+static char *dec_u16(char *o, unsigned v)
+{
+    if (v >= 10000) {
+        *o++ = (char)('0' + v / 10000);
+        v %= 10000;
+        return dec2(dec2(o, v / 100), v % 100);
+    }
+    if (v >= 1000)
+        return dec2(dec2(o, v / 100), v % 100);
+    if (v >= 100) {
+        *o++ = (char)('0' + v / 100);
+        return dec2(o, v % 100);
+    }
+    if (v >= 10)
+        return dec2(o, v);
+    *o++ = (char)('0' + v);
+    return o;
+}
+
 static void sb_putu(struct sbuf *b, unsigned v)
 {
-    /* Decimal by hand, straight into the buffer: a JA3 string has a hundred
-     * numbers, and snprintf (later strlen per piece) showed up in the
-     * profile of every session. */
-    char tmp[12];
+    char tmp[12], *e;
     size_t i = sizeof(tmp), n;
 
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v && i > 0);
-    n = sizeof(tmp) - i;
+    if (v < 65536) {
+        e = dec_u16(tmp, v);
+        i = 0;
+        n = (size_t)(e - tmp);
+    } else {
+        do {
+            tmp[--i] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v && i > 0);
+        n = sizeof(tmp) - i;
+    }
     if (b->len + n >= b->cap)
         n = b->cap - 1 - b->len;
     memcpy(b->p + b->len, tmp + i, n);
     b->len += n;
     b->p[b->len] = '\0';
+}
+
+/* sb_item appends '-' (unless first) and |v|.  With room for the longest
+ * item it writes in place; near the end it goes through the truncating
+ * sb_putc/sb_putu, so a full buffer ends the same way either path. */
+static void sb_item(struct sbuf *b, uint16_t v, bool first)
+{
+    if (b->cap - b->len >= 8) {   /* '-', five digits, NUL */
+        char *o = b->p + b->len;
+
+        if (!first)
+            *o++ = '-';
+        o = dec_u16(o, v);
+        *o = '\0';
+        b->len = (size_t)(o - b->p);
+        return;
+    }
+    if (!first)
+        sb_putc(b, '-');
+    sb_putu(b, v);
 }
 
 /* sb_u16_field appends the non-GREASE 16-bit values of |c| joined by '-'. */
@@ -318,9 +376,7 @@ static void sb_u16_field(struct sbuf *b, struct cbs c)
     while (!sb_full(b) && cbs_get_u16(&c, &v)) {
         if (is_grease(v))
             continue;
-        if (!first)
-            sb_putc(b, '-');
-        sb_putu(b, v);
+        sb_item(b, v, first);
         first = false;
     }
 }
@@ -336,9 +392,7 @@ static void sb_ext_field(struct sbuf *b, struct cbs exts)
     while (!sb_full(b) && cbs_get_u16(&exts, &type) && cbs_get_u16_prefixed(&exts, &data)) {
         if (is_grease(type))
             continue;
-        if (!first)
-            sb_putc(b, '-');
-        sb_putu(b, type);
+        sb_item(b, type, first);
         first = false;
     }
 }

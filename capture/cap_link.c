@@ -213,6 +213,9 @@ static enum cap_status link_ether(struct cbs *c, struct cap_l3 *out)
 
     if (!cbs_skip(c, 12) || !cbs_get_u16(c, &type))
         return CAP_TRUNCATED;
+    /* untagged IP, most frames, needs none of ether_type's tests */
+    if (type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6)
+        return l3_at(c, type, out);
     return ether_type(c, type, out);
 }
 
@@ -349,7 +352,9 @@ enum cap_status cap_link_decode(int dlt, const uint8_t *p, size_t caplen, struct
     out->len = 0;
     out->ethertype = 0;
     out->nvlan = 0;
-    switch (link_kind(dlt)) {
+    /* Ethernet before the walk through link_kind: most captures are, and
+     * DLT_EN10MB (1) is no other link type on any platform. */
+    switch (dlt == DLT_EN10MB ? LK_EN10MB : link_kind(dlt)) {
     case LK_EN10MB: return link_ether(&c, out);
     case LK_SLL:    return link_sll(&c, out);
     case LK_SLL2:   return link_sll2(&c, out);

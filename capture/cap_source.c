@@ -52,7 +52,6 @@ struct blockread {
     uint8_t *buf;                  /* READ_BUFFER bytes */
     size_t len, pos;               /* bytes read into buf; where the next record starts */
     uint64_t boff;                 /* file offset of buf[0] */
-    bool le;                       /* the file (and this machine) is little-endian */
     struct pcap_pkthdr hdr;
 };
 
@@ -117,14 +116,11 @@ static void blk_setup(struct blockread *m, pcap_t *p, FILE *f)
         (uint64_t)st.st_size < PCAP_FILE_HDR || pcap_is_swapped(p) || pcap_snapshot(p) <= 0 ||
         ftello(f) != (off_t)PCAP_FILE_HDR || pread(fd, mb, sizeof(mb), 0) != (ssize_t)sizeof(mb))
         return;
-    /* the magic in the file's order says which order the records are in;
-     * libpcap said it is this machine's (not swapped) */
+    /* libpcap said the file is in this machine's order (not swapped), so
+     * the magic, and every record header after it, is read as it lies;
+     * any other magic (nanosecond stamps) is not ours */
     cbs_init(&c, mb, sizeof(mb));
-    if (!cbs_get_u32le(&c, &magic))
-        return;
-    if (magic == PCAP_MAGIC_USEC)
-        m->le = true;             /* d4 c3 b2 a1 */
-    else if (magic != 0xd4c3b2a1u) /* a1 b2 c3 d4: big-endian; anything else: not ours */
+    if (!cbs_copy_bytes(&c, (uint8_t *)&magic, sizeof(magic)) || magic != PCAP_MAGIC_USEC)
         return;
     m->on = true;
     m->f = f;
@@ -135,14 +131,12 @@ static void blk_setup(struct blockread *m, pcap_t *p, FILE *f)
     m->snap = (uint32_t)pcap_snapshot(p);
 }
 
-/* blk_cover makes the |n| bytes at file offset |off| (the next record,
- * buf[pos..]) present in buf, moving what is left to the front and reading
- * more; false if the file or a read cannot give them. */
-static bool blk_cover(struct blockread *m, uint64_t off, size_t n)
+/* blk_fill is blk_cover when the bytes are not all in buf: it moves what is
+ * left to the front and reads more; false if the file or a read cannot give
+ * them. */
+static bool blk_fill(struct blockread *m, size_t n)
 {
-    if (off + n <= m->boff + m->len)
-        return true;
-    if (n > READ_BUFFER || off + n > m->size)
+    if (n > READ_BUFFER || m->off + n > m->size)
         return false;
     if (m->buf == NULL && (m->buf = malloc(READ_BUFFER)) == NULL)
         return false;
@@ -152,7 +146,7 @@ static bool blk_cover(struct blockread *m, uint64_t off, size_t n)
     m->len = m->pos < m->len ? m->len - m->pos : 0;
     m->boff += m->pos;
     m->pos = 0;
-    while (off + n > m->boff + m->len) {
+    while (n > m->len) {
         ssize_t r = pread(m->fd, m->buf + m->len, READ_BUFFER - m->len,
                           (off_t)(m->boff + m->len));
 
@@ -163,6 +157,15 @@ static bool blk_cover(struct blockread *m, uint64_t off, size_t n)
     return true;
 }
 
+/* blk_cover makes the next |n| bytes of the file (the next record, at file
+ * offset m->off) present at buf[pos..]; false if the file or a read cannot
+ * give them.  It runs twice per packet, and all but once per READ_BUFFER
+ * they are there already. */
+static inline bool blk_cover(struct blockread *m, size_t n)
+{
+    return m->len - m->pos >= n || blk_fill(m, n);
+}
+
 /* The next record through our buffer: 1 a packet, 0 the clean end of the
  * file, -1 hand the file back to libpcap (from this record on).  The packet
  * stays valid until the next call for this input, as with libpcap. */
@@ -171,19 +174,19 @@ static int blk_next(struct blockread *m, struct pcap_pkthdr **hdr, const u_char 
     uint32_t h[4];
     const uint8_t *rec;
     struct cbs c;
+    size_t n;
 
     if (m->off == m->size)
         return 0;
-    if (m->size - m->off < PCAP_REC_HDR || !blk_cover(m, m->off, PCAP_REC_HDR))
+    if (m->size - m->off < PCAP_REC_HDR || !blk_cover(m, PCAP_REC_HDR))
         return -1;
     /* h: ts_sec, ts_usec (both signed 32-bit in the file format, as libpcap
-     * reads them), caplen, len */
+     * reads them), caplen, len; in this machine's order (see blk_setup) */
     cbs_init(&c, m->buf + m->pos, PCAP_REC_HDR);
-    for (unsigned i = 0; i < 4; i++)
-        if (!(m->le ? cbs_get_u32le(&c, &h[i]) : cbs_get_u32(&c, &h[i])))
-            return -1;
-    if (h[2] > m->snap || m->size - m->off - PCAP_REC_HDR < h[2] ||
-        !blk_cover(m, m->off, PCAP_REC_HDR + (size_t)h[2]))
+    if (!cbs_copy_bytes(&c, (uint8_t *)h, sizeof(h)))
+        return -1;
+    n = PCAP_REC_HDR + (size_t)h[2];
+    if (h[2] > m->snap || m->size - m->off < n || !blk_cover(m, n))
         return -1;
     rec = m->buf + m->pos;
     m->hdr.ts.tv_sec = (int32_t)h[0];
@@ -192,8 +195,8 @@ static int blk_next(struct blockread *m, struct pcap_pkthdr **hdr, const u_char 
     m->hdr.len = h[3];
     *hdr = &m->hdr;
     *data = rec + PCAP_REC_HDR;
-    m->off += PCAP_REC_HDR + h[2];
-    m->pos += PCAP_REC_HDR + h[2];
+    m->off += n;
+    m->pos += n;
     return 1;
 }
 

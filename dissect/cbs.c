@@ -6,12 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void cbs_init(struct cbs *c, const uint8_t *data, size_t len)
-{
-    c->data = data;
-    c->len = len;
-}
-
 /* Big-endian integer of |width| bytes (1..4). */
 static bool get_be(struct cbs *c, size_t width, uint32_t *out)
 {
@@ -24,52 +18,6 @@ static bool get_be(struct cbs *c, size_t width, uint32_t *out)
     c->data += width;
     c->len -= width;
     *out = v;
-    return true;
-}
-
-bool cbs_get_u16le(struct cbs *c, uint16_t *out)
-{
-    if (c->len < 2)
-        return false;
-    *out = (uint16_t)(c->data[0] | (c->data[1] << 8));
-    c->data += 2;
-    c->len -= 2;
-    return true;
-}
-
-bool cbs_get_u32le(struct cbs *c, uint32_t *out)
-{
-    if (c->len < 4)
-        return false;
-    *out = (uint32_t)c->data[0] | (uint32_t)c->data[1] << 8 |
-           (uint32_t)c->data[2] << 16 | (uint32_t)c->data[3] << 24;
-    c->data += 4;
-    c->len -= 4;
-    return true;
-}
-
-bool cbs_peek_u8(const struct cbs *c, uint8_t *out)
-{
-    struct cbs tmp = *c;
-
-    return cbs_get_u8(&tmp, out);
-}
-
-bool cbs_peek_u16(const struct cbs *c, uint16_t *out)
-{
-    struct cbs tmp = *c;
-
-    return cbs_get_u16(&tmp, out);
-}
-
-bool cbs_copy_bytes(struct cbs *c, uint8_t *out, size_t n)
-{
-    struct cbs b;
-
-    if (!cbs_get_bytes(c, &b, n))
-        return false;
-    if (n)
-        memcpy(out, b.data, n);
     return true;
 }
 

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct cbs {
     const uint8_t *data;
@@ -25,7 +26,11 @@ struct cbs {
 };
 
 /* cbs_init sets |c| to view |len| bytes at |data|. */
-void cbs_init(struct cbs *c, const uint8_t *data, size_t len);
+static inline void cbs_init(struct cbs *c, const uint8_t *data, size_t len)
+{
+    c->data = data;
+    c->len = len;
+}
 
 /* cbs_len returns the number of bytes left in |c|. */
 static inline size_t cbs_len(const struct cbs *c) { return c->len; }
@@ -34,7 +39,9 @@ static inline size_t cbs_len(const struct cbs *c) { return c->len; }
 static inline const uint8_t *cbs_data(const struct cbs *c) { return c->data; }
 
 /* The getters below are inline: they run several times per packet on the
- * capture path, and a call per field costs more than the field read. */
+ * capture path, and a call per field costs more than the field read.  Inline,
+ * a run of reads from a cursor the caller has already measured also loses
+ * its bounds checks to the compiler, which a call hides from it. */
 
 /* cbs_skip advances |c| by |n| bytes; false (and |c| unchanged) if fewer are left. */
 static inline bool cbs_skip(struct cbs *c, size_t n)
@@ -89,12 +96,43 @@ static inline bool cbs_get_u32(struct cbs *c, uint32_t *out)
 }
 
 /* cbs_get_u16le/u32le read a little-endian integer (BSD loopback, pcapng). */
-bool cbs_get_u16le(struct cbs *c, uint16_t *out);
-bool cbs_get_u32le(struct cbs *c, uint32_t *out);
+static inline bool cbs_get_u16le(struct cbs *c, uint16_t *out)
+{
+    if (c->len < 2)
+        return false;
+    *out = (uint16_t)(c->data[0] | (c->data[1] << 8));
+    c->data += 2;
+    c->len -= 2;
+    return true;
+}
+
+static inline bool cbs_get_u32le(struct cbs *c, uint32_t *out)
+{
+    if (c->len < 4)
+        return false;
+    *out = (uint32_t)c->data[0] | (uint32_t)c->data[1] << 8 |
+           (uint32_t)c->data[2] << 16 | (uint32_t)c->data[3] << 24;
+    c->data += 4;
+    c->len -= 4;
+    return true;
+}
 
 /* cbs_peek_u8/u16 read without advancing. */
-bool cbs_peek_u8(const struct cbs *c, uint8_t *out);
-bool cbs_peek_u16(const struct cbs *c, uint16_t *out);
+static inline bool cbs_peek_u8(const struct cbs *c, uint8_t *out)
+{
+    if (c->len < 1)
+        return false;
+    *out = c->data[0];
+    return true;
+}
+
+static inline bool cbs_peek_u16(const struct cbs *c, uint16_t *out)
+{
+    if (c->len < 2)
+        return false;
+    *out = (uint16_t)(c->data[0] << 8 | c->data[1]);
+    return true;
+}
 
 /* cbs_get_bytes sets |*out| to the next |n| bytes of |c| and advances past them. */
 static inline bool cbs_get_bytes(struct cbs *c, struct cbs *out, size_t n)
@@ -109,7 +147,16 @@ static inline bool cbs_get_bytes(struct cbs *c, struct cbs *out, size_t n)
 }
 
 /* cbs_copy_bytes copies the next |n| bytes into |out| and advances. */
-bool cbs_copy_bytes(struct cbs *c, uint8_t *out, size_t n);
+static inline bool cbs_copy_bytes(struct cbs *c, uint8_t *out, size_t n)
+{
+    if (c->len < n)
+        return false;
+    if (n)
+        memcpy(out, c->data, n);
+    c->data += n;
+    c->len -= n;
+    return true;
+}
 
 /* cbs_get_u8/u16/u24_prefixed read a length of that width, then that many
  * bytes into |*out|; false if the length runs past the end of |c|. */

@@ -42,6 +42,16 @@ static void test_integers(void **state)
     cbs_init(&c, b, 4);
     assert_true(cbs_get_u32le(&c, &u32));
     assert_int_equal(u32, 0x04030201);
+    assert_int_equal(cbs_len(&c), 0);
+
+    /* peeks leave the cursor where it was */
+    cbs_init(&c, b + 2, 2);
+    assert_true(cbs_peek_u8(&c, &u8));
+    assert_int_equal(u8, 0x03);
+    assert_true(cbs_peek_u16(&c, &u16));
+    assert_int_equal(u16, 0x0304);
+    assert_int_equal(cbs_len(&c), 2);
+    assert_ptr_equal(cbs_data(&c), b + 2);
 }
 
 /* One byte short: every getter fails and the cursor does not move. */
@@ -49,10 +59,15 @@ static void test_short_input_leaves_cursor(void **state)
 {
     static const uint8_t b[] = {0xff, 0xff, 0xff};
     struct cbs c, out;
+    uint8_t u8, copy[4] = {0};
     uint16_t u16;
     uint32_t u32;
 
     (void)state;
+    cbs_init(&c, b, 0);
+    assert_false(cbs_peek_u8(&c, &u8));
+    assert_false(cbs_get_u8(&c, &u8));
+    assert_true(cbs_copy_bytes(&c, copy, 0)); /* nothing asked, nothing read */
     cbs_init(&c, b, 1);
     assert_false(cbs_get_u16(&c, &u16));
     assert_false(cbs_get_u16le(&c, &u16));
@@ -63,6 +78,8 @@ static void test_short_input_leaves_cursor(void **state)
     assert_false(cbs_get_u32(&c, &u32));
     assert_false(cbs_get_u32le(&c, &u32));
     assert_false(cbs_get_bytes(&c, &out, 4));
+    assert_false(cbs_copy_bytes(&c, copy, 4));
+    assert_memory_equal(copy, "\0\0\0\0", 4); /* not even partly copied */
     assert_false(cbs_skip(&c, 4));
     assert_int_equal(cbs_len(&c), 3);
     assert_ptr_equal(cbs_data(&c), b);

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 static const char *const code_names[F_CODE_COUNT] = {
@@ -92,6 +93,47 @@ void findings_add(struct findings *f, enum finding_code code, enum severity sev,
     va_end(ap);
 }
 
+struct finding *findings_new(struct findings *f, enum finding_code code, enum severity sev)
+{
+    struct finding *x;
+
+    if (sev == SEV_NONE)
+        return NULL;
+    if (f->n >= FINDINGS_MAX) {
+        f->dropped++;
+        return NULL;
+    }
+    x = &f->v[f->n++];
+    x->code = code;
+    x->sev = sev;
+    x->msg[0] = '\0';
+    return x;
+}
+
+void findings_add_str(struct findings *f, enum finding_code code, enum severity sev,
+                      const char *msg)
+{
+    struct finding *x = findings_new(f, code, sev);
+    struct msgbuf b;
+
+    if (x == NULL)
+        return;
+    msgbuf_init(&b, x->msg, sizeof(x->msg));
+    msgbuf_puts(&b, msg);
+}
+
+void msgbuf_u64(struct msgbuf *b, uint64_t v)
+{
+    char d[20];
+    size_t i = sizeof(d);
+
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    msgbuf_put(b, d + i, sizeof(d) - i);
+}
+
 bool findings_has(const struct findings *f, enum finding_code code)
 {
     for (size_t i = 0; i < f->n; i++)
@@ -114,8 +156,13 @@ void findings_sort(struct findings *f)
 {
     /* insertion sort: a handful of entries, and it is stable */
     for (size_t i = 1; i < f->n; i++) {
-        struct finding t = f->v[i];
+        struct finding t;
         size_t k = i;
+
+        /* most lists are in order already: a finding is 520 bytes to copy */
+        if (f->v[i - 1].sev >= f->v[i].sev)
+            continue;
+        t = f->v[i];
 
         while (k > 0 && f->v[k - 1].sev < t.sev) {
             f->v[k] = f->v[k - 1];

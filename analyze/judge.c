@@ -42,24 +42,29 @@
 
 struct id_cert {
     uint8_t sha[32];
-    char *subject;
+    char *text;                      /* the SHA-256 in hex, its NUL, then the subject as
+                                      * quoted (subj); NULL if out of memory */
     uint64_t count, first_us, last_us;
 };
 
 /* An identity: a server seen at one capture point, by address and port or
  * by name, or a client/server pair (for "retried in clear after a failed
- * handshake").  |key| is binary: kind, input, then the address or name. */
+ * handshake").  |key| is binary: kind, input, then the address or name;
+ * a NUL follows it, so that a name's key ends in the name as a string. */
 struct ident {
     struct ident *next;
     uint64_t hash;
     size_t klen;
     uint8_t *key;
+    char *who;                       /* a server's address as messages name it, once one has */
     struct id_cert certs[ID_MAX_CERTS];
     size_t ncerts;
     uint64_t certs_dropped;
     char *ja3s;                      /* the first TLS fingerprint seen */
     uint64_t fail_id, fail_us;       /* pair: last session whose TLS failed */
 };
+
+#define KEY_HDR (1 + sizeof(unsigned))   /* kind and input, before the address or name */
 
 /* Memos: what depends only on a certificate (and a name) is the same in
  * every session that presents it, so it is worked out once.  Small
@@ -89,12 +94,51 @@ struct suite_memo {
     char why[WHY_MAX];
 };
 
+/* A server name as a session gave it (SNI or banner) and the identity it
+ * names, so that the name is not normalized and the key not hashed twice
+ * per session; only names that normalized, to an identity that exists. */
+struct sname_memo {
+    struct ident *id;                /* NULL: empty slot */
+    uint64_t hash;
+    unsigned input;
+    char name[HOSTNAME_BUFSZ];
+};
+
+/* Times quoted in messages: the first and last sessions of a certificate
+ * stay the same over many sessions. */
+#define TIME_SLOTS 64
+
+struct time_memo {
+    bool used;
+    uint64_t us;
+    char text[40];
+};
+
+/* The last CERT_CHANGED message of an identity (by slot): it reads the
+ * same until the certificate it names is presented again (its count and
+ * dates change), which for a server that changed is most of its sessions. */
+#define CHANGE_SLOTS 128
+
+struct change_memo {
+    const struct ident *id;          /* NULL: empty slot */
+    const struct id_cert *c;
+    size_t w;
+    bool others;
+    uint8_t leaf[32];
+    uint64_t count, first_us, last_us;
+    size_t len;
+    char msg[FINDING_MSG_MAX];
+};
+
 struct judge {
     struct judge_opts o;
     struct verify_result vr;         /* scratch for verify_chain (several KB) */
     struct cert_memo cmemo[MEMO_SLOTS];
     struct name_memo nmemo[MEMO_SLOTS];
     struct suite_memo smemo[MEMO_SLOTS];
+    struct sname_memo snmemo[MEMO_SLOTS];
+    struct time_memo tmemo[TIME_SLOTS];
+    struct change_memo chmemo[CHANGE_SLOTS];
     struct ident **buckets;
     size_t nbuckets, nidents, npairs;
     uint64_t seed;
@@ -128,7 +172,8 @@ struct judge *judge_new(const struct judge_opts *o)
 static void ident_free(struct ident *id)
 {
     for (size_t i = 0; i < id->ncerts; i++)
-        free(id->certs[i].subject);
+        free(id->certs[i].text);
+    free(id->who);
     free(id->ja3s);
     free(id->key);
     free(id);
@@ -148,15 +193,19 @@ void judge_free(struct judge *j)
     free(j);
 }
 
-/* ident_find finds the identity |key|, or NULL. */
-static struct ident *ident_find(const struct judge *j, const uint8_t *key, size_t klen)
+static struct ident *ident_lookup(const struct judge *j, uint64_t h, const uint8_t *key,
+                                  size_t klen)
 {
-    uint64_t h = key_hash(j, key, klen);
-
     for (struct ident *id = j->buckets[h & (j->nbuckets - 1)]; id != NULL; id = id->next)
         if (id->hash == h && id->klen == klen && memcmp(id->key, key, klen) == 0)
             return id;
     return NULL;
+}
+
+/* ident_find finds the identity |key|, or NULL. */
+static struct ident *ident_find(const struct judge *j, const uint8_t *key, size_t klen)
+{
+    return ident_lookup(j, key_hash(j, key, klen), key, klen);
 }
 
 /* ident_get finds or adds the identity |key|; NULL when its budget is spent
@@ -168,16 +217,17 @@ static struct ident *ident_get(struct judge *j, const uint8_t *key, size_t klen)
     struct ident **pp = &j->buckets[h & (j->nbuckets - 1)], *id;
     bool pair = key[0] == 'P';
 
-    if ((id = ident_find(j, key, klen)) != NULL)
+    if ((id = ident_lookup(j, h, key, klen)) != NULL)
         return id;
     if ((pair ? j->npairs >= MAX_PAIRS : j->nidents >= MAX_IDENTS) ||
         (id = calloc(1, sizeof(*id))) == NULL)
         return NULL;
-    if ((id->key = malloc(klen)) == NULL) {
+    if ((id->key = malloc(klen + 1)) == NULL) {
         free(id);
         return NULL;
     }
     memcpy(id->key, key, klen);
+    id->key[klen] = '\0';
     id->klen = klen;
     id->hash = h;
     id->next = *pp;
@@ -284,11 +334,16 @@ static void merge(struct findings *f, enum finding_code code, enum severity sev,
         if (sev > x->sev)
             x->sev = sev;
         size_t l = strlen(x->msg);
-        if (l + 3 < sizeof(x->msg) && strstr(x->msg, msg) == NULL)
-            snprintf(x->msg + l, sizeof(x->msg) - l, "; %s", msg);
+        if (l + 3 < sizeof(x->msg) && strstr(x->msg, msg) == NULL) {
+            struct msgbuf b;
+
+            msgbuf_init(&b, x->msg + l, sizeof(x->msg) - l);
+            msgbuf_lit(&b, "; ");
+            msgbuf_puts(&b, msg);
+        }
         return;
     }
-    findings_add(f, code, sev, "%s", msg);
+    findings_add_str(f, code, sev, msg);
 }
 
 /* pin_text describes |p| with the whole fingerprint (the message is
@@ -677,6 +732,140 @@ static void check_expect(struct judge *j, const struct session *s,
                  subj(leaf, sb, sizeof(sb)), desc);
 }
 
+/* name_ident finds or adds the identity of the server name |name| seen at
+ * capture point |input|; NULL when the name is no host name or the budget
+ * is spent. */
+static struct ident *name_ident(struct judge *j, unsigned input, const char *name)
+{
+    size_t len = strlen(name);
+    uint64_t h = keyhash(j->seed, (const uint8_t *)name, len);
+    struct sname_memo *m = &j->snmemo[(h ^ input * 0x9E3779B1u) % MEMO_SLOTS];
+    char norm[HOSTNAME_BUFSZ];
+    uint8_t k[HOSTNAME_BUFSZ + 8];
+    struct ident *id;
+
+    if (m->id != NULL && m->hash == h && m->input == input && strcmp(m->name, name) == 0)
+        return m->id;
+    if (!hostname_normalize(name, norm, sizeof(norm)) ||
+        (id = ident_get(j, k, key_name(k, sizeof(k), input, norm))) == NULL)
+        return NULL;
+    /* identities live as long as the judge, so the slot cannot dangle */
+    if (len < sizeof(m->name)) {
+        m->id = id;
+        m->hash = h;
+        m->input = input;
+        memcpy(m->name, name, len + 1);
+    }
+    return id;
+}
+
+/* ident_who: the identity as a message names it: the first of a session by
+ * the server's address and port (kept with an address identity), the
+ * second by the normalized name its key ends in. */
+static const char *ident_who(const struct session *s, struct ident *id, size_t w, char *ep,
+                             size_t eplen)
+{
+    if (w != 0)
+        return (const char *)id->key + KEY_HDR;
+    if (id->who != NULL)
+        return id->who;
+    out_endpoint(&s->server, s->sport, ep, eplen);
+    if (id->key[0] == 'A')
+        id->who = strdup(ep);   /* none: formatted again next time */
+    return ep;
+}
+
+/* time_text is out_time_rfc3339, remembered (a miss formats again). */
+static const char *time_text(struct judge *j, uint64_t us)
+{
+    struct time_memo *m = &j->tmemo[(us * 0x9E3779B97F4A7C15u >> 32) % TIME_SLOTS];
+
+    if (!m->used || m->us != us) {
+        m->used = true;
+        m->us = us;
+        out_time_rfc3339(us, m->text, sizeof(m->text));
+    }
+    return m->text;
+}
+
+/* cert_changed adds the CERT_CHANGED finding: identity |id| (the |w|-th of
+ * session |s|) presented |leaf| where its earlier sessions showed |c| (and
+ * more certificates if |others|). */
+static void cert_changed(struct judge *j, const struct session *s, struct ident *id, size_t w,
+                         const struct x509_info *leaf, const struct id_cert *c, bool others,
+                         struct findings *f)
+{
+    struct finding *x = findings_new(f, F_CERT_CHANGED, SEV_MEDIUM);
+    struct change_memo *m =
+        &j->chmemo[((uint64_t)(uintptr_t)id * 0x9E3779B97F4A7C15u >> 32) % CHANGE_SLOTS];
+    /* the text of a name identity in the first place (no address identity
+     * left) is the session's address: not remembered */
+    bool memo = w != 0 || id->key[0] == 'A';
+    char h[65], sb[SUBJ_SHOWN + 8], ep[80];
+    struct msgbuf b;
+
+    if (x == NULL)
+        return;
+    if (memo && m->id == id && m->c == c && m->w == w && m->others == others &&
+        m->count == c->count && m->first_us == c->first_us && m->last_us == c->last_us &&
+        memcmp(m->leaf, leaf->sha256, 32) == 0) {
+        memcpy(x->msg, m->msg, m->len + 1);
+        return;
+    }
+    if (c->text == NULL)
+        x509_hex(c->sha, 32, h);
+    /* "%s presented sha256:%s (%s) here, but sha256:%s (%s) in %llu earlier
+     * session%s (%s .. %s)%s", piece by piece */
+    msgbuf_init(&b, x->msg, sizeof(x->msg));
+    msgbuf_puts(&b, ident_who(s, id, w, ep, sizeof(ep)));
+    msgbuf_lit(&b, " presented sha256:");
+    msgbuf_puts(&b, leaf->sha256_hex);
+    msgbuf_lit(&b, " (");
+    msgbuf_puts(&b, subj(leaf, sb, sizeof(sb)));
+    msgbuf_lit(&b, ") here, but sha256:");
+    msgbuf_puts(&b, c->text != NULL ? c->text : h);
+    msgbuf_lit(&b, " (");
+    msgbuf_puts(&b, c->text != NULL ? c->text + 65 : "?");
+    msgbuf_lit(&b, ") in ");
+    msgbuf_u64(&b, c->count);
+    msgbuf_lit(&b, " earlier session");
+    if (c->count != 1)
+        msgbuf_lit(&b, "s");
+    msgbuf_lit(&b, " (");
+    msgbuf_puts(&b, time_text(j, c->first_us));
+    msgbuf_lit(&b, " .. ");
+    msgbuf_puts(&b, time_text(j, c->last_us));
+    msgbuf_lit(&b, ")");
+    if (others)
+        msgbuf_lit(&b, " and others");
+    if (memo) {
+        m->id = id;
+        m->c = c;
+        m->w = w;
+        m->others = others;
+        memcpy(m->leaf, leaf->sha256, 32);
+        m->count = c->count;
+        m->first_us = c->first_us;
+        m->last_us = c->last_us;
+        m->len = b.len;
+        memcpy(m->msg, x->msg, b.len + 1);
+    }
+}
+
+/* cert_text: the hex of |leaf|'s SHA-256, its NUL, then its subject as
+ * quoted, for the messages of later sessions (NULL if out of memory). */
+static char *cert_text(const struct x509_info *leaf)
+{
+    char sb[SUBJ_SHOWN + 8], *t;
+    size_t l = strlen(subj(leaf, sb, sizeof(sb)));
+
+    if ((t = malloc(65 + l + 1)) == NULL)
+        return NULL;
+    x509_hex(leaf->sha256, 32, t);
+    memcpy(t + 65, sb, l + 1);
+    return t;
+}
+
 /* check_changes compares the leaf and the TLS fingerprint with what this
  * server presented in its earlier sessions, then remembers them. */
 static void check_changes(struct judge *j, const struct session *s, const struct x509_info *leaf,
@@ -684,22 +873,18 @@ static void check_changes(struct judge *j, const struct session *s, const struct
 {
     const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
     const char *name = s->sni && s->sni[0] ? s->sni : sf ? sf->banner_host : NULL;
-    char norm[HOSTNAME_BUFSZ], ep[80], m[FINDING_MSG_MAX], sb[SUBJ_SHOWN + 8];
-    uint8_t k[HOSTNAME_BUFSZ + 8];
+    char ep[80];
+    uint8_t k[64];
     struct ident *ids[2];
     size_t nids = 0;
 
     if ((ids[0] = ident_get(j, k, key_addr(k, s->input, &s->server, s->sport))) != NULL)
         nids++;
-    if (name != NULL && hostname_normalize(name, norm, sizeof(norm)) &&
-        (ids[nids] = ident_get(j, k, key_name(k, sizeof(k), s->input, norm))) != NULL)
+    if (name != NULL && (ids[nids] = name_ident(j, s->input, name)) != NULL)
         nids++;
-    ep[0] = '\0';
 
     for (size_t w = 0; w < nids; w++) {
         struct ident *id = ids[w];
-        /* the identity as text, formatted only when a message needs it */
-#define WHO() (w == 0 ? (ep[0] ? ep : out_endpoint(&s->server, s->sport, ep, sizeof(ep))) : norm)
 
         if (leaf != NULL) {
             struct id_cert *same = NULL;
@@ -714,20 +899,9 @@ static void check_changes(struct judge *j, const struct session *s, const struct
             /* one finding per session, naming the first other certificate */
             if (others > 0 && !findings_has(f, F_CERT_CHANGED)) {
                 for (size_t i = 0; i < id->ncerts; i++) {
-                    struct id_cert *c = &id->certs[i];
-                    char h[65], t1[40], t2[40];
-
-                    if (c == same)
+                    if (&id->certs[i] == same)
                         continue;
-                    x509_hex(c->sha, 32, h);
-                    snprintf(m, sizeof(m), "%s presented sha256:%s (%s) here, but sha256:%s (%s) "
-                             "in %llu earlier session%s (%s .. %s)%s", WHO(), leaf->sha256_hex,
-                             subj(leaf, sb, sizeof(sb)), h, c->subject ? c->subject : "?",
-                             (unsigned long long)c->count, c->count == 1 ? "" : "s",
-                             out_time_rfc3339(c->first_us, t1, sizeof(t1)),
-                             out_time_rfc3339(c->last_us, t2, sizeof(t2)),
-                             others > 1 ? " and others" : "");
-                    findings_add(f, F_CERT_CHANGED, SEV_MEDIUM, "%s", m);
+                    cert_changed(j, s, id, w, leaf, &id->certs[i], others > 1, f);
                     break;
                 }
             }
@@ -739,10 +913,9 @@ static void check_changes(struct judge *j, const struct session *s, const struct
                     same->last_us = s->first_us;
             } else if (id->ncerts < ID_MAX_CERTS) {
                 struct id_cert *c = &id->certs[id->ncerts++];
-                char sbuf[SUBJ_SHOWN + 8];
 
                 memcpy(c->sha, leaf->sha256, 32);
-                c->subject = strdup(subj(leaf, sbuf, sizeof(sbuf)));
+                c->text = cert_text(leaf);
                 c->count = 1;
                 c->first_us = c->last_us = s->first_us;
             } else {
@@ -754,11 +927,11 @@ static void check_changes(struct judge *j, const struct session *s, const struct
             if (id->ja3s != NULL && strcmp(id->ja3s, s->ja3s) != 0)
                 findings_add(f, F_TLS_TERMINATOR_CHANGED, SEV_MEDIUM,
                              "%s answered with ServerHello fingerprint (JA3S string) %s, "
-                             "unlike its earlier sessions (%s)", WHO(), s->ja3s, id->ja3s);
+                             "unlike its earlier sessions (%s)",
+                             ident_who(s, id, w, ep, sizeof(ep)), s->ja3s, id->ja3s);
         }
         if (w == 0 && s->ja3s != NULL && id->ja3s == NULL)
             id->ja3s = strdup(s->ja3s);
-#undef WHO
     }
 }
 

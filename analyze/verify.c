@@ -265,6 +265,7 @@ struct cprob {                   /* a problem as the cache keeps it */
     int depth, index, err;
     int64_t when;
     char *msg;
+    size_t len;                  /* strlen(msg) */
 };
 
 struct centry {
@@ -280,7 +281,7 @@ struct centry {
     struct centry *older, *newer;   /* LRU list */
 };
 
-#define KMEMO 64                 /* chains whose key is remembered */
+#define KMEMO 256                /* chains whose key is remembered */
 #define KMEMO_CERTS 6            /* ... when they have at most this many certificates */
 
 struct kmemo {
@@ -681,7 +682,8 @@ static void cache_put(struct verify_store *s, const uint8_t key[32], int64_t lo,
     for (i = 0; i < r->nproblems; i++) {
         const struct verify_problem *p = &r->problems[i];
 
-        e->probs[i] = (struct cprob){p->kind, p->depth, p->index, p->ossl_error, p->when, NULL};
+        e->probs[i] = (struct cprob){p->kind, p->depth, p->index, p->ossl_error, p->when, NULL,
+                                     strlen(p->message)};
         if ((e->probs[i].msg = strdup(p->message)) == NULL)
             goto oom;
         e->nproblems = i + 1;
@@ -717,16 +719,25 @@ static void cache_copy_out(const struct centry *e, struct verify_result *out)
         p->index = c->index;
         p->ossl_error = c->err;
         p->when = c->when;
-        copy_text(p->message, sizeof(p->message), c->msg, strlen(c->msg));
+        copy_text(p->message, sizeof(p->message), c->msg, c->len);
     }
 }
 
 /* ---------------------------------------------------------------- results */
 
+/* result_reset empties |r| field by field: problems[] is 6 KB that only
+ * add_problem writes and only problems[0..nproblems) is read, and a cache
+ * hit, once per session, costs less than clearing it. */
 static void result_reset(struct verify_result *r)
 {
-    memset(r, 0, sizeof(*r));
+    r->verified = false;
+    r->unverifiable = false;
+    r->from_cache = false;
     r->depth = -1;
+    r->anchor[0] = '\0';
+    r->kinds = 0;
+    r->nproblems = 0;
+    r->nomitted = 0;
 }
 
 static void add_problem(struct verify_result *r, enum verify_kind kind, int depth, int index,

@@ -75,7 +75,7 @@ struct verify_result {
     int depth;                 /* verified: the anchor's depth (0: the leaf is the anchor) */
     char anchor[VERIFY_NAME_MAX];   /* verified: the anchor's subject, else "" */
     unsigned kinds;            /* bit (1u << kind) for every problem found */
-    size_t nproblems;          /* entries in problems[] */
+    size_t nproblems;          /* entries in problems[] (those past it are undefined) */
     size_t nomitted;           /* problems found beyond VERIFY_MAX_PROBLEMS */
     struct verify_problem problems[VERIFY_MAX_PROBLEMS];
 };

@@ -35,11 +35,19 @@
 
 /* ---------------------------------------------------------------- helpers */
 
+/* set_reason copies |s| as snprintf("%s") would (cut at reason_len - 1):
+ * the protocol and key exchange checks run on every session. */
 static void set_reason(char *reason, size_t reason_len, const char *s)
 {
+    size_t n;
+
     if (reason == NULL || reason_len == 0)
         return;
-    snprintf(reason, reason_len, "%s", s);
+    n = strlen(s);
+    if (n >= reason_len)
+        n = reason_len - 1;
+    memcpy(reason, s, n);
+    reason[n] = '\0';
 }
 
 static enum severity by_bits(int bits, int high_below, int medium_below)
@@ -169,14 +177,18 @@ enum severity weak_dh(const struct tls_key_exchange *kx, char *reason, size_t re
     if (kx == NULL || kx->bits == 0 || kx->bits > 1000000)
         return SEV_NONE;
     bits = (int)kx->bits;
+    /* the reason is formatted only for a finding: most sessions have none */
     switch (kx->kind) {
     case TLS_KX_DHE:
-        sev = by_bits(bits, 1024, 2048);
+        if ((sev = by_bits(bits, 1024, 2048)) == SEV_NONE)
+            return SEV_NONE;
         snprintf(buf, sizeof(buf), "DH group of %d bits (below %d)", bits,
                  sev == SEV_HIGH ? 1024 : 2048);
         break;
     case TLS_KX_ECDHE:
         sev = by_bits(bits, 160, 224);
+        if (sev == SEV_NONE && kx->group != 0)
+            return SEV_NONE;
         gname = kx->group != 0 ? names_group(kx->group) : NULL;
         if (kx->group == 0) {
             /* group 0 is no named curve: the parameters were explicit */

@@ -482,8 +482,54 @@ static void test_cert_changed(void **state)
     assert_non_null(strstr(c->msg, f->clean->sha256_hex));
     assert_non_null(strstr(c->msg, "in 3 earlier sessions"));
     session_done(&s);
+    /* the whole message, as it was formatted with snprintf */
+    {
+        char want[FINDING_MSG_MAX];
+
+        snprintf(want, sizeof(want), "198.51.100.25:25 presented sha256:%s (%s) here, but "
+                 "sha256:%s (%s) in 3 earlier sessions (2026-12-15T00:00:00.000000Z .. "
+                 "2026-12-15T00:00:20.000000Z)", f->other->sha256_hex, f->other->subject,
+                 f->clean->sha256_hex, f->clean->subject);
+        assert_string_equal(c->msg, want);
+    }
+    session_done(&s);
+    /* again: the same words (the earlier certificate's sessions are the same) */
+    session_init(&s, 6, 45, starttls_ok);
+    tls12(&s, "other.example.test");
+    judge_session(f->j, &s, b, 2, &out, NULL, 0);
+    assert_string_equal(codes(&out), "CERT_CHANGED");
+    assert_non_null(strstr(out.v[0].msg, "in 3 earlier sessions (2026-12-15T00:00:00.000000Z .. "
+                                          "2026-12-15T00:00:20.000000Z)"));
+    session_done(&s);
+    /* the first certificate once more: it names the second, which was seen
+     * twice; then the second names the first with its new count and dates */
+    session_init(&s, 7, 47, starttls_ok);
+    tls12(&s, "mail.example.test");
+    judge_session(f->j, &s, a, 2, &out, NULL, 0);
+    assert_string_equal(codes(&out), "CERT_CHANGED");
+    assert_non_null(strstr(out.v[0].msg, "in 2 earlier sessions (2026-12-15T00:00:40.000000Z .. "
+                                          "2026-12-15T00:00:45.000000Z)"));
+    session_done(&s);
+    session_init(&s, 8, 48, starttls_ok);
+    tls12(&s, "other.example.test");
+    judge_session(f->j, &s, b, 2, &out, NULL, 0);
+    assert_non_null(strstr(out.v[0].msg, "in 4 earlier sessions (2026-12-15T00:00:00.000000Z .. "
+                                          "2026-12-15T00:00:47.000000Z)"));
+    session_done(&s);
+    /* another address with the first name, spelled otherwise: the name's
+     * identity speaks, in its normalized form */
+    session_init(&s, 9, 49, starttls_ok);
+    s.server.b[3] = 26;
+    tls12(&s, "MAIL.Example.Test.");
+    judge_session(f->j, &s, b, 2, &out, NULL, 0);
+    assert_string_equal(codes(&out), "NAME_MISMATCH,CERT_CHANGED");
+    c = find(&out, F_CERT_CHANGED);
+    assert_true(strncmp(c->msg, "mail.example.test presented sha256:", 35) == 0);
+    assert_non_null(strstr(c->msg, "in 4 earlier sessions (2026-12-15T00:00:00.000000Z .. "
+                                   "2026-12-15T00:00:47.000000Z)"));
+    session_done(&s);
     /* the same server seen at another capture point is another identity */
-    session_init(&s, 5, 50, starttls_ok);
+    session_init(&s, 10, 50, starttls_ok);
     s.input = 1;
     tls12(&s, "other.example.test");
     judge_session(f->j, &s, b, 2, &out, NULL, 0);
@@ -556,6 +602,73 @@ static void test_findings_list(void **state)
     assert_int_equal(f.dropped, 2 * FINDINGS_MAX - (FINDINGS_MAX - 4));
 }
 
+/* msgbuf cuts where snprintf cuts: at every buffer size, with a piece
+ * whose UTF-8 sequences the cut may split. */
+static void test_msgbuf(void **state)
+{
+    static const char *const piece[] = {"mail.example.test", " (", "CN=\xc3\xa9t\xc3\xa9,O=x",
+                                        ") in ", ""};
+    static const uint64_t num[] = {0, 7, 10, 18446744073709551615ull};
+    char want[128], got[130];
+
+    (void)state;
+    for (size_t cap = 0; cap < 100; cap++) {
+        for (size_t v = 0; v < sizeof(num) / sizeof(num[0]); v++) {
+            struct msgbuf b;
+            int n;
+
+            memset(want, '#', sizeof(want));
+            memset(got, '#', sizeof(got));
+            n = snprintf(want, cap, "%s%s%s%s%llu%s earlier", piece[0], piece[1], piece[2],
+                         piece[3], (unsigned long long)num[v], piece[4]);
+            msgbuf_init(&b, got, cap);
+            for (size_t i = 0; i < 4; i++)
+                msgbuf_puts(&b, piece[i]);
+            msgbuf_u64(&b, num[v]);
+            msgbuf_put(&b, piece[4], 0);
+            msgbuf_lit(&b, " earlier");
+            assert_memory_equal(got, want, sizeof(want));
+            assert_int_equal(b.len, cap == 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1);
+        }
+    }
+}
+
+/* findings_add_str is findings_add with "%s", cut at FINDING_MSG_MAX; and
+ * findings_new hands out entries until the list is full. */
+static void test_findings_str(void **state)
+{
+    struct findings f;
+    char big[FINDING_MSG_MAX + 100];
+    struct finding *x;
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    big[FINDING_MSG_MAX - 2] = '\xc3';   /* the cut falls inside this character */
+    big[FINDING_MSG_MAX - 1] = '\xa9';
+    findings_add(&f, F_TLS_ALERT, SEV_LOW, "%s", big);
+    findings_add_str(&f, F_TLS_ALERT, SEV_LOW, big);
+    findings_add_str(&f, F_TLS_ALERT, SEV_NONE, big);
+    assert_int_equal(f.n, 2);
+    assert_memory_equal(f.v[0].msg, f.v[1].msg, FINDING_MSG_MAX);
+    assert_int_equal(strlen(f.v[1].msg), FINDING_MSG_MAX - 1);
+    findings_add_str(&f, F_EXPIRED, SEV_HIGH, "");
+    assert_string_equal(f.v[2].msg, "");
+    assert_int_equal(f.v[2].code, F_EXPIRED);
+    assert_int_equal(f.v[2].sev, SEV_HIGH);
+    assert_null(findings_new(&f, F_EXPIRED, SEV_NONE));
+    while (f.n < FINDINGS_MAX) {
+        x = findings_new(&f, F_CHAIN_ORDER, SEV_LOW);
+        assert_non_null(x);
+        assert_string_equal(x->msg, "");
+    }
+    assert_null(findings_new(&f, F_CHAIN_ORDER, SEV_LOW));
+    findings_add_str(&f, F_CHAIN_ORDER, SEV_LOW, "x");
+    assert_int_equal(f.n, FINDINGS_MAX);
+    assert_int_equal(f.dropped, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -571,6 +684,8 @@ int main(void)
         cmocka_unit_test(test_terminator_changed),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_findings_list),
+        cmocka_unit_test(test_msgbuf),
+        cmocka_unit_test(test_findings_str),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -374,6 +374,36 @@ static void test_protocol(void **state)
     assert_int_equal(weak_protocol(0x0000, r, sizeof(r)), SEV_NONE);
 }
 
+/* A short buffer gets the reason cut as snprintf cuts it, and a check that
+ * finds nothing empties a reason left by an earlier one. */
+static void test_reason_buffer(void **state)
+{
+    char r[128], small[10], full[128];
+
+    (void)state;
+    assert_int_equal(weak_protocol(0x0300, small, 8), SEV_HIGH);
+    assert_string_equal(small, "SSL 3.0");
+    assert_int_equal(weak_protocol(0x0300, small, 1), SEV_HIGH);
+    assert_string_equal(small, "");
+    assert_int_equal(weak_protocol(0x0301, NULL, 0), SEV_MEDIUM);
+    memset(small, 'x', sizeof(small));
+    assert_int_equal(weak_protocol(0x0301, small, 0), SEV_MEDIUM);
+    assert_int_equal(small[0], 'x');
+    assert_int_equal(dh(TLS_KX_DHE, 0, 1023, small, sizeof(small)), SEV_HIGH);
+    memcpy(full, "DH group of 1023 bits (below 1024)", sizeof(small) - 1);
+    full[sizeof(small) - 1] = '\0';
+    assert_string_equal(small, full);
+    assert_int_equal(dh(TLS_KX_ECDHE, 16, 160, r, sizeof(r)), SEV_MEDIUM);
+    assert_int_equal(dh(TLS_KX_ECDHE, 29, 256, r, sizeof(r)), SEV_NONE);
+    assert_string_equal(r, "");
+    assert_int_equal(dh(TLS_KX_DHE, 0, 1023, r, sizeof(r)), SEV_HIGH);
+    assert_int_equal(dh(TLS_KX_DHE, 0, 3072, r, sizeof(r)), SEV_NONE);
+    assert_string_equal(r, "");
+    assert_int_equal(weak_protocol(0x0301, r, sizeof(r)), SEV_MEDIUM);
+    assert_int_equal(weak_protocol(0x0303, r, sizeof(r)), SEV_NONE);
+    assert_string_equal(r, "");
+}
+
 /* ---------------------------------------------------------------- ciphers */
 
 static enum severity cs(uint16_t id, char *r)
@@ -540,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_dh),
         cmocka_unit_test(test_ecdh),
         cmocka_unit_test(test_protocol),
+        cmocka_unit_test(test_reason_buffer),
         cmocka_unit_test(test_cipher_classes),
         cmocka_unit_test(test_cipher_names),
         cmocka_unit_test(test_cipher_sweep),

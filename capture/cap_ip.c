@@ -378,6 +378,53 @@ enum cap_status cap_ip_decode(const struct cap_l3 *l3, struct cap_tcp_seg *out)
     }
 }
 
+/* format_v6 writes |b| as RFC 5952 text (lower-case hex, the first longest
+ * run of two or more zero groups as "::"), as glibc's inet_ntop does but
+ * without its sprintf per group; false for the forms with an IPv4 address
+ * in the last 32 bits (::a.b.c.d, ::ffff:a.b.c.d), left to inet_ntop.
+ * |out| has room for 46 bytes. */
+static bool format_v6(const uint8_t b[16], char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned w[8];
+    int best = -1, best_len = 0;
+    char *o = out;
+
+    for (int i = 0; i < 8; i++)
+        w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+    for (int i = 0; i < 8;) {
+        int j = i;
+
+        while (j < 8 && w[j] == 0)
+            j++;
+        if (j - i > best_len) {
+            best = i;
+            best_len = j - i;
+        }
+        i = j > i ? j : i + 1;
+    }
+    if (best_len < 2)
+        best = -1;
+    if (best == 0 && (best_len == 6 || best_len == 7 || (best_len == 5 && w[5] == 0xffff)))
+        return false;
+    for (int i = 0; i < 8; i++) {
+        if (i == best) {
+            *o++ = ':';
+            if (i + best_len == 8)
+                *o++ = ':';
+            i += best_len - 1;
+            continue;
+        }
+        if (i)
+            *o++ = ':';
+        for (int sh = 12; sh >= 0; sh -= 4)
+            if ((w[i] >> sh) != 0 || sh == 0)
+                *o++ = hex[(w[i] >> sh) & 0xf];
+    }
+    *o = '\0';
+    return true;
+}
+
 char *cap_addr_format(const struct cap_addr *a, char *buf, size_t size)
 {
     int af = a->family == 4 ? AF_INET : a->family == 6 ? AF_INET6 : AF_UNSPEC;
@@ -403,6 +450,8 @@ char *cap_addr_format(const struct cap_addr *a, char *buf, size_t size)
         *o = '\0';
         return buf;
     }
+    if (af == AF_INET6 && size >= 46 && format_v6(a->b, buf))
+        return buf;
     if (af == AF_UNSPEC || !inet_ntop(af, a->b, buf, (socklen_t)min_size(size, 64)))
         snprintf(buf, size, "?");
     return buf;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <pcap/pcap.h>
 
 #include "capture/cap_ip.h"
@@ -1491,6 +1492,51 @@ static void test_addr_roundtrip(void **state)
     assert_int_equal(buf[0], 'z');
 }
 
+/* IPv6 text is RFC 5952 exactly as the C library's inet_ntop writes it:
+ * every pattern of zero groups (where "::" goes, ties, runs of one), with
+ * groups of every width, and the IPv4-in-IPv6 forms. */
+static void test_addr_v6_like_inet_ntop(void **state)
+{
+    static const unsigned vals[] = {0x1, 0xa, 0xab, 0xabc, 0xabcd, 0xffff, 0x100, 0x1000};
+    struct cap_addr a;
+    char mine[64], libc[64];
+    unsigned seed = 12345;
+
+    (void)state;
+    memset(&a, 0, sizeof(a));
+    a.family = 6;
+    for (unsigned mask = 0; mask < 256; mask++) {
+        for (size_t v = 0; v < sizeof vals / sizeof vals[0]; v++) {
+            for (int i = 0; i < 8; i++) {
+                unsigned w = (mask >> i) & 1 ? vals[(v + (size_t)i) % 8] : 0;
+
+                a.b[2 * i] = (uint8_t)(w >> 8);
+                a.b[2 * i + 1] = (uint8_t)w;
+            }
+            assert_non_null(inet_ntop(AF_INET6, a.b, libc, sizeof libc));
+            assert_string_equal(cap_addr_format(&a, mine, sizeof mine), libc);
+        }
+    }
+    for (int n = 0; n < 20000; n++) {
+        for (int i = 0; i < 16; i++) {
+            seed = seed * 1103515245u + 12345u;
+            /* mostly zero bytes, so that zero groups and runs are common */
+            a.b[i] = (seed >> 16) % 4 ? 0 : (uint8_t)(seed >> 8);
+        }
+        assert_non_null(inet_ntop(AF_INET6, a.b, libc, sizeof libc));
+        assert_string_equal(cap_addr_format(&a, mine, sizeof mine), libc);
+    }
+    assert_true(cap_addr_parse("::ffff:192.0.2.1", &a));
+    assert_string_equal(cap_addr_format(&a, mine, sizeof mine), "::ffff:192.0.2.1");
+    assert_true(cap_addr_parse("::192.0.2.1", &a));
+    assert_non_null(inet_ntop(AF_INET6, a.b, libc, sizeof libc));
+    assert_string_equal(cap_addr_format(&a, mine, sizeof mine), libc);
+    assert_true(cap_addr_parse("1:0:0:2:0:0:0:3", &a));
+    assert_string_equal(cap_addr_format(&a, mine, sizeof mine), "1:0:0:2::3");
+    assert_true(cap_addr_parse("1:0:0:2:3:0:0:4", &a));
+    assert_string_equal(cap_addr_format(&a, mine, sizeof mine), "1::2:3:0:0:4");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1523,6 +1569,7 @@ int main(void)
         cmocka_unit_test(test_prefixes),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_addr_roundtrip),
+        cmocka_unit_test(test_addr_v6_like_inet_ntop),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /*
- * json.c - streaming JSON writer (see json.h).
+ * json.c - streaming JSON writer (see json.h): the value writers and the
+ * slow paths of the inline ones.
  */
 #include "json.h"
 
@@ -24,7 +25,7 @@ void json_flush(struct json *j)
     }
 }
 
-static void put(struct json *j, const void *p, size_t n)
+void json_put_(struct json *j, const void *p, size_t n)
 {
     if (n > sizeof(j->buf) - j->len) {
         json_flush(j);
@@ -37,86 +38,53 @@ static void put(struct json *j, const void *p, size_t n)
     j->len += n;
 }
 
-static void putch(struct json *j, char c)
+void json_putc_slow_(struct json *j, char c)
 {
-    if (j->len == sizeof(j->buf))
-        json_flush(j);
+    json_flush(j);
     j->buf[j->len++] = c;
 }
 
 /* Keys are string literals of this program (json.h), never wire bytes, so
  * they are written as they are: escaping them on every line was measurable. */
-static void prefix(struct json *j, const char *key, size_t n)
+void json_prefix_slow_(struct json *j, const char *key, size_t klen)
 {
     if (j->need_comma[j->depth])
-        putch(j, ',');
+        json_putc_(j, ',');
     j->need_comma[j->depth] = true;
     if (key) {
-        if (n + 3 <= sizeof(j->buf) - j->len) {
-            char *o = j->buf + j->len;
-
-            o[0] = '"';
-            memcpy(o + 1, key, n);
-            o[n + 1] = '"';
-            o[n + 2] = ':';
-            j->len += n + 3;
-        } else {
-            putch(j, '"');
-            put(j, key, n);
-            put(j, "\":", 2);
-        }
+        json_putc_(j, '"');
+        json_put_(j, key, klen);
+        json_put_(j, "\":", 2);
     }
 }
 
 /* The string escape of out_json_string, into the buffer. */
-static void put_string(struct json *j, const uint8_t *p, size_t n)
+void json_put_string_(struct json *j, const uint8_t *p, size_t n)
 {
     size_t i = 0;
 
-    putch(j, '"');
+    json_putc_(j, '"');
     while (i < n) {
         size_t run = out_json_plain(p + i, n - i);
 
-        put(j, p + i, run);
+        json_put_(j, p + i, run);
         i += run;
         if (i < n) {
             char esc[8];
 
-            put(j, esc, out_json_escape_byte(p[i], esc));
+            json_put_(j, esc, out_json_escape_byte(p[i], esc));
             i++;
         }
     }
-    putch(j, '"');
+    json_putc_(j, '"');
 }
 
-static void open_(struct json *j, const char *key, size_t klen, char c)
-{
-    prefix(j, key, klen);
-    putch(j, c);
-    if (j->depth + 1 < JSON_MAX_DEPTH)
-        j->depth++;
-    j->need_comma[j->depth] = false;
-}
-
-static void close_(struct json *j, char c)
-{
-    putch(j, c);
-    if (j->depth > 0)
-        j->depth--;
-}
-
-void json_obj_k(struct json *j, const char *key, size_t klen) { open_(j, key, klen, '{'); }
-void json_obj_end(struct json *j) { close_(j, '}'); }
-void json_arr_k(struct json *j, const char *key, size_t klen) { open_(j, key, klen, '['); }
-void json_arr_end(struct json *j) { close_(j, ']'); }
-
-void json_ascii_k(struct json *j, const char *key, size_t klen, const char *s)
+void json_put_ascii_(struct json *j, const char *s)
 {
     size_t n;
 
-    prefix(j, key, klen);
     if (s == NULL) {
-        put(j, "null", 4);
+        json_put_(j, "null", 4);
         return;
     }
     n = strlen(s);
@@ -126,34 +94,22 @@ void json_ascii_k(struct json *j, const char *key, size_t klen, const char *s)
             s[i] == '\\')
             abort();
 #endif
-    putch(j, '"');
-    put(j, s, n);
-    putch(j, '"');
+    if (n + 2 <= sizeof(j->buf) - j->len) {
+        char *o = j->buf + j->len;
+
+        o[0] = '"';
+        memcpy(o + 1, s, n);
+        o[n + 1] = '"';
+        j->len += n + 2;
+        return;
+    }
+    json_putc_(j, '"');
+    json_put_(j, s, n);
+    json_putc_(j, '"');
 }
 
-void json_str_k(struct json *j, const char *key, size_t klen, const char *s)
-{
-    prefix(j, key, klen);
-    if (s)
-        put_string(j, (const uint8_t *)s, strlen(s));
-    else
-        put(j, "null", 4);
-}
-
-void json_strn_k(struct json *j, const char *key, size_t klen, const uint8_t *p, size_t n)
-{
-    prefix(j, key, klen);
-    put_string(j, p, n);
-}
-
-void json_raw_k(struct json *j, const char *key, size_t klen, const char *text, size_t n)
-{
-    prefix(j, key, klen);
-    put(j, text, n);
-}
-
-/* put_u64 writes |v| in decimal (fprintf was a visible share of a run). */
-static void put_u64(struct json *j, uint64_t v)
+/* json_put_u64_ writes |v| in decimal (fprintf was a visible share of a run). */
+void json_put_u64_(struct json *j, uint64_t v)
 {
     char b[20];
     size_t i = sizeof(b);
@@ -162,44 +118,12 @@ static void put_u64(struct json *j, uint64_t v)
         b[--i] = (char)('0' + v % 10);
         v /= 10;
     } while (v != 0);
-    put(j, b + i, sizeof(b) - i);
-}
-
-void json_u64_k(struct json *j, const char *key, size_t klen, uint64_t v)
-{
-    prefix(j, key, klen);
-    put_u64(j, v);
-}
-
-void json_i64_k(struct json *j, const char *key, size_t klen, int64_t v)
-{
-    prefix(j, key, klen);
-    if (v < 0) {
-        putch(j, '-');
-        put_u64(j, (uint64_t)0 - (uint64_t)v);
-    } else {
-        put_u64(j, (uint64_t)v);
-    }
-}
-
-void json_bool_k(struct json *j, const char *key, size_t klen, bool v)
-{
-    prefix(j, key, klen);
-    if (v)
-        put(j, "true", 4);
-    else
-        put(j, "false", 5);
-}
-
-void json_null_k(struct json *j, const char *key, size_t klen)
-{
-    prefix(j, key, klen);
-    put(j, "null", 4);
+    json_put_(j, b + i, sizeof(b) - i);
 }
 
 void json_end(struct json *j)
 {
-    putch(j, '\n');
+    json_putc_(j, '\n');
     json_flush(j);
     j->depth = 0;
     j->need_comma[0] = false;

@@ -29,23 +29,152 @@ struct json {
 };
 
 void json_init(struct json *j, FILE *f);
+/* json_end finishes a top-level value with a newline (one JSON line) and
+ * writes what is buffered to the FILE. */
+void json_end(struct json *j);
+/* json_flush writes what is buffered to the FILE (json_end does it too). */
+void json_flush(struct json *j);
+
 /* Keys are string literals of the program (written unescaped); values from
  * anywhere.  Objects and arrays; |key| is NULL inside arrays and at the top level. */
 /* Each takes the key with its length (json_*_k); the short names below pass
  * strlen(key), which the compiler works out for a literal, so no key is
- * measured at run time. */
-void json_obj_k(struct json *j, const char *key, size_t klen);
-void json_obj_end(struct json *j);
-void json_arr_k(struct json *j, const char *key, size_t klen);
-void json_arr_end(struct json *j);
-void json_str_k(struct json *j, const char *key, size_t klen, const char *s);
-void json_strn_k(struct json *j, const char *key, size_t klen, const uint8_t *p, size_t n);
-void json_u64_k(struct json *j, const char *key, size_t klen, uint64_t v);
-void json_i64_k(struct json *j, const char *key, size_t klen, int64_t v);
-void json_bool_k(struct json *j, const char *key, size_t klen, bool v);
-void json_null_k(struct json *j, const char *key, size_t klen);
-void json_raw_k(struct json *j, const char *key, size_t klen, const char *text, size_t n);
-void json_ascii_k(struct json *j, const char *key, size_t klen, const char *s);
+ * measured at run time.
+ *
+ * The comma, the key and the punctuation are written inline: a session's
+ * line has some three hundred of them, and with the key's length known
+ * where it is written, each is a few stores.  Values go through the
+ * functions in json.c. */
+
+/* json_prefix_slow_ is json_prefix_ when the buffer is nearly full. */
+void json_prefix_slow_(struct json *j, const char *key, size_t klen);
+void json_putc_slow_(struct json *j, char c);
+void json_put_string_(struct json *j, const uint8_t *p, size_t n);
+void json_put_u64_(struct json *j, uint64_t v);
+void json_put_(struct json *j, const void *p, size_t n);
+void json_put_ascii_(struct json *j, const char *s);
+
+/* The comma if one is due, then "key": unless |key| is NULL. */
+static inline void json_prefix_(struct json *j, const char *key, size_t klen)
+{
+    if (klen + 4 <= sizeof(j->buf) - j->len) {
+        char *o = j->buf + j->len;
+        size_t comma = j->need_comma[j->depth];
+
+        o[0] = ',';               /* kept only if due */
+        o += comma;
+        j->len += comma;
+        j->need_comma[j->depth] = true;
+        if (key) {
+            o[0] = '"';
+            memcpy(o + 1, key, klen);
+            o[klen + 1] = '"';
+            o[klen + 2] = ':';
+            j->len += klen + 3;
+        }
+        return;
+    }
+    json_prefix_slow_(j, key, klen);
+}
+
+static inline void json_putc_(struct json *j, char c)
+{
+    if (j->len < sizeof(j->buf))
+        j->buf[j->len++] = c;
+    else
+        json_putc_slow_(j, c);
+}
+
+static inline void json_open_(struct json *j, const char *key, size_t klen, char c)
+{
+    json_prefix_(j, key, klen);
+    json_putc_(j, c);
+    if (j->depth + 1 < JSON_MAX_DEPTH)
+        j->depth++;
+    j->need_comma[j->depth] = false;
+}
+
+static inline void json_close_(struct json *j, char c)
+{
+    json_putc_(j, c);
+    if (j->depth > 0)
+        j->depth--;
+}
+
+static inline void json_obj_k(struct json *j, const char *key, size_t klen)
+{
+    json_open_(j, key, klen, '{');
+}
+
+static inline void json_obj_end(struct json *j) { json_close_(j, '}'); }
+
+static inline void json_arr_k(struct json *j, const char *key, size_t klen)
+{
+    json_open_(j, key, klen, '[');
+}
+
+static inline void json_arr_end(struct json *j) { json_close_(j, ']'); }
+
+static inline void json_str_k(struct json *j, const char *key, size_t klen, const char *s)
+{
+    json_prefix_(j, key, klen);
+    if (s)
+        json_put_string_(j, (const uint8_t *)s, strlen(s));
+    else
+        json_put_(j, "null", 4);
+}
+
+static inline void json_strn_k(struct json *j, const char *key, size_t klen, const uint8_t *p,
+                               size_t n)
+{
+    json_prefix_(j, key, klen);
+    json_put_string_(j, p, n);
+}
+
+static inline void json_u64_k(struct json *j, const char *key, size_t klen, uint64_t v)
+{
+    json_prefix_(j, key, klen);
+    json_put_u64_(j, v);
+}
+
+static inline void json_i64_k(struct json *j, const char *key, size_t klen, int64_t v)
+{
+    json_prefix_(j, key, klen);
+    if (v < 0) {
+        json_putc_(j, '-');
+        json_put_u64_(j, (uint64_t)0 - (uint64_t)v);
+    } else {
+        json_put_u64_(j, (uint64_t)v);
+    }
+}
+
+static inline void json_bool_k(struct json *j, const char *key, size_t klen, bool v)
+{
+    json_prefix_(j, key, klen);
+    if (v)
+        json_put_(j, "true", 4);
+    else
+        json_put_(j, "false", 5);
+}
+
+static inline void json_null_k(struct json *j, const char *key, size_t klen)
+{
+    json_prefix_(j, key, klen);
+    json_put_(j, "null", 4);
+}
+
+static inline void json_raw_k(struct json *j, const char *key, size_t klen, const char *text,
+                              size_t n)
+{
+    json_prefix_(j, key, klen);
+    json_put_(j, text, n);
+}
+
+static inline void json_ascii_k(struct json *j, const char *key, size_t klen, const char *s)
+{
+    json_prefix_(j, key, klen);
+    json_put_ascii_(j, s);
+}
 
 #define JSON_KLEN_(key) ((key) ? strlen(key) : 0)
 
@@ -105,11 +234,5 @@ static inline void json_raw(struct json *j, const char *key, const char *text, s
 {
     json_raw_k(j, key, JSON_KLEN_(key), text, n);
 }
-
-/* json_end finishes a top-level value with a newline (one JSON line) and
- * writes what is buffered to the FILE. */
-void json_end(struct json *j);
-/* json_flush writes what is buffered to the FILE (json_end does it too). */
-void json_flush(struct json *j);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/json.h"
 #include "analyze/out.h"
 
 /* Run |fn| on |in| and return what it printed (static buffer). */
@@ -66,11 +67,101 @@ static void test_time_and_endpoints(void **state)
     assert_string_equal(out_endpoint(&a6, 587, b, sizeof(b)), "[2001:db8::1]:587");
 }
 
+/* The JSON writer: commas and nesting, every kind of value, and the same
+ * text whichever byte of its buffer a key, a comma or a value falls on (the
+ * inline paths write in place; near the end they flush first). */
+static void test_json_writer(void **state)
+{
+    char *text = NULL, want[256];
+    size_t n = 0;
+    FILE *f;
+    struct json *j = malloc(sizeof(*j));
+
+    (void)state;
+    assert_non_null(j);
+    f = open_memstream(&text, &n);
+    assert_non_null(f);
+    json_init(j, f);
+    json_obj(j, NULL);
+    json_str(j, "s", "a\"b\n");
+    json_strn(j, "raw", (const uint8_t *)"x\0y", 3);
+    json_u64(j, "u", 18446744073709551615ull);
+    json_i64(j, "i", -42);
+    json_bool(j, "t", true);
+    json_null(j, "z");
+    json_str(j, "n", NULL);
+    json_ascii(j, "a", "2026-11-29T00:00:00Z");
+    json_arr(j, "v");
+    json_u64(j, NULL, 0);
+    json_obj(j, NULL);
+    json_obj_end(j);
+    json_arr(j, NULL);
+    json_arr_end(j);
+    json_raw(j, NULL, "{\"k\":1}", 7);
+    json_arr_end(j);
+    json_obj_end(j);
+    json_end(j);
+    fclose(f);
+    assert_string_equal(text, "{\"s\":\"a\\\"b\\n\",\"raw\":\"x\\u0000y\",\"u\":18446744073709551615,"
+                              "\"i\":-42,\"t\":true,\"z\":null,\"n\":null,"
+                              "\"a\":\"2026-11-29T00:00:00Z\",\"v\":[0,{},[],{\"k\":1}]}\n");
+    free(text);
+
+    /* Two padding strings, the second one byte longer each round, before
+     * the same fields: the fields' bytes land on every offset of the
+     * buffer's end in turn. */
+    for (size_t k = 0; k <= 120; k++) {
+        size_t a = JSON_BUF_SIZE / 2 - 10, b = JSON_BUF_SIZE / 2 - 100 + k, wl;
+        char *p = malloc(a + 1), *q = malloc(b + 1);
+
+        assert_non_null(p);
+        assert_non_null(q);
+        memset(p, 'p', a);
+        p[a] = '\0';
+        memset(q, 'q', b);
+        q[b] = '\0';
+        text = NULL;
+        f = open_memstream(&text, &n);
+        assert_non_null(f);
+        json_init(j, f);
+        json_obj(j, NULL);
+        json_str(j, "p", p);
+        json_str(j, "q", q);
+        json_obj(j, "object_key");
+        json_u64(j, "number", 1234567);
+        json_bool(j, "flag", false);
+        json_ascii(j, "ascii", "ABCDEF0123");
+        json_arr(j, "list");
+        json_i64(j, NULL, -1);
+        json_null(j, NULL);
+        json_arr_end(j);
+        json_obj_end(j);
+        json_str(j, "quote", "\"");
+        json_obj_end(j);
+        json_end(j);
+        fclose(f);
+        wl = (size_t)snprintf(want, sizeof(want), "\",\"object_key\":{\"number\":1234567,"
+                              "\"flag\":false,\"ascii\":\"ABCDEF0123\",\"list\":[-1,null]},"
+                              "\"quote\":\"\\\"\"}\n");
+        assert_int_equal(n, 6 + a + 7 + b + wl);
+        assert_memory_equal(text, "{\"p\":\"", 6);
+        assert_memory_equal(text + 6, p, a);
+        assert_memory_equal(text + 6 + a, "\",\"q\":\"", 7);
+        assert_memory_equal(text + 13 + a, q, b);
+        assert_memory_equal(text + 13 + a + b, want, wl);
+        free(text);
+        free(p);
+        free(q);
+    }
+    free(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_escapes_controls),
         cmocka_unit_test(test_json_strings),
+        cmocka_unit_test(test_json_writer),
         cmocka_unit_test(test_time_and_endpoints),
     };
 

@@ -67,28 +67,6 @@ bool cbs_get_line(struct cbs *c, struct cbs *out, size_t max, bool *too_long)
     return true;
 }
 
-static int lower(int ch)
-{
-    return ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch;
-}
-
-bool cbs_starts_nocase(const struct cbs *c, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    if (c->len < n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (lower(c->data[i]) != lower((unsigned char)lit[i]))
-            return false;
-    return true;
-}
-
-bool cbs_eq_nocase(const struct cbs *c, const char *lit)
-{
-    return c->len == strlen(lit) && cbs_starts_nocase(c, lit);
-}
-
 bool cbs_mem_eq(const struct cbs *c, const void *p, size_t n)
 {
     return c->len == n && (n == 0 || memcmp(c->data, p, n) == 0);

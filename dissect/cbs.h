@@ -171,11 +171,33 @@ bool cbs_get_u24_prefixed(struct cbs *c, struct cbs *out);
  * can tell "need more data" from "line longer than allowed". */
 bool cbs_get_line(struct cbs *c, struct cbs *out, size_t max, bool *too_long);
 
-/* cbs_eq_nocase is true when |c| equals the ASCII string |lit| ignoring case. */
-bool cbs_eq_nocase(const struct cbs *c, const char *lit);
+/* cbs_starts_nocase is true when |c| begins with |lit| ignoring ASCII case.
+ * Inline, like cbs_eq_nocase: the SMTP parser compares every line's verb
+ * or keyword with literals, whose length the compiler then knows. */
+static inline bool cbs_starts_nocase(const struct cbs *c, const char *lit)
+{
+    size_t n = strlen(lit);
 
-/* cbs_starts_nocase is true when |c| begins with |lit| ignoring ASCII case. */
-bool cbs_starts_nocase(const struct cbs *c, const char *lit);
+    if (c->len < n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned a = c->data[i], b = (unsigned char)lit[i];
+
+        if (a - 'A' < 26)
+            a += 'a' - 'A';
+        if (b - 'A' < 26)
+            b += 'a' - 'A';
+        if (a != b)
+            return false;
+    }
+    return true;
+}
+
+/* cbs_eq_nocase is true when |c| equals the ASCII string |lit| ignoring case. */
+static inline bool cbs_eq_nocase(const struct cbs *c, const char *lit)
+{
+    return c->len == strlen(lit) && cbs_starts_nocase(c, lit);
+}
 
 /* cbs_mem_eq is true when |c| holds exactly the |n| bytes at |p|. */
 bool cbs_mem_eq(const struct cbs *c, const void *p, size_t n);

@@ -813,21 +813,24 @@ static bool parse_bdat(struct cbs rest, uint64_t *size)
 
 static enum cmd_kind classify(const struct cbs *verb)
 {
+#define VERB(name, kind) {name, sizeof(name) - 1, kind}
     static const struct {
         const char *name;
+        size_t len;
         enum cmd_kind kind;
     } verbs[] = {
-        {"EHLO", K_EHLO},         {"HELO", K_HELO}, {"STARTTLS", K_STARTTLS},
-        {"X-ANONYMOUSTLS", K_STARTTLS},             {"AUTH", K_AUTH},
+        VERB("EHLO", K_EHLO),     VERB("HELO", K_HELO), VERB("STARTTLS", K_STARTTLS),
+        VERB("X-ANONYMOUSTLS", K_STARTTLS),             VERB("AUTH", K_AUTH),
         /* Exchange's own AUTH: "X-EXPS GSSAPI|NTLM token", 334 exchanges;
          * NTLM responses are crackable, so they are credentials too. */
-        {"X-EXPS", K_AUTH},
-        {"DATA", K_DATA},         {"BDAT", K_BDAT}, {"MAIL", K_MAIL},
-        {"RCPT", K_RCPT},         {"QUIT", K_QUIT},
+        VERB("X-EXPS", K_AUTH),
+        VERB("DATA", K_DATA),     VERB("BDAT", K_BDAT), VERB("MAIL", K_MAIL),
+        VERB("RCPT", K_RCPT),     VERB("QUIT", K_QUIT),
     };
+#undef VERB
 
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-        if (cbs_eq_nocase(verb, verbs[i].name))
+        if (verb->len == verbs[i].len && cbs_starts_nocase(verb, verbs[i].name))
             return verbs[i].kind;
     return K_OTHER;
 }

@@ -148,6 +148,16 @@ static void test_compare_and_copy(void **state)
     assert_false(cbs_eq_nocase(&c, "starttlsx"));
     assert_true(cbs_starts_nocase(&c, "START"));
     assert_false(cbs_starts_nocase(&c, "STARTTLS-MORE"));
+    /* only ASCII letters fold: every byte against every byte */
+    for (unsigned x = 0; x < 256; x++)
+        for (unsigned y = 1; y < 256; y++) {
+            uint8_t bx = (uint8_t)x;
+            char lit[2] = {(char)y, 0};
+            unsigned lx = x >= 'A' && x <= 'Z' ? x + 32 : x, ly = y >= 'A' && y <= 'Z' ? y + 32 : y;
+
+            cbs_init(&c, &bx, 1);
+            assert_int_equal(cbs_eq_nocase(&c, lit), lx == ly);
+        }
     cbs_init(&c, b, sizeof(b));
     s = cbs_strdup(&c);
     assert_non_null(s);

@@ -408,6 +408,10 @@ static void text_session(struct report *r, const struct session *s, const struct
     }
     if (s->incomplete)
         fputs("  incomplete: the handshake was not fully captured\n", f);
+    for (unsigned d = 0; d < 2; d++)
+        if (s->tls_error[d] != TLS_ERR_NONE)
+            fprintf(f, "  tls error %s: %s (its TLS bytes after that were not read)\n",
+                    side((enum tcp_dir)d), tls_error_name(s->tls_error[d]));
     fprintf(f, "  end       %s after %.3f s", tcp_close_reason_name(s->end),
             (double)(s->last_us - s->first_us) / 1e6);
     if (s->gaps[0] || s->gaps[1])
@@ -621,6 +625,13 @@ static void json_session(struct report *r, const struct session *s, const struct
     json_ascii(&j, "state", session_tls_state_name(s->tls_state));
     json_bool(&j, "certificate_hidden", s->cert_hidden);
     json_bool(&j, "incomplete", s->incomplete);
+    if (s->tls_error[TCP_TO_SERVER] != TLS_ERR_NONE || s->tls_error[TCP_TO_CLIENT] != TLS_ERR_NONE) {
+        json_obj(&j, "parse_errors");
+        for (unsigned d = 0; d < 2; d++)
+            if (s->tls_error[d] != TLS_ERR_NONE)
+                json_ascii(&j, side((enum tcp_dir)d), tls_error_name(s->tls_error[d]));
+        json_obj_end(&j);
+    }
     if (s->kx_seen || s->kx_group) {
         const char *g = names_group(s->kx_seen ? s->kx.group : s->kx_group);
 
@@ -641,6 +652,13 @@ static void json_session(struct report *r, const struct session *s, const struct
             x509_md5_hex((const uint8_t *)s->ja3, strlen(s->ja3), md5);
             json_ascii(&j, "ja3", md5);
             json_ascii(&j, "ja3_string", s->ja3);
+        }
+        if (s->ja4_r) {
+            char ja4[X509_JA4_LEN + 1];
+
+            if (x509_ja4(s->ja4_r, ja4))
+                json_ascii(&j, "ja4", ja4);
+            json_ascii(&j, "ja4_r", s->ja4_r);
         }
         json_ascii(&j, "offered_version", tls_version_name(s->ch_version));
         if (s->alpn_offered)

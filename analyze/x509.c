@@ -157,13 +157,6 @@ void x509_sha256_hex(const uint8_t *p, size_t len, char out[65])
 #define MD5_SLOTS 64
 #define MD5_CACHE_MAX 2048
 
-struct md5_slot {
-    uint64_t h;
-    size_t len;
-    uint8_t *text;
-    char hex[33];
-};
-
 static uint64_t text_hash(const uint8_t *p, size_t len)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ len, w;
@@ -180,40 +173,120 @@ static uint64_t text_hash(const uint8_t *p, size_t len)
     return h ^ (h >> 32);
 }
 
+struct md5_slot {
+    uint64_t h;
+    size_t len;
+    uint8_t *text;
+    char hex[X509_JA4_LEN + 1];      /* the MD5 in hex, or a JA4 */
+};
+
+/* slot_find returns the slot for |p| in |slots| and whether it holds |p|;
+ * NULL (never a hit) when |p| is too long to remember. */
+static struct md5_slot *slot_find(struct md5_slot *slots, const uint8_t *p, size_t len,
+                                  uint64_t *h, bool *hit)
+{
+    struct md5_slot *e;
+
+    *hit = false;
+    if (p == NULL || len > MD5_CACHE_MAX)
+        return NULL;
+    *h = text_hash(p, len);
+    e = &slots[*h % MD5_SLOTS];
+    *hit = e->text != NULL && e->h == *h && e->len == len && memcmp(e->text, p, len) == 0;
+    return e;
+}
+
+/* slot_keep remembers |out| for |p| in |e| (forgets the slot on allocation
+ * failure). */
+static void slot_keep(struct md5_slot *e, const uint8_t *p, size_t len, uint64_t h,
+                      const char *out)
+{
+    uint8_t *t = realloc(e->text, len ? len : 1);
+
+    if (t == NULL) {
+        free(e->text);
+        e->text = NULL;
+        return;
+    }
+    memcpy(t, p, len);
+    e->text = t;
+    e->h = h;
+    e->len = len;
+    memcpy(e->hex, out, strlen(out) + 1);
+}
+
 void x509_md5_hex(const uint8_t *p, size_t len, char out[33])
 {
     static struct md5_slot slots[MD5_SLOTS];
     uint8_t md[16];
-    struct md5_slot *e = NULL;
     uint64_t h = 0;
+    bool hit;
+    struct md5_slot *e = slot_find(slots, p, len, &h, &hit);
 
-    if (p != NULL && len <= MD5_CACHE_MAX) {
-        h = text_hash(p, len);
-        e = &slots[h % MD5_SLOTS];
-        if (e->text != NULL && e->h == h && e->len == len && memcmp(e->text, p, len) == 0) {
-            memcpy(out, e->hex, 33);
-            return;
-        }
+    if (hit) {
+        memcpy(out, e->hex, 33);
+        return;
     }
     if (!digest(md_md5(), p, len, md, sizeof(md))) {
         out[0] = '\0';
         return;
     }
     to_hex(md, sizeof(md), hexl, out);
-    if (e != NULL) {
-        uint8_t *t = realloc(e->text, len ? len : 1);
+    if (e != NULL)
+        slot_keep(e, p, len, h, out);
+}
 
-        if (t == NULL) {
-            free(e->text);
-            e->text = NULL;
-            return;
-        }
-        memcpy(t, p, len);
-        e->text = t;
-        e->h = h;
-        e->len = len;
-        memcpy(e->hex, out, 33);
+/* ja4_hash12 writes the first 12 lower-case hex digits of the SHA-256 of
+ * |n| bytes at |p|, or "000000000000" for none (JA4's mark of an empty
+ * list); false if SHA-256 is unavailable. */
+static bool ja4_hash12(const char *p, size_t n, char *out)
+{
+    uint8_t md[32];
+    char hex[65];
+
+    if (n == 0) {
+        memcpy(out, "000000000000", 12);
+        return true;
     }
+    if (!digest(md_sha256(), (const uint8_t *)p, n, md, sizeof(md)))
+        return false;
+    to_hex(md, sizeof(md), hexl, hex);
+    memcpy(out, hex, 12);
+    return true;
+}
+
+bool x509_ja4(const char *raw, char out[X509_JA4_LEN + 1])
+{
+    static struct md5_slot slots[MD5_SLOTS];
+    size_t len = strlen(raw);
+    const char *u1 = memchr(raw, '_', len), *u2, *end = raw + len;
+    uint64_t h = 0;
+    bool hit;
+    struct md5_slot *e = slot_find(slots, (const uint8_t *)raw, len, &h, &hit);
+
+    out[0] = '\0';
+    if (hit) {
+        memcpy(out, e->hex, X509_JA4_LEN + 1);
+        return true;
+    }
+    /* a: ten characters; b: up to the next '_'; c: the rest, whose
+     * extension list (before any '_') may be empty */
+    if (u1 == NULL || u1 - raw != 10 ||
+        (u2 = memchr(u1 + 1, '_', (size_t)(end - u1 - 1))) == NULL)
+        return false;
+    memcpy(out, raw, 10);
+    out[10] = '_';
+    out[23] = '_';
+    if (!ja4_hash12(u1 + 1, (size_t)(u2 - u1 - 1), out + 11) ||
+        !ja4_hash12(u2 + 1, u2 + 1 == end || u2[1] == '_' ? 0 : (size_t)(end - u2 - 1),
+                    out + 24)) {
+        out[0] = '\0';
+        return false;
+    }
+    out[X509_JA4_LEN] = '\0';
+    if (e != NULL)
+        slot_keep(e, (const uint8_t *)raw, len, h, out);
+    return true;
 }
 
 /* ---------------------------------------------------------------- strings */

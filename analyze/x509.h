@@ -92,6 +92,15 @@ void x509_hex(const uint8_t *p, size_t n, char *out);
  * bytes); for JA3/JA3S, which are defined over MD5. */
 void x509_md5_hex(const uint8_t *p, size_t len, char out[33]);
 
+/* x509_ja4 turns a JA4_r (raw JA4, see dissect/tls.h) into the JA4
+ * fingerprint ("t13d1516h2_8daaf6152771_e5627efa2ab1", X509_JA4_LEN
+ * characters): the cipher list and the extension list (with the signature
+ * algorithms after it) replaced by the first 12 hex digits of their SHA-256,
+ * an empty list by twelve zeros.  False (and |out| empty) if |raw| is not a
+ * JA4_r. */
+#define X509_JA4_LEN 36
+bool x509_ja4(const char *raw, char out[X509_JA4_LEN + 1]);
+
 /* x509_pem returns the PEM text ("CERTIFICATE", RFC 7468) of |len| bytes
  * exactly as given, whether or not they parse as a certificate: evidence of
  * what was presented.  A heap string, or NULL on allocation failure. */

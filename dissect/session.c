@@ -179,6 +179,8 @@ static void tls_client_hello(void *user, const struct tls_client_hello *ch)
     if (cbs_len(&ch->sni))
         s->sni = cbs_strdup(&ch->sni);
     s->ja3 = strdup(ch->ja3);
+    if (ch->ja4_r[0])
+        s->ja4_r = strdup(ch->ja4_r);
     if (cbs_len(&ch->alpn))
         s->alpn_offered = join_alpn(&ch->alpn);
     s->ech = ch->ech;
@@ -591,6 +593,7 @@ static void session_release(struct sess_state *st)
     classify_flow_free(st->cf);
     free(s->sni);
     free(s->ja3);
+    free(s->ja4_r);
     free(s->ja3s);
     free(s->alpn_offered);
     free_chain(&s->server_chain);

@@ -92,6 +92,8 @@ struct session {
     uint16_t ch_version;              /* highest version offered (supported_versions or legacy) */
     char *sni;
     char *ja3;                        /* JA3 string (hash it in analyze) */
+    char *ja4_r;                      /* JA4_r, raw JA4 (hashed in analyze); NULL if
+                                         the lists were too long to write whole */
     char *alpn_offered;               /* comma-separated */
     bool ech;
     bool server_hello;

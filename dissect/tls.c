@@ -438,6 +438,165 @@ static bool hs_encrypted(const struct tls *t, enum tcp_dir d)
     return true;
 }
 
+/* ---- JA4 ----------------------------------------------------------- */
+
+/*
+ * JA4 (FoxIO, BSD-3; technical_details/JA4.md), its raw form JA4_r:
+ *
+ *   t <version> <d|i> <ciphers, 2 digits> <extensions, 2 digits> <ALPN, 2 chars>
+ *   _ <ciphers, 4 lower-case hex digits each, sorted, comma-separated>
+ *   _ <extensions likewise, sorted, without SNI (0000) and ALPN (0010)>
+ *   [ _ <signature algorithms, in the order sent> ]
+ *
+ * GREASE values are left out everywhere, counts included.  The version is
+ * the highest of supported_versions if the extension is there, else the
+ * ClientHello's own.  Counts stop at 99.  The ALPN part is the first and last
+ * character of the first protocol name when both are alphanumeric, else the
+ * first and last hex digit of the name's bytes; "00" without ALPN.  The
+ * hashes (JA4 proper) are analyze's business: OpenSSL stays there.
+ */
+struct ja4_list {
+    uint16_t v[TLS_JA4_MAX_ITEMS];
+    size_t n;
+};
+
+/* ja4_add appends |v| unless it is GREASE; false when the list is full. */
+static bool ja4_add(struct ja4_list *l, uint16_t v)
+{
+    if (is_grease(v))
+        return true;
+    if (l->n == TLS_JA4_MAX_ITEMS)
+        return false;
+    l->v[l->n++] = v;
+    return true;
+}
+
+static void ja4_sort(struct ja4_list *l)
+{
+    for (size_t i = 1; i < l->n; i++) {
+        uint16_t v = l->v[i];
+        size_t k = i;
+
+        for (; k > 0 && l->v[k - 1] > v; k--)
+            l->v[k] = l->v[k - 1];
+        l->v[k] = v;
+    }
+}
+
+static char *ja4_hex_list(char *o, const struct ja4_list *l)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < l->n; i++) {
+        if (i)
+            *o++ = ',';
+        o[0] = hex[l->v[i] >> 12];
+        o[1] = hex[(l->v[i] >> 8) & 0xf];
+        o[2] = hex[(l->v[i] >> 4) & 0xf];
+        o[3] = hex[l->v[i] & 0xf];
+        o += 4;
+    }
+    return o;
+}
+
+static const char *ja4_version(uint16_t v)
+{
+    switch (v) {
+    case 0x0304: return "13";
+    case 0x0303: return "12";
+    case 0x0302: return "11";
+    case 0x0301: return "10";
+    case 0x0300: return "s3";
+    case 0x0002: return "s2";
+    case 0xfeff: return "d1";
+    case 0xfefd: return "d2";
+    case 0xfefc: return "d3";
+    default:     return "00";
+    }
+}
+
+static bool is_alnum(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* build_ja4_raw writes ch->ja4_r from the wire lists (checked to parse by
+ * parse_client_hello); leaves it empty if a list has more than
+ * TLS_JA4_MAX_ITEMS entries. */
+static void build_ja4_raw(struct tls_client_hello *ch, struct cbs ciphers, struct cbs exts,
+                          struct cbs sigalgs)
+{
+    static _Thread_local struct ja4_list lc, le, ls;   /* 1.5 KB: not on the stack */
+    static const char hex[] = "0123456789abcdef";
+    size_t nexts = 0;
+    bool sni = false;
+    uint16_t v, version = ch->legacy_version, type;
+    struct cbs data, name, list;
+    char *o = ch->ja4_r;
+
+    ch->ja4_r[0] = '\0';
+    lc.n = le.n = ls.n = 0;
+    while (cbs_get_u16(&ciphers, &v))
+        if (!ja4_add(&lc, v))
+            return;
+    while (cbs_get_u16(&exts, &type) && cbs_get_u16_prefixed(&exts, &data)) {
+        if (is_grease(type))
+            continue;
+        nexts++;
+        if (type == EXT_SERVER_NAME)
+            sni = true;
+        else if (type != EXT_ALPN && !ja4_add(&le, type))
+            return;
+    }
+    if (cbs_get_u16_prefixed(&sigalgs, &list))
+        while (cbs_get_u16(&list, &v))
+            if (!ja4_add(&ls, v))
+                return;
+    if (ch->versions.total > 0) {
+        uint16_t best = 0;
+
+        for (size_t i = 0; i < ch->versions.n; i++)
+            if (!is_grease(ch->versions.v[i]) && ch->versions.v[i] > best)
+                best = ch->versions.v[i];
+        if (best != 0)
+            version = best;
+    }
+    ja4_sort(&lc);
+    ja4_sort(&le);
+
+    *o++ = 't';
+    memcpy(o, ja4_version(version), 2);
+    o += 2;
+    *o++ = sni ? 'd' : 'i';
+    o = dec2(o, lc.n > 99 ? 99 : (unsigned)lc.n);
+    o = dec2(o, nexts > 99 ? 99 : (unsigned)nexts);
+    list = ch->alpn;
+    if (cbs_get_u8_prefixed(&list, &name) && cbs_len(&name) > 0) {
+        const uint8_t *p = cbs_data(&name);
+        uint8_t first = p[0], last = p[cbs_len(&name) - 1];
+
+        if (is_alnum(first) && is_alnum(last)) {
+            *o++ = (char)first;
+            *o++ = (char)last;
+        } else {
+            *o++ = hex[first >> 4];
+            *o++ = hex[last & 0xf];
+        }
+    } else {
+        *o++ = '0';
+        *o++ = '0';
+    }
+    *o++ = '_';
+    o = ja4_hex_list(o, &lc);
+    *o++ = '_';
+    o = ja4_hex_list(o, &le);
+    if (ls.n > 0) {
+        *o++ = '_';
+        o = ja4_hex_list(o, &ls);
+    }
+    *o = '\0';
+}
+
 /* ---- ClientHello ---------------------------------------------------- */
 
 /*
@@ -549,7 +708,7 @@ static bool ch_extension(struct tls_client_hello *ch, uint16_t type, struct cbs 
 static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_version)
 {
     struct tls_client_hello *ch = &scratch.ch;
-    struct cbs ciphers, exts = {NULL, 0}, walk, data, groups = {NULL, 0};
+    struct cbs ciphers, exts = {NULL, 0}, walk, data, groups = {NULL, 0}, sigalgs = {NULL, 0};
     uint16_t type;
     uint8_t pf;
     struct sbuf sb;
@@ -580,6 +739,8 @@ static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_v
             ch->ext_types.total++;
             if (type == EXT_SUPPORTED_GROUPS)
                 groups = data;
+            else if (type == EXT_SIGNATURE_ALGORITHMS)
+                sigalgs = data;
             if (!ch_extension(ch, type, data))
                 return false;
         }
@@ -601,6 +762,7 @@ static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_v
             sb_putc(&sb, '-');
         sb_putu(&sb, pf);
     }
+    build_ja4_raw(ch, ciphers, exts, sigalgs);
 
     if (t->cbs.on_client_hello)
         t->cbs.on_client_hello(t->user, ch);

@@ -33,6 +33,7 @@
 #define TLS_MAX_HS_MSG (256u * 1024u)
 #define TLS_MAX_CERTS  16      /* certificates reported per Certificate message */
 #define TLS_MAX_LIST   128     /* entries kept in a parsed list (ciphers, groups, ...) */
+#define TLS_JA4_MAX_ITEMS 256  /* ciphers, extensions or signature algorithms in a JA4 */
 
 /* Wire values. */
 #define TLS_CT_CCS        20
@@ -107,6 +108,10 @@ struct tls_client_hello {
     struct cbs alpn;                    /* ProtocolNameList, raw (u8-prefixed names) */
     bool ech;                           /* encrypted_client_hello present */
     char ja3[2048];                     /* the JA3 string (not hashed: analyze does MD5) */
+    /* JA4_r, FoxIO's raw JA4 (BSD-3): "t13d1516h2_<ciphers>_<extensions>[_<sigalgs>]",
+     * hashed into JA4 in analyze; empty when the lists are too long to
+     * write whole (a JA4 of part of a list would be a wrong one). */
+    char ja4_r[TLS_JA4_MAX_ITEMS * 15 + 32];
 };
 
 /* tls_server_hello (RFC 8446 §4.1.3). */

@@ -873,6 +873,16 @@ static void test_grease_ja3(void **state)
     assert_int_equal(o->ch.versions.v[1], 0x0304);
     assert_string_equal(o->sni, "mx.example.test");
     assert_memory_equal(o->alpn, "\x04smtp", 5);
+    /* JA4_r by hand from the vector (FoxIO's JA4.md): GREASE gone
+     * everywhere, supported_versions' highest (1.3), SNI, 28 ciphers, 9
+     * extensions, ALPN "smtp" as "sp"; ciphers and extensions sorted, SNI and
+     * ALPN not in the extension list, signature algorithms as sent */
+    assert_string_equal(o->ch.ja4_r,
+                        "t13d2809sp_002f,0033,0035,0039,003c,003d,0067,006b,009c,009d,009e,"
+                        "009f,00ff,c009,c00a,c013,c014,c023,c024,c027,c028,c02b,c02c,c02f,"
+                        "c030,cca8,cca9,ccaa_000a,000b,000d,0016,0017,0023,002b_0403,0503,"
+                        "0603,0807,0808,0809,080a,080b,0804,0805,0806,0401,0501,0601,0303,"
+                        "0301,0302,0402,0502,0602");
     obs_free(o);
 }
 
@@ -1374,6 +1384,9 @@ static void test_client_hello_variants(void **state)
     assert_int_equal(o->n_err, 0);
     assert_false(o->ch.has_extensions);
     assert_string_equal(o->ch.ja3, "768,47,,,");
+    /* JA4: SSL 3.0, no SNI, one cipher (GREASE not counted), no extensions,
+     * no ALPN; an empty extension list and no signature algorithms */
+    assert_string_equal(o->ch.ja4_r, "ts3i010000_002f_");
     assert_int_equal(o->sni[0], '\0');
     obs_free(o);
 
@@ -1386,6 +1399,45 @@ static void test_client_hello_variants(void **state)
     assert_int_equal(o->err[TCP_TO_SERVER], TLS_ERR_MALFORMED);
     assert_int_equal(o->n_ch, 0);
     obs_free(o);
+
+    /* JA4's ALPN characters (JA4.md): first and last of the first name if
+     * both are alphanumeric, else the first and last hex digit of its bytes */
+    {
+        static const struct {
+            const char *name;
+            size_t len;
+            const char *want;
+        } alpn[] = {
+            {"h2", 2, "t12i0101h2_002f_"},
+            {"http/1.1", 8, "t12i0101h1_002f_"},
+            {"a", 1, "t12i0101aa_002f_"},
+            {"\xab", 1, "t12i0101ab_002f_"},
+            {"\xab\xcd", 2, "t12i0101ad_002f_"},
+            {"0\xab", 2, "t12i0101" "3b_002f_"},
+            {"01\xab\xcd", 4, "t12i0101" "3d_002f_"},
+            {"0\xab\xcd" "1", 4, "t12i0101" "01_002f_"},
+        };
+
+        for (size_t i = 0; i < sizeof(alpn) / sizeof(alpn[0]); i++) {
+            b.len = m.len = r.len = 0;
+            dyn_u16(&b, 0x0303);
+            dyn_add(&b, rnd, 32);
+            dyn_add(&b, "\x00\x00\x02\x00\x2f\x01\x00", 7);
+            dyn_u16(&b, (unsigned)(4 + 3 + alpn[i].len));  /* extensions */
+            dyn_u16(&b, 0x0010);
+            dyn_u16(&b, (unsigned)(3 + alpn[i].len));
+            dyn_u16(&b, (unsigned)(1 + alpn[i].len));
+            dyn_u8(&b, (uint8_t)alpn[i].len);
+            dyn_add(&b, alpn[i].name, alpn[i].len);
+            hs(&m, TLS_HS_CLIENT_HELLO, &b);
+            hs_records(&r, &m, 16384);
+            o = feed_one(TCP_TO_SERVER, &r);
+            assert_int_equal(o->n_err, 0);
+            assert_string_equal(o->ch.ja4_r, alpn[i].want);
+            obs_free(o);
+        }
+        b.len = m.len = r.len = 0;
+    }
 
     /* 10000 cipher suites over two records, 200 extensions, an SNI list
      * whose first entry is not a host name, ECH */
@@ -1422,6 +1474,7 @@ static void test_client_hello_variants(void **state)
     assert_true(o->ch.ech);
     assert_int_equal(o->sid_len, 32);
     assert_true(strlen(o->ch.ja3) == sizeof(o->ch.ja3) - 1);   /* cut, bounded */
+    assert_string_equal(o->ch.ja4_r, "");   /* too many ciphers to write whole: none */
     assert_true(strncmp(o->ch.ja3, "771,49153-49154-49155-49156-49157-49158-49160-", 46) == 0);
     obs_free(o);
 

@@ -1230,6 +1230,38 @@ static void test_dn_text(void **state)
     free(d.p);
 }
 
+/* JA4 from its raw form, with the worked example of FoxIO's JA4.md: the
+ * sorted cipher list hashes to 8daaf6152771, the extension list with the
+ * signature algorithms to e5627efa2ab1 and without them to 6d807ffa2a79;
+ * an empty list is twelve zeros. */
+static void test_ja4(void **state)
+{
+    char out[X509_JA4_LEN + 1];
+    const char *ex = "t13d1516h2_002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,"
+                     "c030,cca8,cca9_0005,000a,000b,000d,0012,0015,0017,001b,0023,002b,002d,"
+                     "0033,4469,ff01";
+
+    (void)state;
+    for (int round = 0; round < 2; round++) {   /* the second from the memo */
+        char raw[512];
+
+        snprintf(raw, sizeof(raw), "%s_0403,0804,0401,0503,0805,0501,0806,0601", ex);
+        assert_true(x509_ja4(raw, out));
+        assert_string_equal(out, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+        assert_true(x509_ja4(ex, out));
+        assert_string_equal(out, "t13d1516h2_8daaf6152771_6d807ffa2a79");
+    }
+    assert_true(x509_ja4("ts3i010000_002f_", out));   /* printf 002f | sha256sum */
+    assert_string_equal(out + 10, "_ba72b8082249_000000000000");
+    assert_true(x509_ja4("t12i000000__", out));
+    assert_string_equal(out, "t12i000000_000000000000_000000000000");
+    assert_false(x509_ja4("", out));
+    assert_string_equal(out, "");
+    assert_false(x509_ja4("t13d1516h2", out));
+    assert_false(x509_ja4("t13d1516h2_002f", out));
+    assert_false(x509_ja4("t13d1516h_002f_", out));
+}
+
 static void test_digests(void **state)
 {
     char h[65], m[33];
@@ -1287,6 +1319,7 @@ int main(void)
         cmocka_unit_test(test_cache_free_with_refs),
         cmocka_unit_test(test_dn_text),
         cmocka_unit_test(test_digests),
+        cmocka_unit_test(test_ja4),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

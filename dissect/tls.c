@@ -520,19 +520,40 @@ static bool is_alnum(uint8_t c)
     return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
+/* A ClientHello's JA4 inputs (GREASE gone, lists as sent) and the JA4_r they
+ * give.  Senders repeat their ClientHello from session to session, so the
+ * last few are remembered: a hit skips the sorting and the hex. */
+struct ja4_memo {
+    bool used;
+    char a[10];                      /* the first part, worked out each time */
+    struct ja4_list lc, le, ls;
+    size_t len;
+    char raw[sizeof(((struct tls_client_hello *)0)->ja4_r)];
+};
+
+#define JA4_MEMO_SLOTS 4
+
+static bool ja4_list_eq(const struct ja4_list *x, const struct ja4_list *y)
+{
+    return x->n == y->n && memcmp(x->v, y->v, x->n * sizeof(x->v[0])) == 0;
+}
+
 /* build_ja4_raw writes ch->ja4_r from the wire lists (checked to parse by
  * parse_client_hello); leaves it empty if a list has more than
  * TLS_JA4_MAX_ITEMS entries. */
 static void build_ja4_raw(struct tls_client_hello *ch, struct cbs ciphers, struct cbs exts,
                           struct cbs sigalgs)
 {
-    static _Thread_local struct ja4_list lc, le, ls;   /* 1.5 KB: not on the stack */
+    static _Thread_local struct ja4_memo memo[JA4_MEMO_SLOTS];  /* ~22 KB: not on the stack */
+    static _Thread_local struct ja4_list lc, le, ls;
     static const char hex[] = "0123456789abcdef";
+    struct ja4_memo *m;
     size_t nexts = 0;
     bool sni = false;
     uint16_t v, version = ch->legacy_version, type;
     struct cbs data, name, list;
-    char *o = ch->ja4_r;
+    char a[10], *o;
+    unsigned h;
 
     ch->ja4_r[0] = '\0';
     lc.n = le.n = ls.n = 0;
@@ -561,31 +582,49 @@ static void build_ja4_raw(struct tls_client_hello *ch, struct cbs ciphers, struc
         if (best != 0)
             version = best;
     }
-    ja4_sort(&lc);
-    ja4_sort(&le);
 
-    *o++ = 't';
-    memcpy(o, ja4_version(version), 2);
-    o += 2;
-    *o++ = sni ? 'd' : 'i';
-    o = dec2(o, lc.n > 99 ? 99 : (unsigned)lc.n);
-    o = dec2(o, nexts > 99 ? 99 : (unsigned)nexts);
+    a[0] = 't';
+    memcpy(a + 1, ja4_version(version), 2);
+    a[3] = sni ? 'd' : 'i';
+    dec2(a + 4, lc.n > 99 ? 99 : (unsigned)lc.n);
+    dec2(a + 6, nexts > 99 ? 99 : (unsigned)nexts);
     list = ch->alpn;
     if (cbs_get_u8_prefixed(&list, &name) && cbs_len(&name) > 0) {
         const uint8_t *p = cbs_data(&name);
         uint8_t first = p[0], last = p[cbs_len(&name) - 1];
 
         if (is_alnum(first) && is_alnum(last)) {
-            *o++ = (char)first;
-            *o++ = (char)last;
+            a[8] = (char)first;
+            a[9] = (char)last;
         } else {
-            *o++ = hex[first >> 4];
-            *o++ = hex[last & 0xf];
+            a[8] = hex[first >> 4];
+            a[9] = hex[last & 0xf];
         }
     } else {
-        *o++ = '0';
-        *o++ = '0';
+        a[8] = a[9] = '0';
     }
+
+    h = (unsigned)(lc.n * 31 + le.n * 7 + ls.n) ^ (lc.n ? lc.v[0] : 0) ^ (le.n ? le.v[0] : 0);
+    m = &memo[h % JA4_MEMO_SLOTS];
+    if (m->used && memcmp(m->a, a, sizeof(a)) == 0 && ja4_list_eq(&m->lc, &lc) &&
+        ja4_list_eq(&m->le, &le) && ja4_list_eq(&m->ls, &ls)) {
+        memcpy(ch->ja4_r, m->raw, m->len + 1);
+        return;
+    }
+    m->used = true;
+    memcpy(m->a, a, sizeof(a));
+    m->lc.n = lc.n;
+    memcpy(m->lc.v, lc.v, lc.n * sizeof(lc.v[0]));
+    m->le.n = le.n;
+    memcpy(m->le.v, le.v, le.n * sizeof(le.v[0]));
+    m->ls.n = ls.n;
+    memcpy(m->ls.v, ls.v, ls.n * sizeof(ls.v[0]));
+
+    ja4_sort(&lc);
+    ja4_sort(&le);
+    o = ch->ja4_r;
+    memcpy(o, a, sizeof(a));
+    o += sizeof(a);
     *o++ = '_';
     o = ja4_hex_list(o, &lc);
     *o++ = '_';
@@ -595,6 +634,8 @@ static void build_ja4_raw(struct tls_client_hello *ch, struct cbs ciphers, struc
         o = ja4_hex_list(o, &ls);
     }
     *o = '\0';
+    m->len = (size_t)(o - ch->ja4_r);
+    memcpy(m->raw, ch->ja4_r, m->len + 1);
 }
 
 /* ---- ClientHello ---------------------------------------------------- */

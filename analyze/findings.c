@@ -2,6 +2,7 @@
  * findings.c - the code and severity tables, and the per-session list.
  */
 #include "findings.h"
+#include "out.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -124,14 +125,9 @@ void findings_add_str(struct findings *f, enum finding_code code, enum severity 
 
 void msgbuf_u64(struct msgbuf *b, uint64_t v)
 {
-    char d[20];
-    size_t i = sizeof(d);
+    char d[OUT_U64_MAX], *s = out_u64(d, v);
 
-    do {
-        d[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    msgbuf_put(b, d + i, sizeof(d) - i);
+    msgbuf_put(b, s, (size_t)(d + sizeof(d) - s));
 }
 
 bool findings_has(const struct findings *f, enum finding_code code)

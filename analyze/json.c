@@ -111,14 +111,9 @@ void json_put_ascii_(struct json *j, const char *s)
 /* json_put_u64_ writes |v| in decimal (fprintf was a visible share of a run). */
 void json_put_u64_(struct json *j, uint64_t v)
 {
-    char b[20];
-    size_t i = sizeof(b);
+    char b[OUT_U64_MAX], *d = out_u64(b, v);
 
-    do {
-        b[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    json_put_(j, b + i, sizeof(b) - i);
+    json_put_(j, d, (size_t)(b + sizeof(b) - d));
 }
 
 void json_end(struct json *j)

@@ -34,6 +34,17 @@ static char *put2(char *o, unsigned v)
     return o + 2;
 }
 
+char *out_u64(char d[OUT_U64_MAX], uint64_t v)
+{
+    char *o = d + OUT_U64_MAX;
+
+    do {
+        *--o = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return o;
+}
+
 char *out_time_rfc3339(uint64_t us, char *buf, size_t size)
 {
     time_t secs = (time_t)(us / 1000000u);

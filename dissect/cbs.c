@@ -67,6 +67,71 @@ bool cbs_get_line(struct cbs *c, struct cbs *out, size_t max, bool *too_long)
     return true;
 }
 
+/* cbs_get_text_line looks at 8 bytes at a time where it can, and at single
+ * bytes only in a word that holds one of the bytes it stops at.  The test
+ * is exact for "some byte of |w| is ...": a byte borrows from the next only
+ * when it is itself below the bound. */
+#define ONES 0x0101010101010101u
+#define HIGHS 0x8080808080808080u
+
+static uint64_t load8(const uint8_t *p)
+{
+    uint64_t w;
+
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* Some byte of |w| is below 0x20 or is 0x7f. */
+static bool word_has_ctl(uint64_t w)
+{
+    uint64_t del = w ^ (0x7f * ONES);
+
+    return (((w - 0x20 * ONES) & ~w) | ((del - ONES) & ~del)) & HIGHS;
+}
+
+bool cbs_get_text_line(struct cbs *c, struct cbs *out, size_t max, bool *too_long,
+                       bool *binary)
+{
+    size_t lim = c->len < max ? c->len : max, i = 0, n;
+
+    if (too_long)
+        *too_long = false;
+    if (binary)
+        *binary = false;
+    while (i < lim) {
+        size_t end = lim;
+
+        if (lim - i >= 8) {
+            if (!word_has_ctl(load8(c->data + i))) {
+                i += 8;
+                continue;
+            }
+            end = i + 8;
+        }
+        for (; i < end; i++) {
+            uint8_t b = c->data[i];
+
+            if (b == '\n')
+                goto found;
+            if ((b < 0x20 && b != '\t' && b != '\r') || b == 0x7f) {
+                if (binary)
+                    *binary = true;
+                return false;
+            }
+        }
+    }
+    if (too_long && c->len >= max)
+        *too_long = true;
+    return false;
+found:
+    n = i;
+    cbs_init(out, c->data, n > 0 && c->data[n - 1] == '\r' ? n - 1 : n);
+    c->data += n + 1;
+    c->len -= n + 1;
+    return true;
+}
+
 bool cbs_mem_eq(const struct cbs *c, const void *p, size_t n)
 {
     return c->len == n && (n == 0 || memcmp(c->data, p, n) == 0);

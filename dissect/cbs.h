@@ -171,6 +171,33 @@ bool cbs_get_u24_prefixed(struct cbs *c, struct cbs *out);
  * can tell "need more data" from "line longer than allowed". */
 bool cbs_get_line(struct cbs *c, struct cbs *out, size_t max, bool *too_long);
 
+/* cbs_get_text_line is cbs_get_line for lines that must be text (RFC 5321
+ * §2.4): it also fails, setting *|binary| when |binary| is not NULL, if a
+ * control character other than TAB and CR, or DEL, comes before the line
+ * feed within the first |max| bytes.  *|too_long| is set as by cbs_get_line,
+ * but only when *|binary| is not.  One pass over the bytes, most of them a
+ * word at a time, where a search for LF and a text check would take two. */
+bool cbs_get_text_line(struct cbs *c, struct cbs *out, size_t max, bool *too_long,
+                       bool *binary);
+
+/* cbs_get_word sets |*out| to the bytes of |c| up to the first space or tab
+ * (or to all of them) and advances past them, not past the space.  False
+ * when that is nothing: |c| is empty or starts with a space or tab.  Inline
+ * and a byte at a time: SMTP's words (verbs, keywords, host names) are
+ * shorter than a call and a word-at-a-time setup would cost. */
+static inline bool cbs_get_word(struct cbs *c, struct cbs *out)
+{
+    size_t n = 0;
+
+    while (n < c->len && c->data[n] != ' ' && c->data[n] != '\t')
+        n++;
+    out->data = c->data;
+    out->len = n;
+    c->data += n;
+    c->len -= n;
+    return n > 0;
+}
+
 /* cbs_starts_nocase is true when |c| begins with |lit| ignoring ASCII case.
  * Inline, like cbs_eq_nocase: the SMTP parser compares every line's verb
  * or keyword with literals, whose length the compiler then knows. */

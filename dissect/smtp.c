@@ -104,8 +104,7 @@ struct smtp {
     enum cstate cst;
     enum sstate sst;
 
-    struct pending q[SMTP_MAX_PENDING];   /* ring buffer */
-    size_t qhead, qlen;
+    size_t qhead, qlen;        /* of the ring buffer q (below) */
 
     enum cmd_kind last_kind;   /* the client's last command */
 
@@ -124,15 +123,15 @@ struct smtp {
                                          rfirst_big when the line does not fit */
     size_t rfirst_len;
     char *rfirst_big;                 /* SMTP_MAX_LINE + 1 bytes, once needed */
-    char rfirst_small[160];
 
     /* An EHLO reply's keywords, committed when the reply turns out 2xx:
-     * NUL-terminated one after the other in st_buf (one allocation for all
-     * of them, not one each), st_off[i] where the i-th starts.  At the
-     * commit the buffer becomes caps_block and f.caps point into it. */
+     * NUL-terminated one after the other in st_buf, st_off[i] where the i-th
+     * starts.  st_buf is st_small until the keywords outgrow it, then the
+     * heap.  At the commit the keywords move to caps_block (cut from the
+     * slab while it has room; a heap st_buf is taken over as it is) and
+     * f.caps point into it. */
     char *st_buf;
     size_t st_len, st_cap;
-    uint32_t st_off[SMTP_MAX_CAPS];
     size_t st_ncaps;
     char *caps_block;
     char *st_auth;
@@ -140,13 +139,23 @@ struct smtp {
     bool st_starttls, st_xanon;
 
     /* Short strings of the facts (banner, EHLO argument, host names, the
-     * STARTTLS reply) are cut from this slab while it has room, instead of
-     * one malloc each; the slab is never reused, so it is bounded by its
-     * size and longer or later strings go to the heap as before.  The last
-     * reply, replaced at every reply, keeps one heap buffer and its size. */
+     * STARTTLS reply, the EHLO keywords) are cut from this slab while it
+     * has room, instead of one malloc each; the slab is never reused, so it
+     * is bounded by its size and longer or later strings go to the heap as
+     * before.  The last reply, replaced at every reply, keeps one buffer and
+     * its size: last_reply_small, or the heap once a longer one came. */
     size_t slab_used;
     size_t last_reply_cap;
-    char slab[320];
+
+    /* From here on nothing is read before it is written, so smtp_new
+     * leaves it uncleared: clearing these 1.5 KB for every connection
+     * would cost more than a reply line's parse. */
+    struct pending q[SMTP_MAX_PENDING];   /* ring buffer */
+    uint32_t st_off[SMTP_MAX_CAPS];
+    char rfirst_small[160];
+    char st_small[256];
+    char slab[448];
+    char last_reply_small[128];           /* the last reply while it fits */
 };
 
 static const char *const stop_names[SMTP_STOP_COUNT] = {
@@ -203,31 +212,27 @@ static void set_str(struct smtp *s, char **dst, const struct cbs *src)
     *dst = cbs_strdup(src);
 }
 
-/* The last reply: one buffer, grown when a longer line comes. */
+/* The last reply: one buffer, last_reply_small or, once a longer line
+ * comes, the heap. */
 static void set_last_reply(struct smtp *s, const struct cbs *src)
 {
     char **dst = &s->f.last_reply;
     size_t n = cbs_len(src);
 
-    if (!*dst || n + 1 > s->last_reply_cap) {
-        size_t cap = n + 1 < 128 ? 128 : n + 1;
-
-        free(*dst);
+    if (!*dst && n < sizeof(s->last_reply_small)) {
+        *dst = s->last_reply_small;
+        s->last_reply_cap = sizeof(s->last_reply_small);
+    } else if (!*dst || n + 1 > s->last_reply_cap) {
+        if (*dst != s->last_reply_small)
+            free(*dst);
         s->last_reply_cap = 0;
-        if ((*dst = malloc(cap)) == NULL)
+        if ((*dst = malloc(n + 1)) == NULL)
             return;
-        s->last_reply_cap = cap;
+        s->last_reply_cap = n + 1;
     }
     if (n)
         memcpy(*dst, cbs_data(src), n);
     (*dst)[n] = '\0';
-}
-
-static void ascii_upper(char *s)
-{
-    for (; s && *s; s++)
-        if (*s >= 'a' && *s <= 'z')
-            *s = (char)(*s - ('a' - 'A'));
 }
 
 static void skip_spaces(struct cbs *c)
@@ -236,33 +241,6 @@ static void skip_spaces(struct cbs *c)
 
     while (cbs_peek_u8(c, &b) && (b == ' ' || b == '\t'))
         cbs_skip(c, 1);
-}
-
-/* get_word sets |*word| to the bytes of |c| up to the next space or tab (or
- * the end) and advances past them. */
-static void get_word(struct cbs *c, struct cbs *word)
-{
-    struct cbs scan = *c;
-    size_t n = 0;
-    uint8_t b;
-
-    while (cbs_get_u8(&scan, &b) && b != ' ' && b != '\t')
-        n++;
-    cbs_get_bytes(c, word, n);
-}
-
-/* is_text is false when the first |max| bytes of |c| hold a control
- * character other than TAB or CR: a command line is text (RFC 5321 §2.4),
- * and a TLS record sent in clear starts with 0x16 0x03. */
-static bool is_text(const struct cbs *c, size_t max)
-{
-    struct cbs scan = *c;
-    uint8_t b;
-
-    for (size_t i = 0; i < max && cbs_get_u8(&scan, &b); i++)
-        if ((b < 0x20 && b != '\t' && b != '\r') || b == 0x7f)
-            return false;
-    return true;
 }
 
 static void report(struct smtp *s, enum tcp_dir dir, uint64_t ts, enum smtp_line_kind kind,
@@ -466,10 +444,10 @@ static struct cbs first_text(const struct smtp *s)
 static void host_word(struct cbs text, struct cbs *host)
 {
     if (smtp_enhanced_code(&text, NULL, NULL, NULL)) {
-        get_word(&text, host);
+        cbs_get_word(&text, host);
         skip_spaces(&text);
     }
-    get_word(&text, host);
+    cbs_get_word(&text, host);
 }
 
 static void stage_clear(struct smtp *s)
@@ -493,10 +471,28 @@ static void stage_clear(struct smtp *s)
 static void stage_keyword_line(struct smtp *s, const struct cbs *text)
 {
     struct cbs c = *text, kw, args;
-    char *up;
+    size_t kn;
+    char *up = NULL;
+    uint8_t b;
 
-    get_word(&c, &kw);
-    if (cbs_len(&kw) == 0)
+    if (s->st_ncaps < SMTP_MAX_CAPS && cbs_len(text) < s->st_cap - s->st_len) {
+        /* Room for any keyword of this line: copy it upper-cased while
+         * looking for its end, one pass instead of two. */
+        struct cbs scan = *text;   /* not |c|: its address escapes, and the
+                                      char stores would reload it */
+
+        up = s->st_buf + s->st_len;
+        for (kn = 0; cbs_peek_u8(&scan, &b) && b != ' ' && b != '\t'; kn++) {
+            cbs_skip(&scan, 1);
+            up[kn] = (char)((unsigned)b - 'a' < 26u ? b - ('a' - 'A') : b);
+        }
+        cbs_init(&kw, cbs_data(text), kn);
+        c = scan;
+    } else {
+        cbs_get_word(&c, &kw);
+        kn = cbs_len(&kw);
+    }
+    if (kn == 0)
         return;
     skip_spaces(&c);
     args = c;
@@ -507,7 +503,7 @@ static void stage_keyword_line(struct smtp *s, const struct cbs *text)
     if (cbs_eq_nocase(&kw, "AUTH") && !s->st_auth_new) {
         set_str(s, &s->st_auth, &args);
         s->st_auth_new = true;
-    } else if (cbs_starts_nocase(&kw, "AUTH=") && !s->st_auth) {
+    } else if (!s->st_auth && cbs_starts_nocase(&kw, "AUTH=")) {
         struct cbs old = *text;
 
         cbs_skip(&old, 5);
@@ -515,24 +511,34 @@ static void stage_keyword_line(struct smtp *s, const struct cbs *text)
     }
     if (s->st_ncaps >= SMTP_MAX_CAPS)
         return;
-    /* at most SMTP_MAX_CAPS keywords of at most SMTP_MAX_LINE bytes */
-    if (s->st_len + cbs_len(&kw) + 1 > s->st_cap) {
-        size_t cap = s->st_cap ? s->st_cap : 256;
-        char *nb;
+    if (!up) {
+        /* at most SMTP_MAX_CAPS keywords of at most SMTP_MAX_LINE bytes */
+        if (s->st_len + kn + 1 > s->st_cap) {
+            size_t cap = s->st_cap;
+            char *nb;
 
-        while (cap < s->st_len + cbs_len(&kw) + 1)
-            cap *= 2;
-        if ((nb = realloc(s->st_buf, cap)) == NULL)
-            return;
-        s->st_buf = nb;
-        s->st_cap = cap;
+            while (cap < s->st_len + kn + 1)
+                cap *= 2;
+            if (s->st_buf == s->st_small) {
+                if ((nb = malloc(cap)) == NULL)
+                    return;
+                memcpy(nb, s->st_small, s->st_len);
+            } else if ((nb = realloc(s->st_buf, cap)) == NULL) {
+                return;
+            }
+            s->st_buf = nb;
+            s->st_cap = cap;
+        }
+        /* Bytes after a NUL in a keyword are folded too, though as a C
+         * string no reader ever sees them. */
+        up = s->st_buf + s->st_len;
+        for (struct cbs k = kw; cbs_get_u8(&k, &b);)
+            *up++ = (char)((unsigned)b - 'a' < 26u ? b - ('a' - 'A') : b);
+        up -= kn;
     }
-    up = s->st_buf + s->st_len;
-    memcpy(up, cbs_data(&kw), cbs_len(&kw));
-    up[cbs_len(&kw)] = '\0';
-    ascii_upper(up);
+    up[kn] = '\0';
     s->st_off[s->st_ncaps++] = (uint32_t)s->st_len;
-    s->st_len += cbs_len(&kw) + 1;
+    s->st_len += kn + 1;
 }
 
 static void stage_commit(struct smtp *s)
@@ -543,15 +549,25 @@ static void stage_commit(struct smtp *s)
     host_word(first_text(s), &host);
     set_str(s, &f->ehlo_host, &host);
     /* the staged keywords become the facts' block */
-    free(s->caps_block);
-    s->caps_block = s->st_ncaps ? s->st_buf : NULL;
-    for (size_t i = 0; i < s->st_ncaps; i++)
-        f->caps[i] = s->caps_block + s->st_off[i];
-    f->ncaps = s->st_ncaps;
-    if (s->st_ncaps) {
-        s->st_buf = NULL;
-        s->st_cap = 0;
+    free_str(s, s->caps_block);
+    s->caps_block = NULL;
+    if (s->st_ncaps && s->st_buf != s->st_small) {
+        s->caps_block = s->st_buf;
+        s->st_buf = s->st_small;
+        s->st_cap = sizeof(s->st_small);
+    } else if (s->st_ncaps) {
+        if (s->st_len <= sizeof(s->slab) - s->slab_used) {
+            s->caps_block = s->slab + s->slab_used;
+            s->slab_used += s->st_len;
+        } else {
+            s->caps_block = malloc(s->st_len);
+        }
+        if (s->caps_block)
+            memcpy(s->caps_block, s->st_buf, s->st_len);
     }
+    for (size_t i = 0; s->caps_block && i < s->st_ncaps; i++)
+        f->caps[i] = s->caps_block + s->st_off[i];
+    f->ncaps = s->caps_block ? s->st_ncaps : 0;
     s->st_ncaps = 0;
     s->st_len = 0;
     free_str(s, f->auth_mechs);
@@ -573,7 +589,7 @@ static void note_tls_error(struct smtp *s, unsigned code, uint64_t ts)
         return;
     if (s->f.ntls_errors >= SMTP_MAX_TLS_ERRORS)
         return;
-    get_word(&text, &enh);
+    cbs_get_word(&text, &enh);
     e = &s->f.tls_errors[s->f.ntls_errors++];
     e->ts_us = ts;
     e->code = code;
@@ -798,7 +814,7 @@ static bool parse_bdat(struct cbs rest, uint64_t *size)
     uint64_t v = 0;
     uint8_t b;
 
-    get_word(&rest, &num);
+    cbs_get_word(&rest, &num);
     /* 19 digits always fit in 64 bits. */
     if (cbs_len(&num) == 0 || cbs_len(&num) > 19)
         return false;
@@ -849,7 +865,7 @@ static bool client_command(struct smtp *s, const struct cbs *line, struct cbs *i
     uint64_t bdat = 0;
     size_t arg_off = 0;
 
-    get_word(&c, &verb);
+    cbs_get_word(&c, &verb);
     skip_spaces(&c);
     rest = c;
     kind = classify(&verb);
@@ -893,7 +909,7 @@ static bool client_command(struct smtp *s, const struct cbs *line, struct cbs *i
         struct cbs mech, after, whole = *line;
 
         c = rest;
-        get_word(&c, &mech);
+        cbs_get_word(&c, &mech);
         after = c;
         skip_spaces(&after);
         cbs_get_bytes(&whole, &shown, cbs_len(line) - cbs_len(&c));
@@ -930,19 +946,15 @@ static bool client_line(struct smtp *s, struct cbs *in, uint64_t ts)
     size_t max = cbs_starts_nocase(in, "AUTH ") || cbs_starts_nocase(in, "X-EXPS ")
                      ? SMTP_MAX_AUTH_LINE
                      : SMTP_MAX_LINE;
-    bool too_long;
+    bool too_long, binary;
 
-    if (!cbs_get_line(in, &line, max, &too_long)) {
-        /* Don't wait for a line feed that binary data may never contain. */
-        if (!is_text(in, max))
+    /* A line that is not text, or binary data without a line feed (which it
+     * may never contain, so don't wait for one), is not SMTP. */
+    if (!cbs_get_text_line(in, &line, max, &too_long, &binary)) {
+        if (binary)
             stop(s, TCP_TO_SERVER, SMTP_STOP_NOT_SMTP);
         else if (too_long)
             stop(s, TCP_TO_SERVER, SMTP_STOP_LINE_TOO_LONG);
-        return false;
-    }
-    if (!is_text(&line, cbs_len(&line))) {
-        *in = save;
-        stop(s, TCP_TO_SERVER, SMTP_STOP_NOT_SMTP);
         return false;
     }
     return client_command(s, &line, in, &save, ts);
@@ -1096,15 +1108,18 @@ static void feed_client(struct smtp *s, struct cbs *in, uint64_t ts)
 
 struct smtp *smtp_new(const struct smtp_cbs *cbs, void *user)
 {
-    struct smtp *s = calloc(1, sizeof(*s));
+    struct smtp *s = malloc(sizeof(*s));
 
     if (!s)
         return NULL;
+    memset(s, 0, offsetof(struct smtp, q));
     if (cbs)
         s->cbs = *cbs;
     s->user = user;
     s->f.stop_dir = TCP_TO_SERVER;
     s->rfirst = s->rfirst_small;
+    s->st_buf = s->st_small;
+    s->st_cap = sizeof(s->st_small);
     return s;
 }
 
@@ -1119,16 +1134,18 @@ void smtp_free(struct smtp *s)
     free_str(s, f->banner_host);
     free_str(s, f->helo);
     free_str(s, f->ehlo_host);
-    free(s->caps_block);
+    free_str(s, s->caps_block);
     free_str(s, f->auth_mechs);
     free_str(s, f->starttls_reply);
     for (size_t i = 0; i < f->ntls_errors; i++) {
         free(f->tls_errors[i].enhanced);
         free(f->tls_errors[i].text);
     }
-    free(f->last_reply);
+    if (f->last_reply != s->last_reply_small)
+        free(f->last_reply);
     stage_clear(s);
-    free(s->st_buf);
+    if (s->st_buf != s->st_small)
+        free(s->st_buf);
     free(s->rfirst_big);
     free(s);
 }

@@ -134,6 +134,100 @@ static void test_lines(void **state)
     assert_true(cbs_mem_eq(&line, "abcdef", 6));
 }
 
+/* What cbs_get_text_line must agree with: cbs_get_line, then a check of
+ * the bytes before the line feed (or of all |max| when there is none). */
+static bool ref_text_line(struct cbs *c, struct cbs *out, size_t max, bool *too_long,
+                          bool *binary)
+{
+    struct cbs save = *c, rest = *c, scan = *c;
+    bool got = cbs_get_line(c, out, max, too_long);
+    uint8_t b;
+
+    if (got)
+        cbs_get_bytes(&rest, &scan, cbs_len(out));
+    else if (cbs_len(&rest) > max)
+        cbs_get_bytes(&rest, &scan, max);
+    *binary = false;
+    while (cbs_get_u8(&scan, &b))
+        if ((b < 0x20 && b != '\t' && b != '\r') || b == 0x7f)
+            *binary = true;
+    if (*binary) {
+        *c = save;
+        *too_long = false;
+        return false;
+    }
+    return got;
+}
+
+static void test_text_lines(void **state)
+{
+    uint8_t buf[40];
+    struct cbs c, line, rc, rline;
+    bool too_long, binary, rtoo_long, rbinary;
+
+    (void)state;
+    /* every byte value at every position of a line, with and without the
+     * line feed, under several limits (the word-at-a-time path included) */
+    for (size_t len = 1; len <= 24; len++)
+        for (size_t at = 0; at < len; at++)
+            for (unsigned v = 0; v < 256; v++)
+                for (size_t max = 1; max <= 28; max += 3) {
+                    memset(buf, 'a', sizeof(buf));
+                    buf[len - 1] = '\n';
+                    if (len > 1)
+                        buf[len - 2] = '\r';
+                    buf[at] = (uint8_t)v;
+                    for (int lf = 0; lf < 2; lf++) {
+                        size_t n = lf ? len : len - 1;
+                        bool got, rgot;
+
+                        cbs_init(&c, buf, n);
+                        rc = c;
+                        got = cbs_get_text_line(&c, &line, max, &too_long, &binary);
+                        rgot = ref_text_line(&rc, &rline, max, &rtoo_long, &rbinary);
+                        assert_int_equal(got, rgot);
+                        assert_int_equal(binary, rbinary);
+                        assert_int_equal(too_long, rtoo_long);
+                        assert_ptr_equal(cbs_data(&c), cbs_data(&rc));
+                        assert_int_equal(cbs_len(&c), cbs_len(&rc));
+                        if (got) {
+                            assert_ptr_equal(cbs_data(&line), cbs_data(&rline));
+                            assert_int_equal(cbs_len(&line), cbs_len(&rline));
+                        }
+                    }
+                }
+    cbs_init(&c, (const uint8_t *)"EHLO a\tb\r\nQUIT\r\n\x16\x03", 18);
+    assert_true(cbs_get_text_line(&c, &line, 512, &too_long, &binary));
+    assert_true(cbs_mem_eq(&line, "EHLO a\tb", 8));
+    assert_true(cbs_get_text_line(&c, &line, 512, NULL, NULL));
+    assert_true(cbs_mem_eq(&line, "QUIT", 4));
+    assert_false(cbs_get_text_line(&c, &line, 512, &too_long, &binary));
+    assert_true(binary);
+    assert_false(too_long);
+    assert_int_equal(cbs_len(&c), 2);
+}
+
+static void test_words(void **state)
+{
+    struct cbs c, w;
+
+    (void)state;
+    cbs_init(&c, (const uint8_t *)"MAIL FROM:<a>\tx", 15);
+    assert_true(cbs_get_word(&c, &w));
+    assert_true(cbs_mem_eq(&w, "MAIL", 4));
+    assert_false(cbs_get_word(&c, &w)); /* at the space: nothing, no move */
+    assert_int_equal(cbs_len(&w), 0);
+    assert_int_equal(cbs_len(&c), 11);
+    assert_true(cbs_skip(&c, 1));
+    assert_true(cbs_get_word(&c, &w));
+    assert_true(cbs_mem_eq(&w, "FROM:<a>", 8));
+    assert_true(cbs_skip(&c, 1));
+    assert_true(cbs_get_word(&c, &w)); /* to the end */
+    assert_true(cbs_mem_eq(&w, "x", 1));
+    assert_int_equal(cbs_len(&c), 0);
+    assert_false(cbs_get_word(&c, &w));
+}
+
 static void test_compare_and_copy(void **state)
 {
     static const uint8_t b[] = {'S', 'T', 'A', 'R', 'T', 'T', 'L', 'S', 0, 'x'};
@@ -176,6 +270,8 @@ int main(void)
         cmocka_unit_test(test_short_input_leaves_cursor),
         cmocka_unit_test(test_prefixed),
         cmocka_unit_test(test_lines),
+        cmocka_unit_test(test_text_lines),
+        cmocka_unit_test(test_words),
         cmocka_unit_test(test_compare_and_copy),
     };
 

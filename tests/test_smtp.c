@@ -1454,6 +1454,69 @@ static void test_ehlo_failed_keeps_caps(void **state)
     run_free(&r);
 }
 
+/* Keywords are staged inline and kept in the slab while they fit, on the
+ * heap when they do not: the facts are the same either way.  Here the first
+ * EHLO reply outgrows the inline staging, the second fits it, the third
+ * no longer fits the slab; the last reply outgrows its inline buffer. */
+#define KW40 "X-ABCDEFGHIJKLMNOPQRSTUVWXYZ-abcdefghijkl"
+#define KW8 "250-" KW40 "\r\n250-" KW40 "\r\n250-" KW40 "\r\n250-" KW40 "\r\n" \
+            "250-" KW40 "\r\n250-" KW40 "\r\n250-" KW40 "\r\n250-" KW40 "\r\n"
+#define REPLY140 "250 " KW40 KW40 KW40 "abcdefghijklmnopqrst"
+
+static void expect_caps_storage(const struct run *r)
+{
+    const struct smtp_facts *f = F(r);
+
+    assert_int_equal(f->ncaps, 3);
+    assert_string_equal(f->caps[0], "PIPELINING");
+    assert_string_equal(f->caps[1], "SIZE");
+    assert_string_equal(f->caps[2], "STARTTLS");
+    assert_true(f->starttls_offered);
+    assert_null(f->auth_mechs);
+    assert_string_equal(f->ehlo_host, "mx3");
+    assert_string_equal(f->last_reply, REPLY140);
+    assert_int_equal(f->stop, SMTP_STOP_NONE);
+}
+
+static void test_caps_storage(void **state)
+{
+    static const struct step st[] = {
+        S("220 mx ESMTP\r\n"),
+        C("EHLO a\r\n"),
+        S("250-mx1\r\n" KW8 "250 auth\tPLAIN LOGIN\r\n"),
+        C("EHLO b\r\n"),
+        S("250-mx2\r\n250-pipelining\r\n250 Size 100\r\n"),
+        C("EHLO c\r\n"),
+        S("250-mx3\r\n250-PIPELINING\r\n250-size\r\n250 sTaRtTlS\r\n"),
+        C("NOOP\r\n"),
+        S(REPLY140 "\r\n"),
+        C("NOOP\r\n"),
+        S("250 ok\r\n"),
+        C("NOOP\r\n"),
+        S(REPLY140 "\r\n"),
+    };
+    struct run r;
+
+    (void)state;
+    /* the first two EHLO replies on their own */
+    run_init(&r);
+    play(&r, st, 3, WHOLE, 0, SIZE_MAX);
+    assert_int_equal(F(&r)->ncaps, 9);
+    for (size_t i = 0; i < 8; i++)
+        assert_string_equal(F(&r)->caps[i], "X-ABCDEFGHIJKLMNOPQRSTUVWXYZ-ABCDEFGHIJKL");
+    assert_string_equal(F(&r)->caps[8], "AUTH");
+    assert_string_equal(F(&r)->auth_mechs, "PLAIN LOGIN");
+    run_free(&r);
+    run_init(&r);
+    play(&r, st, 5, WHOLE, 0, SIZE_MAX);
+    assert_int_equal(F(&r)->ncaps, 2);
+    assert_string_equal(F(&r)->caps[0], "PIPELINING");
+    assert_string_equal(F(&r)->caps[1], "SIZE");
+    assert_null(F(&r)->auth_mechs);
+    run_free(&r);
+    check_dialogue(st, NSTEPS(st), expect_caps_storage, NULL);
+}
+
 /* ---- gaps ----------------------------------------------------------- */
 
 /* In DATA content a gap loses only content: the end is still found, but
@@ -1810,6 +1873,7 @@ int main(void)
         cmocka_unit_test(test_tls_error_classes),
         cmocka_unit_test(test_stop_names),
         cmocka_unit_test(test_verbs_nocase),
+        cmocka_unit_test(test_caps_storage),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

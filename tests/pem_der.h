@@ -7,11 +7,14 @@
 #define MXW_TEST_PEM_DER_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bio.h>
 #include <openssl/pem.h>
+
+#include "analyze/x509.h"
 
 /* pem_der returns the first block of |path| in a heap buffer (free it) and
  * its length in |*len|; it fails the test when the file cannot be opened,
@@ -38,6 +41,24 @@ static uint8_t *pem_der(const char *path, const char *label, size_t *len)
     OPENSSL_free(data);
     BIO_free(b);
     return out;
+}
+
+/* pem_cert returns pcaps/certs/|name|.pem through x509_cache_get of |c|
+ * (the DER exactly as in the file); fails the test when there is none.
+ * Inline: not every test that includes this uses it. */
+static inline const struct x509_info *pem_cert(struct x509_cache *c, const char *name)
+{
+    char path[256];
+    size_t len;
+    uint8_t *der;
+    const struct x509_info *xi;
+
+    snprintf(path, sizeof(path), "pcaps/certs/%s.pem", name);
+    der = pem_der(path, NULL, &len);
+    xi = x509_cache_get(c, der, len);
+    free(der);
+    assert_non_null(xi);
+    return xi;
 }
 
 #endif

@@ -34,21 +34,6 @@ struct fx {
     const struct x509_info *clean, *inter, *barracuda, *other, *expired;
 };
 
-static const struct x509_info *cert(struct fx *f, const char *name)
-{
-    char path[256];
-    size_t len;
-    uint8_t *der;
-    const struct x509_info *xi;
-
-    snprintf(path, sizeof(path), "pcaps/certs/%s.pem", name);
-    der = pem_der(path, NULL, &len);
-    xi = x509_cache_get(f->xc, der, len);
-    free(der);
-    assert_non_null(xi);
-    return xi;
-}
-
 static struct fx *fx_new(const char *expect_spec, bool at_set, int64_t at)
 {
     struct fx *f = calloc(1, sizeof(*f));
@@ -69,11 +54,11 @@ static struct fx *fx_new(const char *expect_spec, bool at_set, int64_t at)
     jo.at = at;
     f->j = judge_new(&jo);
     assert_non_null(f->j);
-    f->clean = cert(f, "clean-tls12");
-    f->inter = cert(f, "test-intermediate-ca");
-    f->barracuda = cert(f, "appliance-outside");
-    f->other = cert(f, "wrong-hostname");
-    f->expired = cert(f, "expired-cert");
+    f->clean = pem_cert(f->xc, "clean-tls12");
+    f->inter = pem_cert(f->xc, "test-intermediate-ca");
+    f->barracuda = pem_cert(f->xc, "appliance-outside");
+    f->other = pem_cert(f->xc, "wrong-hostname");
+    f->expired = pem_cert(f->xc, "expired-cert");
     return f;
 }
 

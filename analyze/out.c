@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "dissect/word8.h"
+
 /* Days since 1970-01-01 to a proleptic Gregorian date (civil calendar
  * arithmetic in 400-year eras of 146097 days, each era starting on March 1
  * so that the leap day is the era's last day). */
@@ -163,16 +165,11 @@ static bool json_plain_ascii(uint8_t c)
 }
 
 /* True when one of the 8 bytes in |x| is not plain ASCII (a control, the
- * quote, the backslash, DEL, or any byte >= 0x80), with the usual bit
- * tricks: (v - 0x01..) & ~v & 0x80.. is non-zero iff v has a zero byte, and
- * (x - 0x20..) & ~x & 0x80.. iff x has a byte below 0x20. */
+ * quote, the backslash, DEL, or any byte >= 0x80). */
 static bool word_needs_look(uint64_t x)
 {
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\'), del = x ^ (ones * 0x7f);
-
-    return ((x & high) | ((x - ones * 0x20) & ~x & high) | ((q - ones) & ~q & high) |
-            ((b - ones) & ~b & high) | ((del - ones) & ~del & high)) != 0;
+    return ((x & W8_HIGHS) | w8_below(x, 0x20) | w8_has(x, '"') | w8_has(x, '\\') |
+            w8_has(x, 0x7f)) != 0;
 }
 
 size_t out_json_plain(const uint8_t *p, size_t n)
@@ -184,7 +181,7 @@ size_t out_json_plain(const uint8_t *p, size_t n)
         size_t l;
 
         while (n - i >= 8) {
-            memcpy(&w, p + i, 8);
+            w = w8_load(p + i);
             if (word_needs_look(w))
                 break;
             i += 8;

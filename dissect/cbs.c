@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dissect/word8.h"
+
 /* Big-endian integer of |width| bytes (1..4). */
 static bool get_be(struct cbs *c, size_t width, uint32_t *out)
 {
@@ -68,26 +70,10 @@ bool cbs_get_line(struct cbs *c, struct cbs *out, size_t max, bool *too_long)
 }
 
 /* cbs_get_text_line looks at 8 bytes at a time where it can, and at single
- * bytes only in a word that holds one of the bytes it stops at.  The test
- * is exact for "some byte of |w| is ...": a byte borrows from the next only
- * when it is itself below the bound. */
-#define ONES 0x0101010101010101u
-#define HIGHS 0x8080808080808080u
-
-static uint64_t load8(const uint8_t *p)
-{
-    uint64_t w;
-
-    memcpy(&w, p, 8);
-    return w;
-}
-
-/* Some byte of |w| is below 0x20 or is 0x7f. */
+ * bytes only in a word that holds one of the bytes it stops at. */
 static bool word_has_ctl(uint64_t w)
 {
-    uint64_t del = w ^ (0x7f * ONES);
-
-    return (((w - 0x20 * ONES) & ~w) | ((del - ONES) & ~del)) & HIGHS;
+    return (w8_below(w, 0x20) | w8_has(w, 0x7f)) != 0;
 }
 
 bool cbs_get_text_line(struct cbs *c, struct cbs *out, size_t max, bool *too_long,
@@ -103,7 +89,7 @@ bool cbs_get_text_line(struct cbs *c, struct cbs *out, size_t max, bool *too_lon
         size_t end = lim;
 
         if (lim - i >= 8) {
-            if (!word_has_ctl(load8(c->data + i))) {
+            if (!word_has_ctl(w8_load(c->data + i))) {
                 i += 8;
                 continue;
             }

@@ -483,17 +483,17 @@ static void ja4_sort(struct ja4_list *l)
     }
 }
 
+static const char ja4_hex[] = "0123456789abcdef";
+
 static char *ja4_hex_list(char *o, const struct ja4_list *l)
 {
-    static const char hex[] = "0123456789abcdef";
-
     for (size_t i = 0; i < l->n; i++) {
         if (i)
             *o++ = ',';
-        o[0] = hex[l->v[i] >> 12];
-        o[1] = hex[(l->v[i] >> 8) & 0xf];
-        o[2] = hex[(l->v[i] >> 4) & 0xf];
-        o[3] = hex[l->v[i] & 0xf];
+        o[0] = ja4_hex[l->v[i] >> 12];
+        o[1] = ja4_hex[(l->v[i] >> 8) & 0xf];
+        o[2] = ja4_hex[(l->v[i] >> 4) & 0xf];
+        o[3] = ja4_hex[l->v[i] & 0xf];
         o += 4;
     }
     return o;
@@ -546,7 +546,6 @@ static void build_ja4_raw(struct tls_client_hello *ch, struct cbs ciphers, struc
 {
     static _Thread_local struct ja4_memo memo[JA4_MEMO_SLOTS];  /* ~22 KB: not on the stack */
     static _Thread_local struct ja4_list lc, le, ls;
-    static const char hex[] = "0123456789abcdef";
     struct ja4_memo *m;
     size_t nexts = 0;
     bool sni = false;
@@ -597,8 +596,8 @@ static void build_ja4_raw(struct tls_client_hello *ch, struct cbs ciphers, struc
             a[8] = (char)first;
             a[9] = (char)last;
         } else {
-            a[8] = hex[first >> 4];
-            a[9] = hex[last & 0xf];
+            a[8] = ja4_hex[first >> 4];
+            a[9] = ja4_hex[last & 0xf];
         }
     } else {
         a[8] = a[9] = '0';

@@ -74,26 +74,6 @@ bool severity_parse(const char *s, enum severity *out)
     return false;
 }
 
-void findings_add(struct findings *f, enum finding_code code, enum severity sev,
-                  const char *fmt, ...)
-{
-    struct finding *x;
-    va_list ap;
-
-    if (sev == SEV_NONE)
-        return;
-    if (f->n >= FINDINGS_MAX) {
-        f->dropped++;
-        return;
-    }
-    x = &f->v[f->n++];
-    x->code = code;
-    x->sev = sev;
-    va_start(ap, fmt);
-    vsnprintf(x->msg, sizeof(x->msg), fmt, ap);
-    va_end(ap);
-}
-
 struct finding *findings_new(struct findings *f, enum finding_code code, enum severity sev)
 {
     struct finding *x;
@@ -109,6 +89,19 @@ struct finding *findings_new(struct findings *f, enum finding_code code, enum se
     x->sev = sev;
     x->msg[0] = '\0';
     return x;
+}
+
+void findings_add(struct findings *f, enum finding_code code, enum severity sev,
+                  const char *fmt, ...)
+{
+    struct finding *x = findings_new(f, code, sev);
+    va_list ap;
+
+    if (x == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(x->msg, sizeof(x->msg), fmt, ap);
+    va_end(ap);
 }
 
 void findings_add_str(struct findings *f, enum finding_code code, enum severity sev,

@@ -29,6 +29,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include "analyze/findings.h"
 #include "analyze/names.h"
 #include "analyze/x509.h"
 #include "dissect/tls.h"
@@ -39,15 +40,12 @@
  * the protocol and key exchange checks run on every session. */
 static void set_reason(char *reason, size_t reason_len, const char *s)
 {
-    size_t n;
+    struct msgbuf b;
 
-    if (reason == NULL || reason_len == 0)
+    if (reason == NULL)
         return;
-    n = strlen(s);
-    if (n >= reason_len)
-        n = reason_len - 1;
-    memcpy(reason, s, n);
-    reason[n] = '\0';
+    msgbuf_init(&b, reason, reason_len);
+    msgbuf_puts(&b, s);
 }
 
 static enum severity by_bits(int bits, int high_below, int medium_below)

@@ -49,11 +49,20 @@ bool cbs_get_u24_prefixed(struct cbs *c, struct cbs *out)
     return get_prefixed(c, out, 3);
 }
 
+/* take_line sets |*out| to the |n| bytes before the line feed at
+ * c->data[n], without a CR before it, and advances past the line feed. */
+static bool take_line(struct cbs *c, struct cbs *out, size_t n)
+{
+    cbs_init(out, c->data, n > 0 && c->data[n - 1] == '\r' ? n - 1 : n);
+    c->data += n + 1;
+    c->len -= n + 1;
+    return true;
+}
+
 bool cbs_get_line(struct cbs *c, struct cbs *out, size_t max, bool *too_long)
 {
     size_t lim = c->len < max ? c->len : max;
     const uint8_t *lf = lim ? memchr(c->data, '\n', lim) : NULL;
-    size_t n;
 
     if (too_long)
         *too_long = false;
@@ -62,11 +71,7 @@ bool cbs_get_line(struct cbs *c, struct cbs *out, size_t max, bool *too_long)
             *too_long = true;
         return false;
     }
-    n = (size_t)(lf - c->data);
-    cbs_init(out, c->data, n > 0 && c->data[n - 1] == '\r' ? n - 1 : n);
-    c->data += n + 1;
-    c->len -= n + 1;
-    return true;
+    return take_line(c, out, (size_t)(lf - c->data));
 }
 
 /* cbs_get_text_line looks at 8 bytes at a time where it can, and at single
@@ -79,7 +84,7 @@ static bool word_has_ctl(uint64_t w)
 bool cbs_get_text_line(struct cbs *c, struct cbs *out, size_t max, bool *too_long,
                        bool *binary)
 {
-    size_t lim = c->len < max ? c->len : max, i = 0, n;
+    size_t lim = c->len < max ? c->len : max, i = 0;
 
     if (too_long)
         *too_long = false;
@@ -111,11 +116,7 @@ bool cbs_get_text_line(struct cbs *c, struct cbs *out, size_t max, bool *too_lon
         *too_long = true;
     return false;
 found:
-    n = i;
-    cbs_init(out, c->data, n > 0 && c->data[n - 1] == '\r' ? n - 1 : n);
-    c->data += n + 1;
-    c->len -= n + 1;
-    return true;
+    return take_line(c, out, i);
 }
 
 bool cbs_mem_eq(const struct cbs *c, const void *p, size_t n)

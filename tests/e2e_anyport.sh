@@ -10,10 +10,7 @@ cd "$top" || exit 2
 BIN=${MXW_BIN:-$top/build/mxwitness}
 MAP=${MXW_BUILD_DIR:-$top/build}/tests/helper_portmap
 mk_tmpdir
-if ! command -v jq >/dev/null 2>&1; then
-    skip any-port "jq is not installed (make test installs it)"
-    exit 0
-fi
+jq_or_skip any-port
 want=$(tr '\t' '\n' <pcaps/clean-tls12.truth | sed -n 's/^cert_sha256=//p' | head -n 1)
 "$MAP" pcaps/clean-tls12.pcap "$tmp/moved.pcap" 25 2626 || { fail any-port "helper_portmap failed"; exit 0; }
 for opts in "" "--port 2626" "--any-port"; do

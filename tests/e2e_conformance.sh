@@ -26,10 +26,7 @@ cd "$top" || exit 2
 BIN=${MXW_BIN:-$top/build/mxwitness}
 shared_or_skip conformance
 mk_tmpdir
-if ! command -v jq >/dev/null 2>&1; then
-    skip conformance "jq is not installed (make test installs it)"
-    exit 0
-fi
+jq_or_skip conformance
 
 # capture|options|checks
 table='

@@ -27,10 +27,7 @@ cd "$top" || exit 2
 BIN=${MXW_BIN:-$top/build/mxwitness}
 shared_or_skip ja4
 mk_tmpdir
-if ! command -v jq >/dev/null 2>&1; then
-    skip ja4 "jq is not installed (make test installs it)"
-    exit 0
-fi
+jq_or_skip ja4
 
 # capture|options|client port|JA4|basis
 table='

@@ -27,10 +27,7 @@ BIN=${MXW_BIN:-$top/build/mxwitness}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-if ! command -v jq >/dev/null 2>&1; then
-    echo "SKIP pcaps: jq is not installed (make test installs it)"
-    exit 0
-fi
+jq_or_skip pcaps
 
 # field LINE KEY -> the value of KEY in a truth line
 field() {

@@ -23,10 +23,7 @@ cd "$top" || exit 2
 BIN=${MXW_BIN:-$top/build/mxwitness}
 mk_tmpdir
 
-if ! command -v jq >/dev/null 2>&1; then
-    echo "SKIP verdicts: jq is not installed (make test installs it)"
-    exit 0
-fi
+jq_or_skip verdicts
 P=$top/pcaps
 CA="--ca-file $P/certs/test-root-ca.pem"
 

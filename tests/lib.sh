@@ -43,6 +43,15 @@ shared_or_skip() {
     fi
 }
 
+# jq_or_skip NAME: when jq is missing print the one agreed SKIP line and
+# exit 0 (make test installs it).
+jq_or_skip() {
+    if ! command -v jq >/dev/null 2>&1; then
+        skip "${1:-jq}" "jq is not installed (make test installs it)"
+        exit 0
+    fi
+}
+
 # mk_tmpdir: set $tmp to a fresh directory, removed when the script exits.
 mk_tmpdir() {
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/mxw-e2e.XXXXXX") || exit 2

@@ -100,22 +100,8 @@ chain_ok() {
 echo "$table" | while IFS='|' read -r cap opts checks; do
     [ -n "$cap" ] || continue
     name=$(echo "$cap" | tr '/' '-')
-    f=$shared/$cap
-    if [ ! -f "$f" ]; then
-        fail "conformance-$name" "capture $f is missing"
-        continue
-    fi
     # shellcheck disable=SC2086
-    "$BIN" --json $opts -r "$f" >"$tmp/out.json" 2>"$tmp/err"
-    rc=$?
-    if why=$(crash_report "$rc" "$tmp/err"); then
-        fail "conformance-$name" "crashed: $why"
-        continue
-    fi
-    if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
-        fail "conformance-$name" "exit status $rc: $(head -c 200 "$tmp/err")"
-        continue
-    fi
+    run_capture "conformance-$name" "$shared/$cap" "$tmp/out.json" $opts || continue
     if ! jq -e -s . "$tmp/out.json" >/dev/null 2>&1; then
         fail "conformance-$name" "output is not valid JSON lines"
         continue

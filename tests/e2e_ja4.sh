@@ -73,18 +73,8 @@ ndpi/whois.pcapng|--port 4343|64016|t12i1908h2_d83cc789557e_16bbda4055b2|ndpi, s
 echo "$table" | while IFS='|' read -r cap opts cport want basis; do
     [ -n "$cap" ] || continue
     name="ja4-$(basename "$cap" | sed 's/\.[a-z]*$//')-$cport"
-    f=$shared/$cap
-    if [ ! -f "$f" ]; then
-        fail "$name" "capture $f is missing"
-        continue
-    fi
     # shellcheck disable=SC2086
-    "$BIN" --json $opts -r "$f" >"$tmp/out.json" 2>"$tmp/err"
-    rc=$?
-    if why=$(crash_report "$rc" "$tmp/err"); then
-        fail "$name" "crashed: $why"
-        continue
-    fi
+    run_capture "$name" "$shared/$cap" "$tmp/out.json" $opts || continue
     got=$(jq -r --argjson p "$cport" 'select(.event.dataset == "mxwitness.session")
             | select(.source.port == $p) | .tls.client.ja4 // "none"' "$tmp/out.json")
     if [ "$got" = "$want" ]; then

@@ -240,18 +240,8 @@ smtp-ssl|wireshark/smtp-ssl.pcapng||127.0.0.1|SELF_SIGNED||mail.example.com|the 
 ndpi-selfsigned|ndpi/selfsigned.pcap|--port 3001|127.0.0.1|SELF_SIGNED||O=ntop.org|nDPI selfsigned.pcap.out: TLS (self-signed); issuer = subject O=ntop.org'
 n=0
 echo "$rows" | while IFS='|' read -r name cap opts server must mustnot msg why; do
-    f=$shared/$cap
-    if [ ! -f "$f" ]; then
-        fail "verdicts-$name" "capture $f is missing"
-        continue
-    fi
     # shellcheck disable=SC2086
-    "$BIN" --json $opts -r "$f" >"$tmp/v.json" 2>"$tmp/err"
-    rc=$?
-    if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
-        fail "verdicts-$name" "exit $rc: $(head -c 200 "$tmp/err")"
-        continue
-    fi
+    run_capture "verdicts-$name" "$shared/$cap" "$tmp/v.json" $opts || continue
     sel=".destination.ip == \"$server\""
     got=$(codes "$tmp/v.json" "$sel" | tr '\n' ' ')
     bad=""

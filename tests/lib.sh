@@ -52,6 +52,30 @@ jq_or_skip() {
     fi
 }
 
+# run_capture NAME FILE OUT [OPTIONS...]: mxwitness --json OPTIONS -r FILE
+# into OUT, its stderr into OUT.err; prints the FAIL line for NAME and
+# returns 1 when FILE is missing, the run crashed, or it exited with neither
+# 0 nor 1 (findings).
+run_capture() {
+    _rn=$1 _rf=$2 _ro=$3
+    shift 3
+    if [ ! -f "$_rf" ]; then
+        fail "$_rn" "capture $_rf is missing"
+        return 1
+    fi
+    "${BIN:-$MXW_BIN}" --json "$@" -r "$_rf" >"$_ro" 2>"$_ro.err"
+    _rrc=$?
+    if _rwhy=$(crash_report "$_rrc" "$_ro.err"); then
+        fail "$_rn" "crashed: $_rwhy"
+        return 1
+    fi
+    if [ "$_rrc" -ne 0 ] && [ "$_rrc" -ne 1 ]; then
+        fail "$_rn" "exit status $_rrc: $(head -c 200 "$_ro.err")"
+        return 1
+    fi
+    return 0
+}
+
 # mk_tmpdir: set $tmp to a fresh directory, removed when the script exits.
 mk_tmpdir() {
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/mxw-e2e.XXXXXX") || exit 2

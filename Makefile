@@ -31,13 +31,13 @@ LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LDLIBS = $(shell pkg-config --libs cmocka 2>/dev/null) $(LDLIBS)
 SAN     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-LIB_SRCS = dissect/cbs.c \
+LIB_SRCS = lib/cbs.c lib/out.c lib/strbuf.c \
            analyze/verify.c analyze/weak.c \
            capture/cap_link.c capture/cap_ip.c capture/cap_source.c \
            capture/tcp_reasm.c capture/tcp_flow.c capture/cap_pipe.c \
            dissect/smtp.c dissect/tls.c dissect/classify.c dissect/session.c \
-           analyze/out.c analyze/json.c analyze/names.c analyze/x509.c \
-           analyze/flows_report.c analyze/report.c \
+           report/json.c analyze/names.c analyze/x509.c \
+           report/flows_report.c report/report.c \
            analyze/hostname.c analyze/expect.c analyze/findings.c analyze/judge.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(B)/%.o)
 TEST_SRCS = $(wildcard tests/test_*.c)

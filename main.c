@@ -24,9 +24,9 @@
 
 #include "analyze/expect.h"
 #include "analyze/findings.h"
-#include "analyze/flows_report.h"
+#include "report/flows_report.h"
 #include "analyze/judge.h"
-#include "analyze/report.h"
+#include "report/report.h"
 #include "analyze/verify.h"
 #include "analyze/x509.h"
 #include "capture/cap_pipe.h"

@@ -2,7 +2,7 @@
  * findings.c - the code and severity tables, and the per-session list.
  */
 #include "findings.h"
-#include "out.h"
+#include "lib/out.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -108,19 +108,12 @@ void findings_add_str(struct findings *f, enum finding_code code, enum severity 
                       const char *msg)
 {
     struct finding *x = findings_new(f, code, sev);
-    struct msgbuf b;
+    struct strbuf b;
 
     if (x == NULL)
         return;
-    msgbuf_init(&b, x->msg, sizeof(x->msg));
-    msgbuf_puts(&b, msg);
-}
-
-void msgbuf_u64(struct msgbuf *b, uint64_t v)
-{
-    char d[OUT_U64_MAX], *s = out_u64(d, v);
-
-    msgbuf_put(b, s, (size_t)(d + sizeof(d) - s));
+    strbuf_init(&b, x->msg, sizeof(x->msg));
+    strbuf_puts(&b, msg);
 }
 
 bool findings_has(const struct findings *f, enum finding_code code)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "analyze/severity.h"
+#include "lib/strbuf.h"
 
 enum finding_code {
     F_CERT_MISMATCH = 0,
@@ -79,7 +80,7 @@ void findings_add(struct findings *f, enum finding_code code, enum severity sev,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* findings_new appends an entry with an empty message and returns it, for
- * the caller to write the message (msgbuf); NULL for SEV_NONE, and when the
+ * the caller to write the message (strbuf); NULL for SEV_NONE, and when the
  * list is full (the entry is counted as dropped). */
 struct finding *findings_new(struct findings *f, enum finding_code code, enum severity sev);
 
@@ -87,56 +88,6 @@ struct finding *findings_new(struct findings *f, enum finding_code code, enum se
  * formatting. */
 void findings_add_str(struct findings *f, enum finding_code code, enum severity sev,
                       const char *msg);
-
-/* struct msgbuf: a message assembled from pieces into the caller's |cap|
- * bytes.  It is cut where snprintf would cut the same text: at byte
- * cap - 1, inside a UTF-8 sequence if need be, and always NUL-terminated
- * (nothing is written when cap is 0).  The checks run on every session and
- * most of their messages are known pieces: copying them costs a fraction
- * of formatting them. */
-struct msgbuf {
-    char *p;
-    size_t cap;                  /* bytes at p, NUL included */
-    size_t len;                  /* bytes written, below cap (0 when cap is 0) */
-};
-
-/* msgbuf_init starts an empty message in |buf| of |cap| bytes. */
-static inline void msgbuf_init(struct msgbuf *b, char *buf, size_t cap)
-{
-    b->p = buf;
-    b->cap = cap;
-    b->len = 0;
-    if (cap > 0)
-        buf[0] = '\0';
-}
-
-/* msgbuf_put appends |n| bytes of |s|, as many as fit.  Inline: most
- * pieces are literals, whose copy the compiler then unrolls. */
-static inline void msgbuf_put(struct msgbuf *b, const char *s, size_t n)
-{
-    size_t room;
-
-    if (b->cap == 0)
-        return;
-    room = b->cap - 1 - b->len;
-    if (n > room)
-        n = room;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-/* msgbuf_puts appends the string |s|, as many bytes as fit. */
-static inline void msgbuf_puts(struct msgbuf *b, const char *s)
-{
-    msgbuf_put(b, s, strlen(s));
-}
-
-/* msgbuf_lit appends the string literal |lit|. */
-#define msgbuf_lit(b, lit) msgbuf_put((b), "" lit, sizeof(lit) - 1)
-
-/* msgbuf_u64 appends |v| in decimal, as "%llu" writes it. */
-void msgbuf_u64(struct msgbuf *b, uint64_t v);
 
 /* findings_has says whether |code| is in the list. */
 bool findings_has(const struct findings *f, enum finding_code code);

@@ -27,7 +27,7 @@
 #include "analyze/expect.h"
 #include "analyze/hostname.h"
 #include "analyze/keyhash.h"
-#include "analyze/out.h"
+#include "lib/out.h"
 #include "analyze/verify.h"
 #include "analyze/weak.h"
 
@@ -335,11 +335,11 @@ static void merge(struct findings *f, enum finding_code code, enum severity sev,
             x->sev = sev;
         size_t l = strlen(x->msg);
         if (l + 3 < sizeof(x->msg) && strstr(x->msg, msg) == NULL) {
-            struct msgbuf b;
+            struct strbuf b;
 
-            msgbuf_init(&b, x->msg + l, sizeof(x->msg) - l);
-            msgbuf_lit(&b, "; ");
-            msgbuf_puts(&b, msg);
+            strbuf_init(&b, x->msg + l, sizeof(x->msg) - l);
+            strbuf_lit(&b, "; ");
+            strbuf_puts(&b, msg);
         }
         return;
     }
@@ -769,7 +769,7 @@ static const char *ident_who(const struct session *s, struct ident *id, size_t w
         return (const char *)id->key + KEY_HDR;
     if (id->who != NULL)
         return id->who;
-    out_endpoint(&s->server, s->sport, ep, eplen);
+    cap_endpoint_format(&s->server, s->sport, ep, eplen);
     if (id->key[0] == 'A')
         id->who = strdup(ep);   /* none: formatted again next time */
     return ep;
@@ -802,7 +802,7 @@ static void cert_changed(struct judge *j, const struct session *s, struct ident 
      * left) is the session's address: not remembered */
     bool memo = w != 0 || id->key[0] == 'A';
     char h[65], sb[SUBJ_SHOWN + 8], ep[80];
-    struct msgbuf b;
+    struct strbuf b;
 
     if (x == NULL)
         return;
@@ -816,28 +816,28 @@ static void cert_changed(struct judge *j, const struct session *s, struct ident 
         x509_hex(c->sha, 32, h);
     /* "%s presented sha256:%s (%s) here, but sha256:%s (%s) in %llu earlier
      * session%s (%s .. %s)%s", piece by piece */
-    msgbuf_init(&b, x->msg, sizeof(x->msg));
-    msgbuf_puts(&b, ident_who(s, id, w, ep, sizeof(ep)));
-    msgbuf_lit(&b, " presented sha256:");
-    msgbuf_puts(&b, leaf->sha256_hex);
-    msgbuf_lit(&b, " (");
-    msgbuf_puts(&b, subj(leaf, sb, sizeof(sb)));
-    msgbuf_lit(&b, ") here, but sha256:");
-    msgbuf_puts(&b, c->text != NULL ? c->text : h);
-    msgbuf_lit(&b, " (");
-    msgbuf_puts(&b, c->text != NULL ? c->text + 65 : "?");
-    msgbuf_lit(&b, ") in ");
-    msgbuf_u64(&b, c->count);
-    msgbuf_lit(&b, " earlier session");
+    strbuf_init(&b, x->msg, sizeof(x->msg));
+    strbuf_puts(&b, ident_who(s, id, w, ep, sizeof(ep)));
+    strbuf_lit(&b, " presented sha256:");
+    strbuf_puts(&b, leaf->sha256_hex);
+    strbuf_lit(&b, " (");
+    strbuf_puts(&b, subj(leaf, sb, sizeof(sb)));
+    strbuf_lit(&b, ") here, but sha256:");
+    strbuf_puts(&b, c->text != NULL ? c->text : h);
+    strbuf_lit(&b, " (");
+    strbuf_puts(&b, c->text != NULL ? c->text + 65 : "?");
+    strbuf_lit(&b, ") in ");
+    strbuf_u64(&b, c->count);
+    strbuf_lit(&b, " earlier session");
     if (c->count != 1)
-        msgbuf_lit(&b, "s");
-    msgbuf_lit(&b, " (");
-    msgbuf_puts(&b, time_text(j, c->first_us));
-    msgbuf_lit(&b, " .. ");
-    msgbuf_puts(&b, time_text(j, c->last_us));
-    msgbuf_lit(&b, ")");
+        strbuf_lit(&b, "s");
+    strbuf_lit(&b, " (");
+    strbuf_puts(&b, time_text(j, c->first_us));
+    strbuf_lit(&b, " .. ");
+    strbuf_puts(&b, time_text(j, c->last_us));
+    strbuf_lit(&b, ")");
     if (others)
-        msgbuf_lit(&b, " and others");
+        strbuf_lit(&b, " and others");
     if (memo) {
         m->id = id;
         m->c = c;

@@ -40,12 +40,12 @@
  * the protocol and key exchange checks run on every session. */
 static void set_reason(char *reason, size_t reason_len, const char *s)
 {
-    struct msgbuf b;
+    struct strbuf b;
 
     if (reason == NULL)
         return;
-    msgbuf_init(&b, reason, reason_len);
-    msgbuf_puts(&b, s);
+    strbuf_init(&b, reason, reason_len);
+    strbuf_puts(&b, s);
 }
 
 static enum severity by_bits(int bits, int high_below, int medium_below)

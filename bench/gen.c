@@ -41,7 +41,7 @@
 
 #include "capture/cap_ip.h"
 #include "capture/cap_link.h"
-#include "dissect/cbs.h"
+#include "lib/cbs.h"
 
 #define ETH_HLEN      14
 #define REC_HLEN      16            /* pcap per-record header */

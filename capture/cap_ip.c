@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "dissect/cbs.h"
+#include "lib/cbs.h"
 
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_IPV6 0x86DD
@@ -472,4 +472,16 @@ bool cap_addr_parse(const char *s, struct cap_addr *out)
     }
     memset(out, 0, sizeof *out);
     return false;
+}
+
+char *cap_endpoint_format(const struct cap_addr *a, uint16_t port, char *buf, size_t size)
+{
+    char ab[64];
+
+    cap_addr_format(a, ab, sizeof(ab));
+    if (a->family == 6)
+        snprintf(buf, size, "[%s]:%u", ab, port);
+    else
+        snprintf(buf, size, "%s:%u", ab, port);
+    return buf;
 }

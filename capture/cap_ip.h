@@ -65,6 +65,10 @@ enum cap_status cap_ip_decode(const struct cap_l3 *l3, struct cap_tcp_seg *out);
  * 5952) into |buf| of |size| bytes (46 is enough) and returns |buf|. */
 char *cap_addr_format(const struct cap_addr *a, char *buf, size_t size);
 
+/* cap_endpoint_format writes "192.0.2.1:25" or "[2001:db8::1]:25" into
+ * |buf| (at least 56 bytes); returns buf. */
+char *cap_endpoint_format(const struct cap_addr *a, uint16_t port, char *buf, size_t size);
+
 /* cap_addr_parse parses a dotted IPv4 or textual IPv6 address; false if it
  * is neither. */
 bool cap_addr_parse(const char *s, struct cap_addr *out);

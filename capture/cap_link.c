@@ -12,7 +12,7 @@
 
 #include <pcap/pcap.h>
 
-#include "dissect/cbs.h"
+#include "lib/cbs.h"
 
 #define ETHERTYPE_IPV4  0x0800
 #define ETHERTYPE_IPV6  0x86DD

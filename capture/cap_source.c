@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "cap_link.h"
-#include "dissect/cbs.h"
+#include "lib/cbs.h"
 
 #define FILE_BUFFER (1u << 16)
 #define READ_BUFFER (1u << 20)     /* > any snapshot length libpcap accepts (256 KiB) + a header */

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "capture/tcp_reasm.h"   /* enum tcp_dir */
-#include "dissect/cbs.h"
+#include "lib/cbs.h"
 
 /* RFC 5321 §4.5.3.1.4-5: 512 octets for a command line, 512 for a reply
  * line, both with CRLF.  Real servers send longer EHLO keyword lines, so we

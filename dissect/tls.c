@@ -53,6 +53,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/strbuf.h"
+
 /* RFC 5246 §6.2.3: a TLSCiphertext fragment is at most 2^14 + 2048 bytes
  * (the largest any version allows; 1.3 allows 2^14 + 256). */
 #define TLS_MAX_RECORD (16384u + 2048u)
@@ -259,35 +261,8 @@ static bool u16_list_parse(struct cbs c, struct tls_u16_list *out)
     return true;
 }
 
-/* A bounded string builder for the JA3 strings: it never writes past |cap|,
- * and a string that does not fit is cut (and stays NUL-terminated).  Once
- * full, the list walkers stop: a ClientHello with 30000 cipher suites costs
- * no more than one that fills the buffer. */
-struct sbuf {
-    char *p;
-    size_t cap, len;
-};
-
-static void sb_init(struct sbuf *b, char *p, size_t cap)
-{
-    b->p = p;
-    b->cap = cap;
-    b->len = 0;
-    p[0] = '\0';
-}
-
-static bool sb_full(const struct sbuf *b)
-{
-    return b->len + 1 >= b->cap;
-}
-
-static void sb_putc(struct sbuf *b, char c)
-{
-    if (sb_full(b))
-        return;
-    b->p[b->len++] = c;
-    b->p[b->len] = '\0';
-}
+/* The JA3 strings are built with lib/strbuf (bounded and cut like
+ * snprintf); once it is full, the list walkers below stop. */
 
 /* Decimal by hand, straight into the buffer: a JA3 string has a hundred
  * numbers, and snprintf (later strlen per piece) showed up in the profile of
@@ -324,7 +299,7 @@ static char *dec_u16(char *o, unsigned v)
     return o;
 }
 
-static void sb_putu(struct sbuf *b, unsigned v)
+static void sb_putu(struct strbuf *b, unsigned v)
 {
     char tmp[12], *e;
     size_t i = sizeof(tmp), n;
@@ -350,7 +325,7 @@ static void sb_putu(struct sbuf *b, unsigned v)
 /* sb_item appends '-' (unless first) and |v|.  With room for the longest
  * item it writes in place; near the end it goes through the truncating
  * sb_putc/sb_putu, so a full buffer ends the same way either path. */
-static void sb_item(struct sbuf *b, uint16_t v, bool first)
+static void sb_item(struct strbuf *b, uint16_t v, bool first)
 {
     if (b->cap - b->len >= 8) {   /* '-', five digits, NUL */
         char *o = b->p + b->len;
@@ -363,17 +338,17 @@ static void sb_item(struct sbuf *b, uint16_t v, bool first)
         return;
     }
     if (!first)
-        sb_putc(b, '-');
+        strbuf_putc(b, '-');
     sb_putu(b, v);
 }
 
 /* sb_u16_field appends the non-GREASE 16-bit values of |c| joined by '-'. */
-static void sb_u16_field(struct sbuf *b, struct cbs c)
+static void sb_u16_field(struct strbuf *b, struct cbs c)
 {
     uint16_t v;
     bool first = true;
 
-    while (!sb_full(b) && cbs_get_u16(&c, &v)) {
+    while (!strbuf_full(b) && cbs_get_u16(&c, &v)) {
         if (is_grease(v))
             continue;
         sb_item(b, v, first);
@@ -383,13 +358,13 @@ static void sb_u16_field(struct sbuf *b, struct cbs c)
 
 /* sb_ext_field appends the non-GREASE extension types of an extensions
  * block (already checked to parse) joined by '-'. */
-static void sb_ext_field(struct sbuf *b, struct cbs exts)
+static void sb_ext_field(struct strbuf *b, struct cbs exts)
 {
     uint16_t type;
     struct cbs data;
     bool first = true;
 
-    while (!sb_full(b) && cbs_get_u16(&exts, &type) && cbs_get_u16_prefixed(&exts, &data)) {
+    while (!strbuf_full(b) && cbs_get_u16(&exts, &type) && cbs_get_u16_prefixed(&exts, &data)) {
         if (is_grease(type))
             continue;
         sb_item(b, type, first);
@@ -751,7 +726,7 @@ static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_v
     struct cbs ciphers, exts = {NULL, 0}, walk, data, groups = {NULL, 0}, sigalgs = {NULL, 0};
     uint16_t type;
     uint8_t pf;
-    struct sbuf sb;
+    struct strbuf sb;
 
     /* everything but the JA3 buffer, which sb_init starts */
     memset(ch, 0, offsetof(struct tls_client_hello, ja3));
@@ -786,20 +761,20 @@ static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_v
         }
     }
 
-    sb_init(&sb, ch->ja3, sizeof(ch->ja3));
+    strbuf_init(&sb, ch->ja3, sizeof(ch->ja3));
     sb_putu(&sb, ch->legacy_version);
-    sb_putc(&sb, ',');
+    strbuf_putc(&sb, ',');
     sb_u16_field(&sb, ciphers);
-    sb_putc(&sb, ',');
+    strbuf_putc(&sb, ',');
     sb_ext_field(&sb, exts);
-    sb_putc(&sb, ',');
+    strbuf_putc(&sb, ',');
     if (cbs_get_u16_prefixed(&groups, &data))   /* checked by ch_extension */
         sb_u16_field(&sb, data);
-    sb_putc(&sb, ',');
+    strbuf_putc(&sb, ',');
     walk = ch->ec_point_formats;
     for (bool first = true; cbs_get_u8(&walk, &pf); first = false) {
         if (!first)
-            sb_putc(&sb, '-');
+            strbuf_putc(&sb, '-');
         sb_putu(&sb, pf);
     }
     build_ja4_raw(ch, ciphers, exts, sigalgs);
@@ -872,7 +847,7 @@ static bool parse_server_hello(struct tls *t, struct cbs body, uint16_t record_v
     struct tls_server_hello *sh = &scratch.sh;
     struct cbs exts = {NULL, 0}, walk, data;
     uint16_t type;
-    struct sbuf sb;
+    struct strbuf sb;
 
     memset(sh, 0, offsetof(struct tls_server_hello, ja3s));   /* sb_init starts ja3s */
     sh->record_version = record_version;
@@ -900,11 +875,11 @@ static bool parse_server_hello(struct tls *t, struct cbs body, uint16_t record_v
         }
     }
 
-    sb_init(&sb, sh->ja3s, sizeof(sh->ja3s));
+    strbuf_init(&sb, sh->ja3s, sizeof(sh->ja3s));
     sb_putu(&sb, sh->legacy_version);
-    sb_putc(&sb, ',');
+    strbuf_putc(&sb, ',');
     sb_putu(&sb, sh->cipher);
-    sb_putc(&sb, ',');
+    strbuf_putc(&sb, ',');
     sb_ext_field(&sb, exts);
 
     if (sh->hello_retry_request) {

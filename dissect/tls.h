@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "capture/tcp_reasm.h"   /* enum tcp_dir */
-#include "dissect/cbs.h"
+#include "lib/cbs.h"
 
 /* Bound on one handshake message being defragmented (a certificate chain
  * with long SAN lists runs to ~100 KB; TLS allows 16 MB). */

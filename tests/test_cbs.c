@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dissect/cbs.h"
+#include "lib/cbs.h"
 
 static void test_integers(void **state)
 {

@@ -599,19 +599,19 @@ static void test_msgbuf(void **state)
     (void)state;
     for (size_t cap = 0; cap < 100; cap++) {
         for (size_t v = 0; v < sizeof(num) / sizeof(num[0]); v++) {
-            struct msgbuf b;
+            struct strbuf b;
             int n;
 
             memset(want, '#', sizeof(want));
             memset(got, '#', sizeof(got));
             n = snprintf(want, cap, "%s%s%s%s%llu%s earlier", piece[0], piece[1], piece[2],
                          piece[3], (unsigned long long)num[v], piece[4]);
-            msgbuf_init(&b, got, cap);
+            strbuf_init(&b, got, cap);
             for (size_t i = 0; i < 4; i++)
-                msgbuf_puts(&b, piece[i]);
-            msgbuf_u64(&b, num[v]);
-            msgbuf_put(&b, piece[4], 0);
-            msgbuf_lit(&b, " earlier");
+                strbuf_puts(&b, piece[i]);
+            strbuf_u64(&b, num[v]);
+            strbuf_put(&b, piece[4], 0);
+            strbuf_lit(&b, " earlier");
             assert_memory_equal(got, want, sizeof(want));
             assert_int_equal(b.len, cap == 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1);
         }

@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/json.h"
-#include "analyze/out.h"
+#include "report/json.h"
+#include "capture/cap_ip.h"
+#include "lib/out.h"
 
 /* Run |fn| on |in| and return what it printed (static buffer). */
 static const char *capture(void (*fn)(FILE *, const uint8_t *, size_t), const void *in, size_t n)
@@ -63,8 +64,8 @@ static void test_time_and_endpoints(void **state)
     assert_string_equal(out_time_rfc3339(1388017124762850ull, b, sizeof(b)),
                         "2013-12-26T00:18:44.762850Z");
     assert_string_equal(out_time_rfc3339(0, b, sizeof(b)), "1970-01-01T00:00:00.000000Z");
-    assert_string_equal(out_endpoint(&a4, 25, b, sizeof(b)), "192.0.2.1:25");
-    assert_string_equal(out_endpoint(&a6, 587, b, sizeof(b)), "[2001:db8::1]:587");
+    assert_string_equal(cap_endpoint_format(&a4, 25, b, sizeof(b)), "192.0.2.1:25");
+    assert_string_equal(cap_endpoint_format(&a6, 587, b, sizeof(b)), "[2001:db8::1]:587");
 }
 
 /* The JSON writer: commas and nesting, every kind of value, and the same

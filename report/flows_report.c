@@ -4,11 +4,11 @@
  * how it ended.  It consumes every byte, so "delivered" is the whole
  * reassembled stream, comparable with what tshark's "follow tcp" shows.
  */
-#include "flows_report.h"
+#include "report/flows_report.h"
 
 #include <string.h>
 
-#include "out.h"
+#include "lib/out.h"
 
 static void *fr_open(void *ctx, struct tcp_flow *f)
 {
@@ -68,8 +68,8 @@ static void fr_text(struct flows_report *r, const struct tcp_flow *f)
     FILE *o = r->out;
 
     fprintf(o, "%s %s > %s", out_time_rfc3339(f->first_us, t, sizeof(t)),
-            out_endpoint(&f->client, f->cport, ce, sizeof(ce)),
-            out_endpoint(&f->server, f->sport, se, sizeof(se)));
+            cap_endpoint_format(&f->client, f->cport, ce, sizeof(ce)),
+            cap_endpoint_format(&f->server, f->sport, se, sizeof(se)));
     if (cap_source_ninputs(r->src) > 1) {
         fputs(" point=", o);
         out_text_escaped(o, (const uint8_t *)cap_source_input(r->src, f->input)->label,

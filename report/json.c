@@ -2,12 +2,12 @@
  * json.c - streaming JSON writer (see json.h): the value writers and the
  * slow paths of the inline ones.
  */
-#include "json.h"
+#include "report/json.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "out.h"
+#include "lib/out.h"
 
 void json_init(struct json *j, FILE *f)
 {

@@ -6,7 +6,7 @@
  * banner cannot move the cursor of the terminal that reads the report, and a
  * hostile certificate cannot break the JSON a SIEM ingests.
  */
-#include "report.h"
+#include "report/report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,9 +17,10 @@
 
 #include "analyze/findings.h"
 #include "analyze/judge.h"
-#include "analyze/json.h"
+#include "report/json.h"
 #include "analyze/names.h"
-#include "analyze/out.h"
+#include "lib/out.h"
+#include "lib/strbuf.h"
 
 #define MAX_SERVERS 65536
 #define MAX_SERVER_CERTS 16
@@ -332,8 +333,8 @@ static void text_session(struct report *r, const struct session *s, const struct
 
     fprintf(f, "session %llu  %s  %s -> %s", (unsigned long long)s->id,
             out_time_rfc3339(s->first_us, t, sizeof(t)),
-            out_endpoint(&s->client, s->cport, ce, sizeof(ce)),
-            out_endpoint(&s->server, s->sport, se, sizeof(se)));
+            cap_endpoint_format(&s->client, s->cport, ce, sizeof(ce)),
+            cap_endpoint_format(&s->server, s->sport, se, sizeof(se)));
     if (cap_source_ninputs(r->src) > 1) {
         fputs("  at ", f);
         tx(f, label(r, s->input));
@@ -880,7 +881,7 @@ static struct server **servers_sorted(struct report *r)
  * wrong with it, and whether that is what was expected. */
 static void verdict(const struct server *s, char *buf, size_t size)
 {
-    size_t l = 0;
+    struct strbuf b;
     static const enum finding_code cert_codes[] = {
         F_SELF_SIGNED, F_UNTRUSTED_CHAIN, F_NAME_MISMATCH, F_EXPIRED, F_NOT_YET_VALID,
     };
@@ -888,34 +889,33 @@ static void verdict(const struct server *s, char *buf, size_t size)
         "self-signed", "untrusted", "wrong name", "expired", "not yet valid",
     };
 
-#define ADD(...) do { if (l < size) l += (size_t)snprintf(buf + l, size - l, __VA_ARGS__); } while (0)
-    buf[0] = '\0';
+    strbuf_init(&b, buf, size);
     if (s->ncerts > 0) {
         const struct server_cert *c = &s->certs[0];
         bool first = true;
 
-        ADD("presented %s (sha256 %.16s...)", c->subject ? c->subject : "?", c->sha256);
+        strbuf_printf(&b, "presented %s (sha256 %.16s...)", c->subject ? c->subject : "?", c->sha256);
         if (s->ncerts > 1)
-            ADD(" and %zu other certificate%s", s->ncerts - 1, s->ncerts > 2 ? "s" : "");
+            strbuf_printf(&b, " and %zu other certificate%s", s->ncerts - 1, s->ncerts > 2 ? "s" : "");
         for (size_t i = 0; i < sizeof(cert_codes) / sizeof(cert_codes[0]); i++) {
             if (s->code_sessions[cert_codes[i]]) {
-                ADD("%s%s", first ? ", " : ", ", cert_words[i]);
+                strbuf_printf(&b, "%s%s", first ? ", " : ", ", cert_words[i]);
                 first = false;
             }
         }
     } else if (s->hidden) {
-        ADD("certificate hidden by TLS 1.3");
+        strbuf_printf(&b, "certificate hidden by TLS 1.3");
     } else if (s->tls_sessions) {
-        ADD("no certificate seen");
+        strbuf_printf(&b, "no certificate seen");
     } else {
-        ADD("no TLS");
+        strbuf_printf(&b, "no TLS");
     }
     if (s->expected)
-        ADD("; expected %s - %s", s->expected,
+        strbuf_printf(&b, "; expected %s - %s", s->expected,
             s->code_sessions[F_CERT_MISMATCH] ? "certificate is not the expected one" :
             s->ncerts ? "as expected" : "not seen");
     if (s->worst == SEV_NONE) {
-        ADD(" - no findings");
+        strbuf_printf(&b, " - no findings");
     } else {
         enum finding_code worst = F_CODE_COUNT;
 
@@ -924,10 +924,9 @@ static void verdict(const struct server *s, char *buf, size_t size)
                 worst = (enum finding_code)k;
                 break;
             }
-        ADD(" - worst: %s %s", severity_name(s->worst),
+        strbuf_printf(&b, " - worst: %s %s", severity_name(s->worst),
             worst < F_CODE_COUNT ? finding_code_name(worst) : "?");
     }
-#undef ADD
 }
 
 static void summary_text(struct report *r, struct server **v)
@@ -943,7 +942,7 @@ static void summary_text(struct report *r, struct server **v)
     for (size_t i = 0; i < r->nservers; i++) {
         struct server *s = v[i];
 
-        fprintf(f, "  %s", out_endpoint(&s->addr, s->port, se, sizeof(se)));
+        fprintf(f, "  %s", cap_endpoint_format(&s->addr, s->port, se, sizeof(se)));
         if (cap_source_ninputs(r->src) > 1) {
             fputs(" at ", f);
             tx(f, label(r, s->input));

@@ -1,12 +1,12 @@
 /*
  * cbs.c - bounds-checked byte cursor; the only code that indexes raw bytes.
  */
-#include "cbs.h"
+#include "lib/cbs.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "dissect/word8.h"
+#include "lib/word8.h"
 
 /* Big-endian integer of |width| bytes (1..4). */
 static bool get_be(struct cbs *c, size_t width, uint32_t *out)

@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "capture/cap_ip.h"
 
 /* out_time_rfc3339 writes |us| (microseconds since the epoch) as
  * "2026-11-29T05:12:13.123456Z" into |buf| (at least 32 bytes); returns buf. */
@@ -19,10 +18,6 @@ char *out_time_rfc3339(uint64_t us, char *buf, size_t size);
  * where the digits start: numbers by hand, where printf was measurable. */
 #define OUT_U64_MAX 20
 char *out_u64(char d[OUT_U64_MAX], uint64_t v);
-
-/* out_endpoint writes "192.0.2.1:25" or "[2001:db8::1]:25" into |buf| (at
- * least 56 bytes); returns buf. */
-char *out_endpoint(const struct cap_addr *a, uint16_t port, char *buf, size_t size);
 
 /* out_text_escaped writes |n| bytes from the wire so that a terminal shows
  * them and nothing else: printable ASCII as is, backslash as "\\", every other

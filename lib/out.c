@@ -1,13 +1,13 @@
 /*
  * out.c - escaping and formatting shared by every report.
  */
-#include "out.h"
+#include "lib/out.h"
 
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
-#include "dissect/word8.h"
+#include "lib/word8.h"
 
 /* Days since 1970-01-01 to a proleptic Gregorian date (civil calendar
  * arithmetic in 400-year eras of 146097 days, each era starting on March 1
@@ -92,18 +92,6 @@ char *out_time_rfc3339(uint64_t us, char *buf, size_t size)
     snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
              (unsigned)(us % 1000000u));
-    return buf;
-}
-
-char *out_endpoint(const struct cap_addr *a, uint16_t port, char *buf, size_t size)
-{
-    char ab[64];
-
-    cap_addr_format(a, ab, sizeof(ab));
-    if (a->family == 6)
-        snprintf(buf, size, "[%s]:%u", ab, port);
-    else
-        snprintf(buf, size, "%s:%u", ab, port);
     return buf;
 }
 

@@ -31,14 +31,15 @@ LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LDLIBS = $(shell pkg-config --libs cmocka 2>/dev/null) $(LDLIBS)
 SAN     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-LIB_SRCS = lib/cbs.c lib/out.c lib/strbuf.c \
-           analyze/verify.c analyze/weak.c \
+LIB_SRCS = lib/cbs.c lib/out.c lib/strbuf.c lib/jsonr.c \
            capture/cap_link.c capture/cap_ip.c capture/cap_source.c \
            capture/tcp_reasm.c capture/tcp_flow.c capture/cap_pipe.c \
            dissect/smtp.c dissect/tls.c dissect/classify.c dissect/session.c \
-           report/json.c analyze/names.c analyze/x509.c \
-           report/flows_report.c report/report.c \
-           analyze/hostname.c analyze/expect.c analyze/findings.c analyze/judge.c
+           analyze/names.c analyze/x509.c analyze/verify.c analyze/weak.c \
+           analyze/hostname.c analyze/expect.c analyze/findings.c analyze/servers.c \
+           analyze/judge.c analyze/digest.c analyze/pipeline.c \
+           report/json.c report/common.c report/text.c report/json_lines.c report/certs.c \
+           report/flows_report.c report/report.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(B)/%.o)
 TEST_SRCS = $(wildcard tests/test_*.c)
 TEST_BINS = $(TEST_SRCS:tests/%.c=$(B)/tests/%) \

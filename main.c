@@ -2,7 +2,11 @@
  * main.c - mxwitness: options in, the stages wired together.
  *
  *   source (files / interface) -> cap_pipe (link, IP, ports) -> tcp_flow
- *   (connections, reassembly) -> consumer (today: the --flows report)
+ *   (connections, reassembly) -> session layer (SMTP, STARTTLS, TLS) ->
+ *   pipeline (certificates, verdicts, the server table) -> report writers
+ *   (text, JSON lines, certificate files); or, with --flows, tcp_flow ->
+ *   the --flows report.  report_run_open wires the analysis and the writers
+ *   as the whole-pipeline fuzz target does.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,9 +28,9 @@
 
 #include "analyze/expect.h"
 #include "analyze/findings.h"
-#include "report/flows_report.h"
 #include "analyze/judge.h"
-#include "report/report.h"
+#include "analyze/pipeline.h"
+#include "analyze/servers.h"
 #include "analyze/verify.h"
 #include "analyze/x509.h"
 #include "capture/cap_pipe.h"
@@ -34,6 +38,8 @@
 #include "capture/tcp_flow.h"
 #include "dissect/classify.h"
 #include "dissect/session.h"
+#include "report/flows_report.h"
+#include "report/report.h"
 
 #define MXW_VERSION "0.1.0"
 
@@ -57,6 +63,7 @@ struct options {
     bool redact;
     const char *certs_dir;
     size_t max_flows;
+    size_t max_servers;
     size_t memcap_mib;
     unsigned idle_timeout_s;
     /* verdicts */
@@ -126,6 +133,9 @@ static void usage(FILE *f)
 "                     high (default), critical\n"
 "limits\n"
 "  --max-flows N      connections tracked at once (default 65536)\n"
+"  --max-servers N    servers remembered (by address, and by name; default\n"
+"                     65536 each): beyond, the least recently seen one's\n"
+"                     summary is written and it is forgotten\n"
 "  --memcap MIB       reassembly memory for all connections (default 256)\n"
 "  --idle-timeout S   close a connection idle this long (default 300)\n"
 "\n"
@@ -153,6 +163,7 @@ enum long_only {
     OPT_PORT = 256, OPT_ANY_PORT, OPT_FLOWS, OPT_JSON, OPT_STATS,
     OPT_MAX_FLOWS, OPT_MEMCAP, OPT_IDLE, OPT_TRANSCRIPT, OPT_REDACT, OPT_CERTS,
     OPT_EXPECT, OPT_EXPECT_FILE, OPT_CA_FILE, OPT_CA_PATH, OPT_FAIL_ON, OPT_AT,
+    OPT_MAX_SERVERS,
 };
 
 /* parse_time reads --at: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (UTC; a space
@@ -213,6 +224,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"redact", no_argument, NULL, OPT_REDACT},
         {"certs", required_argument, NULL, OPT_CERTS},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+        {"max-servers", required_argument, NULL, OPT_MAX_SERVERS},
         {"memcap", required_argument, NULL, OPT_MEMCAP},
         {"idle-timeout", required_argument, NULL, OPT_IDLE},
         {"expect", required_argument, NULL, OPT_EXPECT},
@@ -282,6 +294,13 @@ static int parse_options(int argc, char **argv, struct options *o)
                 return -1;
             }
             o->max_flows = v;
+            break;
+        case OPT_MAX_SERVERS:
+            if (!parse_uint(optarg, 1u << 24, &v) || v == 0) {
+                fprintf(stderr, "mxwitness: --max-servers: 1..16777216 expected\n");
+                return -1;
+            }
+            o->max_servers = v;
             break;
         case OPT_MEMCAP:
             if (!parse_uint(optarg, 1u << 20, &v) || v == 0) {
@@ -476,13 +495,12 @@ static void print_warnings(const struct cap_source *src, const struct cap_counte
                 (unsigned long long)ls.dropped, (unsigned long long)ls.if_dropped);
 }
 
-/* setup_judge reads the expectations and the trust anchors; a bad spec or
- * an unreadable file is a usage error naming it. */
-static int setup_judge(const struct options *o, struct expect_set **exp,
-                       struct verify_store **store, struct judge **judge)
+/* setup_verdicts reads the expectations and the trust anchors; a bad spec
+ * or an unreadable file is a usage error naming it. */
+static int setup_verdicts(const struct options *o, struct expect_set **exp,
+                          struct verify_store **store)
 {
     char err[512];
-    struct judge_opts jo = {0};
 
     if (o->nexpects || o->nexpect_files) {
         if ((*exp = expect_new()) == NULL) {
@@ -506,24 +524,52 @@ static int setup_judge(const struct options *o, struct expect_set **exp,
         fprintf(stderr, "mxwitness: %s\n", err);
         return -1;
     }
-    jo.expect = *exp;
-    jo.store = *store;
-    jo.at_set = o->at_set;
-    jo.at = o->at;
-    if ((*judge = judge_new(&jo)) == NULL) {
-        fprintf(stderr, "mxwitness: out of memory\n");
-        return -1;
-    }
     return 0;
 }
 
 /* fail_usage frees the verdict state on an early exit (status 2). */
-static int fail_usage(struct expect_set *e, struct verify_store *s, struct judge *j)
+static int fail_usage(struct expect_set *e, struct verify_store *s)
 {
-    judge_free(j);
     verify_store_free(s);
     expect_free(e);
     return EXIT_USAGE;
+}
+
+/* print_server_warnings: the server table had to let servers go. */
+static void print_server_warnings(const struct pipeline_totals *t)
+{
+    const struct servers_stats *st = &t->st;
+
+    if (st->evicted[SERVER_BY_ADDR] || st->evicted[SERVER_BY_NAME])
+        fprintf(stderr, "mxwitness: warning: %llu server(s) and %llu server name(s) left the "
+                        "server table (more than --max-servers); their summaries were written "
+                        "as they left\n",
+                (unsigned long long)st->evicted[SERVER_BY_ADDR],
+                (unsigned long long)st->evicted[SERVER_BY_NAME]);
+    if (t->unsummarised)
+        fprintf(stderr, "mxwitness: warning: %llu session(s) not summarised: out of memory for "
+                        "their server\n", (unsigned long long)t->unsummarised);
+}
+
+/* print_analysis_stats: the caches and the server table (--stats). */
+static void print_analysis_stats(struct pipeline *p)
+{
+    const struct pipeline_totals *t = pipeline_totals_get(p);
+    uint64_t nv = 0, nh = 0, xp = 0, xh = 0;
+
+    judge_stats(pipeline_judge(p), &nv, &nh);
+    x509_cache_stats(pipeline_x509(p), &xp, &xh);
+    fprintf(stderr, "certificates: %llu distinct parsed, %llu lookups served from the "
+                    "cache; chains: %llu verified, %llu verdicts from the cache\n",
+            (unsigned long long)xp, (unsigned long long)xh, (unsigned long long)nv,
+            (unsigned long long)nh);
+    fprintf(stderr, "server table: %zu buckets", t->st.buckets);
+    for (unsigned k = 0; k < SERVER_KIND_COUNT; k++)
+        fprintf(stderr, "; %ss %llu made, %zu kept (peak %zu), %llu evicted, %llu refused",
+                server_kind_name((enum server_kind)k),
+                (unsigned long long)t->st.created[k], t->st.active[k], t->st.peak[k],
+                (unsigned long long)t->st.evicted[k], (unsigned long long)t->st.refused[k]);
+    fputc('\n', stderr);
 }
 
 int main(int argc, char **argv)
@@ -531,35 +577,33 @@ int main(int argc, char **argv)
     struct options o;
     char errbuf[CAP_ERRBUF_SIZE];
     struct cap_source *src;
-    struct tcp_flow_table *tab;
+    struct tcp_flow_table *tab = NULL;
     struct tcp_flow_config fc = {0};
     struct flows_report fr = {0};
-    struct session_layer *sl = NULL;
-    struct report *rep = NULL;
-    struct x509_cache *xc = NULL;
+    struct report_run run = {0};
+    bool running = false;
     struct classify *cls = NULL;
     struct cap_counters ctr = {0};
     struct expect_set *expect = NULL;
     struct verify_store *store = NULL;
-    struct judge *judge = NULL;
     struct cap_packet pkt;
     enum cap_next_result r;
     int rc = EXIT_OK;
 
     if (parse_options(argc, argv, &o) < 0)
         return EXIT_USAGE;
-    if (!o.flows && setup_judge(&o, &expect, &store, &judge) < 0)
-        return fail_usage(expect, store, judge);
+    if (!o.flows && setup_verdicts(&o, &expect, &store) < 0)
+        return fail_usage(expect, store);
     src = cap_source_new();
     if (!src) {
         fprintf(stderr, "mxwitness: out of memory\n");
-        return fail_usage(expect, store, judge);
+        return fail_usage(expect, store);
     }
     for (size_t i = 0; i < o.nfiles; i++) {
         if (open_file(src, o.files[i], errbuf) < 0) {
             fprintf(stderr, "mxwitness: %s\n", errbuf);
             cap_source_free(src);
-            return fail_usage(expect, store, judge);
+            return fail_usage(expect, store);
         }
     }
     if (o.iface) {
@@ -571,29 +615,29 @@ int main(int argc, char **argv)
         if (cap_source_add_live(src, o.iface, &lo, errbuf) < 0) {
             fprintf(stderr, "mxwitness: %s\n", errbuf);
             cap_source_free(src);
-            return fail_usage(expect, store, judge);
+            return fail_usage(expect, store);
         }
         if (!o.bpf) {
             if (!cap_ports_bpf(&o.ports, bpf, sizeof(bpf))) {
                 fprintf(stderr, "mxwitness: too many ports for a capture filter; use -f\n");
                 cap_source_free(src);
-                return fail_usage(expect, store, judge);
+                return fail_usage(expect, store);
             }
             o.bpf = bpf;
         }
         if (cap_source_set_filter(src, o.bpf, errbuf) < 0) {
             fprintf(stderr, "mxwitness: %s\n", errbuf);
             cap_source_free(src);
-            return fail_usage(expect, store, judge);
+            return fail_usage(expect, store);
         }
         if (o.user && drop_privileges(o.user) < 0) {
             cap_source_free(src);
-            return fail_usage(expect, store, judge);
+            return fail_usage(expect, store);
         }
     } else if (o.bpf && cap_source_set_filter(src, o.bpf, errbuf) < 0) {
         fprintf(stderr, "mxwitness: %s\n", errbuf);
         cap_source_free(src);
-        return fail_usage(expect, store, judge);
+        return fail_usage(expect, store);
     }
 
     fc.max_flows = o.max_flows;
@@ -605,35 +649,35 @@ int main(int argc, char **argv)
         fr.src = src;
         tab = tcp_flow_table_new(&fc, flows_report_cbs(), &fr);
     } else {
+        struct pipeline_opts po = {
+            .expect = expect, .store = store, .at_set = o.at_set, .at = o.at,
+            .max_servers = o.max_servers, .src = src,
+        };
         struct report_opts ro = {
             .json = o.json, .transcript = o.transcript, .certs_dir = o.certs_dir,
-            .judge = judge, .color = !o.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
+            .color = !o.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
             .quiet = o.quiet,
         };
         struct session_opts so = {
             .transcript = o.transcript, .redact = o.redact, .ports = &o.ports,
         };
-        struct session_sink sink;
 
         if (o.ports.any && !(cls = classify_new()))
             fprintf(stderr, "mxwitness: warning: nDPI failed to start; --any-port follows mail "
                             "ports only\n");
         so.classify = cls;
-        xc = x509_cache_new(0);
-        rep = xc ? report_new(&ro, stdout, src, xc) : NULL;
-        sink.on_session = report_session;
-        sink.ctx = rep;
-        sl = rep ? session_layer_new(&so, &sink) : NULL;
-        tab = sl ? tcp_flow_table_new(&fc, session_layer_cbs(), sl) : NULL;
+        if (report_run_open(&run, &po, &ro, &so, stdout) == 0) {
+            running = true;
+            tab = tcp_flow_table_new(&fc, session_layer_cbs(), run.sessions);
+        }
     }
     if (!tab) {
         fprintf(stderr, "mxwitness: out of memory\n");
-        session_layer_free(sl);
-        report_free(rep);
-        x509_cache_free(xc);
+        if (running)
+            report_run_close(&run);
         classify_free(cls);
         cap_source_free(src);
-        return fail_usage(expect, store, judge);
+        return fail_usage(expect, store);
     }
 
     g_src = src;
@@ -671,32 +715,27 @@ int main(int argc, char **argv)
         }
     }
     tcp_flow_finish(tab);
-    if (rep)
-        report_finish(rep);
+    if (running)
+        report_run_finish(&run);
     fflush(stdout);
     print_warnings(src, &ctr, tab, src);
+    if (running)
+        print_server_warnings(pipeline_totals_get(run.pipeline));
     if (o.stats) {
         print_stats(src, &ctr, tab, src);
-        if (judge) {
-            uint64_t nv = 0, nh = 0, xp = 0, xh = 0;
-
-            judge_stats(judge, &nv, &nh);
-            x509_cache_stats(xc, &xp, &xh);
-            fprintf(stderr, "certificates: %llu distinct parsed, %llu lookups served from the "
-                            "cache; chains: %llu verified, %llu verdicts from the cache\n",
-                    (unsigned long long)xp, (unsigned long long)xh, (unsigned long long)nv,
-                    (unsigned long long)nh);
-        }
+        if (running)
+            print_analysis_stats(run.pipeline);
     }
     tcp_flow_table_free(tab);
-    if (rep && report_errors(rep))
-        rc = EXIT_USAGE;
-    if (rc == EXIT_OK && rep && report_worst(rep) != SEV_NONE && report_worst(rep) >= o.fail_on)
-        rc = EXIT_FINDING;
-    session_layer_free(sl);
-    report_free(rep);
-    x509_cache_free(xc);
-    judge_free(judge);
+    if (running) {
+        enum severity worst = report_run_worst(&run);
+
+        if (report_errors(run.report))
+            rc = EXIT_USAGE;
+        if (rc == EXIT_OK && worst != SEV_NONE && worst >= o.fail_on)
+            rc = EXIT_FINDING;
+        report_run_close(&run);
+    }
     verify_store_free(store);
     expect_free(expect);
     classify_free(cls);

@@ -1,13 +1,14 @@
 /*
  * findings.c - the code and severity tables, and the per-session list.
  */
-#include "findings.h"
-#include "lib/out.h"
+#include "analyze/findings.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "lib/out.h"
 
 static const char *const code_names[F_CODE_COUNT] = {
     [F_CERT_MISMATCH] = "CERT_MISMATCH",
@@ -33,6 +34,19 @@ static const char *const code_names[F_CODE_COUNT] = {
     [F_CHAIN_ORDER] = "CHAIN_ORDER",
 };
 
+/* The findings about the presented certificate itself: they fail the
+ * "certificate" step of a delivery, and the verdict line of a server names
+ * them with these words (CERT_MISMATCH is said there as "not the expected
+ * one", beside the expectation). */
+static const char *const cert_words[F_CODE_COUNT] = {
+    [F_CERT_MISMATCH] = "not the expected certificate",
+    [F_SELF_SIGNED] = "self-signed",
+    [F_UNTRUSTED_CHAIN] = "untrusted",
+    [F_NAME_MISMATCH] = "wrong name",
+    [F_EXPIRED] = "expired",
+    [F_NOT_YET_VALID] = "not yet valid",
+};
+
 static const char *const sev_names[] = {
     [SEV_NONE] = "none",
     [SEV_INFO] = "info",
@@ -45,6 +59,16 @@ static const char *const sev_names[] = {
 const char *finding_code_name(enum finding_code c)
 {
     return (unsigned)c < F_CODE_COUNT ? code_names[c] : "UNKNOWN";
+}
+
+bool finding_concerns_certificate(enum finding_code c)
+{
+    return (unsigned)c < F_CODE_COUNT && cert_words[c] != NULL;
+}
+
+const char *finding_certificate_word(enum finding_code c)
+{
+    return (unsigned)c < F_CODE_COUNT ? cert_words[c] : NULL;
 }
 
 bool finding_code_parse(const char *s, enum finding_code *out)

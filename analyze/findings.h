@@ -62,6 +62,16 @@ struct findings {
 /* finding_code_name returns the stable code ("CERT_MISMATCH"). */
 const char *finding_code_name(enum finding_code c);
 
+/* finding_concerns_certificate: the finding is about the presented
+ * certificate itself (CERT_MISMATCH, SELF_SIGNED, UNTRUSTED_CHAIN,
+ * NAME_MISMATCH, EXPIRED, NOT_YET_VALID): the one list the steps, the
+ * verdict lines and the tests read. */
+bool finding_concerns_certificate(enum finding_code c);
+
+/* finding_certificate_word returns how a verdict line names such a finding
+ * ("self-signed", "wrong name", ...), NULL for the other codes. */
+const char *finding_certificate_word(enum finding_code c);
+
 /* finding_code_parse maps a code name (case-insensitive) back; false if
  * unknown. */
 bool finding_code_parse(const char *s, enum finding_code *out);

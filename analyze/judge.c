@@ -27,44 +27,16 @@
 #include "analyze/expect.h"
 #include "analyze/hostname.h"
 #include "analyze/keyhash.h"
+#include "analyze/servers.h"
 #include "lib/out.h"
 #include "analyze/verify.h"
 #include "analyze/weak.h"
 
-#define MAX_IDENTS 65536        /* servers (by address or name) remembered */
-#define MAX_PAIRS 16384         /* client/server pairs with a recent failed handshake */
-#define ID_MAX_CERTS 8          /* distinct certificates remembered per server */
 #define MAX_PINS 16             /* pins considered per session */
 #define FAIL_WINDOW_US (15u * 60u * 1000000u)  /* a retry in clear within this follows a failure */
 #define SUBJ_SHOWN 120          /* bytes of a subject quoted in a message */
 
 /* ---- memory across sessions ------------------------------------------- */
-
-struct id_cert {
-    uint8_t sha[32];
-    char *text;                      /* the SHA-256 in hex, its NUL, then the subject as
-                                      * quoted (subj); NULL if out of memory */
-    uint64_t count, first_us, last_us;
-};
-
-/* An identity: a server seen at one capture point, by address and port or
- * by name, or a client/server pair (for "retried in clear after a failed
- * handshake").  |key| is binary: kind, input, then the address or name;
- * a NUL follows it, so that a name's key ends in the name as a string. */
-struct ident {
-    struct ident *next;
-    uint64_t hash;
-    size_t klen;
-    uint8_t *key;
-    char *who;                       /* a server's address as messages name it, once one has */
-    struct id_cert certs[ID_MAX_CERTS];
-    size_t ncerts;
-    uint64_t certs_dropped;
-    char *ja3s;                      /* the first TLS fingerprint seen */
-    uint64_t fail_id, fail_us;       /* pair: last session whose TLS failed */
-};
-
-#define KEY_HDR (1 + sizeof(unsigned))   /* kind and input, before the address or name */
 
 /* Memos: what depends only on a certificate (and a name) is the same in
  * every session that presents it, so it is worked out once.  Small
@@ -98,7 +70,7 @@ struct suite_memo {
  * names, so that the name is not normalized and the key not hashed twice
  * per session; only names that normalized, to an identity that exists. */
 struct sname_memo {
-    struct ident *id;                /* NULL: empty slot */
+    struct server *id;               /* NULL: empty slot */
     uint64_t hash;
     unsigned input;
     char name[HOSTNAME_BUFSZ];
@@ -120,8 +92,8 @@ struct time_memo {
 #define CHANGE_SLOTS 128
 
 struct change_memo {
-    const struct ident *id;          /* NULL: empty slot */
-    const struct id_cert *c;
+    const struct server *id;         /* NULL: empty slot */
+    uint8_t csha[32];                /* the earlier certificate named */
     size_t w;
     bool others;
     uint8_t leaf[32];
@@ -139,15 +111,10 @@ struct judge {
     struct sname_memo snmemo[MEMO_SLOTS];
     struct time_memo tmemo[TIME_SLOTS];
     struct change_memo chmemo[CHANGE_SLOTS];
-    struct ident **buckets;
-    size_t nbuckets, nidents, npairs;
+    struct servers *servers;         /* o.servers, or the judge's own */
+    bool own_servers;
     uint64_t seed;
 };
-
-static uint64_t key_hash(const struct judge *j, const uint8_t *p, size_t n)
-{
-    return keyhash(j->seed, p, n);
-}
 
 struct judge *judge_new(const struct judge_opts *o)
 {
@@ -156,131 +123,38 @@ struct judge *judge_new(const struct judge_opts *o)
     if (j == NULL)
         return NULL;
     j->o = *o;
-    j->nbuckets = 4096;
-    j->buckets = calloc(j->nbuckets, sizeof(*j->buckets));
-    if (j->buckets == NULL) {
-        free(j);
-        return NULL;
+    j->servers = o->servers;
+    if (j->servers == NULL) {
+        if ((j->servers = servers_new(0)) == NULL) {
+            free(j);
+            return NULL;
+        }
+        j->own_servers = true;
     }
-    /* keys hold names from the wire: a secret seed keeps a sender from
-     * filling one bucket */
+    /* the memos are keyed by names from the wire: a secret seed keeps a
+     * sender from choosing their slots */
     if (getentropy(&j->seed, sizeof(j->seed)) != 0)
         j->seed = 0x9E3779B97F4A7C15u;
     return j;
-}
-
-static void ident_free(struct ident *id)
-{
-    for (size_t i = 0; i < id->ncerts; i++)
-        free(id->certs[i].text);
-    free(id->who);
-    free(id->ja3s);
-    free(id->key);
-    free(id);
 }
 
 void judge_free(struct judge *j)
 {
     if (j == NULL)
         return;
-    for (size_t b = 0; b < j->nbuckets; b++) {
-        for (struct ident *id = j->buckets[b], *nx; id != NULL; id = nx) {
-            nx = id->next;
-            ident_free(id);
-        }
-    }
-    free(j->buckets);
+    if (j->own_servers)
+        servers_free(j->servers);
     free(j);
 }
 
-static struct ident *ident_lookup(const struct judge *j, uint64_t h, const uint8_t *key,
-                                  size_t klen)
+void judge_forget(struct judge *j, const struct server *sv)
 {
-    for (struct ident *id = j->buckets[h & (j->nbuckets - 1)]; id != NULL; id = id->next)
-        if (id->hash == h && id->klen == klen && memcmp(id->key, key, klen) == 0)
-            return id;
-    return NULL;
-}
-
-/* ident_find finds the identity |key|, or NULL. */
-static struct ident *ident_find(const struct judge *j, const uint8_t *key, size_t klen)
-{
-    return ident_lookup(j, key_hash(j, key, klen), key, klen);
-}
-
-/* ident_get finds or adds the identity |key|; NULL when its budget is spent
- * (servers and pairs have their own, so pairs never crowd out servers): the
- * checks that need it are then skipped, never wrong. */
-static struct ident *ident_get(struct judge *j, const uint8_t *key, size_t klen)
-{
-    uint64_t h = key_hash(j, key, klen);
-    struct ident **pp = &j->buckets[h & (j->nbuckets - 1)], *id;
-    bool pair = key[0] == 'P';
-
-    if ((id = ident_lookup(j, h, key, klen)) != NULL)
-        return id;
-    if ((pair ? j->npairs >= MAX_PAIRS : j->nidents >= MAX_IDENTS) ||
-        (id = calloc(1, sizeof(*id))) == NULL)
-        return NULL;
-    if ((id->key = malloc(klen + 1)) == NULL) {
-        free(id);
-        return NULL;
-    }
-    memcpy(id->key, key, klen);
-    id->key[klen] = '\0';
-    id->klen = klen;
-    id->hash = h;
-    id->next = *pp;
-    *pp = id;
-    if (pair)
-        j->npairs++;
-    else
-        j->nidents++;
-    return id;
-}
-
-/* Keys: 'A' input addr port | 'N' input name | 'P' input client server port */
-static size_t key_addr(uint8_t *k, unsigned input, const struct cap_addr *a, uint16_t port)
-{
-    size_t n = 0;
-
-    k[n++] = 'A';
-    memcpy(k + n, &input, sizeof(input));
-    n += sizeof(input);
-    k[n++] = a->family;
-    memcpy(k + n, a->b, 16);
-    n += 16;
-    memcpy(k + n, &port, sizeof(port));
-    return n + sizeof(port);
-}
-
-static size_t key_name(uint8_t *k, size_t cap, unsigned input, const char *name)
-{
-    size_t n = 0, l = strlen(name);
-
-    k[n++] = 'N';
-    memcpy(k + n, &input, sizeof(input));
-    n += sizeof(input);
-    if (l > cap - n)
-        l = cap - n;
-    memcpy(k + n, name, l);
-    return n + l;
-}
-
-static size_t key_pair(uint8_t *k, const struct session *s)
-{
-    size_t n = 0;
-
-    k[n++] = 'P';
-    memcpy(k + n, &s->input, sizeof(s->input));
-    n += sizeof(s->input);
-    k[n++] = s->client.family;
-    memcpy(k + n, s->client.b, 16);
-    n += 16;
-    memcpy(k + n, s->server.b, 16);
-    n += 16;
-    memcpy(k + n, &s->sport, sizeof(s->sport));
-    return n + sizeof(s->sport);
+    for (size_t i = 0; i < MEMO_SLOTS; i++)
+        if (j->snmemo[i].id == sv)
+            j->snmemo[i].id = NULL;
+    for (size_t i = 0; i < CHANGE_SLOTS; i++)
+        if (j->chmemo[i].id == sv)
+            j->chmemo[i].id = NULL;
 }
 
 void judge_stats(const struct judge *j, uint64_t *verifications, uint64_t *verify_hits)
@@ -299,9 +173,8 @@ void judge_stats(const struct judge *j, uint64_t *verifications, uint64_t *verif
 
 /* subj writes at most SUBJ_SHOWN bytes of a subject ("?" if none), cut on a
  * UTF-8 boundary. */
-static const char *subj(const struct x509_info *xi, char *buf, size_t size)
+static const char *subj_text(const char *s, char *buf, size_t size)
 {
-    const char *s = xi == NULL ? NULL : xi->parsed ? xi->subject : "(unparseable certificate)";
     size_t len, n;
 
     if (s == NULL)
@@ -318,6 +191,12 @@ static const char *subj(const struct x509_info *xi, char *buf, size_t size)
     if (n < len && n + 4 < size)
         strcat(buf, "...");
     return buf;
+}
+
+static const char *subj(const struct x509_info *xi, char *buf, size_t size)
+{
+    return subj_text(xi == NULL ? NULL : xi->parsed ? xi->subject : "(unparseable certificate)",
+                     buf, size);
 }
 
 /* merge adds a finding, or, when |code| is already listed, appends the
@@ -441,8 +320,8 @@ static void check_smtp(struct judge *j, const struct session *s, struct findings
     if (sf->mail_in_clear) {
         const char *why;
         char buf[160];
-        uint8_t k[64];
-        struct ident *pair = ident_find(j, k, key_pair(k, s));
+        struct server *pair = servers_pair(j->servers, s->input, &s->client, &s->server,
+                                           s->sport, false);
 
         if (masked != NULL)
             why = "the STARTTLS offer was removed on the way";
@@ -732,24 +611,26 @@ static void check_expect(struct judge *j, const struct session *s,
                  subj(leaf, sb, sizeof(sb)), desc);
 }
 
-/* name_ident finds or adds the identity of the server name |name| seen at
- * capture point |input|; NULL when the name is no host name or the budget
- * is spent. */
-static struct ident *name_ident(struct judge *j, unsigned input, const char *name)
+/* name_server finds or adds the entry of the server name |name| seen at
+ * capture point |input|; NULL when the name is no host name or the entry
+ * could not be had. */
+static struct server *name_server(struct judge *j, unsigned input, const char *name)
 {
     size_t len = strlen(name);
     uint64_t h = keyhash(j->seed, (const uint8_t *)name, len);
     struct sname_memo *m = &j->snmemo[(h ^ input * 0x9E3779B1u) % MEMO_SLOTS];
     char norm[HOSTNAME_BUFSZ];
-    uint8_t k[HOSTNAME_BUFSZ + 8];
-    struct ident *id;
+    struct server *id;
 
-    if (m->id != NULL && m->hash == h && m->input == input && strcmp(m->name, name) == 0)
+    if (m->id != NULL && m->hash == h && m->input == input && strcmp(m->name, name) == 0) {
+        /* found again: the most recently seen, as a lookup would make it */
+        servers_touch(j->servers, m->id);
         return m->id;
+    }
     if (!hostname_normalize(name, norm, sizeof(norm)) ||
-        (id = ident_get(j, k, key_name(k, sizeof(k), input, norm))) == NULL)
+        (id = servers_name(j->servers, input, norm, true)) == NULL)
         return NULL;
-    /* identities live as long as the judge, so the slot cannot dangle */
+    /* an evicted entry leaves the slot through judge_forget */
     if (len < sizeof(m->name)) {
         m->id = id;
         m->hash = h;
@@ -759,19 +640,17 @@ static struct ident *name_ident(struct judge *j, unsigned input, const char *nam
     return id;
 }
 
-/* ident_who: the identity as a message names it: the first of a session by
- * the server's address and port (kept with an address identity), the
- * second by the normalized name its key ends in. */
-static const char *ident_who(const struct session *s, struct ident *id, size_t w, char *ep,
-                             size_t eplen)
+/* server_who: the entry as a message names it: the first of a session by
+ * the server's address and port (remembered with the entry), the second by
+ * its normalized name. */
+static const char *server_who(const struct session *s, struct server *id, char *ep, size_t eplen)
 {
-    if (w != 0)
-        return (const char *)id->key + KEY_HDR;
+    if (id->kind == SERVER_BY_NAME)
+        return id->name;
     if (id->who != NULL)
         return id->who;
     cap_endpoint_format(&s->server, s->sport, ep, eplen);
-    if (id->key[0] == 'A')
-        id->who = strdup(ep);   /* none: formatted again next time */
+    id->who = strdup(ep);   /* none: formatted again next time */
     return ep;
 }
 
@@ -788,44 +667,45 @@ static const char *time_text(struct judge *j, uint64_t us)
     return m->text;
 }
 
-/* cert_changed adds the CERT_CHANGED finding: identity |id| (the |w|-th of
+/* cert_subj is subj for a remembered certificate. */
+static const char *cert_subj(const struct server_cert *c, char *buf, size_t size)
+{
+    return subj_text(c->parsed ? c->subject : "(unparseable certificate)", buf, size);
+}
+
+/* cert_changed adds the CERT_CHANGED finding: entry |id| (the |w|-th of
  * session |s|) presented |leaf| where its earlier sessions showed |c| (and
  * more certificates if |others|). */
-static void cert_changed(struct judge *j, const struct session *s, struct ident *id, size_t w,
-                         const struct x509_info *leaf, const struct id_cert *c, bool others,
+static void cert_changed(struct judge *j, const struct session *s, struct server *id, size_t w,
+                         const struct x509_info *leaf, const struct server_cert *c, bool others,
                          struct findings *f)
 {
     struct finding *x = findings_new(f, F_CERT_CHANGED, SEV_MEDIUM);
     struct change_memo *m =
         &j->chmemo[((uint64_t)(uintptr_t)id * 0x9E3779B97F4A7C15u >> 32) % CHANGE_SLOTS];
-    /* the text of a name identity in the first place (no address identity
-     * left) is the session's address: not remembered */
-    bool memo = w != 0 || id->key[0] == 'A';
-    char h[65], sb[SUBJ_SHOWN + 8], ep[80];
+    char sb[SUBJ_SHOWN + 8], ep[80];
     struct strbuf b;
 
     if (x == NULL)
         return;
-    if (memo && m->id == id && m->c == c && m->w == w && m->others == others &&
-        m->count == c->count && m->first_us == c->first_us && m->last_us == c->last_us &&
-        memcmp(m->leaf, leaf->sha256, 32) == 0) {
+    if (m->id == id && memcmp(m->csha, c->sha256, 32) == 0 && m->w == w &&
+        m->others == others && m->count == c->count && m->first_us == c->first_us &&
+        m->last_us == c->last_us && memcmp(m->leaf, leaf->sha256, 32) == 0) {
         memcpy(x->msg, m->msg, m->len + 1);
         return;
     }
-    if (c->text == NULL)
-        x509_hex(c->sha, 32, h);
     /* "%s presented sha256:%s (%s) here, but sha256:%s (%s) in %llu earlier
      * session%s (%s .. %s)%s", piece by piece */
     strbuf_init(&b, x->msg, sizeof(x->msg));
-    strbuf_puts(&b, ident_who(s, id, w, ep, sizeof(ep)));
+    strbuf_puts(&b, server_who(s, id, ep, sizeof(ep)));
     strbuf_lit(&b, " presented sha256:");
     strbuf_puts(&b, leaf->sha256_hex);
     strbuf_lit(&b, " (");
     strbuf_puts(&b, subj(leaf, sb, sizeof(sb)));
     strbuf_lit(&b, ") here, but sha256:");
-    strbuf_puts(&b, c->text != NULL ? c->text : h);
+    strbuf_puts(&b, c->sha256_hex);
     strbuf_lit(&b, " (");
-    strbuf_puts(&b, c->text != NULL ? c->text + 65 : "?");
+    strbuf_puts(&b, cert_subj(c, sb, sizeof(sb)));
     strbuf_lit(&b, ") in ");
     strbuf_u64(&b, c->count);
     strbuf_lit(&b, " earlier session");
@@ -838,89 +718,62 @@ static void cert_changed(struct judge *j, const struct session *s, struct ident 
     strbuf_lit(&b, ")");
     if (others)
         strbuf_lit(&b, " and others");
-    if (memo) {
-        m->id = id;
-        m->c = c;
-        m->w = w;
-        m->others = others;
-        memcpy(m->leaf, leaf->sha256, 32);
-        m->count = c->count;
-        m->first_us = c->first_us;
-        m->last_us = c->last_us;
-        m->len = b.len;
-        memcpy(m->msg, x->msg, b.len + 1);
-    }
-}
-
-/* cert_text: the hex of |leaf|'s SHA-256, its NUL, then its subject as
- * quoted, for the messages of later sessions (NULL if out of memory). */
-static char *cert_text(const struct x509_info *leaf)
-{
-    char sb[SUBJ_SHOWN + 8], *t;
-    size_t l = strlen(subj(leaf, sb, sizeof(sb)));
-
-    if ((t = malloc(65 + l + 1)) == NULL)
-        return NULL;
-    x509_hex(leaf->sha256, 32, t);
-    memcpy(t + 65, sb, l + 1);
-    return t;
+    m->id = id;
+    memcpy(m->csha, c->sha256, 32);
+    m->w = w;
+    m->others = others;
+    memcpy(m->leaf, leaf->sha256, 32);
+    m->count = c->count;
+    m->first_us = c->first_us;
+    m->last_us = c->last_us;
+    m->len = b.len;
+    memcpy(m->msg, x->msg, b.len + 1);
 }
 
 /* check_changes compares the leaf and the TLS fingerprint with what this
- * server presented in its earlier sessions, then remembers them. */
+ * server presented in its earlier sessions, then remembers them: by the
+ * address and port, and by the name the session gave (SNI, else banner).
+ * Certificates the server stopped presenting retire (servers.h), so a
+ * renewal is one change, not a change for ever. */
 static void check_changes(struct judge *j, const struct session *s, const struct x509_info *leaf,
                           struct findings *f)
 {
     const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
     const char *name = s->sni && s->sni[0] ? s->sni : sf ? sf->banner_host : NULL;
     char ep[80];
-    uint8_t k[64];
-    struct ident *ids[2];
+    struct server *ids[2];
     size_t nids = 0;
 
-    if ((ids[0] = ident_get(j, k, key_addr(k, s->input, &s->server, s->sport))) != NULL)
+    if ((ids[0] = servers_addr(j->servers, s->input, &s->server, s->sport, true)) != NULL)
         nids++;
-    if (name != NULL && (ids[nids] = name_ident(j, s->input, name)) != NULL)
+    if (name != NULL && (ids[nids] = name_server(j, s->input, name)) != NULL)
         nids++;
 
     for (size_t w = 0; w < nids; w++) {
-        struct ident *id = ids[w];
+        struct server *id = ids[w];
 
         if (leaf != NULL) {
-            struct id_cert *same = NULL;
+            struct server_cert *same = server_cert_find(id, leaf->sha256);
+            const struct server_cert *other = NULL;
             size_t others = 0;
 
+            id->seq++;
+            server_certs_age(id, same);
             for (size_t i = 0; i < id->ncerts; i++) {
-                if (memcmp(id->certs[i].sha, leaf->sha256, 32) == 0)
-                    same = &id->certs[i];
-                else
-                    others++;
+                if (&id->certs[i] == same || id->certs[i].retired)
+                    continue;
+                if (other == NULL)
+                    other = &id->certs[i];
+                others++;
             }
             /* one finding per session, naming the first other certificate */
-            if (others > 0 && !findings_has(f, F_CERT_CHANGED)) {
-                for (size_t i = 0; i < id->ncerts; i++) {
-                    if (&id->certs[i] == same)
-                        continue;
-                    cert_changed(j, s, id, w, leaf, &id->certs[i], others > 1, f);
-                    break;
-                }
-            }
-            if (same != NULL) {
-                same->count++;
-                if (s->first_us < same->first_us)
-                    same->first_us = s->first_us;
-                if (s->first_us > same->last_us)
-                    same->last_us = s->first_us;
-            } else if (id->ncerts < ID_MAX_CERTS) {
-                struct id_cert *c = &id->certs[id->ncerts++];
-
-                memcpy(c->sha, leaf->sha256, 32);
-                c->text = cert_text(leaf);
-                c->count = 1;
-                c->first_us = c->last_us = s->first_us;
-            } else {
-                id->certs_dropped++;
-            }
+            if (other != NULL && !findings_has(f, F_CERT_CHANGED))
+                cert_changed(j, s, id, w, leaf, other, others > 1, f);
+            if (same != NULL)
+                server_cert_seen(id, same, s->first_us);
+            else
+                server_cert_add(id, leaf->sha256, leaf->subject, leaf->issuer, leaf->parsed,
+                                leaf->self_signed, s->first_us);
         } else if (s->cert_hidden && s->ja3s != NULL && w == 0) {
             /* without a certificate, the ServerHello's fingerprint says
              * whether the same kind of box answered */
@@ -928,7 +781,7 @@ static void check_changes(struct judge *j, const struct session *s, const struct
                 findings_add(f, F_TLS_TERMINATOR_CHANGED, SEV_MEDIUM,
                              "%s answered with ServerHello fingerprint (JA3S string) %s, "
                              "unlike its earlier sessions (%s)",
-                             ident_who(s, id, w, ep, sizeof(ep)), s->ja3s, id->ja3s);
+                             server_who(s, id, ep, sizeof(ep)), s->ja3s, id->ja3s);
         }
         if (w == 0 && s->ja3s != NULL && id->ja3s == NULL)
             id->ja3s = strdup(s->ja3s);
@@ -977,14 +830,16 @@ void judge_session(struct judge *j, const struct session *s,
     /* remember a failed handshake, so that the client's retry in clear can
      * say why; a handshake that worked since makes it history */
     if (s->tls) {
-        uint8_t k[64];
-        size_t kl = key_pair(k, s);
-        struct ident *pair;
+        struct server *pair;
 
-        if (tls_failed(s) && (pair = ident_get(j, k, kl)) != NULL) {
+        if (tls_failed(s) &&
+            (pair = servers_pair(j->servers, s->input, &s->client, &s->server, s->sport,
+                                 true)) != NULL) {
             pair->fail_id = s->id;
             pair->fail_us = s->last_us;
-        } else if (s->tls_state == SESSION_TLS_ESTABLISHED && (pair = ident_find(j, k, kl)) != NULL) {
+        } else if (s->tls_state == SESSION_TLS_ESTABLISHED &&
+                   (pair = servers_pair(j->servers, s->input, &s->client, &s->server, s->sport,
+                                        false)) != NULL) {
             pair->fail_id = pair->fail_us = 0;
         }
     }
@@ -1022,7 +877,7 @@ void judge_steps(const struct session *s, const struct findings *f,
                  enum step_state out[STEP_COUNT])
 {
     const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
-    bool fatal = false;
+    bool fatal = false, cert_failed = false;
 
     for (size_t i = 0; i < s->nalerts; i++)
         if (!s->alerts[i].encrypted && s->alerts[i].level == 2)
@@ -1056,9 +911,10 @@ void judge_steps(const struct session *s, const struct findings *f,
     else
         out[STEP_TLS] = STEP_NOT_SEEN;
 
-    if (findings_has(f, F_CERT_MISMATCH) || findings_has(f, F_SELF_SIGNED) ||
-        findings_has(f, F_UNTRUSTED_CHAIN) || findings_has(f, F_NAME_MISMATCH) ||
-        findings_has(f, F_EXPIRED) || findings_has(f, F_NOT_YET_VALID))
+    for (size_t i = 0; i < f->n; i++)
+        if (finding_concerns_certificate(f->v[i].code))
+            cert_failed = true;
+    if (cert_failed)
         out[STEP_CERTIFICATE] = STEP_FAIL;
     else if (s->server_chain.seen && s->server_chain.n > 0 && !s->cert_hidden)
         out[STEP_CERTIFICATE] = STEP_PASS;

@@ -27,9 +27,13 @@
 
 struct expect_set;
 struct verify_store;
+struct servers;
+struct server;
 
 struct judge_opts {
     const struct expect_set *expect;   /* NULL: no expectations */
+    struct servers *servers;           /* the per-server table (analyze/servers); NULL:
+                                          the judge keeps one of its own */
     struct verify_store *store;        /* trust anchors; NULL: no chain verification */
     bool at_set;                       /* judge validity at |at| instead of the capture time */
     int64_t at;                        /* seconds since the epoch */
@@ -41,8 +45,12 @@ struct judge;
  * the set and store it points to must outlive the judge. */
 struct judge *judge_new(const struct judge_opts *o);
 
-/* judge_free frees |j|.  NULL is a no-op. */
+/* judge_free frees |j| (and its own server table).  NULL is a no-op. */
 void judge_free(struct judge *j);
+
+/* judge_forget drops what the judge remembers of the entry |sv| (the server
+ * table is about to evict it). */
+void judge_forget(struct judge *j, const struct server *sv);
 
 /* judge_session fills |out| (emptied first) with the findings of session
  * |s|, whose server chain as presented is |chain| (|n| parsed entries, leaf

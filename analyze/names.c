@@ -1,9 +1,10 @@
 /*
  * names.c - code point to name tables (see tools/gen-cipher-names.sh).
  */
-#include "names.h"
+#include "analyze/names.h"
 
 #include <stddef.h>
+#include <string.h>
 
 struct name16 {
     uint16_t id;
@@ -58,4 +59,16 @@ unsigned names_cipher_count(void)
 const char *names_group(uint16_t id)
 {
     return lookup(groups, sizeof(groups) / sizeof(groups[0]), id);
+}
+
+bool names_cipher_id(const char *name, uint16_t *out)
+{
+    /* a few hundred names, read back once per JSON line: a scan will do */
+    for (size_t i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
+        if (strcmp(ciphers[i].name, name) == 0) {
+            *out = ciphers[i].id;
+            return true;
+        }
+    }
+    return false;
 }

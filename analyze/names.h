@@ -4,11 +4,16 @@
 #ifndef MXW_NAMES_H
 #define MXW_NAMES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* names_cipher returns the IANA name of cipher suite |id|
  * ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), or NULL when unknown. */
 const char *names_cipher(uint16_t id);
+
+/* names_cipher_id is names_cipher backwards: the id of the suite named
+ * |name| (exactly as names_cipher writes it); false when none is. */
+bool names_cipher_id(const char *name, uint16_t *out);
 
 /* names_cipher_count returns the number of suites in the table. */
 unsigned names_cipher_count(void);

@@ -2,8 +2,9 @@
  * fuzz_pcap.c - the whole packet path on a capture file: libpcap's reader,
  * link, IP, TCP, the connection table, reassembly, the session layer (SMTP,
  * STARTTLS, TLS), certificates through OpenSSL, the verdicts (expectations,
- * chain verification against the system store, names, strength), and the
- * reports (text or JSON, with the transcript), or the --flows report for one
+ * chain verification against the system store, names, strength), the
+ * server table, and the reports (text or JSON, with the transcript), wired
+ * by report_run_open as main.c wires them; or the --flows report for one
  * input in four.
  *
  * The input is a pcap/pcapng file.  Every TCP port counts as a mail port, so
@@ -18,15 +19,14 @@
 #include <unistd.h>
 
 #include "analyze/expect.h"
-#include "report/flows_report.h"
-#include "analyze/judge.h"
-#include "report/report.h"
+#include "analyze/pipeline.h"
 #include "analyze/verify.h"
-#include "analyze/x509.h"
 #include "capture/cap_pipe.h"
 #include "capture/cap_source.h"
 #include "capture/tcp_flow.h"
 #include "dissect/session.h"
+#include "report/flows_report.h"
+#include "report/report.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -61,11 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tcp_flow_config fc = {.max_flows = 16, .memcap = 64 * 1024,
                                  .max_pending = 4096, .max_ooo = 4096};
     struct flows_report fr = {0};
-    struct session_layer *sl = NULL;
-    struct report *rep = NULL;
-    struct x509_cache *xc = NULL;
-    struct judge *judge = NULL;
-    struct session_sink sink;
+    struct report_run run = {0};
+    bool running = false;
     struct tcp_flow_table *tab = NULL;
     struct cap_source *src;
     struct cap_packet pkt;
@@ -98,32 +95,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (fr.out) {
         struct report_opts ro = {.json = size & 1, .transcript = size & 2};
         struct session_opts so = {.transcript = size & 2, .redact = size & 4, .ports = &ports};
-        struct judge_opts jo = {.expect = g_expect, .store = g_store};
+        struct pipeline_opts po = {.expect = g_expect, .store = g_store, .x509_cache = 8,
+                                   .src = src};
 
         setup_once();
-        /* one input in eight is judged as of another time */
-        jo.at_set = size % 8 == 5;
-        jo.at = 1400000000;
-        ro.judge = judge = judge_new(&jo);
-        xc = x509_cache_new(8);
-        rep = xc ? report_new(&ro, fr.out, src, xc) : NULL;
-        sink.on_session = report_session;
-        sink.ctx = rep;
-        sl = rep ? session_layer_new(&so, &sink) : NULL;
-        tab = sl ? tcp_flow_table_new(&fc, session_layer_cbs(), sl) : NULL;
+        po.expect = g_expect;
+        po.store = g_store;
+        /* one input in eight is judged as of another time; one in sixteen
+         * with a server table of two, so that evictions happen */
+        po.at_set = size % 8 == 5;
+        po.at = 1400000000;
+        po.max_servers = size % 16 == 9 ? 2 : 0;
+        if (report_run_open(&run, &po, &ro, &so, fr.out) == 0) {
+            running = true;
+            tab = tcp_flow_table_new(&fc, session_layer_cbs(), run.sessions);
+        }
     }
     if (tab) {
         while (cap_source_next(src, &pkt) == CAP_NEXT_PACKET)
             cap_pipe_packet(&ports, tab, &pkt, &ctr);
         tcp_flow_finish(tab);
-        if (rep)
-            report_finish(rep);
+        if (running)
+            report_run_finish(&run);
     }
     tcp_flow_table_free(tab);
-    session_layer_free(sl);
-    report_free(rep);
-    judge_free(judge);
-    x509_cache_free(xc);
+    if (running)
+        report_run_close(&run);
     if (fr.out)
         fclose(fr.out);
     cap_source_free(src);

@@ -47,6 +47,60 @@ char *out_u64(char d[OUT_U64_MAX], uint64_t v)
     return o;
 }
 
+/* days_from_civil is civil_from_days backwards: a proleptic Gregorian
+ * date to days since 1970-01-01. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    int64_t era;
+    unsigned yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* num reads exactly |n| digits at |s|. */
+static bool num(const char *s, int n, unsigned *out)
+{
+    unsigned v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+bool out_time_parse_rfc3339(const char *s, uint64_t *us)
+{
+    unsigned y, mo, d, h, mi, sec, frac = 0;
+    size_t n = strlen(s), i = 19;
+
+    if (n < 20 || !num(s, 4, &y) || s[4] != '-' || !num(s + 5, 2, &mo) || s[7] != '-' ||
+        !num(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !num(s + 11, 2, &h) ||
+        s[13] != ':' || !num(s + 14, 2, &mi) || s[16] != ':' || !num(s + 17, 2, &sec) ||
+        y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return false;
+    if (s[i] == '.') {
+        unsigned scale = 100000;
+
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            frac += (unsigned)(s[i] - '0') * scale;
+            scale /= 10;
+        }
+    }
+    if (i + 1 != n || (s[i] != 'Z' && s[i] != 'z'))
+        return false;
+    *us = ((uint64_t)days_from_civil(y, mo, d) * 86400u + h * 3600u + mi * 60u + sec) * 1000000u +
+          frac;
+    return true;
+}
+
 char *out_time_rfc3339(uint64_t us, char *buf, size_t size)
 {
     time_t secs = (time_t)(us / 1000000u);

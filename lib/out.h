@@ -5,6 +5,7 @@
 #ifndef MXW_OUT_H
 #define MXW_OUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +14,11 @@
 /* out_time_rfc3339 writes |us| (microseconds since the epoch) as
  * "2026-11-29T05:12:13.123456Z" into |buf| (at least 32 bytes); returns buf. */
 char *out_time_rfc3339(uint64_t us, char *buf, size_t size);
+
+/* out_time_parse_rfc3339 reads what out_time_rfc3339 writes (UTC, "Z",
+ * up to six digits of fraction, years from 1970) into |us|; false if |s|
+ * is not such a time. */
+bool out_time_parse_rfc3339(const char *s, uint64_t *us);
 
 /* out_u64 writes |v| in decimal at the end of |d| (no NUL) and returns
  * where the digits start: numbers by hand, where printf was measurable. */

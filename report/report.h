@@ -2,6 +2,12 @@
  * report.h - what mxwitness prints about sessions: a text block per session
  * and a summary per server for people, JSON lines for machines, PEM files
  * for evidence, and the dialogue line by line with --transcript.
+ *
+ * The writers are consumers of the analysis pipeline (analyze/pipeline):
+ * they print what the analysed record says and never call the judge.
+ * report_run wires a whole run the same way for main.c and the
+ * whole-pipeline fuzz target: the pipeline, its writers and the session
+ * layer that feeds it.
  */
 #ifndef MXW_REPORT_H
 #define MXW_REPORT_H
@@ -9,8 +15,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "analyze/pipeline.h"
 #include "analyze/severity.h"
-#include "analyze/x509.h"
 #include "capture/cap_source.h"
 #include "dissect/session.h"
 
@@ -21,32 +27,43 @@ struct report_opts {
     bool color;            /* ANSI colour (only on a terminal) */
     bool quiet;            /* text: no session blocks; a server without findings
                               is one line */
-    struct judge *judge;   /* findings per session; NULL: none are computed */
 };
 
 struct report;
-struct judge;
 
-/* report_new writes to |out|; |src| names capture points; |xc| parses the
- * certificates (shared).  NULL on allocation failure. */
+/* report_new adds the writers |opts| asks for to |p|, writing to |out|;
+ * |src| names the capture points.  NULL on allocation failure. */
 struct report *report_new(const struct report_opts *opts, FILE *out,
-                          const struct cap_source *src, struct x509_cache *xc);
-
-/* report_session reports one finished session; use as the session sink. */
-void report_session(void *report, const struct session *s);
-
-/* report_finish prints the per-server summary (text) or the summary objects
- * (JSON). */
-void report_finish(struct report *r);
-
-/* report_worst returns the worst severity found in any session so far
- * (SEV_NONE if none): the exit status compares it with --fail-on. */
-enum severity report_worst(const struct report *r);
+                          const struct cap_source *src, struct pipeline *p);
 
 /* report_errors returns how many certificate files could not be written. */
 unsigned report_errors(const struct report *r);
 
 /* report_free frees |r|.  NULL is a no-op. */
 void report_free(struct report *r);
+
+/* report_run: one run's analysis and output, wired. */
+struct report_run {
+    struct pipeline *pipeline;
+    struct report *report;
+    struct session_layer *sessions;   /* the connection table's consumer */
+};
+
+/* report_run_open builds the pipeline (|po|), its writers (|ro|, to |out|)
+ * and the session layer (|so|) that feeds it.  -1 on allocation failure
+ * (what was built is freed). */
+int report_run_open(struct report_run *run, const struct pipeline_opts *po,
+                    const struct report_opts *ro, const struct session_opts *so, FILE *out);
+
+/* report_run_finish writes the servers still in the table and the totals
+ * (after the connection table has closed every connection). */
+void report_run_finish(struct report_run *run);
+
+/* report_run_worst returns the worst severity of any session so far
+ * (SEV_NONE if none): the exit status compares it with --fail-on. */
+enum severity report_run_worst(struct report_run *run);
+
+/* report_run_close frees what report_run_open built. */
+void report_run_close(struct report_run *run);
 
 #endif

@@ -1,0 +1,251 @@
+/*
+ * pipeline.c - one finished session analysed once (see pipeline.h).
+ */
+#include "analyze/pipeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct pipeline {
+    struct pipeline_opts o;
+    struct x509_cache *xc;
+    struct servers *servers;
+    struct judge *judge;
+    struct pipeline_consumer c[PIPELINE_MAX_CONSUMERS];
+    size_t nc;
+    struct pipeline_totals t;
+    /* the current session's record and its parts (a few KB: not on the stack) */
+    struct analysed a;
+    struct findings fs;
+    char expected[PIPELINE_EXPECTED_MAX];
+    struct session_digest digest;
+};
+
+/* on_evict: a server leaves the table.  The judge forgets it first (its
+ * memos point at entries), then the consumers write its summary. */
+static void on_evict(void *ctx, struct server *sv)
+{
+    struct pipeline *p = ctx;
+
+    judge_forget(p->judge, sv);
+    if (sv->kind != SERVER_BY_ADDR)
+        return;
+    for (size_t i = 0; i < p->nc; i++)
+        if (p->c[i].on_evicted != NULL)
+            p->c[i].on_evicted(p->c[i].ctx, sv);
+}
+
+struct pipeline *pipeline_new(const struct pipeline_opts *o)
+{
+    struct pipeline *p = calloc(1, sizeof(*p));
+    struct judge_opts jo = {0};
+
+    if (p == NULL)
+        return NULL;
+    p->o = *o;
+    p->xc = x509_cache_new(o->x509_cache);
+    p->servers = servers_new(o->max_servers);
+    jo.expect = o->expect;
+    jo.store = o->store;
+    jo.at_set = o->at_set;
+    jo.at = o->at;
+    jo.servers = p->servers;
+    p->judge = p->xc != NULL && p->servers != NULL ? judge_new(&jo) : NULL;
+    if (p->judge == NULL) {
+        pipeline_free(p);
+        return NULL;
+    }
+    servers_on_evict(p->servers, on_evict, p);
+    return p;
+}
+
+int pipeline_add(struct pipeline *p, const struct pipeline_consumer *c)
+{
+    if (p->nc >= PIPELINE_MAX_CONSUMERS)
+        return -1;
+    p->c[p->nc++] = *c;
+    return 0;
+}
+
+struct session_sink pipeline_sink(struct pipeline *p)
+{
+    struct session_sink sink = {.on_session = pipeline_session, .ctx = p};
+
+    return sink;
+}
+
+const char *pipeline_point(const struct pipeline *p, unsigned input)
+{
+    const struct cap_input *in = p->o.src != NULL ? cap_source_input(p->o.src, input) : NULL;
+
+    return in != NULL ? in->label : "?";
+}
+
+struct x509_cache *pipeline_x509(const struct pipeline *p)
+{
+    return p->xc;
+}
+
+struct judge *pipeline_judge(const struct pipeline *p)
+{
+    return p->judge;
+}
+
+/* chain_get looks each certificate of |c| up in the cache (parsed once per
+ * distinct DER); an entry that could not be had is left out. */
+static size_t chain_get(struct pipeline *p, const struct session_chain *c,
+                        const struct x509_info **v)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < c->n; i++) {
+        const struct x509_info *xi = x509_cache_get(p->xc, c->certs[i].der, c->certs[i].len);
+
+        if (xi != NULL)
+            v[n++] = xi;
+    }
+    return n;
+}
+
+static void chain_put(struct pipeline *p, const struct x509_info **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x509_cache_release(p->xc, v[i]);
+}
+
+/* count adds session |a| to its server's summary. */
+static void count(const struct analysed *a, struct server *sv)
+{
+    const struct session *s = a->s;
+    struct server_summary *u = sv->sum;
+    const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
+    bool seen[F_CODE_COUNT] = {false};
+
+    if (u->sessions == 0 || s->first_us < u->first_us)
+        u->first_us = s->first_us;
+    if (s->last_us > u->last_us)
+        u->last_us = s->last_us;
+    u->sessions++;
+    for (unsigned k = 0; k < STEP_COUNT; k++)
+        u->steps[k][a->steps[k] & 3]++;
+    for (size_t i = 0; i < a->fs->n; i++) {
+        const struct finding *x = &a->fs->v[i];
+
+        if (!seen[x->code]) {
+            seen[x->code] = true;
+            u->code_sessions[x->code]++;
+        }
+        if (x->sev > u->code_sev[x->code])
+            u->code_sev[x->code] = x->sev;
+        if (x->sev > u->worst)
+            u->worst = x->sev;
+    }
+    if (u->expected == NULL && a->expected[0] != '\0')
+        u->expected = strdup(a->expected);
+    if (u->name == NULL) {
+        if (sf != NULL && sf->banner_host != NULL)
+            u->name = strdup(sf->banner_host);
+        else if (s->sni != NULL)
+            u->name = strdup(s->sni);
+    }
+    if (sf != NULL && sf->starttls_offered)
+        u->starttls_offered++;
+    if (!s->tls)
+        u->plain++;
+    else if (s->cert_hidden)
+        u->tls_sessions++, u->hidden++;
+    else if (a->nserver == 0)
+        u->tls_sessions++, u->no_cert++;
+    else
+        u->tls_sessions++;
+}
+
+void pipeline_session(void *pipeline, const struct session *s)
+{
+    struct pipeline *p = pipeline;
+    struct analysed *a = &p->a;
+    const struct x509_info *sc[TLS_MAX_CERTS], *cc[TLS_MAX_CERTS];
+    struct server *sv;
+
+    memset(a, 0, sizeof(*a));
+    a->s = s;
+    a->point = pipeline_point(p, s->input);
+    a->nserver = chain_get(p, &s->server_chain, sc);
+    a->nclient = chain_get(p, &s->client_chain, cc);
+    memcpy(a->server_chain, sc, a->nserver * sizeof(sc[0]));
+    memcpy(a->client_chain, cc, a->nclient * sizeof(cc[0]));
+    judge_session(p->judge, s, a->server_chain, a->nserver, &p->fs, p->expected,
+                  sizeof(p->expected));
+    judge_steps(s, &p->fs, a->steps);
+    a->fs = &p->fs;
+    a->expected = p->expected;
+
+    p->t.sessions++;
+    for (size_t i = 0; i < p->fs.n; i++) {
+        p->t.by_sev[p->fs.v[i].sev]++;
+        if (p->fs.v[i].sev > p->t.worst)
+            p->t.worst = p->fs.v[i].sev;
+    }
+    if (p->fs.n)
+        p->t.sessions_with_findings++;
+    /* the judge made (or found) the entry; this only finds it */
+    sv = servers_addr(p->servers, s->input, &s->server, s->sport, true);
+    if (sv != NULL)
+        count(a, sv);
+    else
+        p->t.unsummarised++;
+    a->server = sv;
+    digest_fill(&p->digest, a);
+    a->digest = &p->digest;
+
+    for (size_t i = 0; i < p->nc; i++)
+        if (p->c[i].on_session != NULL)
+            p->c[i].on_session(p->c[i].ctx, a);
+    chain_put(p, sc, a->nserver);
+    chain_put(p, cc, a->nclient);
+}
+
+static int cmp_server(const void *x, const void *y)
+{
+    const struct server *a = *(struct server *const *)x, *b = *(struct server *const *)y;
+    int c = memcmp(a->addr.b, b->addr.b, 16);
+
+    if (a->input != b->input)
+        return a->input < b->input ? -1 : 1;
+    if (a->addr.family != b->addr.family)
+        return a->addr.family < b->addr.family ? -1 : 1;
+    if (c)
+        return c;
+    return a->port < b->port ? -1 : a->port > b->port;
+}
+
+const struct pipeline_totals *pipeline_totals_get(struct pipeline *p)
+{
+    servers_stats(p->servers, &p->t.st);
+    p->t.servers = p->t.st.created[SERVER_BY_ADDR];
+    return &p->t;
+}
+
+void pipeline_finish(struct pipeline *p)
+{
+    size_t n;
+    struct server **v = servers_list(p->servers, SERVER_BY_ADDR, &n);
+    const struct pipeline_totals *t = pipeline_totals_get(p);
+
+    if (v != NULL)
+        qsort(v, n, sizeof(*v), cmp_server);
+    for (size_t i = 0; i < p->nc; i++)
+        if (p->c[i].on_finish != NULL)
+            p->c[i].on_finish(p->c[i].ctx, v, n, t);
+    free(v);
+}
+
+void pipeline_free(struct pipeline *p)
+{
+    if (p == NULL)
+        return;
+    judge_free(p->judge);
+    servers_free(p->servers);
+    x509_cache_free(p->xc);
+    free(p);
+}

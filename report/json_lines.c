@@ -1,0 +1,488 @@
+/*
+ * json_lines.c - JSON lines: one object per session as it ends, one per
+ * server (when it leaves the server table, and at the end for the rest),
+ * and the server table's counters when it had to evict or refuse.  Field
+ * names follow the Elastic Common Schema where ECS has a field (README).
+ *
+ * Every string goes through the JSON writer (report/json), which escapes
+ * it: a hostile certificate cannot break the JSON a SIEM ingests.
+ */
+#include "report/writers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/findings.h"
+#include "analyze/names.h"
+#include "lib/out.h"
+#include "report/common.h"
+#include "report/json.h"
+
+/* The JSON of a certificate's x509 object, built once per certificate: a
+ * server's chain repeats in every session's line, and escaping its names
+ * again each time was a visible share of a run.  Direct-mapped by the
+ * certificate's SHA-256; a slot is trusted only if the cache entry and the
+ * digest both match (a cache entry freed and its memory reused for another
+ * certificate has another digest). */
+#define X509_MEMO 256
+struct x509_memo {
+    uintptr_t xi;                    /* the cache entry's address, only compared */
+    uint8_t sha256[32];
+    char *json;
+    size_t len;
+};
+
+struct json_writer {
+    FILE *out;
+    const struct pipeline *pl;
+    struct x509_memo *xmemo;         /* X509_MEMO slots, NULL until the first line */
+};
+
+static void json_strings(struct json *j, const char *key, char *const *v, size_t n)
+{
+    json_arr(j, key);
+    for (size_t i = 0; i < n; i++)
+        json_str(j, NULL, v[i]);
+    json_arr_end(j);
+}
+
+/* An ECS x509 name: {"common_name": [...], "distinguished_name": "..."}. */
+static void json_name(struct json *j, const char *key, char *const *cn, size_t ncn,
+                      const char *dn)
+{
+    json_obj(j, key);
+    json_strings(j, "common_name", cn, ncn);
+    json_str(j, "distinguished_name", dn);
+    json_obj_end(j);
+}
+
+static void json_x509(struct json *j, const char *key, const struct x509_info *xi)
+{
+    char a[40];
+
+    json_obj(j, key);
+    if (xi->parsed) {
+        json_name(j, "subject", xi->subject_cn, xi->nsubject_cn, xi->subject);
+        json_name(j, "issuer", xi->issuer_cn, xi->nissuer_cn, xi->issuer);
+        json_strings(j, "alternative_names", xi->san, xi->nsan);
+        json_ascii(j, "not_before", report_cert_time(xi->not_before, a, sizeof(a)));
+        json_ascii(j, "not_after", report_cert_time(xi->not_after, a, sizeof(a)));
+        json_str(j, "public_key_algorithm", xi->key_alg);
+        json_u64(j, "public_key_size", xi->key_bits > 0 ? (uint64_t)xi->key_bits : 0);
+        if (xi->key_curve)
+            json_str(j, "public_key_curve", xi->key_curve);
+        json_str(j, "signature_algorithm", xi->sig_alg);
+        json_ascii(j, "serial_number", xi->serial_hex);
+        json_u64(j, "version_number", (uint64_t)xi->version);
+        json_bool(j, "self_signed", xi->self_signed);
+    } else {
+        json_str(j, "parse_error", xi->parse_error);
+    }
+    json_obj_end(j);
+}
+
+/* x509_json returns the memoised x509 object of |xi| (its length in
+ * |*len|), building it on first use; NULL if memory ran out (the caller
+ * writes it directly then). */
+static const char *x509_json(struct json_writer *r, const struct x509_info *xi, size_t *len)
+{
+    struct x509_memo *m;
+    uint64_t h;
+    char *text = NULL;
+    size_t n = 0;
+    FILE *mf;
+    struct json *j;
+
+    if (!r->xmemo && (r->xmemo = calloc(X509_MEMO, sizeof(*r->xmemo))) == NULL)
+        return NULL;
+    memcpy(&h, xi->sha256, sizeof(h));
+    m = &r->xmemo[h & (X509_MEMO - 1)];
+    if (m->xi == (uintptr_t)xi && memcmp(m->sha256, xi->sha256, sizeof(m->sha256)) == 0) {
+        *len = m->len;
+        return m->json;
+    }
+    if ((j = malloc(sizeof(*j))) == NULL)
+        return NULL;
+    if ((mf = open_memstream(&text, &n)) == NULL) {
+        free(j);
+        return NULL;
+    }
+    json_init(j, mf);
+    json_x509(j, NULL, xi);
+    json_flush(j);
+    free(j);
+    if (fclose(mf) != 0 || !text) {
+        free(text);
+        return NULL;
+    }
+    free(m->json);
+    m->xi = (uintptr_t)xi;
+    memcpy(m->sha256, xi->sha256, sizeof(m->sha256));
+    m->json = text;
+    m->len = n;
+    *len = n;
+    return text;
+}
+
+/* The certificate fields of one side, inside that side's object. */
+static void json_cert_fields(struct json_writer *r, struct json *j, const struct session_chain *c,
+                             const struct x509_info *const *v, size_t n)
+{
+    const char *x;
+    size_t xlen;
+
+    if (n == 0)
+        return;
+    json_obj(j, "hash");
+    json_ascii(j, "sha256", v[0]->sha256_hex);
+    json_obj_end(j);
+    if ((x = x509_json(r, v[0], &xlen)) != NULL)
+        json_raw(j, "x509", x, xlen);
+    else
+        json_x509(j, "x509", v[0]);
+    json_arr(j, "certificate_chain");
+    for (size_t i = 0; i < n; i++) {
+        if (v[i]->pem_json != NULL)
+            json_raw(j, NULL, v[i]->pem_json, v[i]->pem_json_len);
+        else
+            json_str(j, NULL, v[i]->pem);
+    }
+    json_arr_end(j);
+    json_arr(j, "certificate_chain_sha256");
+    for (size_t i = 0; i < n; i++)
+        json_ascii(j, NULL, v[i]->sha256_hex);
+    json_arr_end(j);
+    json_u64(j, "certificate_chain_length", c->total);
+}
+
+static void json_session(void *ctx, const struct analysed *an)
+{
+    struct json_writer *r = ctx;
+    const struct session *s = an->s;
+    const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
+    struct json j;
+    char t[40], a[64], md5[33], cb[16];
+
+    json_init(&j, r->out);
+    json_obj(&j, NULL);
+    json_ascii(&j, "@timestamp", out_time_rfc3339(s->first_us, t, sizeof(t)));
+    json_obj(&j, "event");
+    json_ascii(&j, "dataset", "mxwitness.session");
+    json_ascii(&j, "end", out_time_rfc3339(s->last_us, t, sizeof(t)));
+    json_u64(&j, "duration", (s->last_us - s->first_us) * 1000u);
+    json_obj_end(&j);
+    json_obj(&j, "observer");
+    json_str(&j, "name", an->point);
+    json_obj_end(&j);
+    json_obj(&j, "source");
+    json_ascii(&j, "ip", cap_addr_format(&s->client, a, sizeof(a)));
+    json_u64(&j, "port", s->cport);
+    json_obj_end(&j);
+    json_obj(&j, "destination");
+    json_ascii(&j, "ip", cap_addr_format(&s->server, a, sizeof(a)));
+    json_u64(&j, "port", s->sport);
+    json_obj_end(&j);
+
+    json_obj(&j, "smtp");
+    json_bool(&j, "implicit_tls", s->implicit_tls);
+    if (sf) {
+        json_str(&j, "banner", sf->banner);
+        json_str(&j, "ehlo", sf->helo);
+        json_strings(&j, "capabilities", sf->caps, sf->ncaps);
+        if (sf->auth_mechs)
+            json_str(&j, "auth_mechanisms", sf->auth_mechs);
+        json_obj(&j, "starttls");
+        json_bool(&j, "offered", sf->starttls_offered);
+        json_bool(&j, "requested", sf->starttls_requested);
+        json_str(&j, "reply", sf->starttls_reply);
+        json_obj_end(&j);
+        json_bool(&j, "mail_in_clear", sf->mail_in_clear);
+        json_arr(&j, "tls_errors");
+        for (size_t i = 0; i < sf->ntls_errors; i++)
+            json_str(&j, NULL, sf->tls_errors[i].text);
+        json_arr_end(&j);
+        if (sf->stop != SMTP_STOP_NONE)
+            json_str(&j, "parse_stopped", smtp_stop_name(sf->stop));
+    } else {
+        json_obj(&j, "starttls");
+        json_bool(&j, "offered", false);
+        json_bool(&j, "requested", false);
+        json_null(&j, "reply");
+        json_obj_end(&j);
+    }
+    json_obj_end(&j);
+
+    json_obj(&j, "tls");
+    if (s->server_hello) {
+        json_ascii(&j, "version", tls_version_name(s->version));
+        json_ascii(&j, "version_protocol", "tls");
+        json_ascii(&j, "cipher", report_cipher(s->cipher, cb, sizeof(cb)));
+    } else {
+        json_null(&j, "version");
+        json_null(&j, "cipher");
+    }
+    json_bool(&j, "established", s->tls_state == SESSION_TLS_ESTABLISHED);
+    json_ascii(&j, "state", session_tls_state_name(s->tls_state));
+    json_bool(&j, "certificate_hidden", s->cert_hidden);
+    json_bool(&j, "incomplete", s->incomplete);
+    if (s->tls_error[TCP_TO_SERVER] != TLS_ERR_NONE || s->tls_error[TCP_TO_CLIENT] != TLS_ERR_NONE) {
+        json_obj(&j, "parse_errors");
+        for (unsigned d = 0; d < 2; d++)
+            if (s->tls_error[d] != TLS_ERR_NONE)
+                json_ascii(&j, report_side((enum tcp_dir)d), tls_error_name(s->tls_error[d]));
+        json_obj_end(&j);
+    }
+    if (s->kx_seen || s->kx_group) {
+        const char *g = names_group(s->kx_seen ? s->kx.group : s->kx_group);
+
+        json_obj(&j, "key_exchange");
+        json_str(&j, "kind", s->kx.kind == TLS_KX_DHE ? "dhe" :
+                             s->kx.kind == TLS_KX_ECDHE || s->kx_group ? "ecdhe" : "unknown");
+        if (g)
+            json_str(&j, "group", g);
+        if (s->kx_seen && s->kx.bits)
+            json_u64(&j, "bits", s->kx.bits);
+        json_obj_end(&j);
+    }
+    if (s->client_hello) {
+        json_obj(&j, "client");
+        if (s->sni)
+            json_str(&j, "server_name", s->sni);
+        if (s->ja3) {
+            x509_md5_hex((const uint8_t *)s->ja3, strlen(s->ja3), md5);
+            json_ascii(&j, "ja3", md5);
+            json_ascii(&j, "ja3_string", s->ja3);
+        }
+        if (s->ja4_r) {
+            char ja4[X509_JA4_LEN + 1];
+
+            if (x509_ja4(s->ja4_r, ja4))
+                json_ascii(&j, "ja4", ja4);
+            json_ascii(&j, "ja4_r", s->ja4_r);
+        }
+        json_ascii(&j, "offered_version", tls_version_name(s->ch_version));
+        if (s->alpn_offered)
+            json_str(&j, "alpn", s->alpn_offered);
+        json_cert_fields(r, &j, &s->client_chain, an->client_chain, an->nclient);
+        json_obj_end(&j);
+    }
+    if (s->server_hello || s->server_chain.seen) {
+        json_obj(&j, "server");
+        if (s->ja3s) {
+            x509_md5_hex((const uint8_t *)s->ja3s, strlen(s->ja3s), md5);
+            json_ascii(&j, "ja3s", md5);
+            json_ascii(&j, "ja3s_string", s->ja3s);
+        }
+        json_cert_fields(r, &j, &s->server_chain, an->server_chain, an->nserver);
+        json_obj_end(&j);
+    }
+    json_arr(&j, "alerts");
+    for (size_t i = 0; i < s->nalerts; i++) {
+        const struct session_alert *al = &s->alerts[i];
+
+        json_obj(&j, NULL);
+        json_ascii(&j, "from", report_side(al->from));
+        if (al->encrypted) {
+            json_bool(&j, "encrypted", true);
+        } else {
+            json_ascii(&j, "level", report_alert_level(al->level));
+            json_str(&j, "description", tls_alert_name(al->desc) ? tls_alert_name(al->desc) : "unknown");
+            if (al->after_type && tls_hs_name(al->after_type))
+                json_str(&j, "after", tls_hs_name(al->after_type));
+            json_bool(&j, "answers_certificate", al->after_certificate);
+        }
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    json_obj_end(&j);
+
+    json_arr(&j, "findings");
+    for (size_t i = 0; i < an->fs->n; i++) {
+        const struct finding *x = &an->fs->v[i];
+
+        json_obj(&j, NULL);
+        json_ascii(&j, "code", finding_code_name(x->code));
+        json_ascii(&j, "severity", severity_name(x->sev));
+        json_str(&j, "message", x->msg);
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
+
+    json_obj(&j, "mxwitness");
+    json_u64(&j, "session_id", s->id);
+    json_ascii(&j, "end", tcp_close_reason_name(s->end));
+    json_u64(&j, "gap_bytes", s->gap_bytes[0] + s->gap_bytes[1]);
+    json_bool(&j, "midstream", s->midstream);
+    json_bool(&j, "protocol_mismatch", s->protocol_mismatch);
+    if (an->expected[0])
+        json_str(&j, "expected", an->expected);
+    json_obj(&j, "checks");
+    for (unsigned k = 0; k < STEP_COUNT; k++)
+        json_ascii(&j, judge_step_name((enum judge_step)k), step_state_name(an->steps[k]));
+    json_obj_end(&j);
+    json_obj_end(&j);
+    json_obj_end(&j);
+    json_end(&j);
+}
+
+/* json_server writes the summary object of one server; |evicted| when it
+ * is written because it left the server table. */
+static void json_server(struct json_writer *r, const struct server *sv, bool evicted)
+{
+    const struct server_summary *s = sv->sum;
+    char a[64], t[40], vb[3072];
+    struct json j;
+
+    json_init(&j, r->out);
+    json_obj(&j, NULL);
+    json_ascii(&j, "@timestamp", out_time_rfc3339(s->first_us, t, sizeof(t)));
+    json_obj(&j, "event");
+    json_ascii(&j, "dataset", "mxwitness.summary");
+    json_ascii(&j, "end", out_time_rfc3339(s->last_us, t, sizeof(t)));
+    json_obj_end(&j);
+    json_obj(&j, "observer");
+    json_str(&j, "name", pipeline_point(r->pl, sv->input));
+    json_obj_end(&j);
+    json_obj(&j, "destination");
+    json_ascii(&j, "ip", cap_addr_format(&sv->addr, a, sizeof(a)));
+    json_u64(&j, "port", sv->port);
+    if (s->name)
+        json_str(&j, "domain", s->name);
+    json_obj_end(&j);
+    json_obj(&j, "mxwitness");
+    json_u64(&j, "sessions", s->sessions);
+    json_u64(&j, "tls_sessions", s->tls_sessions);
+    json_u64(&j, "plain_sessions", s->plain);
+    json_u64(&j, "hidden_certificate_sessions", s->hidden);
+    json_u64(&j, "no_certificate_sessions", s->no_cert);
+    json_arr(&j, "certificates");
+    for (size_t k = 0; k < sv->ncerts; k++) {
+        const struct server_cert *c = &sv->certs[k];
+
+        json_obj(&j, NULL);
+        json_ascii(&j, "sha256", c->sha256_hex);
+        json_str(&j, "subject", c->subject);
+        json_str(&j, "issuer", c->issuer);
+        json_bool(&j, "self_signed", c->self_signed);
+        json_u64(&j, "sessions", c->count);
+        json_ascii(&j, "first_seen", out_time_rfc3339(c->first_us, t, sizeof(t)));
+        json_ascii(&j, "last_seen", out_time_rfc3339(c->last_us, t, sizeof(t)));
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    if (sv->certs_dropped)
+        json_u64(&j, "certificates_not_listed", sv->certs_dropped);
+    report_verdict(sv, vb, sizeof(vb));
+    json_str(&j, "verdict", vb);
+    if (s->expected)
+        json_str(&j, "expected", s->expected);
+    json_ascii(&j, "worst_severity", severity_name(s->worst));
+    json_obj(&j, "checks");
+    for (unsigned k = 0; k < STEP_COUNT; k++) {
+        json_obj(&j, judge_step_name((enum judge_step)k));
+        json_u64(&j, "pass", s->steps[k][STEP_PASS]);
+        json_u64(&j, "fail", s->steps[k][STEP_FAIL]);
+        json_u64(&j, "not_seen", s->steps[k][STEP_NOT_SEEN]);
+        json_u64(&j, "not_applicable", s->steps[k][STEP_NA]);
+        json_obj_end(&j);
+    }
+    json_obj_end(&j);
+    json_arr(&j, "findings");
+    for (unsigned k = 0; k < F_CODE_COUNT; k++) {
+        if (!s->code_sessions[k])
+            continue;
+        json_obj(&j, NULL);
+        json_ascii(&j, "code", finding_code_name((enum finding_code)k));
+        json_ascii(&j, "severity", severity_name(s->code_sev[k]));
+        json_u64(&j, "sessions", s->code_sessions[k]);
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    if (evicted)
+        json_bool(&j, "evicted", true);
+    json_obj_end(&j);
+    json_obj_end(&j);
+    json_end(&j);
+}
+
+static void json_evicted(void *ctx, const struct server *sv)
+{
+    json_server(ctx, sv, true);
+}
+
+/* json_table_stats writes the server table's counters, when it evicted or
+ * refused anything (a run within its budget writes none). */
+static void json_table_stats(struct json_writer *r, const struct pipeline_totals *t)
+{
+    const struct servers_stats *st = &t->st;
+    bool any = t->unsummarised != 0;
+    struct json j;
+
+    for (unsigned k = 0; k < SERVER_KIND_COUNT; k++)
+        any = any || st->evicted[k] || st->refused[k];
+    if (!any)
+        return;
+    json_init(&j, r->out);
+    json_obj(&j, NULL);
+    json_obj(&j, "event");
+    json_ascii(&j, "dataset", "mxwitness.stats");
+    json_obj_end(&j);
+    json_obj(&j, "mxwitness");
+    json_obj(&j, "server_table");
+    for (unsigned k = 0; k < SERVER_KIND_COUNT; k++) {
+        json_obj(&j, server_kind_name((enum server_kind)k));
+        json_u64(&j, "created", st->created[k]);
+        json_u64(&j, "evicted", st->evicted[k]);
+        json_u64(&j, "refused", st->refused[k]);
+        json_u64(&j, "active", st->active[k]);
+        json_u64(&j, "peak", st->peak[k]);
+        json_obj_end(&j);
+    }
+    json_u64(&j, "sessions_not_summarised", t->unsummarised);
+    json_obj_end(&j);
+    json_obj_end(&j);
+    json_obj_end(&j);
+    json_end(&j);
+}
+
+static void json_finish(void *ctx, struct server *const *v, size_t n,
+                        const struct pipeline_totals *t)
+{
+    for (size_t i = 0; i < n; i++)
+        json_server(ctx, v[i], false);
+    json_table_stats(ctx, t);
+}
+
+struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl)
+{
+    struct json_writer *r = calloc(1, sizeof(*r));
+
+    if (r == NULL)
+        return NULL;
+    r->out = out;
+    r->pl = pl;
+    return r;
+}
+
+struct pipeline_consumer json_writer_consumer(struct json_writer *r)
+{
+    struct pipeline_consumer c = {
+        .on_session = json_session,
+        .on_evicted = json_evicted,
+        .on_finish = json_finish,
+        .ctx = r,
+    };
+
+    return c;
+}
+
+void json_writer_free(struct json_writer *r)
+{
+    if (r == NULL)
+        return;
+    if (r->xmemo)
+        for (size_t i = 0; i < X509_MEMO; i++)
+            free(r->xmemo[i].json);
+    free(r->xmemo);
+    free(r);
+}

@@ -1,0 +1,374 @@
+/*
+ * text.c - the text report: a block per session as it ends, then per
+ * server the verdict, the matrix of the steps of a delivery, the findings
+ * with session counts and every certificate it presented.  A server that
+ * leaves the server table (more than --max-servers) is written as it
+ * leaves.
+ *
+ * Everything that came from the wire (banners, names, certificate fields) is
+ * printed through out_text_escaped, never raw: a hostile banner cannot move
+ * the cursor of the terminal that reads the report.
+ */
+#include "report/writers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/findings.h"
+#include "report/common.h"
+#include "lib/out.h"
+
+struct text_writer {
+    FILE *out;
+    bool color, quiet, transcript;
+    bool several_points;             /* name the capture point of each session */
+    const struct pipeline *pl;
+    uint64_t evicted;                /* servers written as they left the table */
+};
+
+static void text_cert(struct text_writer *r, size_t i, const struct x509_info *xi)
+{
+    FILE *f = r->out;
+    char a[40], b[40];
+
+    fprintf(f, "    [%zu] ", i);
+    if (!xi->parsed) {
+        fprintf(f, "unparseable certificate (%s)\n        sha256 %s\n",
+                xi->parse_error ? xi->parse_error : "OpenSSL could not read it", xi->sha256_hex);
+        return;
+    }
+    report_tx(f, xi->subject);
+    fputs("\n        issuer  ", f);
+    report_tx(f, xi->issuer);
+    if (xi->self_signed)
+        fputs("  (self-signed)", f);
+    fprintf(f, "\n        valid   %s .. %s\n", report_cert_time(xi->not_before, a, sizeof(a)),
+            report_cert_time(xi->not_after, b, sizeof(b)));
+    if (xi->nsan) {
+        fputs("        names   ", f);
+        for (size_t k = 0; k < xi->nsan && k < 8; k++) {
+            if (k)
+                fputs(", ", f);
+            report_tx(f, xi->san[k]);
+        }
+        if (xi->total_san > 8)
+            fprintf(f, " (+%zu more)", xi->total_san - 8);
+        fputc('\n', f);
+    }
+    fprintf(f, "        key     %s %d%s%s, signed %s\n", xi->key_alg ? xi->key_alg : "?",
+            xi->key_bits, xi->key_curve ? " " : "", xi->key_curve ? xi->key_curve : "",
+            xi->sig_alg ? xi->sig_alg : "?");
+    fprintf(f, "        sha256  %s\n", xi->sha256_hex);
+}
+
+static void text_chain(struct text_writer *r, const char *who, const struct session_chain *c,
+                       const struct x509_info *const *x, size_t n)
+{
+    fprintf(r->out, "  %s certificate chain (%zu as presented%s):\n", who, c->total,
+            c->total > c->n ? ", first ones kept" : "");
+    for (size_t i = 0; i < n; i++)
+        text_cert(r, i, x[i]);
+}
+
+/* sev_text: the severity, upper-case, in colour on a terminal. */
+static void sev_text(struct text_writer *r, enum severity sev)
+{
+    static const char *const up[] = {"NONE", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"};
+    static const char *const col[] = {"", "\033[2m", "\033[36m", "\033[33m", "\033[31m",
+                                      "\033[1;31m"};
+    unsigned i = (unsigned)sev <= SEV_CRITICAL ? (unsigned)sev : 0;
+
+    if (r->color)
+        fprintf(r->out, "%s%-8s\033[0m", col[i], up[i]);
+    else
+        fprintf(r->out, "%-8s", up[i]);
+}
+
+static void text_findings(struct text_writer *r, const struct findings *fs)
+{
+    FILE *f = r->out;
+
+    if (fs->n == 0)
+        return;
+    fputs("  findings:\n", f);
+    for (size_t i = 0; i < fs->n; i++) {
+        fputs("    ", f);
+        sev_text(r, fs->v[i].sev);
+        fprintf(f, " %-22s ", finding_code_name(fs->v[i].code));
+        report_tx(f, fs->v[i].msg);
+        fputc('\n', f);
+    }
+    if (fs->dropped)
+        fprintf(f, "    (%zu more findings not listed)\n", fs->dropped);
+}
+
+static void text_session(void *ctx, const struct analysed *an)
+{
+    struct text_writer *r = ctx;
+    const struct session *s = an->s;
+    FILE *f = r->out;
+    const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
+    char t[40], ce[80], se[80], cb[16];
+
+    fprintf(f, "session %llu  %s  %s -> %s", (unsigned long long)s->id,
+            out_time_rfc3339(s->first_us, t, sizeof(t)),
+            cap_endpoint_format(&s->client, s->cport, ce, sizeof(ce)),
+            cap_endpoint_format(&s->server, s->sport, se, sizeof(se)));
+    if (r->several_points) {
+        fputs("  at ", f);
+        report_tx(f, an->point);
+    }
+    fputc('\n', f);
+    if (sf) {
+        if (sf->banner) {
+            fputs("  banner    ", f);
+            report_tx(f, sf->banner);
+            fputc('\n', f);
+        }
+        if (sf->helo) {
+            fprintf(f, "  %s      ", sf->ehlo ? "ehlo" : "helo");
+            report_tx(f, sf->helo);
+            fputc('\n', f);
+        }
+        fprintf(f, "  starttls  %s, %s", sf->starttls_offered ? "offered" : "not offered",
+                sf->starttls_requested ? "requested" : "not requested");
+        if (sf->starttls_reply) {
+            fputs(", reply ", f);
+            report_tx(f, sf->starttls_reply);
+        }
+        fputc('\n', f);
+        for (size_t i = 0; i < sf->ntls_errors; i++) {
+            fputs("  refused   ", f);
+            report_tx(f, sf->tls_errors[i].text);
+            fputc('\n', f);
+        }
+        if (sf->mail_in_clear)
+            fputs("  mail      MAIL FROM sent without TLS\n", f);
+        if (sf->stop != SMTP_STOP_NONE)
+            fprintf(f, "  smtp      parse stopped (%s, %s side)\n", smtp_stop_name(sf->stop),
+                    report_side(sf->stop_dir));
+    } else if (s->implicit_tls) {
+        fputs("  implicit TLS (TLS from the first byte)\n", f);
+    }
+    if (s->protocol_mismatch)
+        fputs("  mismatch  one side spoke TLS, the other plain SMTP\n", f);
+    if (s->tls) {
+        fprintf(f, "  tls       %s", s->server_hello ? tls_version_name(s->version) :
+                                      "no ServerHello");
+        if (s->server_hello)
+            fprintf(f, "  %s", report_cipher(s->cipher, cb, sizeof(cb)));
+        fputs("  sni ", f);
+        report_tx(f, s->sni);
+        fprintf(f, "  %s\n", session_tls_state_name(s->tls_state));
+        if (s->cert_hidden)
+            fputs("  certificate hidden: TLS 1.3 encrypts it (no key log given)\n", f);
+        else if (s->server_chain.seen)
+            text_chain(r, "server", &s->server_chain, an->server_chain, an->nserver);
+        else if (s->server_hello)
+            fputs("  no server certificate seen\n", f);
+        if (s->cert_request)
+            fprintf(f, "  client certificate requested (%zu CA names)\n", s->ncr_ca);
+        if (s->client_chain.seen)
+            text_chain(r, "client", &s->client_chain, an->client_chain, an->nclient);
+        for (size_t i = 0; i < s->nalerts; i++) {
+            const struct session_alert *a = &s->alerts[i];
+
+            if (a->encrypted) {
+                fprintf(f, "  alert     %s, encrypted\n", report_side(a->from));
+                continue;
+            }
+            fprintf(f, "  alert     %s %s %s", report_side(a->from), report_alert_level(a->level),
+                    tls_alert_name(a->desc) ? tls_alert_name(a->desc) : "unknown");
+            if (a->after_certificate)
+                fprintf(f, " (answering the %s's certificate)", report_side(!a->from));
+            else if (a->after_type && tls_hs_name(a->after_type))
+                fprintf(f, " (after the %s's %s)", report_side(a->after_from), tls_hs_name(a->after_type));
+            fputc('\n', f);
+        }
+    }
+    if (s->incomplete)
+        fputs("  incomplete: the handshake was not fully captured\n", f);
+    for (unsigned d = 0; d < 2; d++)
+        if (s->tls_error[d] != TLS_ERR_NONE)
+            fprintf(f, "  tls error %s: %s (its TLS bytes after that were not read)\n",
+                    report_side((enum tcp_dir)d), tls_error_name(s->tls_error[d]));
+    fprintf(f, "  end       %s after %.3f s", tcp_close_reason_name(s->end),
+            (double)(s->last_us - s->first_us) / 1e6);
+    if (s->gaps[0] || s->gaps[1])
+        fprintf(f, ", %llu bytes missing from the capture",
+                (unsigned long long)(s->gap_bytes[0] + s->gap_bytes[1]));
+    fputc('\n', f);
+    text_findings(r, an->fs);
+    if (r->transcript && s->nlines) {
+        fputs("  transcript:\n", f);
+        for (size_t i = 0; i < s->nlines; i++) {
+            const struct session_line *l = &s->lines[i];
+
+            fprintf(f, "    %s %s ", out_time_rfc3339(l->ts_us, t, sizeof(t)),
+                    l->kind == 'N' ? "  " : l->dir == TCP_TO_SERVER ? "C:" : "S:");
+            if (l->kind == 'T')
+                fputs("[tls] ", f);
+            report_tx(f, l->text);
+            fputc('\n', f);
+        }
+        if (s->lines_dropped)
+            fprintf(f, "    (%zu more lines not kept)\n", s->lines_dropped);
+    }
+    fputc('\n', f);
+}
+
+/* text_server writes one server's summary: a line, then (unless quiet
+ * and nothing is wrong) its verdict, checks, findings and certificates. */
+static void text_server(struct text_writer *r, const struct server *sv)
+{
+    const struct server_summary *s = sv->sum;
+    FILE *f = r->out;
+    char se[80], t1[40], t2[40], vb[3072];
+
+    fprintf(f, "  %s", cap_endpoint_format(&sv->addr, sv->port, se, sizeof(se)));
+    if (r->several_points) {
+        fputs(" at ", f);
+        report_tx(f, pipeline_point(r->pl, sv->input));
+    }
+    if (s->name) {
+        fputs(" (", f);
+        report_tx(f, s->name);
+        fputc(')', f);
+    }
+    fprintf(f, ": %llu session%s, %llu with TLS", (unsigned long long)s->sessions,
+            s->sessions == 1 ? "" : "s", (unsigned long long)s->tls_sessions);
+    if (s->plain)
+        fprintf(f, ", %llu without", (unsigned long long)s->plain);
+    report_verdict(sv, vb, sizeof(vb));
+    if (r->quiet && s->worst == SEV_NONE) {
+        /* quiet when all is well: the verdict on the same line */
+        fputs(": ", f);
+        report_tx(f, vb);
+        fputc('\n', f);
+        return;
+    }
+    fputs("\n    verdict  ", f);
+    report_tx(f, vb);
+    fputs("\n    checks  ", f);
+    for (unsigned k = 0; k < STEP_COUNT; k++) {
+        uint64_t pass = s->steps[k][STEP_PASS], fail = s->steps[k][STEP_FAIL];
+        uint64_t na = s->steps[k][STEP_NA];
+
+        fprintf(f, " %s ", judge_step_name((enum judge_step)k));
+        if (fail)
+            fputs(r->color ? "\033[31mFAIL\033[0m" : "FAIL", f);
+        else if (pass)
+            fputs("pass", f);
+        else if (na)
+            fputs("n/a", f);
+        else
+            fputs("not-seen", f);
+        if (fail && fail < s->sessions)
+            fprintf(f, "(%llu/%llu)", (unsigned long long)fail, (unsigned long long)s->sessions);
+    }
+    fputc('\n', f);
+    for (unsigned k = 0; k < F_CODE_COUNT; k++) {
+        if (!s->code_sessions[k])
+            continue;
+        fputs("    ", f);
+        sev_text(r, s->code_sev[k]);
+        fprintf(f, " %-22s in %llu of %llu session%s\n", finding_code_name((enum finding_code)k),
+                (unsigned long long)s->code_sessions[k], (unsigned long long)s->sessions,
+                s->sessions == 1 ? "" : "s");
+    }
+    for (size_t k = 0; k < sv->ncerts && !r->quiet; k++) {
+        const struct server_cert *c = &sv->certs[k];
+
+        fputs("    presented ", f);
+        report_tx(f, c->subject);
+        fprintf(f, "%s, sha256 %s\n      issuer ", c->self_signed ? " (self-signed)" : "",
+                c->sha256_hex);
+        report_tx(f, c->issuer);
+        fprintf(f, "; %llu session%s, %s .. %s\n", (unsigned long long)c->count,
+                c->count == 1 ? "" : "s", out_time_rfc3339(c->first_us, t1, sizeof(t1)),
+                out_time_rfc3339(c->last_us, t2, sizeof(t2)));
+    }
+    if (s->hidden)
+        fprintf(f, "    %llu session%s with the certificate hidden by TLS 1.3\n",
+                (unsigned long long)s->hidden, s->hidden == 1 ? "" : "s");
+    if (s->no_cert)
+        fprintf(f, "    %llu TLS session%s without a visible certificate\n",
+                (unsigned long long)s->no_cert, s->no_cert == 1 ? "" : "s");
+    if (sv->certs_dropped)
+        fprintf(f, "    %llu session%s with further certificates (not listed)\n",
+                (unsigned long long)sv->certs_dropped, sv->certs_dropped == 1 ? "" : "s");
+}
+
+/* text_evicted: a server leaves the table; its summary is written now, as
+ * far as it goes (a later session to it starts a new one). */
+static void text_evicted(void *ctx, const struct server *sv)
+{
+    struct text_writer *r = ctx;
+
+    if (r->evicted++ == 0)
+        fputs("servers written as they left the server table (more than --max-servers):\n",
+              r->out);
+    text_server(r, sv);
+}
+
+static void text_finish(void *ctx, struct server *const *v, size_t n,
+                        const struct pipeline_totals *t)
+{
+    struct text_writer *r = ctx;
+    FILE *f = r->out;
+
+    if (t->servers == 0) {
+        fputs("no mail sessions found\n", f);
+        return;
+    }
+    if (r->evicted)
+        fprintf(f, "servers still in the table (%zu):\n", n);
+    else
+        fprintf(f, "servers (%zu):\n", n);
+    for (size_t i = 0; i < n; i++)
+        text_server(r, v[i]);
+    if (t->unsummarised)
+        fprintf(f, "  (%llu sessions to further servers not summarised: out of memory)\n",
+                (unsigned long long)t->unsummarised);
+    fprintf(f, "summary: %llu server%s, %llu session%s (%llu with findings); findings: "
+            "%llu critical, %llu high, %llu medium, %llu low, %llu info\n",
+            (unsigned long long)t->servers, t->servers == 1 ? "" : "s",
+            (unsigned long long)t->sessions, t->sessions == 1 ? "" : "s",
+            (unsigned long long)t->sessions_with_findings,
+            (unsigned long long)t->by_sev[SEV_CRITICAL], (unsigned long long)t->by_sev[SEV_HIGH],
+            (unsigned long long)t->by_sev[SEV_MEDIUM], (unsigned long long)t->by_sev[SEV_LOW],
+            (unsigned long long)t->by_sev[SEV_INFO]);
+}
+
+struct text_writer *text_writer_new(FILE *out, const struct report_opts *o,
+                                    const struct pipeline *pl, bool several_points)
+{
+    struct text_writer *r = calloc(1, sizeof(*r));
+
+    if (r == NULL)
+        return NULL;
+    r->out = out;
+    r->color = o->color;
+    r->quiet = o->quiet;
+    r->transcript = o->transcript;
+    r->several_points = several_points;
+    r->pl = pl;
+    return r;
+}
+
+struct pipeline_consumer text_writer_consumer(struct text_writer *r)
+{
+    struct pipeline_consumer c = {
+        .on_session = r->quiet ? NULL : text_session,
+        .on_evicted = text_evicted,
+        .on_finish = text_finish,
+        .ctx = r,
+    };
+
+    return c;
+}
+
+void text_writer_free(struct text_writer *r)
+{
+    free(r);
+}

@@ -316,6 +316,8 @@ static bool value(struct walker *w, long index)
         v.type = JSONR_NULL;
         return literal(w, "null", 4) && scalar(w, index, &v);
     default:
+        if (b != '-' && (b < '0' || b > '9'))
+            return fail(w, "expected a value");
         return number(w, &v) && scalar(w, index, &v);
     }
 }

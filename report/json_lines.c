@@ -187,7 +187,11 @@ static void json_session(void *ctx, const struct analysed *an)
     json_bool(&j, "implicit_tls", s->implicit_tls);
     if (sf) {
         json_str(&j, "banner", sf->banner);
+        if (sf->banner_host)
+            json_str(&j, "banner_host", sf->banner_host);
         json_str(&j, "ehlo", sf->helo);
+        if (sf->ehlo_host)
+            json_str(&j, "ehlo_host", sf->ehlo_host);
         json_strings(&j, "capabilities", sf->caps, sf->ncaps);
         if (sf->auth_mechs)
             json_str(&j, "auth_mechanisms", sf->auth_mechs);

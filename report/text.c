@@ -330,9 +330,15 @@ static void text_finish(void *ctx, struct server *const *v, size_t n,
     if (t->unsummarised)
         fprintf(f, "  (%llu sessions to further servers not summarised: out of memory)\n",
                 (unsigned long long)t->unsummarised);
-    fprintf(f, "summary: %llu server%s, %llu session%s (%llu with findings); findings: "
+    if (r->evicted)
+        fprintf(f, "summary: %llu server summaries (%llu written as their server left the "
+                "table; a server may have several)", (unsigned long long)t->servers,
+                (unsigned long long)r->evicted);
+    else
+        fprintf(f, "summary: %llu server%s", (unsigned long long)t->servers,
+                t->servers == 1 ? "" : "s");
+    fprintf(f, ", %llu session%s (%llu with findings); findings: "
             "%llu critical, %llu high, %llu medium, %llu low, %llu info\n",
-            (unsigned long long)t->servers, t->servers == 1 ? "" : "s",
             (unsigned long long)t->sessions, t->sessions == 1 ? "" : "s",
             (unsigned long long)t->sessions_with_findings,
             (unsigned long long)t->by_sev[SEV_CRITICAL], (unsigned long long)t->by_sev[SEV_HIGH],

@@ -19,6 +19,7 @@
 
 #include "analyze/expect.h"
 #include "analyze/judge.h"
+#include "analyze/servers.h"
 #include "analyze/verify.h"
 #include "analyze/x509.h"
 #include "tests/pem_der.h"
@@ -523,6 +524,55 @@ static void test_cert_changed(void **state)
     fx_free(f);
 }
 
+/* After a renewal the change is reported, then the new certificate is
+ * what the server is compared with: the old one retires after
+ * SERVER_CERT_RETIRE sessions without it.  A balancer whose backends
+ * alternate keeps being reported. */
+static void test_cert_renewal(void **state)
+{
+    struct fx *f = fx_new(NULL, false, 0);
+    struct session s;
+    struct findings out;
+    const struct x509_info *a[2] = {f->clean, f->inter}, *b[2] = {f->other, f->inter};
+    unsigned id = 1, changed = 0;
+
+    (void)state;
+    for (unsigned i = 0; i < 5; i++, id++) {
+        session_init(&s, id, id * 10, starttls_ok);
+        tls12(&s, "mail.example.test");
+        judge_session(f->j, &s, a, 2, &out, NULL, 0);
+        assert_false(findings_has(&out, F_CERT_CHANGED));
+        session_done(&s);
+    }
+    for (unsigned i = 0; i < 20; i++, id++) {
+        session_init(&s, id, id * 10, starttls_ok);
+        tls12(&s, "other.example.test");
+        judge_session(f->j, &s, b, 2, &out, NULL, 0);
+        if (findings_has(&out, F_CERT_CHANGED)) {
+            assert_true(i < SERVER_CERT_RETIRE);   /* only right after the change */
+            changed++;
+        }
+        session_done(&s);
+    }
+    assert_int_equal(changed, SERVER_CERT_RETIRE);
+    /* the old certificate again: a change once more */
+    session_init(&s, id, id * 10, starttls_ok);
+    tls12(&s, "mail.example.test");
+    judge_session(f->j, &s, a, 2, &out, NULL, 0);
+    assert_true(findings_has(&out, F_CERT_CHANGED));
+    session_done(&s);
+    id++;
+    /* alternating backends: every session is reported */
+    for (unsigned i = 0; i < 12; i++, id++) {
+        session_init(&s, id, id * 10, starttls_ok);
+        tls12(&s, i % 2 ? "mail.example.test" : "other.example.test");
+        judge_session(f->j, &s, i % 2 ? a : b, 2, &out, NULL, 0);
+        assert_true(findings_has(&out, F_CERT_CHANGED));
+        session_done(&s);
+    }
+    fx_free(f);
+}
+
 static void test_terminator_changed(void **state)
 {
     struct fx *f = fx_new(NULL, false, 0);
@@ -666,6 +716,7 @@ int main(void)
         cmocka_unit_test(test_alerts),
         cmocka_unit_test(test_strength),
         cmocka_unit_test(test_cert_changed),
+        cmocka_unit_test(test_cert_renewal),
         cmocka_unit_test(test_terminator_changed),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_findings_list),

@@ -8,9 +8,9 @@
  * fails, returns false and leaves the cursor exactly as it was, so parsers
  * chain getters with || and report one failure for a whole structure.
  *
- * This is the one leaf module that every layer uses; it lives in dissect/
- * because parsing is what it is for, and capture/ includes it without creating
- * a data-flow back-edge (it holds no state and calls nothing).
+ * It lives in lib/ with the other byte utilities every layer uses (the
+ * string builder, the escaping, the word-at-a-time scans, the JSON reader):
+ * lib/ depends on nothing, so no layer includes another against the flow.
  */
 #ifndef MXW_CBS_H
 #define MXW_CBS_H

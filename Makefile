@@ -35,7 +35,7 @@ LIB_SRCS = lib/cbs.c lib/out.c lib/strbuf.c \
            analyze/verify.c analyze/weak.c \
            capture/cap_link.c capture/cap_ip.c capture/cap_source.c \
            capture/tcp_reasm.c capture/tcp_flow.c capture/cap_pipe.c \
-           dissect/smtp.c dissect/tls.c dissect/classify.c dissect/session.c \
+           dissect/smtp.c dissect/tls.c dissect/tls_suite.c dissect/classify.c dissect/session.c \
            report/json.c analyze/names.c analyze/x509.c \
            report/flows_report.c report/report.c \
            analyze/hostname.c analyze/expect.c analyze/findings.c analyze/judge.c
@@ -66,7 +66,7 @@ $(B)/libmxw.a: $(LIB_OBJS)
 # V=1 shows the full commands.
 Q = $(if $(V),,@)
 
-$(B)/%.o: %.c $(wildcard */*.h) $(wildcard analyze/*.inc) Makefile
+$(B)/%.o: %.c $(wildcard */*.h) $(wildcard */*.inc) Makefile
 	@mkdir -p $(dir $@)
 	$(if $(V),,@echo "  CC      $@";)$(CC) $(CFLAGS) -c -o $@ $<
 

@@ -1,17 +1,16 @@
 /*
- * names.c - code point to name tables (see tools/gen-cipher-names.sh).
+ * names.c - code point to name tables.  Cipher suites: dissect/tls_suite.c
+ * (see tools/gen-cipher-suites.sh).
  */
-#include "names.h"
+#include "analyze/names.h"
 
 #include <stddef.h>
+
+#include "dissect/tls_suite.h"
 
 struct name16 {
     uint16_t id;
     const char *name;
-};
-
-static const struct name16 ciphers[] = {
-#include "cipher_names.inc"
 };
 
 /* RFC 8446 §4.2.7, RFC 8422 §5.1.1, RFC 7919 */
@@ -47,12 +46,14 @@ static const char *lookup(const struct name16 *t, size_t n, uint16_t id)
 
 const char *names_cipher(uint16_t id)
 {
-    return lookup(ciphers, sizeof(ciphers) / sizeof(ciphers[0]), id);
+    const struct tls_suite *s = tls_suite_find(id);
+
+    return s != NULL ? s->name : NULL;
 }
 
 unsigned names_cipher_count(void)
 {
-    return (unsigned)(sizeof(ciphers) / sizeof(ciphers[0]));
+    return (unsigned)tls_suite_count();
 }
 
 const char *names_group(uint16_t id)

@@ -1059,6 +1059,27 @@ static void test_ske_variants(void **state)
     assert_int_equal(o->kx.kind, TLS_KX_UNKNOWN);
     obs_free(o);
 
+    /* the cipher suite table decides for the suites the old range list
+     * missed: DHE_DSS_WITH_RC4_128_SHA (0x0066) and DHE_PSK_WITH_NULL_SHA
+     * (0x002D) carry DH parameters, PSK_WITH_AES_128_CCM (0xC0A4) only a
+     * hint, though these bytes would parse as DH */
+    s.len = 0;
+    dyn_add(&s, "\x00\x02\x01\x00" "\x00\x01\x02" "\x00\x01\x05", 10);
+    o = ske_case(0x0066, &s);
+    assert_int_equal(o->kx.kind, TLS_KX_DHE);
+    assert_int_equal(o->kx.bits, 9);
+    obs_free(o);
+    o = ske_case(0xc0a4, &s);
+    assert_int_equal(o->n_err, 0);
+    assert_int_equal(o->kx.kind, TLS_KX_UNKNOWN);
+    obs_free(o);
+    s.len = 0;
+    dyn_add(&s, "\x00\x00" "\x00\x02\x01\x00" "\x00\x01\x02" "\x00\x01\x05", 12);
+    o = ske_case(0x002d, &s);
+    assert_int_equal(o->kx.kind, TLS_KX_DHE);
+    assert_int_equal(o->kx.bits, 9);
+    obs_free(o);
+
     /* an ECDHE suite whose parameters do not parse */
     s.len = 0;
     dyn_add(&s, "\x03\x00\x17", 3);

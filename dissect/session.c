@@ -169,7 +169,7 @@ static void tls_client_hello(void *user, const struct tls_client_hello *ch)
     uint16_t best = ch->legacy_version;
 
     for (size_t i = 0; i < ch->versions.n; i++)
-        if ((ch->versions.v[i] & 0x0f0f) != 0x0a0a && ch->versions.v[i] > best &&
+        if (!tls_is_grease(ch->versions.v[i]) && ch->versions.v[i] > best &&
             ch->versions.v[i] <= 0x0304)
             best = ch->versions.v[i];
     if (s->client_hello) /* a second ClientHello (after HelloRetryRequest) */

@@ -238,8 +238,8 @@ const char *tls_hs_name(uint8_t type)
 
 /* ---- small helpers -------------------------------------------------- */
 
-/* RFC 8701 §2: GREASE values are 0x0A0A, 0x1A1A, ..., 0xFAFA. */
-static bool is_grease(uint16_t v)
+/* RFC 8701 §2: both bytes equal, each 0x?A. */
+bool tls_is_grease(uint16_t v)
 {
     return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
@@ -350,7 +350,7 @@ static void sb_u16_field(struct strbuf *b, struct cbs c)
     bool first = true;
 
     while (!strbuf_full(b) && cbs_get_u16(&c, &v)) {
-        if (is_grease(v))
+        if (tls_is_grease(v))
             continue;
         sb_item(b, v, first);
         first = false;
@@ -366,7 +366,7 @@ static void sb_ext_field(struct strbuf *b, struct cbs exts)
     bool first = true;
 
     while (!strbuf_full(b) && cbs_get_u16(&exts, &type) && cbs_get_u16_prefixed(&exts, &data)) {
-        if (is_grease(type))
+        if (tls_is_grease(type))
             continue;
         sb_item(b, type, first);
         first = false;
@@ -439,7 +439,7 @@ struct ja4_list {
 /* ja4_add appends |v| unless it is GREASE; false when the list is full. */
 static bool ja4_add(struct ja4_list *l, uint16_t v)
 {
-    if (is_grease(v))
+    if (tls_is_grease(v))
         return true;
     if (l->n == TLS_JA4_MAX_ITEMS)
         return false;
@@ -536,7 +536,7 @@ static void build_ja4_raw(struct tls_client_hello *ch, struct cbs ciphers, struc
         if (!ja4_add(&lc, v))
             return;
     while (cbs_get_u16(&exts, &type) && cbs_get_u16_prefixed(&exts, &data)) {
-        if (is_grease(type))
+        if (tls_is_grease(type))
             continue;
         nexts++;
         if (type == EXT_SERVER_NAME)
@@ -552,7 +552,7 @@ static void build_ja4_raw(struct tls_client_hello *ch, struct cbs ciphers, struc
         uint16_t best = 0;
 
         for (size_t i = 0; i < ch->versions.n; i++)
-            if (!is_grease(ch->versions.v[i]) && ch->versions.v[i] > best)
+            if (!tls_is_grease(ch->versions.v[i]) && ch->versions.v[i] > best)
                 best = ch->versions.v[i];
         if (best != 0)
             version = best;

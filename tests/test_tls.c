@@ -855,6 +855,27 @@ static void test_resumption(void **state)
     obs_free(o);
 }
 
+/* RFC 8701 §2: the sixteen GREASE values, and nothing else in the 16-bit
+ * space. */
+static void test_grease_values(void **state)
+{
+    unsigned n = 0;
+
+    (void)state;
+    for (unsigned hi = 0x0a; hi <= 0xfa; hi += 0x10)
+        assert_true(tls_is_grease((uint16_t)(hi << 8 | hi)));
+    for (unsigned v = 0; v <= 0xffff; v++)
+        n += tls_is_grease((uint16_t)v);
+    assert_int_equal(n, 16);
+    assert_false(tls_is_grease(0x0a1a));   /* both nibbles A, bytes differ */
+    assert_false(tls_is_grease(0x1a0a));
+    assert_false(tls_is_grease(0x0b0b));
+    assert_false(tls_is_grease(0x0000));
+    assert_false(tls_is_grease(0x0304));
+    assert_false(tls_is_grease(0xabab));
+    assert_true(tls_is_grease(0xaaaa));    /* 0xAA is 0x?A too */
+}
+
 /* GREASE values stay in the lists but not in JA3 (checked against
  * tshark's ja3_full on the same bytes). */
 static void test_grease_ja3(void **state)
@@ -1709,6 +1730,7 @@ int main(void)
         cmocka_unit_test(test_mtls13_plaintext),
         cmocka_unit_test(test_alert_plain),
         cmocka_unit_test(test_resumption),
+        cmocka_unit_test(test_grease_values),
         cmocka_unit_test(test_grease_ja3),
         cmocka_unit_test(test_ske_variants),
         cmocka_unit_test(test_sslv2_hello),

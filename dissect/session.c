@@ -328,7 +328,7 @@ static void tls_alert(void *user, enum tcp_dir from, uint8_t level, uint8_t desc
     if (encrypted)
         add_linef(st, from, 'T', "alert (encrypted)");
     else
-        add_linef(st, from, 'T', "alert %s %s", level == 2 ? "fatal" : level == 1 ? "warning" : "?",
+        add_linef(st, from, 'T', "alert %s %s", tls_alert_level_name(level),
                   tls_alert_name(desc) ? tls_alert_name(desc) : "unknown");
 }
 

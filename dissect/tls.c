@@ -206,6 +206,39 @@ const char *tls_alert_name(uint8_t desc)
     }
 }
 
+/* "level-0" .. "level-255" as constants: an alert level's name needs no
+ * buffer.  LEVELS10_(p) gives the ten levels p0 .. p9 (the digits pasted
+ * onto p, which is empty for 0 .. 9). */
+#define LEVEL_(n) "level-" #n
+#define LEVELS10_(p)                                                                    \
+    LEVEL_(p##0), LEVEL_(p##1), LEVEL_(p##2), LEVEL_(p##3), LEVEL_(p##4), LEVEL_(p##5), \
+        LEVEL_(p##6), LEVEL_(p##7), LEVEL_(p##8), LEVEL_(p##9)
+
+static const char *const level_names[] = {
+    LEVELS10_(),   LEVELS10_(1),  LEVELS10_(2),  LEVELS10_(3),  LEVELS10_(4),
+    LEVELS10_(5),  LEVELS10_(6),  LEVELS10_(7),  LEVELS10_(8),  LEVELS10_(9),
+    LEVELS10_(10), LEVELS10_(11), LEVELS10_(12), LEVELS10_(13), LEVELS10_(14),
+    LEVELS10_(15), LEVELS10_(16), LEVELS10_(17), LEVELS10_(18), LEVELS10_(19),
+    LEVELS10_(20), LEVELS10_(21), LEVELS10_(22), LEVELS10_(23), LEVELS10_(24),
+    LEVEL_(250),   LEVEL_(251),   LEVEL_(252),   LEVEL_(253),   LEVEL_(254),
+    LEVEL_(255),
+};
+
+_Static_assert(sizeof(level_names) / sizeof(level_names[0]) == 256, "one name per level");
+
+#undef LEVELS10_
+#undef LEVEL_
+
+/* RFC 5246 §7.2: enum { warning(1), fatal(2), (255) } AlertLevel. */
+const char *tls_alert_level_name(uint8_t level)
+{
+    switch (level) {
+    case 1:  return "warning";
+    case 2:  return "fatal";
+    default: return level_names[level];
+    }
+}
+
 /* RFC 8446 §4, RFC 5246 §7.4, RFC 6347 (hello_verify_request), RFC 6066
  * (certificate_url, certificate_status), RFC 4680 (supplemental_data),
  * RFC 8879 (compressed_certificate). */

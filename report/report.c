@@ -181,11 +181,6 @@ static const char *cipher_text(uint16_t id, char *buf, size_t size)
     return buf;
 }
 
-static const char *alert_level(uint8_t level)
-{
-    return level == 1 ? "warning" : level == 2 ? "fatal" : "unknown";
-}
-
 static const char *side(enum tcp_dir d)
 {
     return d == TCP_TO_SERVER ? "client" : "server";
@@ -398,7 +393,7 @@ static void text_session(struct report *r, const struct session *s, const struct
                 fprintf(f, "  alert     %s, encrypted\n", side(a->from));
                 continue;
             }
-            fprintf(f, "  alert     %s %s %s", side(a->from), alert_level(a->level),
+            fprintf(f, "  alert     %s %s %s", side(a->from), tls_alert_level_name(a->level),
                     tls_alert_name(a->desc) ? tls_alert_name(a->desc) : "unknown");
             if (a->after_certificate)
                 fprintf(f, " (answering the %s's certificate)", side(!a->from));
@@ -686,7 +681,7 @@ static void json_session(struct report *r, const struct session *s, const struct
         if (al->encrypted) {
             json_bool(&j, "encrypted", true);
         } else {
-            json_ascii(&j, "level", alert_level(al->level));
+            json_ascii(&j, "level", tls_alert_level_name(al->level));
             json_str(&j, "description", tls_alert_name(al->desc) ? tls_alert_name(al->desc) : "unknown");
             if (al->after_type && tls_hs_name(al->after_type))
                 json_str(&j, "after", tls_hs_name(al->after_type));

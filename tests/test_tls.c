@@ -1698,6 +1698,22 @@ static void test_names(void **state)
     assert_null(tls_alert_name(1));
     assert_null(tls_alert_name(255));
 
+    /* alert levels: the two RFC 5246 defines, and every other one by its
+     * number, all distinct */
+    assert_string_equal(tls_alert_level_name(1), "warning");
+    assert_string_equal(tls_alert_level_name(2), "fatal");
+    assert_string_equal(tls_alert_level_name(0), "level-0");
+    assert_string_equal(tls_alert_level_name(7), "level-7");
+    assert_string_equal(tls_alert_level_name(255), "level-255");
+    for (unsigned l = 0; l <= 255; l++) {
+        char want[16];
+
+        if (l == 1 || l == 2)
+            continue;
+        snprintf(want, sizeof(want), "level-%u", l);
+        assert_string_equal(tls_alert_level_name((uint8_t)l), want);
+    }
+
     assert_string_equal(tls_hs_name(TLS_HS_CLIENT_HELLO), "client_hello");
     assert_string_equal(tls_hs_name(TLS_HS_SERVER_HELLO), "server_hello");
     assert_string_equal(tls_hs_name(TLS_HS_CERTIFICATE), "certificate");

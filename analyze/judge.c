@@ -392,7 +392,7 @@ static void check_alerts(const struct session *s, struct findings *f)
         } else {
             sev = a->level == 2 ? SEV_MEDIUM : SEV_LOW;
             snprintf(m, sizeof(m), "the %s sent %s %s%s at %s", who,
-                     a->level == 2 ? "fatal" : a->level == 1 ? "warning" : "level-?", name, ctx, t);
+                     tls_alert_level_name(a->level), name, ctx, t);
         }
         merge(f, F_TLS_ALERT, sev, m);
     }

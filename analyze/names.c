@@ -1,18 +1,17 @@
 /*
- * names.c - code point to name tables (see tools/gen-cipher-names.sh).
+ * names.c - code point to name tables.  Cipher suites: dissect/tls_suite.c
+ * (see tools/gen-cipher-suites.sh).
  */
 #include "analyze/names.h"
 
 #include <stddef.h>
 #include <string.h>
 
+#include "dissect/tls_suite.h"
+
 struct name16 {
     uint16_t id;
     const char *name;
-};
-
-static const struct name16 ciphers[] = {
-#include "cipher_names.inc"
 };
 
 /* RFC 8446 §4.2.7, RFC 8422 §5.1.1, RFC 7919 */
@@ -48,12 +47,14 @@ static const char *lookup(const struct name16 *t, size_t n, uint16_t id)
 
 const char *names_cipher(uint16_t id)
 {
-    return lookup(ciphers, sizeof(ciphers) / sizeof(ciphers[0]), id);
+    const struct tls_suite *s = tls_suite_find(id);
+
+    return s != NULL ? s->name : NULL;
 }
 
 unsigned names_cipher_count(void)
 {
-    return (unsigned)(sizeof(ciphers) / sizeof(ciphers[0]));
+    return (unsigned)tls_suite_count();
 }
 
 const char *names_group(uint16_t id)
@@ -64,9 +65,11 @@ const char *names_group(uint16_t id)
 bool names_cipher_id(const char *name, uint16_t *out)
 {
     /* a few hundred names, read back once per JSON line: a scan will do */
-    for (size_t i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
-        if (strcmp(ciphers[i].name, name) == 0) {
-            *out = ciphers[i].id;
+    for (size_t i = 0; i < tls_suite_count(); i++) {
+        const struct tls_suite *r = tls_suite_at(i);
+
+        if (strcmp(r->name, name) == 0) {
+            *out = r->id;
             return true;
         }
     }

@@ -1,5 +1,7 @@
 /*
- * names.h - IANA names of TLS code points for reports.
+ * names.h - IANA names of TLS code points for reports.  Cipher suite names
+ * come from the one cipher suite table (dissect/tls_suite.h, whose
+ * tls_suite_find gives the whole row).
  */
 #ifndef MXW_NAMES_H
 #define MXW_NAMES_H
@@ -8,14 +10,16 @@
 #include <stdint.h>
 
 /* names_cipher returns the IANA name of cipher suite |id|
- * ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), or NULL when unknown. */
+ * ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"): tls_suite_find(id)->name, or
+ * NULL when the table has no such suite. */
 const char *names_cipher(uint16_t id);
 
 /* names_cipher_id is names_cipher backwards: the id of the suite named
  * |name| (exactly as names_cipher writes it); false when none is. */
 bool names_cipher_id(const char *name, uint16_t *out);
 
-/* names_cipher_count returns the number of suites in the table. */
+/* names_cipher_count returns the number of suites in the table
+ * (tls_suite_count). */
 unsigned names_cipher_count(void);
 
 /* names_group returns the IANA name of a named group ("x25519",

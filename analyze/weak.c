@@ -10,10 +10,10 @@
  *    §6.1.1(d): the anchor is a name and a key), so no hash on a trust
  *    anchor or a self-signed root is weak.  A self-signed leaf is not a root:
  *    its SHA-1 is reported (a pin on it is the caller's is_trust_anchor).
- *  - Cipher suites are judged from their IANA names, token by token
- *    ("TLS_<kx>_WITH_<cipher>_<mac>", or "TLS_<aead>_<hash>" for TLS 1.3),
- *    so every suite the registry lists is covered by the same few rules
- *    instead of a per-suite table that could drift from the registry.  The
+ *  - Cipher suites are judged from their parts in the one cipher suite
+ *    table (dissect/tls_suite.h: key exchange, authentication, cipher, mode,
+ *    MAC, export grade), so every suite the table lists is covered by the
+ *    same few rules and no second list of suites can drift from it.  The
  *    CBC note is only added when the cipher itself is not already weak, so a
  *    3DES suite reads "3DES (64-bit block, Sweet32)" and not also "CBC".
  *  - Static DH/ECDH and RSA key transport (no forward secrecy) are not
@@ -33,6 +33,7 @@
 #include "analyze/names.h"
 #include "analyze/x509.h"
 #include "dissect/tls.h"
+#include "dissect/tls_suite.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -243,214 +244,9 @@ enum severity weak_protocol(uint16_t version, char *reason, size_t reason_len)
 
 /* ---------------------------------------------------------- cipher suites */
 
-struct suite_name {
-    uint16_t id;
-    const char *name;
-};
-
-/* IANA TLS Cipher Suites registry entries missing from names_cipher's table
- * (which comes from what OpenSSL 3 still builds).  Sorted by id.  The
- * 0x0060-0x0066 and 0xFEFE-0xFEFF rows are "reserved to avoid conflicts with
- * widely deployed implementations": the names are those implementations'
- * (draft-ietf-tls-56-bit-ciphersuites, Netscape's FIPS suites). */
-static const struct suite_name extra_suites[] = {
-    {0x001E, "TLS_KRB5_WITH_DES_CBC_SHA"},
-    {0x001F, "TLS_KRB5_WITH_3DES_EDE_CBC_SHA"},
-    {0x0020, "TLS_KRB5_WITH_RC4_128_SHA"},
-    {0x0021, "TLS_KRB5_WITH_IDEA_CBC_SHA"},
-    {0x0022, "TLS_KRB5_WITH_DES_CBC_MD5"},
-    {0x0023, "TLS_KRB5_WITH_3DES_EDE_CBC_MD5"},
-    {0x0024, "TLS_KRB5_WITH_RC4_128_MD5"},
-    {0x0025, "TLS_KRB5_WITH_IDEA_CBC_MD5"},
-    {0x0026, "TLS_KRB5_EXPORT_WITH_DES_CBC_40_SHA"},
-    {0x0027, "TLS_KRB5_EXPORT_WITH_RC2_CBC_40_SHA"},
-    {0x0028, "TLS_KRB5_EXPORT_WITH_RC4_40_SHA"},
-    {0x0029, "TLS_KRB5_EXPORT_WITH_DES_CBC_40_MD5"},
-    {0x002A, "TLS_KRB5_EXPORT_WITH_RC2_CBC_40_MD5"},
-    {0x002B, "TLS_KRB5_EXPORT_WITH_RC4_40_MD5"},
-    {0x003E, "TLS_DH_DSS_WITH_AES_128_CBC_SHA256"},
-    {0x003F, "TLS_DH_RSA_WITH_AES_128_CBC_SHA256"},
-    {0x0042, "TLS_DH_DSS_WITH_CAMELLIA_128_CBC_SHA"},
-    {0x0043, "TLS_DH_RSA_WITH_CAMELLIA_128_CBC_SHA"},
-    {0x0060, "TLS_RSA_EXPORT1024_WITH_RC4_56_MD5"},
-    {0x0061, "TLS_RSA_EXPORT1024_WITH_RC2_CBC_56_MD5"},
-    {0x0062, "TLS_RSA_EXPORT1024_WITH_DES_CBC_SHA"},
-    {0x0063, "TLS_DHE_DSS_EXPORT1024_WITH_DES_CBC_SHA"},
-    {0x0064, "TLS_RSA_EXPORT1024_WITH_RC4_56_SHA"},
-    {0x0065, "TLS_DHE_DSS_EXPORT1024_WITH_RC4_56_SHA"},
-    {0x0066, "TLS_DHE_DSS_WITH_RC4_128_SHA"},
-    {0x0068, "TLS_DH_DSS_WITH_AES_256_CBC_SHA256"},
-    {0x0069, "TLS_DH_RSA_WITH_AES_256_CBC_SHA256"},
-    {0x0085, "TLS_DH_DSS_WITH_CAMELLIA_256_CBC_SHA"},
-    {0x0086, "TLS_DH_RSA_WITH_CAMELLIA_256_CBC_SHA"},
-    {0x008B, "TLS_PSK_WITH_3DES_EDE_CBC_SHA"},
-    {0x008F, "TLS_DHE_PSK_WITH_3DES_EDE_CBC_SHA"},
-    {0x0093, "TLS_RSA_PSK_WITH_3DES_EDE_CBC_SHA"},
-    {0x0096, "TLS_RSA_WITH_SEED_CBC_SHA"},
-    {0x0097, "TLS_DH_DSS_WITH_SEED_CBC_SHA"},
-    {0x0098, "TLS_DH_RSA_WITH_SEED_CBC_SHA"},
-    {0x0099, "TLS_DHE_DSS_WITH_SEED_CBC_SHA"},
-    {0x009A, "TLS_DHE_RSA_WITH_SEED_CBC_SHA"},
-    {0x009B, "TLS_DH_anon_WITH_SEED_CBC_SHA"},
-    {0x00A0, "TLS_DH_RSA_WITH_AES_128_GCM_SHA256"},
-    {0x00A1, "TLS_DH_RSA_WITH_AES_256_GCM_SHA384"},
-    {0x00A4, "TLS_DH_DSS_WITH_AES_128_GCM_SHA256"},
-    {0x00A5, "TLS_DH_DSS_WITH_AES_256_GCM_SHA384"},
-    {0x00BB, "TLS_DH_DSS_WITH_CAMELLIA_128_CBC_SHA256"},
-    {0x00BC, "TLS_DH_RSA_WITH_CAMELLIA_128_CBC_SHA256"},
-    {0x00C1, "TLS_DH_DSS_WITH_CAMELLIA_256_CBC_SHA256"},
-    {0x00C2, "TLS_DH_RSA_WITH_CAMELLIA_256_CBC_SHA256"},
-    {0x00C6, "TLS_SM4_GCM_SM3"},
-    {0x00C7, "TLS_SM4_CCM_SM3"},
-    {0x1304, "TLS_AES_128_CCM_SHA256"},
-    {0x1305, "TLS_AES_128_CCM_8_SHA256"},
-    {0x1306, "TLS_AEGIS_256_SHA512"},
-    {0x1307, "TLS_AEGIS_128L_SHA256"},
-    {0xC01A, "TLS_SRP_SHA_WITH_3DES_EDE_CBC_SHA"},
-    {0xC01B, "TLS_SRP_SHA_RSA_WITH_3DES_EDE_CBC_SHA"},
-    {0xC01C, "TLS_SRP_SHA_DSS_WITH_3DES_EDE_CBC_SHA"},
-    {0xC025, "TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA256"},
-    {0xC026, "TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA384"},
-    {0xC029, "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA256"},
-    {0xC02A, "TLS_ECDH_RSA_WITH_AES_256_CBC_SHA384"},
-    {0xC02D, "TLS_ECDH_ECDSA_WITH_AES_128_GCM_SHA256"},
-    {0xC02E, "TLS_ECDH_ECDSA_WITH_AES_256_GCM_SHA384"},
-    {0xC031, "TLS_ECDH_RSA_WITH_AES_128_GCM_SHA256"},
-    {0xC032, "TLS_ECDH_RSA_WITH_AES_256_GCM_SHA384"},
-    {0xC034, "TLS_ECDHE_PSK_WITH_3DES_EDE_CBC_SHA"},
-    {0xC03C, "TLS_RSA_WITH_ARIA_128_CBC_SHA256"},
-    {0xC03D, "TLS_RSA_WITH_ARIA_256_CBC_SHA384"},
-    {0xC03E, "TLS_DH_DSS_WITH_ARIA_128_CBC_SHA256"},
-    {0xC03F, "TLS_DH_DSS_WITH_ARIA_256_CBC_SHA384"},
-    {0xC040, "TLS_DH_RSA_WITH_ARIA_128_CBC_SHA256"},
-    {0xC041, "TLS_DH_RSA_WITH_ARIA_256_CBC_SHA384"},
-    {0xC042, "TLS_DHE_DSS_WITH_ARIA_128_CBC_SHA256"},
-    {0xC043, "TLS_DHE_DSS_WITH_ARIA_256_CBC_SHA384"},
-    {0xC044, "TLS_DHE_RSA_WITH_ARIA_128_CBC_SHA256"},
-    {0xC045, "TLS_DHE_RSA_WITH_ARIA_256_CBC_SHA384"},
-    {0xC046, "TLS_DH_anon_WITH_ARIA_128_CBC_SHA256"},
-    {0xC047, "TLS_DH_anon_WITH_ARIA_256_CBC_SHA384"},
-    {0xC048, "TLS_ECDHE_ECDSA_WITH_ARIA_128_CBC_SHA256"},
-    {0xC049, "TLS_ECDHE_ECDSA_WITH_ARIA_256_CBC_SHA384"},
-    {0xC04A, "TLS_ECDH_ECDSA_WITH_ARIA_128_CBC_SHA256"},
-    {0xC04B, "TLS_ECDH_ECDSA_WITH_ARIA_256_CBC_SHA384"},
-    {0xC04C, "TLS_ECDHE_RSA_WITH_ARIA_128_CBC_SHA256"},
-    {0xC04D, "TLS_ECDHE_RSA_WITH_ARIA_256_CBC_SHA384"},
-    {0xC04E, "TLS_ECDH_RSA_WITH_ARIA_128_CBC_SHA256"},
-    {0xC04F, "TLS_ECDH_RSA_WITH_ARIA_256_CBC_SHA384"},
-    {0xC054, "TLS_DH_RSA_WITH_ARIA_128_GCM_SHA256"},
-    {0xC055, "TLS_DH_RSA_WITH_ARIA_256_GCM_SHA384"},
-    {0xC058, "TLS_DH_DSS_WITH_ARIA_128_GCM_SHA256"},
-    {0xC059, "TLS_DH_DSS_WITH_ARIA_256_GCM_SHA384"},
-    {0xC05A, "TLS_DH_anon_WITH_ARIA_128_GCM_SHA256"},
-    {0xC05B, "TLS_DH_anon_WITH_ARIA_256_GCM_SHA384"},
-    {0xC05E, "TLS_ECDH_ECDSA_WITH_ARIA_128_GCM_SHA256"},
-    {0xC05F, "TLS_ECDH_ECDSA_WITH_ARIA_256_GCM_SHA384"},
-    {0xC062, "TLS_ECDH_RSA_WITH_ARIA_128_GCM_SHA256"},
-    {0xC063, "TLS_ECDH_RSA_WITH_ARIA_256_GCM_SHA384"},
-    {0xC064, "TLS_PSK_WITH_ARIA_128_CBC_SHA256"},
-    {0xC065, "TLS_PSK_WITH_ARIA_256_CBC_SHA384"},
-    {0xC066, "TLS_DHE_PSK_WITH_ARIA_128_CBC_SHA256"},
-    {0xC067, "TLS_DHE_PSK_WITH_ARIA_256_CBC_SHA384"},
-    {0xC068, "TLS_RSA_PSK_WITH_ARIA_128_CBC_SHA256"},
-    {0xC069, "TLS_RSA_PSK_WITH_ARIA_256_CBC_SHA384"},
-    {0xC070, "TLS_ECDHE_PSK_WITH_ARIA_128_CBC_SHA256"},
-    {0xC071, "TLS_ECDHE_PSK_WITH_ARIA_256_CBC_SHA384"},
-    {0xC074, "TLS_ECDH_ECDSA_WITH_CAMELLIA_128_CBC_SHA256"},
-    {0xC075, "TLS_ECDH_ECDSA_WITH_CAMELLIA_256_CBC_SHA384"},
-    {0xC078, "TLS_ECDH_RSA_WITH_CAMELLIA_128_CBC_SHA256"},
-    {0xC079, "TLS_ECDH_RSA_WITH_CAMELLIA_256_CBC_SHA384"},
-    {0xC07A, "TLS_RSA_WITH_CAMELLIA_128_GCM_SHA256"},
-    {0xC07B, "TLS_RSA_WITH_CAMELLIA_256_GCM_SHA384"},
-    {0xC07C, "TLS_DHE_RSA_WITH_CAMELLIA_128_GCM_SHA256"},
-    {0xC07D, "TLS_DHE_RSA_WITH_CAMELLIA_256_GCM_SHA384"},
-    {0xC07E, "TLS_DH_RSA_WITH_CAMELLIA_128_GCM_SHA256"},
-    {0xC07F, "TLS_DH_RSA_WITH_CAMELLIA_256_GCM_SHA384"},
-    {0xC080, "TLS_DHE_DSS_WITH_CAMELLIA_128_GCM_SHA256"},
-    {0xC081, "TLS_DHE_DSS_WITH_CAMELLIA_256_GCM_SHA384"},
-    {0xC082, "TLS_DH_DSS_WITH_CAMELLIA_128_GCM_SHA256"},
-    {0xC083, "TLS_DH_DSS_WITH_CAMELLIA_256_GCM_SHA384"},
-    {0xC084, "TLS_DH_anon_WITH_CAMELLIA_128_GCM_SHA256"},
-    {0xC085, "TLS_DH_anon_WITH_CAMELLIA_256_GCM_SHA384"},
-    {0xC086, "TLS_ECDHE_ECDSA_WITH_CAMELLIA_128_GCM_SHA256"},
-    {0xC087, "TLS_ECDHE_ECDSA_WITH_CAMELLIA_256_GCM_SHA384"},
-    {0xC088, "TLS_ECDH_ECDSA_WITH_CAMELLIA_128_GCM_SHA256"},
-    {0xC089, "TLS_ECDH_ECDSA_WITH_CAMELLIA_256_GCM_SHA384"},
-    {0xC08A, "TLS_ECDHE_RSA_WITH_CAMELLIA_128_GCM_SHA256"},
-    {0xC08B, "TLS_ECDHE_RSA_WITH_CAMELLIA_256_GCM_SHA384"},
-    {0xC08C, "TLS_ECDH_RSA_WITH_CAMELLIA_128_GCM_SHA256"},
-    {0xC08D, "TLS_ECDH_RSA_WITH_CAMELLIA_256_GCM_SHA384"},
-    {0xC08E, "TLS_PSK_WITH_CAMELLIA_128_GCM_SHA256"},
-    {0xC08F, "TLS_PSK_WITH_CAMELLIA_256_GCM_SHA384"},
-    {0xC090, "TLS_DHE_PSK_WITH_CAMELLIA_128_GCM_SHA256"},
-    {0xC091, "TLS_DHE_PSK_WITH_CAMELLIA_256_GCM_SHA384"},
-    {0xC092, "TLS_RSA_PSK_WITH_CAMELLIA_128_GCM_SHA256"},
-    {0xC093, "TLS_RSA_PSK_WITH_CAMELLIA_256_GCM_SHA384"},
-    {0xC0B0, "TLS_ECCPWD_WITH_AES_128_GCM_SHA256"},
-    {0xC0B1, "TLS_ECCPWD_WITH_AES_256_GCM_SHA384"},
-    {0xC0B2, "TLS_ECCPWD_WITH_AES_128_CCM_SHA256"},
-    {0xC0B3, "TLS_ECCPWD_WITH_AES_256_CCM_SHA384"},
-    {0xC0B4, "TLS_SHA256_SHA256"},
-    {0xC0B5, "TLS_SHA384_SHA384"},
-    {0xC100, "TLS_GOSTR341112_256_WITH_KUZNYECHIK_CTR_OMAC"},
-    {0xC101, "TLS_GOSTR341112_256_WITH_MAGMA_CTR_OMAC"},
-    {0xC102, "TLS_GOSTR341112_256_WITH_28147_CNT_IMIT"},
-    {0xC103, "TLS_GOSTR341112_256_WITH_KUZNYECHIK_MGM_L"},
-    {0xC104, "TLS_GOSTR341112_256_WITH_MAGMA_MGM_L"},
-    {0xC105, "TLS_GOSTR341112_256_WITH_KUZNYECHIK_MGM_S"},
-    {0xC106, "TLS_GOSTR341112_256_WITH_MAGMA_MGM_S"},
-    {0xD001, "TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256"},
-    {0xD002, "TLS_ECDHE_PSK_WITH_AES_256_GCM_SHA384"},
-    {0xD003, "TLS_ECDHE_PSK_WITH_AES_128_CCM_8_SHA256"},
-    {0xD005, "TLS_ECDHE_PSK_WITH_AES_128_CCM_SHA256"},
-    {0xFEFE, "SSL_RSA_FIPS_WITH_DES_CBC_SHA"},
-    {0xFEFF, "SSL_RSA_FIPS_WITH_3DES_EDE_CBC_SHA"},
-};
-
 const char *weak_cipher_name(uint16_t suite)
 {
-    const char *n = names_cipher(suite);
-    size_t lo = 0, hi = sizeof(extra_suites) / sizeof(extra_suites[0]);
-
-    if (n != NULL)
-        return n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-
-        if (extra_suites[mid].id == suite)
-            return extra_suites[mid].name;
-        if (extra_suites[mid].id < suite)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-#define MAX_TOKENS 16
-
-struct tokens {
-    char buf[128];
-    const char *t[MAX_TOKENS];
-    size_t n;
-};
-
-/* split cuts |name| at '_' into |tk| (at most MAX_TOKENS; IANA names have
- * at most 9). */
-static void split(const char *name, struct tokens *tk)
-{
-    char *p, *save = NULL;
-
-    snprintf(tk->buf, sizeof(tk->buf), "%s", name);
-    tk->n = 0;
-    for (p = strtok_r(tk->buf, "_", &save); p != NULL && tk->n < MAX_TOKENS;
-         p = strtok_r(NULL, "_", &save))
-        tk->t[tk->n++] = p;
-}
-
-static bool tok_is(const struct tokens *tk, size_t i, const char *s)
-{
-    return i < tk->n && strcmp(tk->t[i], s) == 0;
+    return names_cipher(suite);
 }
 
 struct verdict {
@@ -471,78 +267,55 @@ static void add(struct verdict *v, enum severity sev, const char *why)
         v->sev = sev;
 }
 
+/* weak_bulk returns what is wrong with a suite's cipher (NULL when nothing
+ * is): the ciphers prohibited or broken outright, and the 64-bit blocks
+ * that Sweet32 reaches. */
+static const char *weak_bulk(const struct tls_suite *cs)
+{
+    switch (cs->cipher) {
+    case TLS_SUITE_CIPHER_RC4: return "RC4 (prohibited by RFC 7465)";
+    case TLS_SUITE_CIPHER_DES: return "single DES (56-bit key or less)";
+    case TLS_SUITE_CIPHER_3DES: return "3DES (64-bit block, Sweet32)";
+    case TLS_SUITE_CIPHER_IDEA: return "IDEA (64-bit block)";
+    case TLS_SUITE_CIPHER_RC2: return "RC2 (64-bit block)";
+    case TLS_SUITE_CIPHER_MAGMA:
+    case TLS_SUITE_CIPHER_GOST28147: return "GOST 64-bit block cipher (Sweet32)";
+    default: return NULL;
+    }
+}
+
 enum severity weak_cipher(uint16_t suite, char *reason, size_t reason_len)
 {
-    const char *name = weak_cipher_name(suite);
-    struct tokens tk;
+    const struct tls_suite *cs = tls_suite_find(suite);
+    const char *bulk;
     struct verdict v;
-    size_t i, with = 0, first;   /* first: index of the first cipher token */
-    bool has_with = false, cipher_weak = false;
+    size_t i;
 
     set_reason(reason, reason_len, "");
-    if (name == NULL)
-        return SEV_NONE;
-    split(name, &tk);
+    if (cs == NULL || cs->kx == TLS_SUITE_KX_SCSV)
+        return SEV_NONE;     /* unknown, GREASE, or a signal, never a negotiated suite */
     memset(&v, 0, sizeof(v));
-    for (i = 0; i < tk.n; i++) {
-        if (tok_is(&tk, i, "SCSV"))
-            return SEV_NONE;     /* a signal, never a negotiated suite */
-        if (!has_with && tok_is(&tk, i, "WITH")) {
-            has_with = true;
-            with = i;
-        }
-    }
-    first = has_with ? with + 1 : 1;   /* skip "TLS"/"SSL" */
 
-    /* key exchange: "TLS_<kx>_WITH_..." */
-    if (has_with) {
-        for (i = 1; i < with; i++) {
-            if (tok_is(&tk, i, "anon"))
-                add(&v, SEV_HIGH, "anonymous key exchange (server not authenticated)");
-            else if (strncmp(tk.t[i], "EXPORT", 6) == 0)
-                add(&v, SEV_HIGH, "export-grade cryptography");
-            else if (i == 1 && tok_is(&tk, i, "NULL"))
-                add(&v, SEV_HIGH, "no authentication");
-        }
-    }
+    /* key exchange and authentication */
+    if (cs->au == TLS_SUITE_AU_NULL)
+        add(&v, SEV_HIGH, cs->kx == TLS_SUITE_KX_NULL
+                              ? "no authentication"
+                              : "anonymous key exchange (server not authenticated)");
+    if (cs->export_grade)
+        add(&v, SEV_HIGH, "export-grade cryptography");
 
     /* bulk cipher and MAC */
-    if (tok_is(&tk, first, "NULL")) {
-        add(&v, SEV_HIGH, "no encryption (NULL cipher)");
-        cipher_weak = true;
-    } else if (!has_with && (tok_is(&tk, first, "SHA256") || tok_is(&tk, first, "SHA384"))) {
-        add(&v, SEV_HIGH, "no encryption (integrity-only suite, RFC 9150)");
-        cipher_weak = true;
-    }
-    for (i = first; i < tk.n; i++) {
-        const char *t = tk.t[i];
-
-        if (strcmp(t, "RC4") == 0)
-            add(&v, SEV_MEDIUM, "RC4 (prohibited by RFC 7465)");
-        else if (strcmp(t, "DES") == 0 || strcmp(t, "DES40") == 0)
-            add(&v, SEV_MEDIUM, "single DES (56-bit key or less)");
-        else if (strcmp(t, "3DES") == 0)
-            add(&v, SEV_MEDIUM, "3DES (64-bit block, Sweet32)");
-        else if (strcmp(t, "IDEA") == 0)
-            add(&v, SEV_MEDIUM, "IDEA (64-bit block)");
-        else if (strcmp(t, "RC2") == 0)
-            add(&v, SEV_MEDIUM, "RC2 (64-bit block)");
-        else if (strcmp(t, "28147") == 0 || strcmp(t, "MAGMA") == 0)
-            add(&v, SEV_MEDIUM, "GOST 64-bit block cipher (Sweet32)");
-        else
-            continue;
-        cipher_weak = true;
-    }
-    if (!cipher_weak && has_with) {
-        bool cbc = false;
-
-        for (i = first; i < tk.n; i++)
-            cbc = cbc || strcmp(tk.t[i], "CBC") == 0;
-        if (cbc && tok_is(&tk, tk.n - 1, "SHA"))
-            add(&v, SEV_LOW, "CBC mode with HMAC-SHA1 (no AEAD)");
-        else if (cbc && tok_is(&tk, tk.n - 1, "MD5"))
-            add(&v, SEV_LOW, "CBC mode with HMAC-MD5 (no AEAD)");
-    }
+    bulk = weak_bulk(cs);
+    if (cs->cipher == TLS_SUITE_CIPHER_NULL)
+        add(&v, SEV_HIGH, cs->kx == TLS_SUITE_KX_ANY
+                              ? "no encryption (integrity-only suite, RFC 9150)"
+                              : "no encryption (NULL cipher)");
+    else if (bulk != NULL)
+        add(&v, SEV_MEDIUM, bulk);
+    else if (cs->mode == TLS_SUITE_MODE_CBC && cs->mac == TLS_SUITE_MAC_HMAC_SHA1)
+        add(&v, SEV_LOW, "CBC mode with HMAC-SHA1 (no AEAD)");
+    else if (cs->mode == TLS_SUITE_MODE_CBC && cs->mac == TLS_SUITE_MAC_HMAC_MD5)
+        add(&v, SEV_LOW, "CBC mode with HMAC-MD5 (no AEAD)");
 
     if (v.sev != SEV_NONE && reason != NULL && reason_len > 0) {
         size_t len = 0;

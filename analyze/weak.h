@@ -50,20 +50,18 @@ enum severity weak_dh(const struct tls_key_exchange *kx, char *reason, size_t re
  * high, TLS 1.0, TLS 1.1 and DTLS 1.0 medium, others SEV_NONE. */
 enum severity weak_protocol(uint16_t version, char *reason, size_t reason_len);
 
-/* weak_cipher judges a cipher suite from its IANA name (weak_cipher_name):
- * NULL encryption, integrity-only suites, anonymous key exchange and
- * export-grade suites high; RC4, DES, 3DES, IDEA, RC2 and other 64-bit
- * block ciphers medium; CBC with an HMAC-SHA1 or HMAC-MD5 MAC low; AEAD
- * and CBC with SHA-256/384 SEV_NONE.  The reason lists every weakness
- * found, worst first.  An unknown suite, GREASE or a signalling value is
- * SEV_NONE with an empty reason. */
+/* weak_cipher judges a cipher suite from its row in the cipher suite table
+ * (tls_suite_find): NULL encryption, integrity-only suites, anonymous key
+ * exchange and export-grade suites high; RC4, DES, 3DES, IDEA, RC2 and
+ * other 64-bit block ciphers medium; CBC with an HMAC-SHA1 or HMAC-MD5 MAC
+ * low; AEAD and CBC with SHA-256/384 SEV_NONE.  The reason lists every
+ * weakness found, worst first.  An unknown suite, GREASE or a signalling
+ * value is SEV_NONE with an empty reason. */
 enum severity weak_cipher(uint16_t suite, char *reason, size_t reason_len);
 
-/* weak_cipher_name returns the IANA name of |suite|: names_cipher's, or for
- * the registry entries that table lacks (Kerberos, SEED, ARIA-CBC, static
- * DH/ECDH variants, GOST, ...) our own; the 0x0060-0x0066 and 0xFEFE-0xFEFF
- * code points IANA reserves get the names their deployed implementations
- * used.  NULL when unknown.  Static storage. */
+/* weak_cipher_name returns the IANA name of |suite| that weak_cipher
+ * judges, names_cipher's (the same table), or NULL when unknown.  Static
+ * storage. */
 const char *weak_cipher_name(uint16_t suite);
 
 #endif

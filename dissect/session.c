@@ -169,7 +169,7 @@ static void tls_client_hello(void *user, const struct tls_client_hello *ch)
     uint16_t best = ch->legacy_version;
 
     for (size_t i = 0; i < ch->versions.n; i++)
-        if ((ch->versions.v[i] & 0x0f0f) != 0x0a0a && ch->versions.v[i] > best &&
+        if (!tls_is_grease(ch->versions.v[i]) && ch->versions.v[i] > best &&
             ch->versions.v[i] <= 0x0304)
             best = ch->versions.v[i];
     if (s->client_hello) /* a second ClientHello (after HelloRetryRequest) */
@@ -328,7 +328,7 @@ static void tls_alert(void *user, enum tcp_dir from, uint8_t level, uint8_t desc
     if (encrypted)
         add_linef(st, from, 'T', "alert (encrypted)");
     else
-        add_linef(st, from, 'T', "alert %s %s", level == 2 ? "fatal" : level == 1 ? "warning" : "?",
+        add_linef(st, from, 'T', "alert %s %s", tls_alert_level_name(level),
                   tls_alert_name(desc) ? tls_alert_name(desc) : "unknown");
 }
 

@@ -53,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dissect/tls_suite.h"
 #include "lib/strbuf.h"
 
 /* RFC 5246 §6.2.3: a TLSCiphertext fragment is at most 2^14 + 2048 bytes
@@ -205,6 +206,39 @@ const char *tls_alert_name(uint8_t desc)
     }
 }
 
+/* "level-0" .. "level-255" as constants: an alert level's name needs no
+ * buffer.  LEVELS10_(p) gives the ten levels p0 .. p9 (the digits pasted
+ * onto p, which is empty for 0 .. 9). */
+#define LEVEL_(n) "level-" #n
+#define LEVELS10_(p)                                                                    \
+    LEVEL_(p##0), LEVEL_(p##1), LEVEL_(p##2), LEVEL_(p##3), LEVEL_(p##4), LEVEL_(p##5), \
+        LEVEL_(p##6), LEVEL_(p##7), LEVEL_(p##8), LEVEL_(p##9)
+
+static const char *const level_names[] = {
+    LEVELS10_(),   LEVELS10_(1),  LEVELS10_(2),  LEVELS10_(3),  LEVELS10_(4),
+    LEVELS10_(5),  LEVELS10_(6),  LEVELS10_(7),  LEVELS10_(8),  LEVELS10_(9),
+    LEVELS10_(10), LEVELS10_(11), LEVELS10_(12), LEVELS10_(13), LEVELS10_(14),
+    LEVELS10_(15), LEVELS10_(16), LEVELS10_(17), LEVELS10_(18), LEVELS10_(19),
+    LEVELS10_(20), LEVELS10_(21), LEVELS10_(22), LEVELS10_(23), LEVELS10_(24),
+    LEVEL_(250),   LEVEL_(251),   LEVEL_(252),   LEVEL_(253),   LEVEL_(254),
+    LEVEL_(255),
+};
+
+_Static_assert(sizeof(level_names) / sizeof(level_names[0]) == 256, "one name per level");
+
+#undef LEVELS10_
+#undef LEVEL_
+
+/* RFC 5246 §7.2: enum { warning(1), fatal(2), (255) } AlertLevel. */
+const char *tls_alert_level_name(uint8_t level)
+{
+    switch (level) {
+    case 1:  return "warning";
+    case 2:  return "fatal";
+    default: return level_names[level];
+    }
+}
+
 /* RFC 8446 §4, RFC 5246 §7.4, RFC 6347 (hello_verify_request), RFC 6066
  * (certificate_url, certificate_status), RFC 4680 (supplemental_data),
  * RFC 8879 (compressed_certificate). */
@@ -237,8 +271,8 @@ const char *tls_hs_name(uint8_t type)
 
 /* ---- small helpers -------------------------------------------------- */
 
-/* RFC 8701 §2: GREASE values are 0x0A0A, 0x1A1A, ..., 0xFAFA. */
-static bool is_grease(uint16_t v)
+/* RFC 8701 §2: both bytes equal, each 0x?A. */
+bool tls_is_grease(uint16_t v)
 {
     return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
@@ -349,7 +383,7 @@ static void sb_u16_field(struct strbuf *b, struct cbs c)
     bool first = true;
 
     while (!strbuf_full(b) && cbs_get_u16(&c, &v)) {
-        if (is_grease(v))
+        if (tls_is_grease(v))
             continue;
         sb_item(b, v, first);
         first = false;
@@ -365,7 +399,7 @@ static void sb_ext_field(struct strbuf *b, struct cbs exts)
     bool first = true;
 
     while (!strbuf_full(b) && cbs_get_u16(&exts, &type) && cbs_get_u16_prefixed(&exts, &data)) {
-        if (is_grease(type))
+        if (tls_is_grease(type))
             continue;
         sb_item(b, type, first);
         first = false;
@@ -438,7 +472,7 @@ struct ja4_list {
 /* ja4_add appends |v| unless it is GREASE; false when the list is full. */
 static bool ja4_add(struct ja4_list *l, uint16_t v)
 {
-    if (is_grease(v))
+    if (tls_is_grease(v))
         return true;
     if (l->n == TLS_JA4_MAX_ITEMS)
         return false;
@@ -535,7 +569,7 @@ static void build_ja4_raw(struct tls_client_hello *ch, struct cbs ciphers, struc
         if (!ja4_add(&lc, v))
             return;
     while (cbs_get_u16(&exts, &type) && cbs_get_u16_prefixed(&exts, &data)) {
-        if (is_grease(type))
+        if (tls_is_grease(type))
             continue;
         nexts++;
         if (type == EXT_SERVER_NAME)
@@ -551,7 +585,7 @@ static void build_ja4_raw(struct tls_client_hello *ch, struct cbs ciphers, struc
         uint16_t best = 0;
 
         for (size_t i = 0; i < ch->versions.n; i++)
-            if (!is_grease(ch->versions.v[i]) && ch->versions.v[i] > best)
+            if (!tls_is_grease(ch->versions.v[i]) && ch->versions.v[i] > best)
                 best = ch->versions.v[i];
         if (best != 0)
             version = best;
@@ -1037,97 +1071,35 @@ static bool parse_cert_request(struct tls *t, struct cbs body)
 enum kx_kind { KX_NONE = 0, KX_ECDHE, KX_DHE, KX_ECDHE_PSK, KX_DHE_PSK, KX_OTHER };
 
 /*
- * The key exchange of the cipher suites whose ServerKeyExchange carries
- * (EC)DH parameters, from the IANA registry ("TLS Cipher Suites"), plus the
- * suites whose ServerKeyExchange carries something else (RSA export, SRP,
- * PSK hints).  A suite that is in neither list is classified by trying the
- * two formats (see parse_ske); the table exists because the formats are
- * ambiguous: an ffdhe6144 prime is 0x0300 bytes long, whose first byte is
- * ECDHE's named_curve tag.
+ * suite_kx reads what a suite's ServerKeyExchange carries from its key
+ * exchange in the cipher suite table: (EC)DH parameters for the ephemeral
+ * kinds (DH_anon and ECDH_anon included), a PSK identity hint before them
+ * for DHE_PSK and ECDHE_PSK (RFC 4279 §3, RFC 5489 §2), and something else
+ * for RSA_EXPORT (ServerRSAParams), PSK and RSA_PSK (a hint alone), SRP
+ * (RFC 5054) and ECCPWD (RFC 8492).  A suite with no ServerKeyExchange of
+ * its own (RSA, static DH or ECDH, Kerberos, GOST, TLS 1.3) or unknown to
+ * the table is classified by trying the two formats (see parse_ske).  The
+ * suite is needed because the formats are ambiguous: an ffdhe6144 prime is
+ * 0x0300 bytes long, whose first byte is ECDHE's named_curve tag.
  */
-struct suite_kx {
-    uint16_t lo, hi;   /* inclusive range */
-    uint8_t kind;
-};
-
-static const struct suite_kx suite_table[] = {
-    {0x0003, 0x0003, KX_OTHER},   /* RSA_EXPORT: ServerRSAParams */
-    {0x0006, 0x0006, KX_OTHER},
-    {0x0008, 0x0008, KX_OTHER},
-    {0x000E, 0x000E, KX_OTHER},
-    {0x0011, 0x001B, KX_DHE},     /* DHE_DSS/DHE_RSA (export, DES, 3DES), DH_anon */
-    {0x0032, 0x0034, KX_DHE},
-    {0x0038, 0x003A, KX_DHE},
-    {0x0040, 0x0040, KX_DHE},
-    {0x0044, 0x0046, KX_DHE},
-    {0x0062, 0x0066, KX_OTHER},   /* old export suites */
-    {0x0067, 0x0067, KX_DHE},
-    {0x006A, 0x006D, KX_DHE},
-    {0x0087, 0x0089, KX_DHE},
-    {0x008A, 0x008D, KX_OTHER},   /* PSK */
-    {0x008E, 0x0091, KX_DHE_PSK},
-    {0x0092, 0x0095, KX_OTHER},   /* RSA_PSK */
-    {0x0099, 0x009B, KX_DHE},
-    {0x009E, 0x009F, KX_DHE},
-    {0x00A2, 0x00A3, KX_DHE},
-    {0x00A6, 0x00A7, KX_DHE},
-    {0x00A8, 0x00A9, KX_OTHER},
-    {0x00AA, 0x00AB, KX_DHE_PSK},
-    {0x00AC, 0x00AF, KX_OTHER},
-    {0x00B2, 0x00B5, KX_DHE_PSK},
-    {0x00B6, 0x00B9, KX_OTHER},
-    {0x00BD, 0x00BF, KX_DHE},
-    {0x00C3, 0x00C5, KX_DHE},
-    {0xC006, 0xC00A, KX_ECDHE},   /* ECDHE_ECDSA */
-    {0xC010, 0xC014, KX_ECDHE},   /* ECDHE_RSA */
-    {0xC015, 0xC019, KX_ECDHE},   /* ECDH_anon */
-    {0xC01A, 0xC022, KX_OTHER},   /* SRP */
-    {0xC023, 0xC024, KX_ECDHE},
-    {0xC027, 0xC028, KX_ECDHE},
-    {0xC02B, 0xC02C, KX_ECDHE},
-    {0xC02F, 0xC030, KX_ECDHE},
-    {0xC033, 0xC03B, KX_ECDHE_PSK},
-    {0xC042, 0xC047, KX_DHE},     /* DHE ARIA CBC */
-    {0xC048, 0xC049, KX_ECDHE},
-    {0xC04C, 0xC04D, KX_ECDHE},
-    {0xC052, 0xC053, KX_DHE},
-    {0xC056, 0xC057, KX_DHE},
-    {0xC05A, 0xC05B, KX_DHE},
-    {0xC05C, 0xC05D, KX_ECDHE},
-    {0xC060, 0xC061, KX_ECDHE},
-    {0xC066, 0xC067, KX_DHE_PSK},
-    {0xC06C, 0xC06D, KX_DHE_PSK},
-    {0xC070, 0xC071, KX_ECDHE_PSK},
-    {0xC072, 0xC073, KX_ECDHE},
-    {0xC076, 0xC077, KX_ECDHE},
-    {0xC07C, 0xC07D, KX_DHE},
-    {0xC080, 0xC081, KX_DHE},
-    {0xC084, 0xC085, KX_DHE},
-    {0xC086, 0xC087, KX_ECDHE},
-    {0xC08A, 0xC08B, KX_ECDHE},
-    {0xC090, 0xC091, KX_DHE_PSK},
-    {0xC096, 0xC097, KX_DHE_PSK},
-    {0xC09A, 0xC09B, KX_ECDHE_PSK},
-    {0xC09E, 0xC09F, KX_DHE},     /* DHE_RSA CCM */
-    {0xC0A2, 0xC0A3, KX_DHE},
-    {0xC0A6, 0xC0A7, KX_DHE_PSK},
-    {0xC0AA, 0xC0AB, KX_DHE_PSK},
-    {0xC0AC, 0xC0AF, KX_ECDHE},   /* ECDHE_ECDSA CCM */
-    {0xCCA8, 0xCCA9, KX_ECDHE},   /* ECDHE ChaCha20-Poly1305 */
-    {0xCCAA, 0xCCAA, KX_DHE},
-    {0xCCAB, 0xCCAB, KX_OTHER},
-    {0xCCAC, 0xCCAC, KX_ECDHE_PSK},
-    {0xCCAD, 0xCCAD, KX_DHE_PSK},
-    {0xCCAE, 0xCCAE, KX_OTHER},
-    {0xD001, 0xD005, KX_ECDHE_PSK},
-};
-
 static enum kx_kind suite_kx(uint16_t suite)
 {
-    for (size_t i = 0; i < sizeof(suite_table) / sizeof(suite_table[0]); i++)
-        if (suite >= suite_table[i].lo && suite <= suite_table[i].hi)
-            return (enum kx_kind)suite_table[i].kind;
-    return KX_NONE;
+    const struct tls_suite *cs = tls_suite_find(suite);
+
+    if (cs == NULL)
+        return KX_NONE;
+    switch (cs->kx) {
+    case TLS_SUITE_KX_DHE: return KX_DHE;
+    case TLS_SUITE_KX_ECDHE: return KX_ECDHE;
+    case TLS_SUITE_KX_DHE_PSK: return KX_DHE_PSK;
+    case TLS_SUITE_KX_ECDHE_PSK: return KX_ECDHE_PSK;
+    case TLS_SUITE_KX_RSA: return cs->export_grade ? KX_OTHER : KX_NONE;
+    case TLS_SUITE_KX_PSK:
+    case TLS_SUITE_KX_RSA_PSK:
+    case TLS_SUITE_KX_SRP:
+    case TLS_SUITE_KX_ECCPWD: return KX_OTHER;
+    default: return KX_NONE;
+    }
 }
 
 /* Key sizes of the named curves (RFC 8422 §5.1.1, RFC 7027, RFC 7748).
@@ -1295,8 +1267,8 @@ static bool parse_dh_params(struct cbs *c, struct tls_key_exchange *kx)
  *
  * Only the parameters are read: the signature after them is left alone, so
  * the message is not required to end after the parameters.  Which format
- * applies follows from the cipher suite the ServerHello chose (suite_table);
- * for a suite the table does not know, the named-curve form is tried first
+ * applies follows from the cipher suite the ServerHello chose (suite_kx);
+ * for a suite that says nothing about it, the named-curve form is tried first
  * (curve_type 3 with a curve we know the size of), then the DH form, and the
  * message is reported as TLS_KX_UNKNOWN when neither fits.  A known suite
  * whose parameters do not parse is malformed.

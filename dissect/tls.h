@@ -81,6 +81,19 @@ const char *tls_version_name(uint16_t v);
  * ("unknown_ca"), or NULL if unknown. */
 const char *tls_alert_name(uint8_t desc);
 
+/* tls_alert_level_name returns the name of an alert level (RFC 5246 §7.2):
+ * "warning" (1), "fatal" (2), or "level-N" with the number for any other
+ * (RFC 8446 §6 defines no more), so an odd level is shown as sent and never
+ * mistaken for a known one.  Static strings: no buffer, no state. */
+const char *tls_alert_level_name(uint8_t level);
+
+/* tls_is_grease is true when |v| is a GREASE value (RFC 8701 §2: 0x0A0A,
+ * 0x1A1A, ..., 0xFAFA), which a client sends in any of its 16-bit lists
+ * (cipher suites, extensions, groups, signature algorithms, versions) to
+ * keep servers tolerant of unknown values, and which fingerprints and
+ * version choices leave out. */
+bool tls_is_grease(uint16_t v);
+
 /* tls_hs_name returns the name of a handshake type ("certificate"), or NULL. */
 const char *tls_hs_name(uint8_t type);
 

@@ -142,6 +142,7 @@ static void on_alert(void *user, enum tcp_dir from, uint8_t level, uint8_t desc,
     if (enc)
         check(level == 0 && desc == 0);
     (void)tls_alert_name(desc);
+    check(tls_alert_level_name(level) != NULL);
 }
 
 static void on_dir(void *user, enum tcp_dir from)

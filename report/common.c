@@ -45,11 +45,6 @@ const char *report_cipher(uint16_t id, char *buf, size_t size)
     return buf;
 }
 
-const char *report_alert_level(uint8_t level)
-{
-    return level == 1 ? "warning" : level == 2 ? "fatal" : "unknown";
-}
-
 const char *report_side(enum tcp_dir d)
 {
     return d == TCP_TO_SERVER ? "client" : "server";

@@ -26,9 +26,6 @@ char *report_cert_time(int64_t secs, char *buf, size_t size);
 /* report_cipher returns the IANA name of |id|, or "0xNNNN" in |buf|. */
 const char *report_cipher(uint16_t id, char *buf, size_t size);
 
-/* report_alert_level: "warning", "fatal" or "unknown". */
-const char *report_alert_level(uint8_t level);
-
 /* report_side: "client" for TCP_TO_SERVER, else "server". */
 const char *report_side(enum tcp_dir d);
 

@@ -289,7 +289,7 @@ static void json_session(void *ctx, const struct analysed *an)
         if (al->encrypted) {
             json_bool(&j, "encrypted", true);
         } else {
-            json_ascii(&j, "level", report_alert_level(al->level));
+            json_ascii(&j, "level", tls_alert_level_name(al->level));
             json_str(&j, "description", tls_alert_name(al->desc) ? tls_alert_name(al->desc) : "unknown");
             if (al->after_type && tls_hs_name(al->after_type))
                 json_str(&j, "after", tls_hs_name(al->after_type));

@@ -177,7 +177,7 @@ static void text_session(void *ctx, const struct analysed *an)
                 fprintf(f, "  alert     %s, encrypted\n", report_side(a->from));
                 continue;
             }
-            fprintf(f, "  alert     %s %s %s", report_side(a->from), report_alert_level(a->level),
+            fprintf(f, "  alert     %s %s %s", report_side(a->from), tls_alert_level_name(a->level),
                     tls_alert_name(a->desc) ? tls_alert_name(a->desc) : "unknown");
             if (a->after_certificate)
                 fprintf(f, " (answering the %s's certificate)", report_side(!a->from));

@@ -7,6 +7,8 @@
 #                "Subject: mxwitness test ..." header swaks sent) never
 #                appears, a placeholder does
 #   --redact     MAIL FROM / RCPT TO addresses hidden
+#   an alert level TLS does not define, in the text report, the JSON, the
+#                finding and the transcript: "level-7" in all four
 #   a capture of a link type mxwitness cannot decode: exit 2, naming it
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -52,6 +54,31 @@ elif ! grep -q "C: MAIL FROM:\[redacted\]" "$tmp/r"; then
     fail transcript-redact "no [redacted] marker"
 else
     pass transcript-redact
+fi
+
+# an unknown alert level: client-alert.pcap with its one alert record
+# (15 03 03 00 02, level 2, unknown_ca 0x30 at offset 3972) at level 7; no
+# checksum is verified, so the byte is all that changes
+cp pcaps/client-alert.pcap "$tmp/level7.pcap"
+rec=$(od -An -tx1 -j3972 -N7 "$tmp/level7.pcap" | tr -d ' \n')
+if [ "$rec" != 15030300020230 ]; then
+    fail alert-level-unknown "pcaps/client-alert.pcap changed: $rec at offset 3972"
+else
+    printf '\007' | dd of="$tmp/level7.pcap" bs=1 seek=3977 conv=notrunc 2>/dev/null
+    "$BIN" -r "$tmp/level7.pcap" >"$tmp/l7.txt" 2>&1
+    "$BIN" --json -r "$tmp/level7.pcap" >"$tmp/l7.json" 2>&1
+    "$BIN" --transcript -r "$tmp/level7.pcap" >"$tmp/l7.tr" 2>&1
+    if ! grep -q "^  alert     client level-7 unknown_ca" "$tmp/l7.txt"; then
+        fail alert-level-unknown "text report: $(grep alert "$tmp/l7.txt" | head -n 1)"
+    elif ! grep -q "TLS_ALERT .*the client sent level-7 unknown_ca" "$tmp/l7.txt"; then
+        fail alert-level-unknown "finding: $(grep TLS_ALERT "$tmp/l7.txt" | head -n 1)"
+    elif ! grep -q '"level":"level-7","description":"unknown_ca"' "$tmp/l7.json"; then
+        fail alert-level-unknown "JSON: $(grep -o '"alerts":[^]]*' "$tmp/l7.json" | head -n 1)"
+    elif ! grep -q "C: \[tls\] alert level-7 unknown_ca" "$tmp/l7.tr"; then
+        fail alert-level-unknown "transcript: $(grep 'tls\] alert' "$tmp/l7.tr" | head -n 1)"
+    else
+        pass alert-level-unknown
+    fi
 fi
 
 # an unknown link type: a pcap header (LINKTYPE 147, user 0) and no packets

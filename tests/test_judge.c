@@ -407,6 +407,13 @@ static void test_alerts(void **state)
     assert_int_equal(out.v[0].sev, SEV_MEDIUM);
     assert_non_null(strstr(out.v[0].msg, "server sent fatal handshake_failure after the client's client_hello"));
     assert_null(strstr(out.v[0].msg, "close_notify"));
+
+    /* a level RFC 5246 does not define is named by its number, as in the
+     * report (tls_alert_level_name) */
+    s.alerts[0].level = 7;
+    judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
+    assert_int_equal(out.v[0].sev, SEV_LOW);
+    assert_non_null(strstr(out.v[0].msg, "server sent level-7 handshake_failure after"));
     session_done(&s);
     fx_free(f);
 }

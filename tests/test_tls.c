@@ -855,6 +855,27 @@ static void test_resumption(void **state)
     obs_free(o);
 }
 
+/* RFC 8701 §2: the sixteen GREASE values, and nothing else in the 16-bit
+ * space. */
+static void test_grease_values(void **state)
+{
+    unsigned n = 0;
+
+    (void)state;
+    for (unsigned hi = 0x0a; hi <= 0xfa; hi += 0x10)
+        assert_true(tls_is_grease((uint16_t)(hi << 8 | hi)));
+    for (unsigned v = 0; v <= 0xffff; v++)
+        n += tls_is_grease((uint16_t)v);
+    assert_int_equal(n, 16);
+    assert_false(tls_is_grease(0x0a1a));   /* both nibbles A, bytes differ */
+    assert_false(tls_is_grease(0x1a0a));
+    assert_false(tls_is_grease(0x0b0b));
+    assert_false(tls_is_grease(0x0000));
+    assert_false(tls_is_grease(0x0304));
+    assert_false(tls_is_grease(0xabab));
+    assert_true(tls_is_grease(0xaaaa));    /* 0xAA is 0x?A too */
+}
+
 /* GREASE values stay in the lists but not in JA3 (checked against
  * tshark's ja3_full on the same bytes). */
 static void test_grease_ja3(void **state)
@@ -1057,6 +1078,27 @@ static void test_ske_variants(void **state)
     dyn_add(&s, "\x00\x02\x01\x00" "\x00\x01\x03" "\x00\x01\x05", 10);
     o = ske_case(0x0003, &s);
     assert_int_equal(o->kx.kind, TLS_KX_UNKNOWN);
+    obs_free(o);
+
+    /* the cipher suite table decides for the suites the old range list
+     * missed: DHE_DSS_WITH_RC4_128_SHA (0x0066) and DHE_PSK_WITH_NULL_SHA
+     * (0x002D) carry DH parameters, PSK_WITH_AES_128_CCM (0xC0A4) only a
+     * hint, though these bytes would parse as DH */
+    s.len = 0;
+    dyn_add(&s, "\x00\x02\x01\x00" "\x00\x01\x02" "\x00\x01\x05", 10);
+    o = ske_case(0x0066, &s);
+    assert_int_equal(o->kx.kind, TLS_KX_DHE);
+    assert_int_equal(o->kx.bits, 9);
+    obs_free(o);
+    o = ske_case(0xc0a4, &s);
+    assert_int_equal(o->n_err, 0);
+    assert_int_equal(o->kx.kind, TLS_KX_UNKNOWN);
+    obs_free(o);
+    s.len = 0;
+    dyn_add(&s, "\x00\x00" "\x00\x02\x01\x00" "\x00\x01\x02" "\x00\x01\x05", 12);
+    o = ske_case(0x002d, &s);
+    assert_int_equal(o->kx.kind, TLS_KX_DHE);
+    assert_int_equal(o->kx.bits, 9);
     obs_free(o);
 
     /* an ECDHE suite whose parameters do not parse */
@@ -1656,6 +1698,22 @@ static void test_names(void **state)
     assert_null(tls_alert_name(1));
     assert_null(tls_alert_name(255));
 
+    /* alert levels: the two RFC 5246 defines, and every other one by its
+     * number, all distinct */
+    assert_string_equal(tls_alert_level_name(1), "warning");
+    assert_string_equal(tls_alert_level_name(2), "fatal");
+    assert_string_equal(tls_alert_level_name(0), "level-0");
+    assert_string_equal(tls_alert_level_name(7), "level-7");
+    assert_string_equal(tls_alert_level_name(255), "level-255");
+    for (unsigned l = 0; l <= 255; l++) {
+        char want[16];
+
+        if (l == 1 || l == 2)
+            continue;
+        snprintf(want, sizeof(want), "level-%u", l);
+        assert_string_equal(tls_alert_level_name((uint8_t)l), want);
+    }
+
     assert_string_equal(tls_hs_name(TLS_HS_CLIENT_HELLO), "client_hello");
     assert_string_equal(tls_hs_name(TLS_HS_SERVER_HELLO), "server_hello");
     assert_string_equal(tls_hs_name(TLS_HS_CERTIFICATE), "certificate");
@@ -1688,6 +1746,7 @@ int main(void)
         cmocka_unit_test(test_mtls13_plaintext),
         cmocka_unit_test(test_alert_plain),
         cmocka_unit_test(test_resumption),
+        cmocka_unit_test(test_grease_values),
         cmocka_unit_test(test_grease_ja3),
         cmocka_unit_test(test_ske_variants),
         cmocka_unit_test(test_sslv2_hello),

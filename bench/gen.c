@@ -1,7 +1,8 @@
 /*
  * gen.c - benchmark capture generator.
  *
- *   gen -o OUT [--size MB] [--mixed PERCENT] [--concurrency N] [--seed N] SEED...
+ *   gen -o OUT [--size MB | --sessions N] [--mixed PERCENT] [--concurrency N]
+ *       [--servers N] [--seed N] SEED...
  *
  * Reads the seed captures (pcap or pcapng, any link type cap_link_decode
  * knows), splits them into TCP sessions, and writes one Ethernet pcap that
@@ -17,6 +18,24 @@
  * The IPv4 header checksum is recomputed and the TCP checksum updated
  * incrementally (RFC 1624), so a checksum that was right stays right.  A
  * session seen inside an IP tunnel is written without the tunnel.
+ * --sessions N stops after N mail sessions instead of at MB megabytes.
+ *
+ * --servers N gives the mail sessions about N distinct servers instead of
+ * 64: each seed session gets N / (seed sessions) of them (at least one),
+ * and a server always replays the same seed session, so it presents the same
+ * certificate and fingerprints every time, as a real server does.  Server
+ * addresses are 172.16.0.0/12 and 2001:db8:25::/64 (the seed session's
+ * family), and each server gets its own host name: the name of the seed's
+ * banner and SNI is rewritten, wherever it occurs in the server's SMTP
+ * replies and the client's ClientHello, to a name of the same length that
+ * encodes the server's number in base 36 after its first character
+ * (mail.example.test -> m0a7.example.test; a fourth digit goes into the next
+ * label), so sequence numbers and every length stay as they were.
+ * Certificates are not touched (their names no longer match: a
+ * NAME_MISMATCH per session).
+ * The order of the seed sessions and every byte apart from addresses and
+ * names do not depend on N: two files with the same seeds, size and
+ * concurrency but different --servers have the same sessions and bytes.
  *
  * --mixed P adds synthetic bulk connections to port 443 (a stream of TLS
  * application-data records) and port 80 (an HTTP response): handshake,
@@ -53,6 +72,8 @@
 #define MAX_GAP_US    (60u * 1000000u)   /* longer pauses inside a seed session are cut */
 #define BASE_TS_US    UINT64_C(1700000000000000)
 #define RAND_BUF      65536
+#define SEED_NAME_MAX 253           /* a host name --servers rewrites */
+#define MAX_SERVERS   1000000       /* --servers: 172.16.0.0/12 holds 2^20 - 2 */
 
 /* ---------------------------------------------------------------- PRNG */
 
@@ -148,6 +169,8 @@ struct seed_pkt {
     uint16_t tcp_off;      /* TCP header offset in the IP bytes */
     bool tcp_full;         /* the whole 20-byte TCP header was captured */
     bool from_client;
+    bool names;            /* an SMTP reply or a ClientHello: --servers renames in it */
+    uint16_t pay_off;      /* payload offset in the IP bytes (tcp_full only) */
     uint64_t ts_us;        /* while loading: capture time */
     struct cap_addr src;   /* while loading */
     uint16_t sport;
@@ -164,6 +187,8 @@ struct seed_sess {
     uint64_t dur_us;
     uint64_t out_bytes;        /* file bytes one instance adds */
     uint32_t hnext;            /* hash chain, index + 1 */
+    char name[2][SEED_NAME_MAX + 1];   /* the server's banner name, its SNI (--servers) */
+    size_t nname;
 };
 
 static uint8_t *g_arena;
@@ -360,6 +385,113 @@ static bool is_mail_port(uint16_t port)
     return port == 25 || port == 465 || port == 587 || port == 2525;
 }
 
+/* host_name_len returns the length of the host name at the start of |p|
+ * (letters, digits, '-' and '.', at least one dot, at most SEED_NAME_MAX),
+ * 0 if there is none. */
+static size_t host_name_len(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    bool dot = false;
+
+    while (i < n && i <= SEED_NAME_MAX &&
+           ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+            (p[i] >= '0' && p[i] <= '9') || p[i] == '-' || p[i] == '.')) {
+        dot |= p[i] == '.';
+        i++;
+    }
+    return dot && i <= SEED_NAME_MAX && p[0] != '.' && p[i - 1] != '.' ? i : 0;
+}
+
+static void add_name(struct seed_sess *ss, const uint8_t *p, size_t n)
+{
+    if (n == 0 || ss->nname == 2)
+        return;
+    for (size_t i = 0; i < ss->nname; i++)
+        if (strlen(ss->name[i]) == n && memcmp(ss->name[i], p, n) == 0)
+            return;
+    memcpy(ss->name[ss->nname], p, n);
+    ss->name[ss->nname++][n] = '\0';
+}
+
+/* is_smtp_reply: the payload starts like an SMTP reply ("250-", "220 "). */
+static bool is_smtp_reply(const uint8_t *p, size_t n)
+{
+    return n >= 4 && p[0] >= '1' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' &&
+           p[2] >= '0' && p[2] <= '9' && (p[3] == ' ' || p[3] == '-');
+}
+
+/* is_client_hello: the payload starts with a TLS handshake record holding a
+ * ClientHello. */
+static bool is_client_hello(const uint8_t *p, size_t n)
+{
+    return n >= 6 && p[0] == 0x16 && p[1] == 0x03 && p[5] == 0x01;
+}
+
+/* sni_name finds the server_name in the ClientHello at |p| (as far as this
+ * segment holds it); false when there is none. */
+static bool sni_name(const uint8_t *p, size_t n, struct cbs *name)
+{
+    struct cbs c, body, v, exts;
+    uint8_t hs_type, name_type;
+    uint32_t hs_len;
+
+    cbs_init(&c, p, n);
+    if (!cbs_skip(&c, 5) || !cbs_get_u8(&c, &hs_type) || hs_type != 1 ||
+        !cbs_get_u24(&c, &hs_len) || !cbs_skip(&c, 2 + 32) ||
+        !cbs_get_u8_prefixed(&c, &v) || !cbs_get_u16_prefixed(&c, &v) ||
+        !cbs_get_u8_prefixed(&c, &v) || !cbs_get_u16_prefixed(&c, &exts))
+        return false;
+    while (cbs_len(&exts) >= 4) {
+        uint16_t type;
+
+        if (!cbs_get_u16(&exts, &type) || !cbs_get_u16_prefixed(&exts, &body))
+            return false;
+        if (type != 0)
+            continue;
+        return cbs_get_u16_prefixed(&body, &v) && cbs_get_u8(&v, &name_type) &&
+               name_type == 0 && cbs_get_u16_prefixed(&v, name);
+    }
+    return false;
+}
+
+/* seed_names marks the packets --servers may rename in (the server's SMTP
+ * replies, the client's ClientHello) and takes the names to rewrite from
+ * them: the host name of the banner and the SNI. */
+static void seed_names(struct seed_sess *ss)
+{
+    bool first_reply = true;
+
+    ss->nname = 0;
+    for (size_t i = 0; i < ss->n; i++) {
+        struct seed_pkt *sp = &g_pkts[ss->first + i];
+        const uint8_t *ip = g_arena + sp->off, *pay;
+        size_t doff, plen;
+        struct cbs sni;
+
+        if (!sp->tcp_full)
+            continue;
+        doff = (size_t)(ip[sp->tcp_off + 12] >> 4) * 4;
+        if (doff < 20 || sp->tcp_off + doff >= sp->len)
+            continue;
+        sp->pay_off = (uint16_t)(sp->tcp_off + doff);
+        pay = ip + sp->pay_off;
+        plen = sp->len - sp->pay_off;
+        if (!sp->from_client && is_smtp_reply(pay, plen)) {
+            sp->names = true;
+            if (first_reply && memcmp(pay, "220", 3) == 0)
+                add_name(ss, pay + 4, host_name_len(pay + 4, plen - 4));
+            first_reply = false;
+        } else if (!sp->from_client) {
+            first_reply = false;
+        } else if (is_client_hello(pay, plen)) {
+            sp->names = true;
+            if (sni_name(pay, plen, &sni) &&
+                host_name_len(cbs_data(&sni), cbs_len(&sni)) == cbs_len(&sni))
+                add_name(ss, cbs_data(&sni), cbs_len(&sni));
+        }
+    }
+}
+
 /* finish_seeds groups the packets by session (stable), decides each
  * session's client, and computes relative times and sizes. */
 static void finish_seeds(void)
@@ -413,6 +545,7 @@ static void finish_seeds(void)
             ss->out_bytes += REC_HLEN + ETH_HLEN + pk[i].len;
         }
         ss->dur_us = rel;
+        seed_names(ss);
     }
 }
 
@@ -466,6 +599,7 @@ struct inst {
     size_t idx;
     uint8_t client[16], server[16];
     uint16_t cport;
+    uint32_t srv;              /* --servers: the server's number */
     /* bulk */
     bool v6, http;
     int phase;
@@ -544,10 +678,15 @@ static uint32_t inst_alloc(void)
     return g_free[--g_nfree];
 }
 
+/* --servers: the number of distinct servers asked for (0: the 64 fixed
+ * addresses), servers per seed session, base-36 digits of a server number. */
+static uint64_t g_servers, g_srv_per_seed;
+static unsigned g_srv_digits;
+
 /* Addresses of instance |n|: see the comment at the top. */
 static void mail_addrs(struct inst *in, bool v6)
 {
-    uint32_t c = in->n + 1, s = in->n % 64 + 1;
+    uint32_t c = in->n + 1, s = g_servers ? in->srv + 1 : in->n % 64 + 1;
 
     memset(in->client, 0, 16);
     memset(in->server, 0, 16);
@@ -563,6 +702,82 @@ static void mail_addrs(struct inst *in, bool v6)
         put32(in->server + 12, s);
     }
     in->cport = (uint16_t)(1024 + ((in->n * 2654435761u) >> 8) % 64000);
+}
+
+/* tcp_patch writes the |n| bytes |new_| at offset |off| of the TCP segment
+ * at |tcp| (|caplen| bytes captured, |whole| when that is all of it) and,
+ * when |fix|, updates the checksum over the 16-bit words they touch. */
+static void tcp_patch(uint8_t *tcp, size_t caplen, bool whole, bool fix, size_t off,
+                      const uint8_t *new_, size_t n)
+{
+    uint8_t o[SEED_NAME_MAX + 3], w[SEED_NAME_MAX + 3];
+    size_t a = off & ~(size_t)1, b = (off + n + 1) & ~(size_t)1;
+
+    if (fix && (b <= caplen || whole)) {
+        memset(o, 0, sizeof(o));
+        memcpy(o, tcp + a, (b <= caplen ? b : caplen) - a);   /* odd end: padded with 0 */
+        memcpy(w, o, b - a);
+        memcpy(w + (off - a), new_, n);
+        csum_replace(tcp + 16, o, w, b - a);
+    }
+    memcpy(tcp + off, new_, n);
+}
+
+/* name_variant writes |name| as server |srv| is called: the same length,
+ * its first character and its last label kept, the characters between
+ * (dots and hyphens skipped) overwritten with the server's number in base
+ * 36, g_srv_digits of them, as many as fit. */
+static void name_variant(const char *name, uint32_t srv, char *out)
+{
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    size_t len = strlen(name), last = (size_t)(strrchr(name, '.') - name), pos = 1;
+    char d[16];
+
+    for (unsigned i = g_srv_digits; i > 0; i--) {
+        d[i - 1] = digits[srv % 36];
+        srv /= 36;
+    }
+    memcpy(out, name, len + 1);
+    for (unsigned i = 0; i < g_srv_digits; i++) {
+        while (pos < last && (out[pos] == '.' || out[pos] == '-'))
+            pos++;
+        if (pos >= last)
+            break;
+        out[pos++] = d[i];
+    }
+}
+
+/* name_room: how many characters name_variant may overwrite in |name|. */
+static size_t name_room(const char *name)
+{
+    size_t last = (size_t)(strrchr(name, '.') - name), n = 0;
+
+    for (size_t i = 1; i < last; i++)
+        n += name[i] != '.' && name[i] != '-';
+    return n;
+}
+
+/* rename_servers rewrites the seed session's names in the packet in
+ * g_frame to instance |in|'s. */
+static void rename_servers(const struct inst *in, const struct seed_sess *ss,
+                           const struct seed_pkt *sp)
+{
+    uint8_t *ip = g_frame + ETH_HLEN, *tcp = ip + sp->tcp_off;
+    size_t caplen = sp->len - sp->tcp_off, pay = sp->pay_off - sp->tcp_off;
+    char v[SEED_NAME_MAX + 1];
+
+    for (size_t k = 0; k < ss->nname; k++) {
+        const char *name = ss->name[k];
+        size_t len = strlen(name);
+
+        name_variant(name, in->srv, v);
+        for (size_t i = pay; i + len <= caplen; i++) {
+            if (tcp[i] != (uint8_t)name[0] || memcmp(tcp + i, name, len) != 0)
+                continue;
+            tcp_patch(tcp, caplen, sp->extra == 0, sp->tcp_full, i, (const uint8_t *)v, len);
+            i += len - 1;
+        }
+    }
 }
 
 /* mail_emit writes packet in->idx of the instance's seed session, rewritten. */
@@ -589,6 +804,8 @@ static void mail_emit(struct inst *in)
         csum_replace(tcp + 16, tcp + (sp->from_client ? 0 : 2), port, 2);
     }
     memcpy(tcp + (sp->from_client ? 0 : 2), port, 2);
+    if (g_servers && sp->names)
+        rename_servers(in, ss, sp);
     if (!ss->v6)
         ipv4_fix_checksum(ip);
     emit(in->next_ts, sp->from_client, ss->v6, sp->len, sp->extra, true);
@@ -833,11 +1050,14 @@ static bool mail_step(struct inst *in)
 
 static void usage(FILE *f)
 {
-    fputs("usage: gen -o OUT [--size MB] [--mixed PERCENT] [--concurrency N] [--seed N]\n"
-          "           [-q] SEED.pcap...\n"
+    fputs("usage: gen -o OUT [--size MB | --sessions N] [--mixed PERCENT] [--concurrency N]\n"
+          "           [--servers N] [--seed N] [-q] SEED.pcap...\n"
           "  --size MB         stop starting sessions at about MB megabytes (default 100)\n"
+          "  --sessions N      stop after N mail sessions instead\n"
           "  --mixed P         P percent of the bytes are bulk non-mail TCP (0..99)\n"
           "  --concurrency N   mail sessions open at once, on average (default 1000)\n"
+          "  --servers N       about N distinct mail servers, each with its own address\n"
+          "                    and host name (default: 64 addresses, the seeds' names)\n"
           "  --seed N          PRNG seed (default fixed)\n", f);
 }
 
@@ -862,12 +1082,14 @@ int main(int argc, char **argv)
         {"size", required_argument, NULL, 's'},
         {"mixed", required_argument, NULL, 'm'},
         {"concurrency", required_argument, NULL, 'c'},
+        {"sessions", required_argument, NULL, 'n'},
+        {"servers", required_argument, NULL, 'v'},
         {"seed", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *out = NULL;
-    uint64_t size_mb = 100, mixed = 0, conc = 1000, v;
+    uint64_t size_mb = 100, mixed = 0, conc = 1000, max_sessions = 0, v;
     bool quiet = false;
     struct load_stats ls = {0, 0, 0};
     uint64_t target, sched_mail = 0, sched_bulk = 0, next_start, interval, sum_dur = 0;
@@ -899,6 +1121,18 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'n':
+            if (!parse_num(optarg, UINT32_MAX, &max_sessions) || !max_sessions) {
+                fprintf(stderr, "gen: --sessions: a positive number expected\n");
+                return 2;
+            }
+            break;
+        case 'v':
+            if (!parse_num(optarg, MAX_SERVERS, &g_servers) || !g_servers) {
+                fprintf(stderr, "gen: --servers: a number 1..%d expected\n", MAX_SERVERS);
+                return 2;
+            }
+            break;
         case 'S':
             if (!parse_num(optarg, UINT64_MAX, &v)) {
                 fprintf(stderr, "gen: --seed: a number expected\n");
@@ -926,6 +1160,25 @@ int main(int argc, char **argv)
         sum_dur += g_sess[s].dur_us;
         n_v6 += g_sess[s].v6;
     }
+    if (g_servers) {
+        uint64_t last;
+
+        g_srv_per_seed = g_servers / g_nsess ? g_servers / g_nsess : 1;
+        last = g_srv_per_seed * g_nsess - 1;
+        if (last >= MAX_SERVERS) {
+            fprintf(stderr, "gen: --servers: more seed sessions (%zu) than servers fit\n",
+                    g_nsess);
+            return 2;
+        }
+        g_srv_digits = 1;
+        for (uint64_t x = last; x >= 36; x /= 36)
+            g_srv_digits++;
+        for (size_t s = 0; s < g_nsess; s++)
+            for (size_t k = 0; k < g_sess[s].nname; k++)
+                if (name_room(g_sess[s].name[k]) < g_srv_digits && !quiet)
+                    fprintf(stderr, "gen: warning: %s is too short for %u digits: some "
+                            "servers share a name\n", g_sess[s].name[k], g_srv_digits);
+    }
     /* Little's law: N open = arrival rate x mean duration. */
     interval = sum_dur / g_nsess / conc;
     if (interval < 1)
@@ -950,7 +1203,7 @@ int main(int argc, char **argv)
     target = size_mb * 1000000u;
     next_start = BASE_TS_US;
     for (;;) {
-        bool starting = sched_mail + sched_bulk < target;
+        bool starting = max_sessions ? n_mail < max_sessions : sched_mail + sched_bulk < target;
 
         if (starting && (!g_nheap || next_start <= g_inst[g_heap[0]].next_ts)) {
             uint32_t i = inst_alloc();
@@ -963,6 +1216,10 @@ int main(int argc, char **argv)
             in->n = (uint32_t)n_mail++;
             in->sess = (uint32_t)next_sess;
             next_sess = (next_sess + 1) % g_nsess;
+            /* instance n replays seed n % nsess; its server is the seed's
+             * (n / nsess % per-seed)-th */
+            if (g_servers)
+                in->srv = (uint32_t)(in->sess + g_nsess * ((in->n / g_nsess) % g_srv_per_seed));
             in->base_us = t;
             in->next_ts = t;
             mail_addrs(in, g_sess[in->sess].v6);
@@ -1016,6 +1273,16 @@ int main(int argc, char **argv)
                 (double)g_out_bytes / 1e6, n_mail, n_bulk,
                 100.0 * (double)g_mail_bytes / (double)(g_mail_bytes + g_bulk_bytes),
                 (double)(g_last_ts - BASE_TS_US) / 1e6, g_peak_active);
+    if (!quiet && g_servers) {
+        size_t named = 0;
+        uint64_t used = g_srv_per_seed * g_nsess;
+
+        for (size_t s = 0; s < g_nsess; s++)
+            named += g_sess[s].nname > 0;
+        fprintf(stderr, "gen: servers: %" PRIu64 " distinct (%" PRIu64 " per seed session), "
+                "own host names for the servers of %zu of %zu seed sessions\n",
+                n_mail < used ? n_mail : used, g_srv_per_seed, named, g_nsess);
+    }
     free(g_frame);
     free(g_inst);
     free(g_free);

@@ -11,6 +11,11 @@
 #   mail        ~BENCH_MB MB of mail sessions only
 #   mixed       ~BENCH_MB MB, mail ~10% of the bytes, the rest bulk 443/80 TCP
 #   mail-small  ~BENCH_SMALL_MB MB of mail: peak RSS must not grow with the file
+#   srv-1x      BENCH_SERVER_SESSIONS mail sessions to ~BENCH_SERVERS servers
+#   srv-4x      the same sessions, bytes and seeds to 4x the servers (only the
+#               addresses and host names differ): cost must not grow with them
+#   srv-q       a quarter of the sessions to ~BENCH_SERVERS servers, so srv-4x
+#               is 4x both the sessions and the servers of srv-q
 # Seeds: pcaps/*.pcap and pcaps/*.pcapng, or, when there are none, the public
 # smtp-starttls captures in $SHARED/pcaps/{ndpi,zeek}/.
 #
@@ -26,6 +31,15 @@
 #   BENCH_MB=300 BENCH_SMALL_MB=75 BENCH_MIXED=90 (percent of bulk bytes)
 #   BENCH_REPS=3 BENCH_TSHARK_REPS=3 (1 saves ~1 min: tshark runs ~35 s a round)
 #   BENCH_DATA=bench/data    BENCH_TOOLS="readloop mxw_flows tshark_conv"
+#   BENCH_SERVERS=30000      distinct servers in srv-1x and srv-q (srv-4x: 4x);
+#                            0 skips the server-count row (and its ~1.9 GB of data)
+#   BENCH_SERVER_SESSIONS=4*BENCH_SERVERS   sessions in srv-1x and srv-4x
+#   BENCH_MAX_SERVERS=1000   the --max-servers budget of the mxw-json-cap runs
+#
+# The server-count row runs `mxwitness --json` on srv-1x, srv-4x and srv-q in
+# turn, BENCH_REPS rounds, so each round's three runs meet the same machine;
+# then, once, `--max-servers BENCH_MAX_SERVERS` on srv-1x and srv-4x (peak RSS
+# with a fixed budget), when `mxwitness --help` lists the option.
 #
 # Adding a row: write a tool_NAME function below (it gets the capture file as
 # $1 and runs `measure_cmd REPS COMMAND...`) and add NAME to TOOLS.
@@ -45,6 +59,9 @@ MIXED_PCT=${BENCH_MIXED:-90}
 REPS=${BENCH_REPS:-3}
 TSHARK_REPS=${BENCH_TSHARK_REPS:-3}
 TOOLS=${BENCH_TOOLS:-"readloop mxw_flows mxw_json tshark_conv tshark_x509"}
+SERVERS=${BENCH_SERVERS:-30000}
+SERVER_SESSIONS=${BENCH_SERVER_SESSIONS:-$((4 * SERVERS))}
+MAX_SERVERS=${BENCH_MAX_SERVERS:-1000}
 
 # ------------------------------------------------------------------ the rows
 # Each tool_NAME measures one tool on capture $1.  Names appear in the table
@@ -57,6 +74,8 @@ tool_tshark_conv() { measure_cmd "$TSHARK_REPS" tshark -q -z conv,tcp -r "$1"; }
 tool_mxw_json()    { measure_cmd "$REPS" "$MXW" --json -r "$1"; }
 tool_tshark_x509() { measure_cmd "$TSHARK_REPS" tshark -r "$1" \
                        -Y tls.handshake.type==11 -T fields -e x509sat.printableString; }
+# The server-count row (srv-* files only): --json with a small server budget.
+tool_mxw_json_cap() { measure_cmd 1 "$MXW" --json --max-servers "$MAX_SERVERS" -r "$1"; }
 
 # ------------------------------------------------------------------ helpers
 say() { printf '%s\n' "$*"; }
@@ -105,22 +124,28 @@ else
 fi
 
 # ------------------------------------------------------------------ data
-# gen_file NAME MB MIXED regenerates $DATA/NAME.pcap when its stamp (the
-# generator, the seeds' contents, the options) changed.
+# gen_file NAME MB MIXED [GEN-OPTIONS] regenerates $DATA/NAME.pcap when its
+# stamp (the generator, the seeds' contents, the options) changed.  What gen
+# said is kept in $DATA/NAME.pcap.log.
 gen_file() {
-    _name=$1 _mb=$2 _mix=$3
+    _name=$1 _mb=$2 _mix=$3 _opts=${4:-}
     _out=$DATA/$_name.pcap
     # shellcheck disable=SC2086
-    _stamp="size=$_mb mixed=$_mix $(cksum <"$GEN") $(cat $SEEDS | cksum) $SEEDS"
+    _stamp="size=$_mb mixed=$_mix${_opts:+ $_opts} $(cksum <"$GEN") $(cat $SEEDS | cksum) $SEEDS"
     if [ -f "$_out" ] && [ -f "$_out.stamp" ] && [ "$(cat "$_out.stamp")" = "$_stamp" ]; then
         say "data: $_out is up to date"
         return 0
     fi
-    rm -f "$_out" "$_out.stamp"
+    rm -f "$_out" "$_out.stamp" "$_out.log"
+    _rc=0
     # shellcheck disable=SC2086
-    "$GEN" -o "$_out.tmp" --size "$_mb" --mixed "$_mix" $SEEDS 2>&1 | sed 's/^/data: /'
-    [ -s "$_out.tmp" ] || die "generating $_out failed"
+    "$GEN" -o "$_out.tmp" --size "$_mb" --mixed "$_mix" $_opts $SEEDS 2>"$_out.log.tmp" || _rc=$?
+    sed 's/^/data: /' "$_out.log.tmp"
+    if [ "$_rc" -ne 0 ] || [ ! -s "$_out.tmp" ]; then
+        die "generating $_out failed"
+    fi
     mv "$_out.tmp" "$_out"
+    mv "$_out.log.tmp" "$_out.log"
     printf '%s\n' "$_stamp" >"$_out.stamp"
 }
 
@@ -128,12 +153,27 @@ FILES="mail mixed mail-small"
 gen_file mail "$SIZE_MB" 0
 gen_file mixed "$SIZE_MB" "$MIXED_PCT"
 gen_file mail-small "$SMALL_MB" 0
+# The server-count files: --sessions sets their length (--size is ignored).
+SRV_FILES=""
+if [ "$SERVERS" -gt 0 ]; then
+    [ "$SERVER_SESSIONS" -ge $((4 * SERVERS)) ] ||
+        say "bench: BENCH_SERVER_SESSIONS=$SERVER_SESSIONS < 4 x $SERVERS:" \
+            "srv-4x cannot reach 4x the servers"
+    SRV_FILES="srv-1x srv-4x srv-q"
+    gen_file srv-1x "$SIZE_MB" 0 "--sessions $SERVER_SESSIONS --servers $SERVERS"
+    gen_file srv-4x "$SIZE_MB" 0 "--sessions $SERVER_SESSIONS --servers $((4 * SERVERS))"
+    gen_file srv-q "$SIZE_MB" 0 "--sessions $((SERVER_SESSIONS / 4)) --servers $SERVERS"
+fi
+MAXSRV=no
+"$MXW" --help 2>&1 | grep -q -e '--max-servers' && MAXSRV=yes
 
 # ------------------------------------------------------------------ measure
 say "mxwitness: $MXW ($("$MXW" --version 2>/dev/null || echo '?'))"
 say "tshark: $(tshark --version 2>/dev/null | head -n 1)"
 say "machine: $(nproc 2>/dev/null || echo '?') CPU(s), $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 say "runs: $REPS (tshark $TSHARK_REPS), best wall time kept; tools: $TOOLS"
+[ -n "$SRV_FILES" ] && say "server count: mxw-json on $SRV_FILES, $REPS round(s);" \
+    "mxw-json-cap (--max-servers $MAX_SERVERS) once: $MAXSRV"
 T0=$(date +%s)
 for name in $FILES; do
     file=$DATA/$name.pcap
@@ -153,12 +193,33 @@ for name in $FILES; do
         CUR_ROUND=$((CUR_ROUND + 1))
     done
 done
+# The server-count row: round by round, the files in turn, so that the
+# ratios of a round compare runs made minutes, not tens of minutes, apart.
+for name in $SRV_FILES; do
+    "$READLOOP" "$DATA/$name.pcap" >"$DATA/$name.count"
+    wc -c <"$DATA/$name.pcap" | tr -d ' ' >"$DATA/$name.size"
+done
+SRV_TOOLS=mxw_json
+[ "$MAXSRV" = yes ] && SRV_TOOLS="mxw_json mxw_json_cap"
+CUR_ROUND=1
+while [ -n "$SRV_FILES" ] && [ "$CUR_ROUND" -le "$REPS" ]; do
+    for t in $SRV_TOOLS; do
+        for name in $SRV_FILES; do
+            [ "$t" = mxw_json_cap ] && [ "$name" = srv-q ] && continue
+            CUR_TOOL=$(printf '%s' "$t" | tr _ -)
+            CUR_FILE=$name
+            [ -t 2 ] && printf 'bench: %-12s %-11s run %d \r' "$CUR_TOOL" "$name" "$CUR_ROUND" >&2
+            "tool_$t" "$DATA/$name.pcap"
+        done
+    done
+    CUR_ROUND=$((CUR_ROUND + 1))
+done
 [ -t 2 ] && printf '%60s\r' '' >&2
 T1=$(date +%s)
 
 # ------------------------------------------------------------------ report
 # best.txt: tool file wall cpu rss_kb status packets bytes  (best wall, max RSS)
-for name in $FILES; do
+for name in $FILES $SRV_FILES; do
     pk=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$DATA/$name.count")
     printf '%s %s %s\n' "$name" "${pk:-0}" "$(cat "$DATA/$name.size")"
 done >"$DATA/files.txt"
@@ -207,10 +268,12 @@ ratio() {
 # same round.  The targets compare each tool's best run; on a machine whose
 # speed changes from minute to minute the two bests may come from different
 # states, while a round's two runs come from the same one.
-paired() {
-    awk -v a="$1" -v b="$2" -v f="$3" '
-        $2 == f && $1 == a { x[++na] = $3 }
-        $2 == f && $1 == b { y[++nb] = $3 }
+paired() { paired_on "$1" "$3" "$2" "$3"; }
+# paired_on TOOL-A FILE-A TOOL-B FILE-B: the same for any two (tool, file).
+paired_on() {
+    awk -v a="$1" -v fa="$2" -v b="$3" -v fb="$4" '
+        $1 == a && $2 == fa { x[++na] = $3 }
+        $1 == b && $2 == fb { y[++nb] = $3 }
         END {
             n = na < nb ? na : nb
             for (i = 1; i <= n; i++) r[i] = y[i] > 0 ? x[i] / y[i] : 0
@@ -245,9 +308,51 @@ verdict "mxwitness --json peak RSS mail / mail-small (flat)" \
     "$(ratio "$(get mxw-json mail rss)" "$(get mxw-json mail-small rss)")" le 1.25 x
 verdict "tshark x509 peak RSS, mail (MB)" \
     "$(awk -v r="$(get tshark-x509 mail rss)" 'BEGIN { if (r != "") printf "%.0f", r / 1024 }')" info - " MB"
+# gen_said FILE WHAT: "sessions" or "servers" of $DATA/FILE.pcap, from gen's log
+gen_said() {
+    case $2 in
+    sessions) _re='.* \([0-9][0-9]*\) mail sessions.*' ;;
+    *) _re='^gen: servers: \([0-9][0-9]*\) distinct.*' ;;
+    esac
+    _v=$(sed -n "s/$_re/\1/p" "$DATA/$1.pcap.log" 2>/dev/null | head -n 1)
+    printf '%s' "${_v:-?}"
+}
+mb() { awk -v r="$1" 'BEGIN { if (r != "") printf "%.1f", r / 1024 }'; }
+if [ -n "$SRV_FILES" ]; then
+    say "server count (mxwitness --json; srv-4x has srv-1x's sessions and bytes, 4x its servers)"
+    for name in $SRV_FILES; do
+        say "  $name: $(gen_said "$name" sessions) sessions to $(gen_said "$name" servers) servers"
+    done
+    verdict "wall srv-4x / srv-1x (4x servers, flat)" \
+        "$(ratio "$(get mxw-json srv-4x wall)" "$(get mxw-json srv-1x wall)")" le 1.1 x
+    verdict "wall srv-4x / srv-q (4x servers and sessions)" \
+        "$(ratio "$(get mxw-json srv-4x wall)" "$(get mxw-json srv-q wall)")" le 4.4 x
+    verdict "wall srv-1x / srv-q (4x sessions)" \
+        "$(ratio "$(get mxw-json srv-1x wall)" "$(get mxw-json srv-q wall)")" info - x
+    verdict "peak RSS srv-1x (MB)" "$(mb "$(get mxw-json srv-1x rss)")" info - " MB"
+    verdict "peak RSS srv-4x (MB)" "$(mb "$(get mxw-json srv-4x rss)")" info - " MB"
+    verdict "peak RSS srv-4x / srv-1x" \
+        "$(ratio "$(get mxw-json srv-4x rss)" "$(get mxw-json srv-1x rss)")" info - x
+    if [ "$MAXSRV" = yes ]; then
+        say "  with a server budget: mxw-json-cap = --json --max-servers $MAX_SERVERS"
+        verdict "cap: peak RSS srv-1x (MB)" "$(mb "$(get mxw-json-cap srv-1x rss)")" info - " MB"
+        verdict "cap: peak RSS srv-4x (MB)" "$(mb "$(get mxw-json-cap srv-4x rss)")" info - " MB"
+        verdict "cap: peak RSS srv-4x / srv-1x (flat)" \
+            "$(ratio "$(get mxw-json-cap srv-4x rss)" "$(get mxw-json-cap srv-1x rss)")" le 1.25 x
+    else
+        say "  --max-servers: not supported by this binary" \
+            "(peak RSS with a server budget not measured)"
+    fi
+fi
 say "same-round ratios (median over rounds; how steady the machine was)"
 verdict "mxwitness --json / readloop wall, mixed" "$(paired mxw-json readloop mixed)" info - x
 verdict "mxwitness / readloop wall, mixed" "$(paired mxw-flows readloop mixed)" info - x
+if [ -n "$SRV_FILES" ]; then
+    verdict "mxwitness --json wall srv-4x / srv-1x" \
+        "$(paired_on mxw-json srv-4x mxw-json srv-1x)" info - x
+    verdict "mxwitness --json wall srv-4x / srv-q" \
+        "$(paired_on mxw-json srv-4x mxw-json srv-q)" info - x
+fi
 say ""
 say "raw runs: $RESULTS, stderr of the tools: $LOG"
 exit 0

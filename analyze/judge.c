@@ -112,6 +112,7 @@ struct judge {
     struct time_memo tmemo[TIME_SLOTS];
     struct change_memo chmemo[CHANGE_SLOTS];
     struct servers *servers;         /* o.servers, or the judge's own */
+    struct server *last;             /* the last session's server, by address */
     bool own_servers;
     uint64_t seed;
 };
@@ -147,14 +148,31 @@ void judge_free(struct judge *j)
     free(j);
 }
 
+/* change_slot: the CERT_CHANGED memo slot of an entry (by its address). */
+static size_t change_slot(const struct server *sv)
+{
+    return (size_t)(((uint64_t)(uintptr_t)sv * 0x9E3779B97F4A7C15u >> 32) % CHANGE_SLOTS);
+}
+
+struct server *judge_server(const struct judge *j)
+{
+    return j->last;
+}
+
 void judge_forget(struct judge *j, const struct server *sv)
 {
-    for (size_t i = 0; i < MEMO_SLOTS; i++)
-        if (j->snmemo[i].id == sv)
-            j->snmemo[i].id = NULL;
-    for (size_t i = 0; i < CHANGE_SLOTS; i++)
-        if (j->chmemo[i].id == sv)
-            j->chmemo[i].id = NULL;
+    struct change_memo *m = &j->chmemo[change_slot(sv)];
+
+    if (j->last == sv)
+        j->last = NULL;
+    if (m->id == sv)
+        m->id = NULL;
+    /* the name memo is keyed by the name as sent, which the entry does not
+     * keep: look through it, for names only */
+    if (sv->kind == SERVER_BY_NAME)
+        for (size_t i = 0; i < MEMO_SLOTS; i++)
+            if (j->snmemo[i].id == sv)
+                j->snmemo[i].id = NULL;
 }
 
 void judge_stats(const struct judge *j, uint64_t *verifications, uint64_t *verify_hits)
@@ -681,8 +699,7 @@ static void cert_changed(struct judge *j, const struct session *s, struct server
                          struct findings *f)
 {
     struct finding *x = findings_new(f, F_CERT_CHANGED, SEV_MEDIUM);
-    struct change_memo *m =
-        &j->chmemo[((uint64_t)(uintptr_t)id * 0x9E3779B97F4A7C15u >> 32) % CHANGE_SLOTS];
+    struct change_memo *m = &j->chmemo[change_slot(id)];
     char sb[SUBJ_SHOWN + 8], ep[80];
     struct strbuf b;
 
@@ -744,7 +761,7 @@ static void check_changes(struct judge *j, const struct session *s, const struct
     struct server *ids[2];
     size_t nids = 0;
 
-    if ((ids[0] = servers_addr(j->servers, s->input, &s->server, s->sport, true)) != NULL)
+    if ((ids[0] = j->last = servers_addr(j->servers, s->input, &s->server, s->sport, true)) != NULL)
         nids++;
     if (name != NULL && (ids[nids] = name_server(j, s->input, name)) != NULL)
         nids++;
@@ -807,6 +824,7 @@ void judge_session(struct judge *j, const struct session *s,
 
     out->n = 0;
     out->dropped = 0;
+    j->last = NULL;
     if (expected != NULL && expected_len > 0)
         expected[0] = '\0';
 

@@ -48,6 +48,10 @@ struct judge *judge_new(const struct judge_opts *o);
 /* judge_free frees |j| (and its own server table).  NULL is a no-op. */
 void judge_free(struct judge *j);
 
+/* judge_server returns the entry of the last judged session's server (by
+ * address and port) in the server table, NULL if it could not be had. */
+struct server *judge_server(const struct judge *j);
+
 /* judge_forget drops what the judge remembers of the entry |sv| (the server
  * table is about to evict it). */
 void judge_forget(struct judge *j, const struct server *sv);

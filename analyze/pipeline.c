@@ -188,8 +188,9 @@ void pipeline_session(void *pipeline, const struct session *s)
     }
     if (p->fs.n)
         p->t.sessions_with_findings++;
-    /* the judge made (or found) the entry; this only finds it */
-    sv = servers_addr(p->servers, s->input, &s->server, s->sport, true);
+    /* the judge found (or made) the server's entry; a retry only if it could not */
+    if ((sv = judge_server(p->judge)) == NULL)
+        sv = servers_addr(p->servers, s->input, &s->server, s->sport, true);
     if (sv != NULL)
         count(a, sv);
     else

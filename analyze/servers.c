@@ -88,7 +88,6 @@ static void server_free(struct server *sv)
         free(sv->sum->expected);
         free(sv->sum);
     }
-    free(sv->key);
     free(sv);
 }
 
@@ -200,11 +199,14 @@ static void evict_oldest(struct servers *t, enum server_kind k)
 static struct server *lookup(struct servers *t, enum server_kind k, const uint8_t *key,
                              size_t klen, bool create, bool *fresh)
 {
-    uint64_t h = keyhash(t->seed, key, klen);
+    uint64_t h;
     struct lru *l = &t->lru[k];
     struct server *sv;
 
     *fresh = false;
+    if (l->n == 0 && !create)
+        return NULL;          /* none of this kind (pairs, mostly): no hashing */
+    h = keyhash(t->seed, key, klen);
     for (sv = *bucket(t, h); sv != NULL; sv = sv->hnext) {
         if (sv->hash == h && sv->klen == klen && memcmp(sv->key, key, klen) == 0) {
             lru_touch(l, sv);
@@ -215,10 +217,8 @@ static struct server *lookup(struct servers *t, enum server_kind k, const uint8_
         return NULL;
     if (l->n >= l->max)
         evict_oldest(t, k);
-    if ((sv = calloc(1, sizeof(*sv))) == NULL || (sv->key = malloc(klen + 1)) == NULL ||
+    if ((sv = calloc(1, sizeof(*sv) + klen + 1)) == NULL ||
         (k == SERVER_BY_ADDR && (sv->sum = calloc(1, sizeof(*sv->sum))) == NULL)) {
-        if (sv != NULL)
-            free(sv->key);
         free(sv);
         t->st.refused[k]++;
         return NULL;

@@ -80,7 +80,6 @@ struct server {
     /* the table's links: read none of these */
     struct server *hnext, *older, *newer;
     uint64_t hash;
-    uint8_t *key;
     size_t klen;
 
     enum server_kind kind;
@@ -102,6 +101,8 @@ struct server {
     uint64_t fail_id, fail_us;       /* last session whose TLS failed */
 
     struct server_summary *sum;      /* by address; NULL for the other kinds */
+    uint8_t key[];                   /* the table's key, then a NUL (in the same
+                                        allocation: one cache line less per lookup) */
 };
 
 struct servers_stats {

@@ -8,7 +8,21 @@
  * wait, unconsumed, until the server has answered (then they are offered
  * again).  Once a direction has nothing more to tell (TLS encrypted, parse
  * stopped), its reassembly is stopped so the rest of the connection costs a
- * header decode per packet and nothing else.
+ * header decode per packet and nothing else.  With TLS 1.3 that is once the
+ * server's encrypted flight is over (tls_done): the client's answer to it,
+ * in the client's direction, ends the server's too.
+ *
+ * Allocations.  Everything allocated for a session goes through s_alloc,
+ * which the test hook (session_opts.fail_alloc) can fail; a failure sets a
+ * bit in the record's alloc_failed naming what is missing, so the record
+ * never claims the wire lacked what memory lacked (no TLS, an empty chain,
+ * no SNI).  A parser that could not be allocated is not asked for again:
+ * half a dialogue read would be worse than none.
+ *
+ * Stopping a direction frees its reassembly buffer, so it is done only from
+ * that direction's own on_data (which then touches its bytes no more), or
+ * when no on_data of that direction is running: |depth| counts them (the
+ * server's reply redelivers the client's bytes from inside its own call).
  */
 #include "session.h"
 
@@ -29,6 +43,8 @@ struct sess_state {
     struct tcp_flow *flow;
     struct tls *tls;
     enum route route[2];
+    unsigned depth[2];              /* sl_data calls of each direction on the stack */
+    bool chain_tried[2];            /* by sender: a Certificate was taken (or not kept) */
     bool redelivering;
     bool smtp_was_tls;              /* SMTP had handed over to TLS (for redelivery) */
     enum kind kind;
@@ -39,6 +55,7 @@ struct session_layer {
     struct session_opts opts;
     struct session_sink sink;
     uint64_t count;
+    uint64_t lost;                  /* connections without a record (SESSION_ALLOC_SESSION) */
 };
 
 static const char *const tls_state_names[] = {
@@ -54,6 +71,68 @@ const char *session_tls_state_name(enum session_tls_state s)
     return (unsigned)s <= SESSION_TLS_ESTABLISHED ? tls_state_names[s] : "unknown";
 }
 
+static const char *const alloc_names[SESSION_ALLOC_COUNT] = {
+    [SESSION_ALLOC_SESSION] = "session",
+    [SESSION_ALLOC_SMTP] = "smtp",
+    [SESSION_ALLOC_TLS] = "tls",
+    [SESSION_ALLOC_NAMES] = "names",
+    [SESSION_ALLOC_SERVER_CHAIN] = "server_chain",
+    [SESSION_ALLOC_CLIENT_CHAIN] = "client_chain",
+    [SESSION_ALLOC_CA_NAMES] = "ca_names",
+    [SESSION_ALLOC_TRANSCRIPT] = "transcript",
+};
+
+const char *session_alloc_name(enum session_alloc a)
+{
+    return (unsigned)a < SESSION_ALLOC_COUNT ? alloc_names[a] : "unknown";
+}
+
+/* ---- allocation ----------------------------------------------------- */
+
+/* refused: the test hook fails this allocation. */
+static bool refused(const struct session_layer *sl, enum session_alloc what)
+{
+    return sl->opts.fail_alloc != NULL && sl->opts.fail_alloc(sl->opts.fail_ctx, what);
+}
+
+static void alloc_failed(struct sess_state *st, enum session_alloc what)
+{
+    st->s.alloc_failed |= SESSION_ALLOC_BIT(what);
+}
+
+/* s_alloc is realloc(|old|, |n|) (malloc when |old| is NULL) for |what| of
+ * the session; NULL (|old| left alone) and the failure recorded. */
+static void *s_alloc(struct sess_state *st, enum session_alloc what, void *old, size_t n)
+{
+    void *p = refused(st->sl, what) ? NULL : realloc(old, n ? n : 1);
+
+    if (!p)
+        alloc_failed(st, what);
+    return p;
+}
+
+/* s_cbsdup copies the bytes of |c| as a NUL-terminated string. */
+static char *s_cbsdup(struct sess_state *st, enum session_alloc what, const struct cbs *c)
+{
+    struct cbs in = *c;
+    char *out = s_alloc(st, what, NULL, cbs_len(&in) + 1);
+
+    if (!out)
+        return NULL;
+    out[cbs_len(&in)] = '\0';
+    if (!cbs_copy_bytes(&in, (uint8_t *)out, cbs_len(&in)))
+        out[0] = '\0';
+    return out;
+}
+
+static char *s_strdup(struct sess_state *st, enum session_alloc what, const char *str)
+{
+    struct cbs c;
+
+    cbs_init(&c, (const uint8_t *)str, strlen(str));
+    return s_cbsdup(st, what, &c);
+}
+
 /* ---- transcript ----------------------------------------------------- */
 
 static void add_line(struct sess_state *st, enum tcp_dir dir, char kind, const char *text,
@@ -61,6 +140,7 @@ static void add_line(struct sess_state *st, enum tcp_dir dir, char kind, const c
 {
     struct session *s = &st->s;
     struct session_line *l;
+    struct cbs c;
 
     if (!st->sl->opts.transcript)
         return;
@@ -70,7 +150,8 @@ static void add_line(struct sess_state *st, enum tcp_dir dir, char kind, const c
     }
     if (s->nlines == s->lines_cap) {
         size_t cap = s->lines_cap ? s->lines_cap * 2 : 32;
-        struct session_line *nl = realloc(s->lines, cap * sizeof(*nl));
+        struct session_line *nl = s_alloc(st, SESSION_ALLOC_TRANSCRIPT, s->lines,
+                                          cap * sizeof(*nl));
 
         if (!nl) {
             s->lines_dropped++;
@@ -80,14 +161,12 @@ static void add_line(struct sess_state *st, enum tcp_dir dir, char kind, const c
         s->lines_cap = cap;
     }
     l = &s->lines[s->nlines];
-    l->text = malloc(len + 1);
+    cbs_init(&c, (const uint8_t *)text, len);
+    l->text = s_cbsdup(st, SESSION_ALLOC_TRANSCRIPT, &c);
     if (!l->text) {
         s->lines_dropped++;
         return;
     }
-    if (len)
-        memcpy(l->text, text, len);
-    l->text[len] = '\0';
     l->ts_us = st->flow ? st->flow->last_us : s->last_us;
     l->dir = dir;
     l->kind = kind;
@@ -141,22 +220,25 @@ static const struct smtp_cbs smtp_callbacks = {.on_line = smtp_line};
 
 /* ---- TLS callbacks -------------------------------------------------- */
 
-static char *join_alpn(const struct cbs *alpn)
+static char *join_alpn(struct sess_state *st, const struct cbs *alpn)
 {
     struct cbs c = *alpn, name;
     size_t cap = cbs_len(alpn) + 1, len = 0;
-    char *out = malloc(cap);
+    char *out = s_alloc(st, SESSION_ALLOC_NAMES, NULL, cap);
 
     if (!out)
         return NULL;
     out[0] = '\0';
     while (cbs_len(&c) > 0 && cbs_get_u8_prefixed(&c, &name)) {
-        if (len + cbs_len(&name) + 2 > cap)
+        size_t k = cbs_len(&name);
+
+        if (len + k + 2 > cap)
             break;
         if (len)
             out[len++] = ',';
-        memcpy(out + len, cbs_data(&name), cbs_len(&name));
-        len += cbs_len(&name);
+        if (!cbs_copy_bytes(&name, (uint8_t *)out + len, k))
+            break;
+        len += k;
         out[len] = '\0';
     }
     return out;
@@ -167,6 +249,7 @@ static void tls_client_hello(void *user, const struct tls_client_hello *ch)
     struct sess_state *st = user;
     struct session *s = &st->s;
     uint16_t best = ch->legacy_version;
+    struct cbs rnd, sid;
 
     for (size_t i = 0; i < ch->versions.n; i++)
         if (!tls_is_grease(ch->versions.v[i]) && ch->versions.v[i] > best &&
@@ -177,13 +260,22 @@ static void tls_client_hello(void *user, const struct tls_client_hello *ch)
     s->client_hello = true;
     s->ch_version = best;
     if (cbs_len(&ch->sni))
-        s->sni = cbs_strdup(&ch->sni);
-    s->ja3 = strdup(ch->ja3);
+        s->sni = s_cbsdup(st, SESSION_ALLOC_NAMES, &ch->sni);
+    s->ja3 = s_strdup(st, SESSION_ALLOC_NAMES, ch->ja3);
     if (ch->ja4_r[0])
-        s->ja4_r = strdup(ch->ja4_r);
+        s->ja4_r = s_strdup(st, SESSION_ALLOC_NAMES, ch->ja4_r);
     if (cbs_len(&ch->alpn))
-        s->alpn_offered = join_alpn(&ch->alpn);
+        s->alpn_offered = join_alpn(st, &ch->alpn);
     s->ech = ch->ech;
+    /* The parser took exactly 32 bytes of random and at most 32 of
+     * session id; copied through the cursor all the same. */
+    rnd = ch->random;
+    s->client_random_seen = cbs_len(&rnd) == sizeof(s->client_random) &&
+                            cbs_copy_bytes(&rnd, s->client_random, sizeof(s->client_random));
+    sid = ch->session_id;
+    if (cbs_len(&sid) <= sizeof(s->session_id) &&
+        cbs_copy_bytes(&sid, s->session_id, cbs_len(&sid)))
+        s->session_id_len = (uint8_t)cbs_len(&ch->session_id);
     if (s->tls_state < SESSION_TLS_CLIENT_HELLO)
         s->tls_state = SESSION_TLS_CLIENT_HELLO;
 }
@@ -201,36 +293,49 @@ static void tls_server_hello(void *user, const struct tls_server_hello *sh)
     s->version = sh->version;
     s->cipher = sh->cipher;
     s->kx_group = sh->key_share_group;
+    s->nsh_ext_types = 0;
+    for (size_t i = 0; i < sh->ext_types.n && i < SESSION_MAX_SH_EXTS; i++)
+        s->sh_ext_types[s->nsh_ext_types++] = sh->ext_types.v[i];
+    s->sh_ext_total = sh->ext_types.total;
     free(s->ja3s);
-    s->ja3s = strdup(sh->ja3s);
+    s->ja3s = s_strdup(st, SESSION_ALLOC_NAMES, sh->ja3s);
     if (sh->version == 0x0304)
         s->cert_hidden = true;
     if (s->tls_state < SESSION_TLS_SERVER_HELLO)
         s->tls_state = SESSION_TLS_SERVER_HELLO;
 }
 
-static void copy_chain(struct session_chain *dst, const struct tls_certificate *c, uint64_t ts)
+/* copy_chain keeps the first Certificate message |from| sent (a
+ * renegotiation would be a second).  If the copy cannot be allocated the
+ * chain stays unseen and alloc_failed says why. */
+static void copy_chain(struct sess_state *st, enum tcp_dir from, const struct tls_certificate *c,
+                       uint64_t ts)
 {
-    if (dst->seen) /* keep the first chain (a renegotiation would be a second) */
-        return;
+    struct session_chain *dst = from == TCP_TO_CLIENT ? &st->s.server_chain : &st->s.client_chain;
+    enum session_alloc what = from == TCP_TO_CLIENT ? SESSION_ALLOC_SERVER_CHAIN
+                                                    : SESSION_ALLOC_CLIENT_CHAIN;
     size_t n = c->n < TLS_MAX_CERTS ? c->n : TLS_MAX_CERTS, total = 0;
-    uint8_t *block;
+    uint8_t *block = NULL;
 
+    if (st->chain_tried[from])
+        return;
+    st->chain_tried[from] = true;
+    /* One allocation for the whole chain (certs[0].der owns it, see
+     * free_chain): a chain is two or three certificates of a kilobyte or
+     * two, copied in every session.  An empty chain needs none. */
+    for (size_t i = 0; i < n; i++)
+        total += cbs_len(&c->certs[i]);
+    if (n > 0 && (block = s_alloc(st, what, NULL, total)) == NULL)
+        return;
     dst->seen = true;
     dst->ts_us = ts;
     dst->total = c->total;
-    /* One allocation for the whole chain (certs[0].der owns it, see
-     * free_chain): a chain is two or three certificates of a kilobyte or
-     * two, copied in every session. */
-    for (size_t i = 0; i < n; i++)
-        total += cbs_len(&c->certs[i]);
-    if (n == 0 || (block = malloc(total ? total : 1)) == NULL)
-        return;
     for (size_t i = 0; i < n; i++) {
-        size_t len = cbs_len(&c->certs[i]);
+        struct cbs der = c->certs[i];
+        size_t len = cbs_len(&der);
 
-        if (len)
-            memcpy(block, cbs_data(&c->certs[i]), len);
+        if (!cbs_copy_bytes(&der, block, len))
+            break;
         dst->certs[dst->n].der = block;
         dst->certs[dst->n].len = len;
         dst->n++;
@@ -244,14 +349,12 @@ static void tls_certificate(void *user, enum tcp_dir from, const struct tls_cert
     struct session *s = &st->s;
     uint64_t ts = st->flow ? st->flow->last_us : s->last_us;
 
+    copy_chain(st, from, c, ts);
     if (from == TCP_TO_CLIENT) {
-        copy_chain(&s->server_chain, c, ts);
         if (s->tls_state < SESSION_TLS_CERTIFICATE)
             s->tls_state = SESSION_TLS_CERTIFICATE;
         /* A TLS 1.3 certificate we could read was decrypted: not hidden. */
         s->cert_hidden = false;
-    } else {
-        copy_chain(&s->client_chain, c, ts);
     }
 }
 
@@ -262,12 +365,16 @@ static void tls_cert_request(void *user, const struct tls_cert_request *cr)
 
     s->cert_request = true;
     for (size_t i = 0; i < cr->nca && s->ncr_ca < TLS_MAX_CERTS; i++) {
-        size_t n = cbs_len(&cr->ca_names[i]);
-        uint8_t *d = malloc(n ? n : 1);
+        struct cbs name = cr->ca_names[i];
+        size_t n = cbs_len(&name);
+        uint8_t *d = s_alloc(st, SESSION_ALLOC_CA_NAMES, NULL, n);
 
         if (!d)
             break;
-        memcpy(d, cbs_data(&cr->ca_names[i]), n);
+        if (!cbs_copy_bytes(&name, d, n)) {
+            free(d);
+            break;
+        }
         s->cr_ca_der[s->ncr_ca].der = d;
         s->cr_ca_der[s->ncr_ca].len = n;
         s->ncr_ca++;
@@ -377,10 +484,12 @@ static const struct tls_cbs tls_callbacks = {
 static void *sl_open(void *ctx, struct tcp_flow *f)
 {
     struct session_layer *sl = ctx;
-    struct sess_state *st = calloc(1, sizeof(*st));
+    struct sess_state *st = refused(sl, SESSION_ALLOC_SESSION) ? NULL : calloc(1, sizeof(*st));
 
-    if (!st)
+    if (!st) {
+        sl->lost++;
         return NULL;
+    }
     st->sl = sl;
     st->flow = f;
     st->s.id = f->id;
@@ -392,7 +501,12 @@ static void *sl_open(void *ctx, struct tcp_flow *f)
     st->s.first_us = f->first_us;
     if (sl->opts.ports && !cap_ports_has(sl->opts.ports, f->sport)) {
         /* Not a mail port: mail only if nDPI says so. */
-        st->cf = sl->opts.classify ? classify_flow_new(sl->opts.classify) : NULL;
+        if (sl->opts.classify) {
+            st->cf = refused(sl, SESSION_ALLOC_SESSION) ? NULL
+                                                         : classify_flow_new(sl->opts.classify);
+            if (!st->cf)
+                sl->lost++;   /* might have been mail: nobody will know */
+        }
         st->kind = st->cf ? K_CLASSIFYING : K_NOT_MAIL;
         if (st->kind == K_NOT_MAIL) {
             tcp_flow_stop(f, TCP_TO_SERVER);
@@ -429,77 +543,103 @@ static void sl_packet(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const str
     tcp_flow_redeliver(f, TCP_TO_SERVER);
 }
 
+/* ensure_tls and ensure_smtp create the parser on first use.  One that
+ * could not be allocated is not tried again (see the top of the file). */
 static bool ensure_tls(struct sess_state *st)
 {
-    if (!st->tls)
-        st->tls = tls_new(&tls_callbacks, st);
-    st->s.tls = st->tls != NULL;
+    st->s.tls = true;
+    if (!st->tls && !(st->s.alloc_failed & SESSION_ALLOC_BIT(SESSION_ALLOC_TLS))) {
+        st->tls = refused(st->sl, SESSION_ALLOC_TLS) ? NULL : tls_new(&tls_callbacks, st);
+        if (!st->tls)
+            alloc_failed(st, SESSION_ALLOC_TLS);
+    }
     return st->tls != NULL;
 }
 
 static bool ensure_smtp(struct sess_state *st)
 {
-    if (!st->s.smtp)
-        st->s.smtp = smtp_new(&smtp_callbacks, st);
+    if (!st->s.smtp && !(st->s.alloc_failed & SESSION_ALLOC_BIT(SESSION_ALLOC_SMTP))) {
+        st->s.smtp = refused(st->sl, SESSION_ALLOC_SMTP) ? NULL : smtp_new(&smtp_callbacks, st);
+        if (!st->s.smtp)
+            alloc_failed(st, SESSION_ALLOC_SMTP);
+    }
     return st->s.smtp != NULL;
 }
 
-/* Decide what a direction carries from its first bytes; false: need more. */
-static bool decide(struct sess_state *st, enum tcp_dir dir, const uint8_t *p, size_t n)
-{
-    if (n < 3)
-        return false;
-    if (tls_looks_like_record(p, n)) {
-        if (!ensure_tls(st)) {
-            st->route[dir] = R_DONE;
-            return true;
-        }
-        st->route[dir] = R_TLS;
-        if (dir == TCP_TO_SERVER && st->route[TCP_TO_CLIENT] != R_SMTP)
-            st->s.implicit_tls = true;
-        if (st->route[!dir] == R_SMTP && !st->smtp_was_tls)
-            st->s.protocol_mismatch = true;
-        return true;
-    }
-    if (!ensure_smtp(st)) {
-        st->route[dir] = R_DONE;
-        return true;
-    }
-    st->route[dir] = R_SMTP;
-    if (st->route[!dir] == R_TLS && !st->smtp_was_tls)
-        st->s.protocol_mismatch = true;
-    return true;
-}
-
+/* stop_dir ends direction |dir|: only from |dir|'s own on_data, which must
+ * not touch its bytes afterwards, or while none of its calls is running. */
 static void stop_dir(struct sess_state *st, struct tcp_flow *f, enum tcp_dir dir)
 {
     st->route[dir] = R_DONE;
     tcp_flow_stop(f, dir);
 }
 
+/* end_other ends direction |dir| from the other direction's on_data: at
+ * once if no call of |dir| is running, else its bytes are consumed unread
+ * from now on (R_DONE). */
+static void end_other(struct sess_state *st, struct tcp_flow *f, enum tcp_dir dir)
+{
+    st->route[dir] = R_DONE;
+    if (st->depth[dir] == 0)
+        tcp_flow_stop(f, dir);
+}
+
+/* Decide what a direction carries from its first bytes; false: need more.
+ * The flags describe the bytes, so they are set whether or not the parser
+ * for them can be had. */
+static bool decide(struct sess_state *st, struct tcp_flow *f, enum tcp_dir dir,
+                   const uint8_t *p, size_t n)
+{
+    bool tls;
+
+    if (n < 3)
+        return false;
+    tls = tls_looks_like_record(p, n);
+    if (tls) {
+        if (dir == TCP_TO_SERVER && st->route[TCP_TO_CLIENT] != R_SMTP)
+            st->s.implicit_tls = true;
+        if (st->route[!dir] == R_SMTP && !st->smtp_was_tls)
+            st->s.protocol_mismatch = true;
+    } else if (st->route[!dir] == R_TLS && !st->smtp_was_tls) {
+        st->s.protocol_mismatch = true;
+    }
+    if (tls ? !ensure_tls(st) : !ensure_smtp(st)) {
+        stop_dir(st, f, dir);
+        return true;
+    }
+    st->route[dir] = tls ? R_TLS : R_SMTP;
+    return true;
+}
+
+/* feed_tls hands |dir|'s bytes to the parser unless it has learnt all it
+ * can from them.  The client's answer to a TLS 1.3 server flight makes the
+ * server's direction done as well: it is stopped here when that is safe,
+ * else on its own next bytes. */
 static size_t feed_tls(struct sess_state *st, struct tcp_flow *f, enum tcp_dir dir,
                        const uint8_t *p, size_t n)
 {
-    size_t used = tls_feed(st->tls, dir, p, n);
+    size_t used = n;
+    bool done = tls_done(st->tls, dir);
 
-    if (tls_done(st->tls, dir)) {
+    if (!done) {
+        used = tls_feed(st->tls, dir, p, n);
+        done = tls_done(st->tls, dir);
+    }
+    if (st->route[!dir] == R_TLS && st->depth[!dir] == 0 && tls_done(st->tls, !dir))
+        stop_dir(st, f, !dir);
+    if (done) {
         stop_dir(st, f, dir);
         return n;
     }
     return used;
 }
 
-static size_t sl_data(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const uint8_t *p,
-                      size_t n, uint64_t off)
+static size_t route_data(struct sess_state *st, struct tcp_flow *f, enum tcp_dir dir,
+                         const uint8_t *p, size_t n)
 {
-    struct sess_state *st = f->user;
     size_t used;
 
-    (void)ctx, (void)off;
-    if (st->kind != K_MAIL)
-        return st->kind == K_CLASSIFYING ? 0 : n;
-    st->s.last_us = f->last_us;
-    if (st->route[dir] == R_UNDECIDED && !decide(st, dir, p, n))
+    if (st->route[dir] == R_UNDECIDED && !decide(st, f, dir, p, n))
         return 0;
     switch (st->route[dir]) {
     case R_TLS:
@@ -510,6 +650,10 @@ static size_t sl_data(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const uin
         case SMTP_MODE_TLS:
             st->smtp_was_tls = true;
             if (!ensure_tls(st)) {
+                /* TLS follows and cannot be read (alloc_failed says so):
+                 * both directions end here. */
+                if (smtp_mode(st->s.smtp, !dir) == SMTP_MODE_TLS && st->route[!dir] == R_SMTP)
+                    end_other(st, f, !dir);
                 stop_dir(st, f, dir);
                 return n;
             }
@@ -548,6 +692,22 @@ static size_t sl_data(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const uin
         break;
     }
     return n;
+}
+
+static size_t sl_data(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const uint8_t *p,
+                      size_t n, uint64_t off)
+{
+    struct sess_state *st = f->user;
+    size_t used;
+
+    (void)ctx, (void)off;
+    if (st->kind != K_MAIL)
+        return st->kind == K_CLASSIFYING ? 0 : n;
+    st->s.last_us = f->last_us;
+    st->depth[dir]++;
+    used = route_data(st, f, dir, p, n);
+    st->depth[dir]--;
+    return used;
 }
 
 static void sl_gap(void *ctx, struct tcp_flow *f, enum tcp_dir dir, uint64_t off, uint64_t len)
@@ -629,10 +789,11 @@ static void sl_close(void *ctx, struct tcp_flow *f)
     /* A handshake that had begun and did not finish, with bytes missing or
      * the capture over, is incomplete; one the server cut with an alert or
      * that TLS 1.3 hid is not. */
-    if (s->tls && s->tls_state < SESSION_TLS_ESTABLISHED && !s->cert_hidden &&
+    if (s->tls && st->tls && s->tls_state < SESSION_TLS_ESTABLISHED && !s->cert_hidden &&
         (s->gaps[0] || s->gaps[1] || s->end == TCP_CLOSE_END || s->end == TCP_CLOSE_TIMEOUT ||
          s->end == TCP_CLOSE_EVICTED || s->midstream) && s->nalerts == 0)
         s->incomplete = true;
+    tls_server_flight_get(st->tls, &s->server_flight);
     st->flow = NULL;
     sl->count++;
     if (sl->sink.on_session)
@@ -675,4 +836,9 @@ void session_layer_free(struct session_layer *sl)
 uint64_t session_layer_count(const struct session_layer *sl)
 {
     return sl->count;
+}
+
+uint64_t session_layer_lost(const struct session_layer *sl)
+{
+    return sl->lost;
 }

@@ -23,6 +23,7 @@
 
 #define SESSION_MAX_ALERTS 8
 #define SESSION_MAX_TRANSCRIPT 4096   /* lines kept per session with --transcript */
+#define SESSION_MAX_SH_EXTS 32        /* ServerHello extension types kept */
 
 /* session_der is one certificate as sent (owned DER). */
 struct session_der {
@@ -32,12 +33,14 @@ struct session_der {
 
 /* session_chain is a Certificate message's chain, leaf first, as sent.  The
  * certificates' DER lie back to back in one allocation that certs[0].der
- * points to (the session frees it). */
+ * points to (the session frees it).  When that allocation failed, |seen|
+ * stays false (and n, total, ts_us 0) and the session's alloc_failed says
+ * so: a chain that could not be kept never passes for an empty one. */
 struct session_chain {
     struct session_der certs[TLS_MAX_CERTS];
     size_t n;            /* kept */
     size_t total;        /* in the message */
-    bool seen;           /* a Certificate message was parsed */
+    bool seen;           /* a Certificate message was parsed and its chain kept */
     uint64_t ts_us;      /* when */
 };
 
@@ -71,6 +74,31 @@ enum session_tls_state {
 
 const char *session_tls_state_name(enum session_tls_state s);
 
+/* session_alloc names what the session layer allocates for a session.  A
+ * failed allocation is never silent: its bit, SESSION_ALLOC_BIT(what), is set
+ * in struct session's alloc_failed, and what it would have held is missing
+ * for that reason, not because the wire lacked it. */
+enum session_alloc {
+    SESSION_ALLOC_SESSION = 0,  /* the connection's own state (or its nDPI flow): there
+                                   is no record at all; counted by session_layer_lost */
+    SESSION_ALLOC_SMTP,         /* the SMTP parser: smtp is NULL, the SMTP bytes unread
+                                   (this is not implicit TLS: implicit_tls says that) */
+    SESSION_ALLOC_TLS,          /* the TLS parser: tls is true (TLS bytes were seen),
+                                   nothing of the handshake was read */
+    SESSION_ALLOC_NAMES,        /* a string: sni, ja3, ja4_r, alpn_offered or ja3s is
+                                   NULL although the hello carried it */
+    SESSION_ALLOC_SERVER_CHAIN, /* the server's Certificate: server_chain not kept */
+    SESSION_ALLOC_CLIENT_CHAIN, /* the client's Certificate: client_chain not kept */
+    SESSION_ALLOC_CA_NAMES,     /* CertificateRequest CA names: fewer in cr_ca_der than sent */
+    SESSION_ALLOC_TRANSCRIPT,   /* transcript lines (also counted in lines_dropped) */
+    SESSION_ALLOC_COUNT
+};
+
+#define SESSION_ALLOC_BIT(a) (1u << (a))
+
+/* session_alloc_name returns a stable snake_case name ("server_chain"). */
+const char *session_alloc_name(enum session_alloc a);
+
 struct session {
     uint64_t id;
     unsigned input;                   /* capture point */
@@ -82,12 +110,12 @@ struct session {
     bool midstream;                   /* the connection's start was not captured */
     bool classified;                  /* on another port, found to be SMTP by nDPI */
 
-    struct smtp *smtp;                /* NULL for implicit TLS */
+    struct smtp *smtp;                /* NULL for implicit TLS (or see alloc_failed) */
     bool implicit_tls;                /* TLS from the client's first byte */
     bool protocol_mismatch;           /* one side spoke TLS, the other plain SMTP */
 
     /* TLS */
-    bool tls;                         /* TLS bytes were seen */
+    bool tls;                         /* TLS bytes were seen (or STARTTLS was accepted) */
     bool client_hello;
     uint16_t ch_version;              /* highest version offered (supported_versions or legacy) */
     char *sni;
@@ -120,6 +148,28 @@ struct session {
     bool cert_hidden;                 /* TLS 1.3: the certificate is encrypted */
     bool incomplete;                  /* gap or end of capture before the handshake finished */
 
+    /* The session digest: what hop correlation compares between capture
+     * points, beside version, cipher and kx_group above (kx_group is the
+     * TLS 1.3 key_share group the ServerHello selected; kx.group the <= 1.2
+     * ServerKeyExchange curve).  Our own server fingerprint is version,
+     * cipher, sh_ext_types in order and that group (not JA4S, whose licence
+     * we cannot take). */
+    bool client_random_seen;          /* the first ClientHello's random is below */
+    uint8_t client_random[32];
+    uint8_t session_id_len;           /* the first ClientHello's legacy_session_id (0..32) */
+    uint8_t session_id[32];
+    uint16_t sh_ext_types[SESSION_MAX_SH_EXTS]; /* the ServerHello's extension types in
+                                         wire order, GREASE included (the real ServerHello,
+                                         not a HelloRetryRequest) */
+    size_t nsh_ext_types;             /* kept (at most SESSION_MAX_SH_EXTS) */
+    size_t sh_ext_total;              /* in the ServerHello */
+    struct tls_server_flight server_flight; /* the server's handshake flight size (tls.h:
+                                         clear messages from ServerHello to ServerHelloDone,
+                                         TLS 1.3 encrypted records until the client answers) */
+
+    unsigned alloc_failed;            /* SESSION_ALLOC_BIT(enum session_alloc): what could
+                                         not be kept, 0 when nothing was lost */
+
     struct session_line *lines;
     size_t nlines, lines_cap, lines_dropped;
 };
@@ -136,6 +186,12 @@ struct session_opts {
      * then its bytes wait in reassembly, unconsumed. */
     const struct cap_ports *ports;
     struct classify *classify;
+    /* fail_alloc, when set, is asked before every allocation the layer makes
+     * for a session (|what| names it, |fail_ctx| is passed back); true makes
+     * that allocation fail as if malloc had returned NULL, through the same
+     * path.  For tests of the failure paths; NULL in production. */
+    bool (*fail_alloc)(void *fail_ctx, enum session_alloc what);
+    void *fail_ctx;
 };
 
 /* session_sink receives each finished session; it may keep nothing from it
@@ -161,5 +217,9 @@ const struct tcp_flow_cbs *session_layer_cbs(void);
 
 /* session_layer_count returns the sessions handed to the sink so far. */
 uint64_t session_layer_count(const struct session_layer *sl);
+
+/* session_layer_lost returns the connections that have no session record
+ * because their state could not be allocated (SESSION_ALLOC_SESSION). */
+uint64_t session_layer_lost(const struct session_layer *sl);
 
 #endif

@@ -32,12 +32,17 @@
  * encrypted Finished as a message.
  *
  * Done (tls_done).  A direction is done once it is stopped by an error or a
- * gap, after it sent a fatal alert, once a ServerHello chose 1.3 (both
- * directions), or for <= 1.2 after its CCS and one record more (the
- * encrypted Finished) - which for the server is after its Certificate and
- * ServerHelloDone, and for the client after its own Certificate (mutual
- * TLS).  Being done is advice to the caller: records fed after it are still
- * framed and reported.
+ * gap, after it sent a fatal alert, for <= 1.2 after its CCS and one record
+ * more (the encrypted Finished) - which for the server is after its
+ * Certificate and ServerHelloDone, and for the client after its own
+ * Certificate (mutual TLS) - and for 1.3 (both directions) once the server's
+ * encrypted flight is over: the client answered it, or counting stopped (see
+ * struct tls_server_flight).  Being done is advice to the caller: records
+ * fed after it are still framed and reported.
+ *
+ * Flight size (struct tls_server_flight).  The clear part is counted per
+ * handshake message (flight_clear_msg), the encrypted 1.3 part per record
+ * (flight_record); both count what the wire carried, never decrypted input.
  *
  * Errors stop the direction for good (on_error once); later bytes of that
  * direction are consumed unread so a reassembler can drop them.  A
@@ -113,6 +118,9 @@ struct tls {
     uint16_t version;       /* negotiated, once sh */
     uint16_t cipher;        /* chosen, once sh */
 
+    struct tls_server_flight flight;   /* see tls.h */
+    bool clear_over;        /* the flight's clear part ended (complete or not) */
+    bool enc_over;          /* 1.3: the encrypted flight's counting ended */
 };
 
 /* Scratch for the parsed structs, live only while one message is parsed and
@@ -1324,6 +1332,68 @@ static bool parse_ske(struct tls *t, struct cbs body)
     return true;
 }
 
+/* ---- flight size ---------------------------------------------------- */
+
+static uint32_t add_sat(uint32_t a, size_t b)
+{
+    return b >= UINT32_MAX - a ? UINT32_MAX : a + (uint32_t)b;
+}
+
+/* flight_clear_msg counts a handshake message of |len| body bytes that |d|
+ * sent in clear and the parser accepted: the server's, from its real
+ * ServerHello (which has set t->sh by now) to its ServerHelloDone. */
+static void flight_clear_msg(struct tls *t, enum tcp_dir d, uint8_t type, size_t len)
+{
+    struct tls_server_flight *fl = &t->flight;
+
+    if (d != TCP_TO_CLIENT || !t->sh || t->clear_over || t->h[d].stopped)
+        return;
+    if (fl->clear_msgs < UINT32_MAX)
+        fl->clear_msgs++;
+    fl->clear_bytes = add_sat(fl->clear_bytes, TLS_HS_HDR + len);
+    if (type == TLS_HS_SERVER_HELLO_DONE || t->tls13)
+        t->clear_over = fl->clear_complete = true;
+}
+
+/* enc_flight_over: nothing more will be counted in the 1.3 flight. */
+static bool enc_flight_over(const struct tls *t)
+{
+    return t->enc_over || t->h[0].stopped || t->h[1].stopped || t->h[0].fatal || t->h[1].fatal;
+}
+
+/* flight_record sees every wire record of |d| (type, fragment length)
+ * before it is read: for 1.3 it counts the server's application_data
+ * records until the client answers with anything but a CCS. */
+static void flight_record(struct tls *t, enum tcp_dir d, uint8_t type, size_t len)
+{
+    struct tls_server_flight *fl = &t->flight;
+
+    if (d == TCP_TO_CLIENT && type == TLS_CT_CCS && t->sh && !t->clear_over)
+        t->clear_over = fl->clear_complete = true;   /* abbreviated handshake */
+    if (!t->tls13 || enc_flight_over(t))
+        return;
+    if (d == TCP_TO_SERVER) {
+        if (type != TLS_CT_CCS)
+            t->enc_over = fl->enc_complete = true;
+        return;
+    }
+    if (type != TLS_CT_APPDATA)
+        return;
+    fl->enc_records++;
+    fl->enc_bytes = add_sat(fl->enc_bytes, len);
+    if (fl->enc_records >= TLS_MAX_FLIGHT_RECORDS)
+        t->enc_over = true;
+}
+
+void tls_server_flight_get(const struct tls *t, struct tls_server_flight *out)
+{
+    if (!t) {
+        memset(out, 0, sizeof(*out));
+        return;
+    }
+    *out = t->flight;
+}
+
 /* ---- handshake messages --------------------------------------------- */
 
 /*
@@ -1415,6 +1485,8 @@ static void hs_fragment(struct tls *t, enum tcp_dir d, uint16_t record_version,
                 len <= TLS_MAX_HS_MSG && cbs_get_bytes(&whole, &body, len)) {
                 frag = whole;
                 hs_message(t, d, type, body, record_version);
+                if (!plain)
+                    flight_clear_msg(t, d, type, len);
                 continue;
             }
             h->msg_record_version = record_version;
@@ -1467,6 +1539,8 @@ static void hs_fragment(struct tls *t, enum tcp_dir d, uint16_t record_version,
             h->body_cap = 0;
             h->hdr_len = 0;
             hs_message(t, d, type, body, h->msg_record_version);
+            if (!plain)
+                flight_clear_msg(t, d, type, cbs_len(&body));
             free(buf);
         }
     }
@@ -1527,6 +1601,7 @@ static void record(struct tls *t, enum tcp_dir d, uint8_t type, uint16_t version
     bool enc = hs_encrypted(t, d);
     uint8_t v;
 
+    flight_record(t, d, type, cbs_len(&frag));
     switch (type) {
     case TLS_CT_CCS:
         /*
@@ -1693,8 +1768,10 @@ bool tls_done(const struct tls *t, enum tcp_dir dir)
     if (!t || (dir != TCP_TO_SERVER && dir != TCP_TO_CLIENT))
         return true;
     h = &t->h[dir];
-    if (h->stopped || h->fatal || t->tls13)
+    if (h->stopped || h->fatal)
         return true;
+    if (t->tls13)
+        return enc_flight_over(t);
     /* <= 1.2: the CCS and the record after it (the encrypted Finished). */
     return hs_encrypted(t, dir) && h->enc_records >= 1;
 }

@@ -34,6 +34,7 @@
 #define TLS_MAX_CERTS  16      /* certificates reported per Certificate message */
 #define TLS_MAX_LIST   128     /* entries kept in a parsed list (ciphers, groups, ...) */
 #define TLS_JA4_MAX_ITEMS 256  /* ciphers, extensions or signature algorithms in a JA4 */
+#define TLS_MAX_FLIGHT_RECORDS 32  /* TLS 1.3 encrypted server flight: records counted */
 
 /* Wire values. */
 #define TLS_CT_CCS        20
@@ -166,6 +167,49 @@ struct tls_key_exchange {
     unsigned bits;                 /* DH prime size in bits, or EC key size from the group */
 };
 
+/*
+ * tls_server_flight: the size of the server's first handshake flight as it
+ * crossed the wire, readable without keys.  A different certificate chain (a
+ * TLS-terminating box in the path) changes these numbers even when TLS 1.3
+ * encrypts the chain itself.
+ *
+ * clear_*: the handshake messages the server sent in clear, from its
+ * ServerHello (the real one: a HelloRetryRequest is not counted) to its
+ * ServerHelloDone: ServerHello, Certificate, CertificateStatus,
+ * ServerKeyExchange, CertificateRequest, ServerHelloDone in TLS <= 1.2, the
+ * ServerHello alone in an abbreviated handshake (its ChangeCipherSpec ends
+ * the clear part) and in TLS 1.3 (everything after it is encrypted).  Each
+ * message counts its 4-byte handshake header and its body; record headers do
+ * not count, so the numbers do not depend on how the server cut its records.
+ * Only messages the parser accepted count (a malformed one stops the
+ * direction); messages given decrypted to tls_feed_plaintext never count.
+ *
+ * enc_*: TLS 1.3 only (zero otherwise): the records of type application_data
+ * (23) the server sent after its ServerHello and before the client's first
+ * record after that ServerHello other than a ChangeCipherSpec - the client's
+ * Finished (or its Certificate, EndOfEarlyData or an alert: whatever it
+ * answers the flight with).  That is EncryptedExtensions, CertificateRequest,
+ * Certificate, CertificateVerify and Finished, plus a NewSessionTicket a
+ * server sends before the client's Finished (RFC 8446 §4.6.1 allows it).
+ * enc_bytes sums the records' length fields (the ciphertext after each 5-byte
+ * header; records * 5 more were on the wire).  "Before" is the order the
+ * bytes were fed in: capture order.  A client that sends 0-RTT data after the
+ * ServerHello ends the flight early.  Counting stops at
+ * TLS_MAX_FLIGHT_RECORDS records, at a gap, a parse error or a fatal alert
+ * in either direction.
+ */
+struct tls_server_flight {
+    uint32_t clear_msgs;      /* handshake messages in clear, from the ServerHello on */
+    uint32_t clear_bytes;     /* their bytes, 4-byte headers included (saturates) */
+    bool clear_complete;      /* the clear part ended: ServerHelloDone, the server's
+                                 ChangeCipherSpec, or a ServerHello choosing 1.3 */
+    uint32_t enc_records;     /* TLS 1.3: encrypted records of the flight */
+    uint32_t enc_bytes;       /* TLS 1.3: their length fields summed */
+    bool enc_complete;        /* TLS 1.3: the client's answer ended it (else the
+                                 counts stopped at a bound, a gap or an error, or the
+                                 capture ended: they are a lower bound) */
+};
+
 /* tls_cbs: what the parser reports.  Any may be NULL.  |from| is the
  * direction of the sender. */
 struct tls_cbs {
@@ -209,9 +253,16 @@ size_t tls_feed_plaintext(struct tls *t, enum tcp_dir dir, uint8_t type, const u
  * (TLS_ERR_GAP) — record framing cannot be recovered reliably. */
 void tls_gap(struct tls *t, enum tcp_dir dir);
 
-/* tls_done is true when nothing more can be learnt from direction |dir|
- * (encrypted, stopped by an error, or after a fatal alert). */
+/* tls_done is true when nothing more can be learnt from direction |dir|:
+ * stopped by an error or a gap, after its fatal alert, for TLS <= 1.2 after
+ * its ChangeCipherSpec and the encrypted Finished, for TLS 1.3 once the
+ * server's encrypted flight is over (see struct tls_server_flight: until
+ * then its size is still being learnt, in both directions). */
 bool tls_done(const struct tls *t, enum tcp_dir dir);
+
+/* tls_server_flight_get copies the server's flight so far into |*out|
+ * (zeros when |t| is NULL). */
+void tls_server_flight_get(const struct tls *t, struct tls_server_flight *out);
 
 /* tls_looks_like_record is true when |p| (n >= 3 bytes available, else
  * false) starts like a TLS record: content type 20..24 and major version 3,

@@ -7,7 +7,9 @@
  * split at every offset into two feeds; byte by byte, both with a transcript
  * of every callback (values and content hashes) and the tls_done() states
  * identical to the whole run; and every truncated prefix, whose transcript
- * must be a prefix of the whole one with no error.  Each feed hands tls_feed
+ * must be a prefix of the whole one with no error.  The server's flight size
+ * (tls_server_flight_get) after each flight must be identical too.  Each
+ * feed hands tls_feed
  * an exact-size heap copy of the pending bytes, so ASan sees any read past
  * the end, and the harness re-offers unconsumed bytes with the next ones, as
  * tcp_reasm does.  The JA3/JA3S references are tshark's, not ours.
@@ -142,6 +144,7 @@ struct obs {
     size_t nhs[2];
 
     bool done[MAX_FLIGHTS][2];
+    struct tls_server_flight fl[MAX_FLIGHTS];   /* after each flight */
 };
 
 static char dchar(enum tcp_dir d)
@@ -450,6 +453,7 @@ static struct obs *run(const struct tls_flight *fl, size_t nfl, enum mode m, siz
         }
         o->done[i][0] = tls_done(f.t, TCP_TO_SERVER);
         o->done[i][1] = tls_done(f.t, TCP_TO_CLIENT);
+        tls_server_flight_get(f.t, &o->fl[i]);
     }
     tls_free(f.t);
     dyn_free(&f.pend[0]);
@@ -457,10 +461,28 @@ static struct obs *run(const struct tls_flight *fl, size_t nfl, enum mode m, siz
     return o;
 }
 
+static void assert_flight(const struct tls_server_flight *fl, unsigned clear_msgs,
+                          unsigned clear_bytes, bool clear_complete, unsigned enc_records,
+                          unsigned enc_bytes, bool enc_complete)
+{
+    assert_int_equal(fl->clear_msgs, clear_msgs);
+    assert_int_equal(fl->clear_bytes, clear_bytes);
+    assert_int_equal(fl->clear_complete, clear_complete);
+    assert_int_equal(fl->enc_records, enc_records);
+    assert_int_equal(fl->enc_bytes, enc_bytes);
+    assert_int_equal(fl->enc_complete, enc_complete);
+}
+
 static void assert_same(const struct obs *w, const struct obs *o, size_t nfl)
 {
     assert_string_equal((const char *)o->tx.p, (const char *)w->tx.p);
     assert_memory_equal(o->done, w->done, nfl * sizeof(o->done[0]));
+    for (size_t i = 0; i < nfl; i++) {
+        const struct tls_server_flight *a = &w->fl[i];
+
+        assert_flight(&o->fl[i], a->clear_msgs, a->clear_bytes, a->clear_complete,
+                      a->enc_records, a->enc_bytes, a->enc_complete);
+    }
 }
 
 /* four_ways runs |fl| whole, split at every offset of every flight, byte by
@@ -643,7 +665,8 @@ static void test_tls12_dhe(void **state)
 }
 
 /* TLS 1.3: the ServerHello's supported_versions makes it 1.3, after which
- * both directions are done and nothing is parsed. */
+ * nothing is parsed; both directions are done once the client answered the
+ * server's encrypted flight (its size is learnt until then). */
 static void test_tls13(void **state)
 {
     static const int server_hs[] = {2};
@@ -671,8 +694,10 @@ static void test_tls13(void **state)
     assert_int_equal(o->n_app[0], 1);   /* encrypted 1.3 records are application_data */
     assert_int_equal(o->n_app[1], 1);
     assert_false(o->done[0][0]);
-    assert_true(o->done[1][0]);
-    assert_true(o->done[1][1]);
+    assert_false(o->done[1][0]);
+    assert_false(o->done[1][1]);
+    assert_true(o->done[2][0]);
+    assert_true(o->done[2][1]);
     obs_free(o);
 }
 
@@ -696,12 +721,15 @@ static void test_tls13_hrr(void **state)
     assert_string_equal(o->ch.ja3, HRR_JA3_2);
     assert_int_equal(o->ch.groups.n, 2);
     assert_int_equal(o->n_err, 0);
-    /* after the HRR and both CCS nothing is done yet */
+    /* after the HRR and both CCS nothing is done yet, nor after the real
+     * ServerHello's flight: the client's Finished ends it */
     assert_false(o->done[1][0]);
     assert_false(o->done[1][1]);
     assert_false(o->done[2][0]);
-    assert_true(o->done[3][0]);
-    assert_true(o->done[3][1]);
+    assert_false(o->done[3][0]);
+    assert_false(o->done[3][1]);
+    assert_true(o->done[4][0]);
+    assert_true(o->done[4][1]);
     obs_free(o);
 }
 
@@ -769,8 +797,9 @@ static void test_mtls13_plaintext(void **state)
     assert_non_null(t);
     for (size_t i = 0; i < 2; i++)
         assert_int_equal(tls_feed(t, mtls13[i].dir, mtls13[i].p, mtls13[i].n), mtls13[i].n);
-    assert_true(tls_done(t, TCP_TO_CLIENT));
-    assert_true(tls_done(t, TCP_TO_SERVER));
+    /* the server's encrypted flight is still being measured */
+    assert_false(tls_done(t, TCP_TO_CLIENT));
+    assert_false(tls_done(t, TCP_TO_SERVER));
     assert_int_equal(o->n_cr + o->n_cert[0] + o->n_cert[1], 0);
     for (size_t i = 0; i < NFL(mtls13_plain_server); i++) {
         /* the Certificate in two pieces, as a record boundary would cut it */
@@ -874,6 +903,162 @@ static void test_grease_values(void **state)
     assert_false(tls_is_grease(0x0304));
     assert_false(tls_is_grease(0xabab));
     assert_true(tls_is_grease(0xaaaa));    /* 0xAA is 0x?A too */
+}
+
+/* The server's flight size, TLS <= 1.2: its handshake messages in clear
+ * from the ServerHello to the ServerHelloDone, 4-byte headers included,
+ * whatever the record framing.  The expected numbers are the vectors'
+ * handshake lengths added up by hand (t12: ServerHello 4+72, Certificate
+ * 4+761, ServerKeyExchange 4+111, ServerHelloDone 4+0); the
+ * NewSessionTicket of the server's second flight is not part of it. */
+static void test_flight_tls12(void **state)
+{
+    struct tls_server_flight none;
+    struct obs *o;
+    struct tls *t;
+
+    (void)state;
+    o = four_ways(t12, NFL(t12), true);
+    assert_flight(&o->fl[0], 0, 0, false, 0, 0, false);
+    assert_flight(&o->fl[1], 4, 960, true, 0, 0, false);
+    assert_flight(&o->fl[5], 4, 960, true, 0, 0, false);
+    obs_free(o);
+    /* one record, 100-byte records, 1-byte records: the same numbers */
+    o = four_ways(t12_onerec, NFL(t12_onerec), true);
+    assert_flight(&o->fl[5], 4, 960, true, 0, 0, false);
+    obs_free(o);
+    o = four_ways(t12_frag100, NFL(t12_frag100), true);
+    assert_flight(&o->fl[1], 4, 960, true, 0, 0, false);
+    obs_free(o);
+    o = four_ways(t12_frag1, NFL(t12_frag1), true);
+    assert_flight(&o->fl[1], 4, 960, true, 0, 0, false);
+    obs_free(o);
+    /* DHE: ServerHello 57, Certificate (RSA) 869, ServerKeyExchange 783, ServerHelloDone 4 */
+    o = four_ways(dhe, NFL(dhe), true);
+    assert_flight(&o->fl[5], 4, 1713, true, 0, 0, false);
+    obs_free(o);
+    /* with a CertificateRequest (76) */
+    o = four_ways(mtls12, NFL(mtls12), true);
+    assert_flight(&o->fl[5], 5, 65 + 765 + 115 + 76 + 4, true, 0, 0, false);
+    obs_free(o);
+    /* abbreviated: the ServerHello (85), ended by the server's CCS */
+    o = four_ways(resume, NFL(resume), true);
+    assert_flight(&o->fl[1], 1, 85, true, 0, 0, false);
+    obs_free(o);
+    /* no ServerHello: nothing */
+    o = four_ways(hsfail, NFL(hsfail), true);
+    assert_flight(&o->fl[1], 0, 0, false, 0, 0, false);
+    obs_free(o);
+
+    /* cut inside the Certificate: the ServerHello only, not complete; a
+     * gap leaves it so */
+    o = obs_new();
+    t = tls_new(&all_cbs, o);
+    assert_non_null(t);
+    assert_int_equal(tls_feed(t, TCP_TO_SERVER, t12[0].p, t12[0].n), t12[0].n);
+    assert_int_equal(tls_feed(t, TCP_TO_CLIENT, t12[1].p, 400), 81);
+    tls_server_flight_get(t, &o->fl[0]);
+    assert_flight(&o->fl[0], 1, 76, false, 0, 0, false);
+    tls_gap(t, TCP_TO_CLIENT);
+    tls_server_flight_get(t, &o->fl[0]);
+    assert_flight(&o->fl[0], 1, 76, false, 0, 0, false);
+    tls_free(t);
+    obs_free(o);
+    memset(&none, 0xff, sizeof(none));
+    tls_server_flight_get(NULL, &none);
+    assert_flight(&none, 0, 0, false, 0, 0, false);
+}
+
+/* The server's flight size, TLS 1.3: the ServerHello (4+118) in clear,
+ * then the server's application_data records until the client answers (its
+ * CCS does not count as an answer, its Finished does).  t13's server flight
+ * carries records of 23, 787, 95 and 69 bytes after the ServerHello and the
+ * CCS; the NewSessionTicket record (250) after the client's Finished is not
+ * part of it. */
+static void test_flight_tls13(void **state)
+{
+    const struct tls_flight server_only[] = {t13[1], t13[3], t13[5]};
+    static const uint8_t early[] = {0x17, 0x03, 0x03, 0x00, 0x03, 1, 2, 3};
+    struct obs *o;
+    struct tls *t;
+    struct dyn d = {0};
+
+    (void)state;
+    o = four_ways(t13, NFL(t13), true);
+    assert_flight(&o->fl[1], 1, 122, true, 4, 23 + 787 + 95 + 69, false);
+    assert_flight(&o->fl[2], 1, 122, true, 4, 974, true);
+    assert_flight(&o->fl[5], 1, 122, true, 4, 974, true);
+    obs_free(o);
+    /* after a HelloRetryRequest: the real ServerHello's flight only */
+    o = four_ways(hrr, NFL(hrr), true);
+    assert_flight(&o->fl[1], 0, 0, false, 0, 0, false);
+    assert_flight(&o->fl[3], 1, 122, true, 4, 974, false);
+    assert_flight(&o->fl[4], 1, 122, true, 4, 974, true);
+    obs_free(o);
+    /* mutual TLS: one record more (the CertificateRequest), 1068 bytes in
+     * all (23 + 92 + 787 + 97 + 69: from the vector's record headers) */
+    o = four_ways(mtls13, NFL(mtls13), true);
+    assert_flight(&o->fl[2], 1, 122, true, 5, 1068, true);
+    obs_free(o);
+
+    /* a capture of the server side only: nothing ends the flight, so what
+     * followed is counted too and it is not complete */
+    o = four_ways(server_only, NFL(server_only), true);
+    assert_flight(&o->fl[2], 1, 122, true, 6, 974 + 250 + 19, false);
+    assert_false(o->done[2][1]);
+    obs_free(o);
+
+    /* ... until TLS_MAX_FLIGHT_RECORDS, which ends it (done) */
+    o = obs_new();
+    t = tls_new(&all_cbs, o);
+    assert_non_null(t);
+    assert_int_equal(tls_feed(t, TCP_TO_CLIENT, t13[1].p, t13[1].n), t13[1].n);
+    for (int i = 0; i < 40; i++) {
+        dyn_u8(&d, TLS_CT_APPDATA);
+        dyn_u16(&d, 0x0303);
+        dyn_u16(&d, 10);
+        dyn_add(&d, "0123456789", 10);
+    }
+    assert_int_equal(tls_feed(t, TCP_TO_CLIENT, d.p, d.len), d.len);
+    tls_server_flight_get(t, &o->fl[0]);
+    assert_flight(&o->fl[0], 1, 122, true, TLS_MAX_FLIGHT_RECORDS,
+                  974 + (TLS_MAX_FLIGHT_RECORDS - 4) * 10, false);
+    assert_true(tls_done(t, TCP_TO_CLIENT));
+    assert_true(tls_done(t, TCP_TO_SERVER));
+    tls_free(t);
+    obs_free(o);
+    dyn_free(&d);
+
+    /* a gap in the client's direction ends it too: its answer may be lost */
+    o = obs_new();
+    t = tls_new(&all_cbs, o);
+    assert_non_null(t);
+    assert_int_equal(tls_feed(t, TCP_TO_SERVER, t13[0].p, t13[0].n), t13[0].n);
+    assert_int_equal(tls_feed(t, TCP_TO_CLIENT, t13[1].p, t13[1].n), t13[1].n);
+    assert_false(tls_done(t, TCP_TO_CLIENT));
+    tls_gap(t, TCP_TO_SERVER);
+    assert_true(tls_done(t, TCP_TO_CLIENT));
+    assert_int_equal(tls_feed(t, TCP_TO_CLIENT, t13[3].p, t13[3].n), t13[3].n);
+    tls_server_flight_get(t, &o->fl[0]);
+    assert_flight(&o->fl[0], 1, 122, true, 4, 974, false);
+    tls_free(t);
+    obs_free(o);
+
+    /* client application data before the ServerHello (0-RTT) answers
+     * nothing: the flight starts at the ServerHello */
+    o = obs_new();
+    t = tls_new(&all_cbs, o);
+    assert_non_null(t);
+    assert_int_equal(tls_feed(t, TCP_TO_SERVER, t13[0].p, t13[0].n), t13[0].n);
+    assert_int_equal(tls_feed(t, TCP_TO_SERVER, early, sizeof(early)), sizeof(early));
+    assert_int_equal(tls_feed(t, TCP_TO_CLIENT, t13[1].p, t13[1].n), t13[1].n);
+    tls_server_flight_get(t, &o->fl[0]);
+    assert_flight(&o->fl[0], 1, 122, true, 4, 974, false);
+    assert_int_equal(tls_feed(t, TCP_TO_SERVER, t13[2].p, t13[2].n), t13[2].n);
+    tls_server_flight_get(t, &o->fl[0]);
+    assert_flight(&o->fl[0], 1, 122, true, 4, 974, true);
+    tls_free(t);
+    obs_free(o);
 }
 
 /* GREASE values stay in the lists but not in JA3 (checked against
@@ -1747,6 +1932,8 @@ int main(void)
         cmocka_unit_test(test_alert_plain),
         cmocka_unit_test(test_resumption),
         cmocka_unit_test(test_grease_values),
+        cmocka_unit_test(test_flight_tls12),
+        cmocka_unit_test(test_flight_tls13),
         cmocka_unit_test(test_grease_ja3),
         cmocka_unit_test(test_ske_variants),
         cmocka_unit_test(test_sslv2_hello),

@@ -11,6 +11,7 @@
 #include "analyze/pipeline.h"
 #include "lib/jsonr.h"
 #include "lib/out.h"
+#include "lib/strbuf.h"
 
 static void copy(char *dst, size_t cap, const char *src)
 {
@@ -21,6 +22,27 @@ static void copy(char *dst, size_t cap, const char *src)
     if (n > 0)
         memcpy(dst, src, n);
     dst[n] = '\0';
+}
+
+void digest_hello_fp(const struct session *s, char *buf, size_t size)
+{
+    struct strbuf b;
+    uint16_t group = s->kx_group ? s->kx_group : s->kx_seen ? s->kx.group : 0;
+
+    strbuf_init(&b, buf, size);
+    if (!s->server_hello)
+        return;
+    strbuf_u64(&b, s->version);
+    strbuf_putc(&b, ',');
+    strbuf_u64(&b, s->cipher);
+    strbuf_putc(&b, ',');
+    for (size_t i = 0; i < s->nsh_ext_types; i++) {
+        if (i)
+            strbuf_putc(&b, '-');
+        strbuf_u64(&b, s->sh_ext_types[i]);
+    }
+    strbuf_putc(&b, ',');
+    strbuf_u64(&b, group);
 }
 
 void digest_fill(struct session_digest *d, const struct analysed *a)
@@ -55,6 +77,15 @@ void digest_fill(struct session_digest *d, const struct analysed *a)
     if (s->client_hello)
         copy(d->sni, sizeof(d->sni), s->sni);
     copy(d->ja3s, sizeof(d->ja3s), s->ja3s);
+    digest_hello_fp(s, d->hello_fp, sizeof(d->hello_fp));
+    if (s->client_hello && s->client_random_seen) {
+        d->random_seen = true;
+        memcpy(d->random, s->client_random, 32);
+        d->session_id_len = s->session_id_len <= 32 ? s->session_id_len : 32;
+        memcpy(d->session_id, s->session_id, d->session_id_len);
+    }
+    if (s->server_hello)
+        d->flight = s->server_flight;
     for (size_t i = 0; i < a->nserver && i < DIGEST_MAX_CHAIN; i++)
         memcpy(d->chain[d->nchain++], a->server_chain[i]->sha256, 32);
     for (size_t i = 0; i < a->fs->n && i < DIGEST_MAX_FINDINGS; i++) {
@@ -76,7 +107,16 @@ bool digest_equal(const struct session_digest *a, const struct session_digest *b
            a->tls_state == b->tls_state && a->server_hello == b->server_hello &&
            a->version == b->version && a->cipher == b->cipher &&
            a->cert_hidden == b->cert_hidden && strcmp(a->sni, b->sni) == 0 &&
-           strcmp(a->ja3s, b->ja3s) == 0 && a->nchain == b->nchain &&
+           strcmp(a->ja3s, b->ja3s) == 0 && strcmp(a->hello_fp, b->hello_fp) == 0 &&
+           a->random_seen == b->random_seen && memcmp(a->random, b->random, 32) == 0 &&
+           a->session_id_len == b->session_id_len &&
+           memcmp(a->session_id, b->session_id, a->session_id_len) == 0 &&
+           a->flight.clear_msgs == b->flight.clear_msgs &&
+           a->flight.clear_bytes == b->flight.clear_bytes &&
+           a->flight.clear_complete == b->flight.clear_complete &&
+           a->flight.enc_records == b->flight.enc_records &&
+           a->flight.enc_bytes == b->flight.enc_bytes &&
+           a->flight.enc_complete == b->flight.enc_complete && a->nchain == b->nchain &&
            memcmp(a->chain, b->chain, a->nchain * 32) == 0 && a->nfindings == b->nfindings &&
            memcmp(a->findings, b->findings, a->nfindings * sizeof(a->findings[0])) == 0;
 }
@@ -235,6 +275,33 @@ static bool on_value(void *ctx, const char *path, long index, const struct jsonr
     } else if (strcmp(path, "tls.server.ja3s_string") == 0) {
         WANT(str, "not a string");
         copy(d->ja3s, sizeof(d->ja3s), v->str);
+    } else if (strcmp(path, "tls.server.hello_fingerprint") == 0) {
+        WANT(str, "not a string");
+        copy(d->hello_fp, sizeof(d->hello_fp), v->str);
+    } else if (strcmp(path, "tls.client.random") == 0) {
+        WANT(str && v->len == 64 && hex_bytes(v->str, d->random, 32), "not 32 bytes in hex");
+        d->random_seen = true;
+    } else if (strcmp(path, "tls.client.session_id") == 0) {
+        WANT(str && v->len % 2 == 0 && v->len <= 64 &&
+             hex_bytes(v->str, d->session_id, v->len / 2), "not up to 32 bytes in hex");
+        d->session_id_len = (uint8_t)(v->len / 2);
+    } else if (strncmp(path, "tls.server.flight.", 18) == 0) {
+        const char *k = path + 18;
+
+        if (strcmp(k, "clear_complete") == 0 || strcmp(k, "encrypted_complete") == 0) {
+            WANT(boolean, "not true or false");
+            *(k[0] == 'c' ? &d->flight.clear_complete : &d->flight.enc_complete) = v->b;
+        } else {
+            WANT(num && v->u64 <= UINT32_MAX, "not a 32-bit count");
+            if (strcmp(k, "clear_messages") == 0)
+                d->flight.clear_msgs = (uint32_t)v->u64;
+            else if (strcmp(k, "clear_bytes") == 0)
+                d->flight.clear_bytes = (uint32_t)v->u64;
+            else if (strcmp(k, "encrypted_records") == 0)
+                d->flight.enc_records = (uint32_t)v->u64;
+            else if (strcmp(k, "encrypted_bytes") == 0)
+                d->flight.enc_bytes = (uint32_t)v->u64;
+        }
     } else if (strcmp(path, "tls.server.certificate_chain_sha256") == 0) {
         WANT(str && index >= 0, "not an array of strings");
         if (d->nchain < DIGEST_MAX_CHAIN) {

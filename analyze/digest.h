@@ -55,6 +55,14 @@ struct session_digest {
     bool cert_hidden;                    /* tls.certificate_hidden */
     char sni[DIGEST_NAME_MAX];           /* tls.client.server_name */
     char ja3s[DIGEST_FP_MAX];            /* tls.server.ja3s_string */
+    char hello_fp[DIGEST_FP_MAX];        /* tls.server.hello_fingerprint (digest_hello_fp) */
+    bool random_seen;                    /* tls.client.random: the ClientHello's random */
+    uint8_t random[32];
+    uint8_t session_id_len;              /* tls.client.session_id (absent when empty) */
+    uint8_t session_id[32];
+    struct tls_server_flight flight;     /* tls.server.flight.* (clear_messages, clear_bytes,
+                                            clear_complete, encrypted_records,
+                                            encrypted_bytes, encrypted_complete) */
     uint8_t chain[DIGEST_MAX_CHAIN][32]; /* tls.server.certificate_chain_sha256 */
     size_t nchain;
 
@@ -63,6 +71,14 @@ struct session_digest {
 };
 
 struct analysed;
+
+/* digest_hello_fp writes our own ServerHello fingerprint of |s| into |buf|
+ * ("" without a ServerHello): the negotiated version, the cipher, the
+ * extension types in the order sent and the key exchange group, in decimal,
+ * as "772,4865,43-51,29".  Not JA4S (whose licence we cannot take): unlike
+ * JA3S it keeps the extensions' order and the group, which differ between
+ * TLS stacks that choose the same version and cipher. */
+void digest_hello_fp(const struct session *s, char *buf, size_t size);
 
 /* digest_fill fills |d| from the analysed session |a|. */
 void digest_fill(struct session_digest *d, const struct analysed *a);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/digest.h"
 #include "analyze/findings.h"
 #include "analyze/names.h"
 #include "lib/out.h"
@@ -265,6 +266,16 @@ static void json_session(void *ctx, const struct analysed *an)
             json_ascii(&j, "ja4_r", s->ja4_r);
         }
         json_ascii(&j, "offered_version", tls_version_name(s->ch_version));
+        if (s->client_random_seen) {
+            char hx[65];
+
+            x509_hex(s->client_random, 32, hx);
+            json_ascii(&j, "random", hx);
+            if (s->session_id_len > 0 && s->session_id_len <= 32) {
+                x509_hex(s->session_id, s->session_id_len, hx);
+                json_ascii(&j, "session_id", hx);
+            }
+        }
         if (s->alpn_offered)
             json_str(&j, "alpn", s->alpn_offered);
         json_cert_fields(r, &j, &s->client_chain, an->client_chain, an->nclient);
@@ -276,6 +287,22 @@ static void json_session(void *ctx, const struct analysed *an)
             x509_md5_hex((const uint8_t *)s->ja3s, strlen(s->ja3s), md5);
             json_ascii(&j, "ja3s", md5);
             json_ascii(&j, "ja3s_string", s->ja3s);
+        }
+        if (s->server_hello) {
+            char fp[DIGEST_FP_MAX];
+
+            digest_hello_fp(s, fp, sizeof(fp));
+            json_ascii(&j, "hello_fingerprint", fp);
+            json_obj(&j, "flight");
+            json_u64(&j, "clear_messages", s->server_flight.clear_msgs);
+            json_u64(&j, "clear_bytes", s->server_flight.clear_bytes);
+            json_bool(&j, "clear_complete", s->server_flight.clear_complete);
+            if (s->version == 0x0304) {
+                json_u64(&j, "encrypted_records", s->server_flight.enc_records);
+                json_u64(&j, "encrypted_bytes", s->server_flight.enc_bytes);
+                json_bool(&j, "encrypted_complete", s->server_flight.enc_complete);
+            }
+            json_obj_end(&j);
         }
         json_cert_fields(r, &j, &s->server_chain, an->server_chain, an->nserver);
         json_obj_end(&j);

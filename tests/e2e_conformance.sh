@@ -106,6 +106,12 @@ echo "$table" | while IFS='|' read -r cap opts checks; do
         fail "conformance-$name" "output is not valid JSON lines"
         continue
     fi
+    # every row needs a session (each reference has a Certificate message,
+    # each count is at least 1): without one, say so and spare the checks
+    if [ "$(jq -s '[.[] | select(.event.dataset == "mxwitness.session")] | length' "$tmp/out.json")" = 0 ]; then
+        fail "conformance-$name" "no session reported ($checks)"
+        continue
+    fi
     bad=""
     for check in $checks; do
         case $check in

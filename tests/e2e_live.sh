@@ -23,6 +23,8 @@ cleanup() {
     rm -f "$out" "$err"
 }
 trap cleanup EXIT
+# a TERM (a timeout around the suite) or INT still removes the namespaces
+trap 'exit 130' INT TERM
 if ! ip netns add "$a" 2>/dev/null || ! ip netns add "$b" 2>/dev/null ||
    ! ip link add mxwt0 netns "$a" type veth peer name mxwt1 netns "$b" 2>/dev/null; then
     skip live-capture "cannot create network namespaces here"
@@ -38,9 +40,10 @@ user=nobody
 id "$user" >/dev/null 2>&1 || user=root
 ip netns exec "$a" "$BIN" -i mxwt0 -Z "$user" --flows >"$out" 2>"$err" &
 pid=$!
-# wait until the capture is open (the process has dropped to $user)
+# wait until the capture is open (the process has dropped to $user), at
+# most 5 s, and not at all once it has exited (a binary that fails at once)
 i=0
-while [ $i -lt 50 ]; do
+while [ $i -lt 50 ] && kill -0 "$pid" 2>/dev/null; do
     [ "$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')" = "$user" ] && break
     sleep 0.1
     i=$((i + 1))
@@ -50,7 +53,7 @@ sleep 0.3
 ip netns exec "$a" bash -c 'exec 3<>/dev/tcp/192.0.2.2/25' 2>/dev/null
 ip netns exec "$a" bash -c 'exec 3<>/dev/tcp/192.0.2.2/8080' 2>/dev/null
 sleep 0.5
-kill -INT "$pid"
+kill -INT "$pid" 2>/dev/null
 i=0
 while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 if kill -0 "$pid" 2>/dev/null; then

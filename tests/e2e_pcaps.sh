@@ -97,8 +97,10 @@ for pcap in pcaps/*.pcap; do
     grep '^session' "$truth" >"$tmp/truth"
 
     # --- flows: connection counts, clean starts, nothing missing
-    if ! "$BIN" --flows --json -r "$pcap" >"$tmp/flows.json" 2>"$tmp/flows.err"; then
-        fail "flows-$name" "exit status $? ($(head -c 300 "$tmp/flows.err"))"
+    "$BIN" --flows --json -r "$pcap" >"$tmp/flows.json" 2>"$tmp/flows.err"
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        fail "flows-$name" "exit status $rc ($(head -c 300 "$tmp/flows.err"))"
     else
         bad=""
         want_total=0

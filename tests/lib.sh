@@ -124,3 +124,64 @@ flows_tsv() {
         printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", $1, $2, $4, c2s, s2c, gb, e
     }'
 }
+
+# have_capinfos: true when capinfos (wireshark-common, which make test
+# installs) is there to count packets independently of libpcap.
+have_capinfos() {
+    command -v capinfos >/dev/null 2>&1
+}
+
+# capinfos_count FILE: print the number of packets Wireshark's reader (not
+# libpcap, which mxwitness uses) finds in FILE.  Exit status 0 when it read
+# the whole file, 1 when it stopped at damage (the number printed is what it
+# read up to there), 2 when it cannot read FILE at all (nothing printed).
+capinfos_count() {
+    _cc=$(capinfos -T -r -c -M "$1" 2>/dev/null)
+    _ccrc=$?
+    _cc=$(printf '%s\n' "$_cc" | awk -F '\t' 'NF >= 2 { print $NF; exit }')
+    if [ -z "$_cc" ]; then return 2; fi
+    echo "$_cc"
+    [ "$_ccrc" -eq 0 ] || return 1
+    return 0
+}
+
+# stats_packets STDERR_FILE: print N of the "packets: N (...)" line that
+# mxwitness --stats wrote, or nothing
+stats_packets() {
+    sed -n 's/^packets: \([0-9][0-9]*\) .*$/\1/p' "$1" | head -n 1
+}
+
+# packets_check FILE RC STDERR_FILE [COUNT COUNT_RC]: were FILE's packets
+# read?  Compares the
+# count of mxwitness --stats (stderr in STDERR_FILE, exit status RC) with
+# capinfos's.  Where capinfos stopped at damage, mxwitness must have read as
+# many packets, warned naming FILE and exited 0 or 1; where capinfos cannot
+# read FILE at all, mxwitness must exit 2 naming it or warn naming it.  Exit
+# 2 naming FILE is also accepted for input mxwitness refuses (a link type it
+# cannot decode).  Prints what is wrong, or nothing; without capinfos only
+# that a count was reported is checked (have_capinfos tells the caller).
+# COUNT and COUNT_RC, when given, are capinfos_count's output and exit
+# status for FILE, for a caller that reads the same file several times.
+packets_check() {
+    _pf=$1 _prc=$2 _pe=$3 _pc=${4:-} _pcrc=${5:-}
+    if [ "$_prc" -eq 2 ]; then
+        grep -q -F -- "$_pf" "$_pe" || echo "exit 2 without an error naming $_pf: $(head -c 200 "$_pe")"
+        return 0
+    fi
+    _pm=$(stats_packets "$_pe")
+    if [ -z "$_pm" ]; then
+        echo "no 'packets: N' line from --stats on stderr"
+        return 0
+    fi
+    have_capinfos || return 0
+    if [ -z "$_pcrc" ]; then
+        _pc=$(capinfos_count "$_pf")
+        _pcrc=$?
+    fi
+    case $_pcrc in
+    0)  [ "$_pm" = "$_pc" ] || echo "read $_pm packets, capinfos counts $_pc" ;;
+    1)  [ "$_pm" = "$_pc" ] || echo "read $_pm packets, capinfos reads $_pc before the damage"
+        grep -q -F -- "$_pf" "$_pe" || echo "capinfos stops at damage after $_pc packets, but no warning names $_pf" ;;
+    *)  grep -q -F -- "$_pf" "$_pe" || echo "capinfos cannot read $_pf, and no warning names it (read $_pm packets)" ;;
+    esac
+}

@@ -2,14 +2,16 @@
 # deps.sh WHAT - make sure the Debian packages mxwitness needs are installed.
 #   build: compiler, make, pkg-config, libpcap, nDPI, OpenSSL, cmocka
 #   test:  the above plus jq (the end-to-end tests read the JSON), openssl, ca-certificates
-#          (the system trust store the verdict tests verify against) and iproute2
+#          (the system trust store the verdict tests verify against), iproute2 and
+#          wireshark-common (capinfos: the packet counts the end-to-end tests check
+#          mxwitness's --stats against, from a reader other than libpcap)
 #   bench: the above plus tshark (the peer the benchmark measures against)
 # As root it installs what is missing with apt-get; otherwise it prints the
 # command to run and fails.
 set -eu
 what=${1:-build}
 pkgs="gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libcmocka-dev"
-[ "$what" = test ] && pkgs="$pkgs jq openssl ca-certificates iproute2"
+[ "$what" = test ] && pkgs="$pkgs jq openssl ca-certificates iproute2 wireshark-common"
 [ "$what" = bench ] && pkgs="$pkgs jq tshark"
 missing=""
 for p in $pkgs; do

@@ -551,6 +551,16 @@ static void print_server_warnings(const struct pipeline_totals *t)
                         "their server\n", (unsigned long long)t->unsummarised);
 }
 
+/* print_lost_warning: connections the session layer could not follow. */
+static void print_lost_warning(const struct session_layer *sl)
+{
+    uint64_t lost = session_layer_lost(sl);
+
+    if (lost)
+        fprintf(stderr, "mxwitness: warning: %llu connection(s) not followed: out of memory "
+                        "for their session\n", (unsigned long long)lost);
+}
+
 /* print_analysis_stats: the caches and the server table (--stats). */
 static void print_analysis_stats(struct pipeline *p)
 {
@@ -719,8 +729,10 @@ int main(int argc, char **argv)
         report_run_finish(&run);
     fflush(stdout);
     print_warnings(src, &ctr, tab, src);
-    if (running)
+    if (running) {
         print_server_warnings(pipeline_totals_get(run.pipeline));
+        print_lost_warning(run.sessions);
+    }
     if (o.stats) {
         print_stats(src, &ctr, tab, src);
         if (running)

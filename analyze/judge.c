@@ -845,6 +845,14 @@ void judge_session(struct judge *j, const struct session *s,
         findings_add(out, F_INCOMPLETE, SEV_INFO,
                      "the capture ended or missed bytes before the handshake finished (last: %s)",
                      session_tls_state_name(s->tls_state));
+    if (s->alloc_failed & (SESSION_ALLOC_BIT(SESSION_ALLOC_TLS) |
+                           SESSION_ALLOC_BIT(SESSION_ALLOC_SERVER_CHAIN)))
+        merge(out, F_INCOMPLETE, SEV_INFO,
+              s->alloc_failed & SESSION_ALLOC_BIT(SESSION_ALLOC_TLS) ?
+              "the TLS handshake could not be kept (out of memory): the certificate checks "
+              "did not run" :
+              "the server's certificate chain could not be kept (out of memory): the "
+              "certificate checks did not run");
     /* remember a failed handshake, so that the client's retry in clear can
      * say why; a handshake that worked since makes it history */
     if (s->tls) {

@@ -345,6 +345,15 @@ static void json_session(void *ctx, const struct analysed *an)
     json_u64(&j, "gap_bytes", s->gap_bytes[0] + s->gap_bytes[1]);
     json_bool(&j, "midstream", s->midstream);
     json_bool(&j, "protocol_mismatch", s->protocol_mismatch);
+    if (s->alloc_failed) {
+        /* what could not be kept (out of memory): missing for that reason,
+         * not because the wire lacked it */
+        json_arr(&j, "not_kept");
+        for (unsigned k = 0; k < SESSION_ALLOC_COUNT; k++)
+            if (s->alloc_failed & SESSION_ALLOC_BIT(k))
+                json_ascii(&j, NULL, session_alloc_name((enum session_alloc)k));
+        json_arr_end(&j);
+    }
     if (an->expected[0])
         json_str(&j, "expected", an->expected);
     json_obj(&j, "checks");

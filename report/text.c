@@ -186,6 +186,13 @@ static void text_session(void *ctx, const struct analysed *an)
             fputc('\n', f);
         }
     }
+    if (s->alloc_failed) {
+        fputs("  not kept  (out of memory):", f);
+        for (unsigned k = 0; k < SESSION_ALLOC_COUNT; k++)
+            if (s->alloc_failed & SESSION_ALLOC_BIT(k))
+                fprintf(f, " %s", session_alloc_name((enum session_alloc)k));
+        fputc('\n', f);
+    }
     if (s->incomplete)
         fputs("  incomplete: the handshake was not fully captured\n", f);
     for (unsigned d = 0; d < 2; d++)

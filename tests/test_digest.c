@@ -42,6 +42,9 @@ static void keep(void *ctx, const struct analysed *a)
 /* run_capture runs |path| through the whole pipeline with the JSON writer
  * into |*json| (a memstream) and keeps every digest in |k|; false if the
  * file cannot be read. */
+static bool (*g_fail_alloc)(void *ctx, enum session_alloc what);
+static bool g_text;
+
 static bool run_capture(const char *path, char **json, size_t *jlen, struct kept *k)
 {
     char errbuf[CAP_ERRBUF_SIZE];
@@ -69,6 +72,8 @@ static bool run_capture(const char *path, char **json, size_t *jlen, struct kept
     for (unsigned p = 1; p < 65536; p++)
         cap_ports_add(&ports, (uint16_t)p);
     so.ports = &ports;
+    so.fail_alloc = g_fail_alloc;
+    ro.json = !g_text;
     po.src = src;
     out = open_memstream(json, jlen);
     assert_non_null(out);
@@ -177,6 +182,39 @@ static void test_round_trip_third_party(void **state)
     assert_true(n > 0);
 }
 
+static bool fail_server_chain(void *ctx, enum session_alloc what)
+{
+    (void)ctx;
+    return what == SESSION_ALLOC_SERVER_CHAIN;
+}
+
+/* A chain that could not be kept says so in both writers, and is not
+ * mistaken for a session without a certificate by the verdicts. */
+static void test_not_kept_reported(void **state)
+{
+    struct kept k = {.v = calloc(MAX_DIGESTS, sizeof(struct session_digest))};
+    char *out = NULL;
+    size_t len = 0;
+
+    (void)state;
+    g_fail_alloc = fail_server_chain;
+    assert_true(run_capture("pcaps/clean-tls12.pcap", &out, &len, &k));
+    assert_non_null(out);
+    assert_non_null(strstr(out, "\"not_kept\":[\"server_chain\"]"));
+    assert_null(strstr(out, "\"certificate_chain\""));
+    assert_non_null(strstr(out, "chain could not be kept (out of memory)"));
+    free(out);
+    out = NULL;
+    k.n = 0;
+    g_text = true;
+    assert_true(run_capture("pcaps/clean-tls12.pcap", &out, &len, &k));
+    assert_non_null(strstr(out, "  not kept  (out of memory): server_chain\n"));
+    free(out);
+    g_text = false;
+    g_fail_alloc = NULL;
+    free(k.v);
+}
+
 static void test_other_lines(void **state)
 {
     struct session_digest d;
@@ -209,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_own_captures),
         cmocka_unit_test(test_round_trip_third_party),
         cmocka_unit_test(test_other_lines),
+        cmocka_unit_test(test_not_kept_reported),
     };
 
     return cmocka_run_group_tests_name("digest", tests, NULL, NULL);

@@ -59,6 +59,8 @@ void digest_fill(struct session_digest *d, const struct analysed *a)
     d->server = s->server;
     d->cport = s->cport;
     d->sport = s->sport;
+    d->cbytes = s->bytes[TCP_TO_SERVER];
+    d->sbytes = s->bytes[TCP_TO_CLIENT];
     if (sf != NULL) {
         copy(d->banner_host, sizeof(d->banner_host), sf->banner_host);
         copy(d->ehlo, sizeof(d->ehlo), sf->helo);
@@ -100,7 +102,8 @@ bool digest_equal(const struct session_digest *a, const struct session_digest *b
     return strcmp(a->point, b->point) == 0 && a->id == b->id && a->first_us == b->first_us &&
            a->last_us == b->last_us && memcmp(&a->client, &b->client, sizeof(a->client)) == 0 &&
            memcmp(&a->server, &b->server, sizeof(a->server)) == 0 && a->cport == b->cport &&
-           a->sport == b->sport && strcmp(a->banner_host, b->banner_host) == 0 &&
+           a->sport == b->sport && a->cbytes == b->cbytes && a->sbytes == b->sbytes &&
+           strcmp(a->banner_host, b->banner_host) == 0 &&
            strcmp(a->ehlo, b->ehlo) == 0 && strcmp(a->ehlo_host, b->ehlo_host) == 0 &&
            a->starttls_offered == b->starttls_offered &&
            a->starttls_requested == b->starttls_requested && a->implicit_tls == b->implicit_tls &&
@@ -238,6 +241,12 @@ static bool on_value(void *ctx, const char *path, long index, const struct jsonr
     } else if (strcmp(path, "destination.port") == 0) {
         WANT(num && v->u64 <= 65535, "not a port");
         d->sport = (uint16_t)v->u64;
+    } else if (strcmp(path, "source.bytes") == 0) {
+        WANT(num, "not a whole number");
+        d->cbytes = v->u64;
+    } else if (strcmp(path, "destination.bytes") == 0) {
+        WANT(num, "not a whole number");
+        d->sbytes = v->u64;
     } else if (strcmp(path, "smtp.banner_host") == 0) {
         if (str)
             copy(d->banner_host, sizeof(d->banner_host), v->str);

@@ -38,6 +38,7 @@ struct session_digest {
     uint64_t first_us, last_us;      /* @timestamp, event.end */
     struct cap_addr client, server;  /* source.ip, destination.ip */
     uint16_t cport, sport;
+    uint64_t cbytes, sbytes;         /* source.bytes, destination.bytes: each way */
 
     /* SMTP */
     char banner_host[DIGEST_NAME_MAX];   /* smtp.banner_host: the name in the greeting */

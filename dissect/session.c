@@ -785,6 +785,7 @@ static void sl_close(void *ctx, struct tcp_flow *f)
     for (int d = 0; d < 2; d++) {
         s->gaps[d] = f->half[d].st.gaps;
         s->gap_bytes[d] = f->half[d].st.gap_bytes;
+        s->bytes[d] = f->half[d].st.bytes_delivered + f->half[d].st.bytes_skipped;
     }
     /* A handshake that had begun and did not finish, with bytes missing or
      * the capture over, is incomplete; one the server cut with an alert or

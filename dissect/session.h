@@ -107,6 +107,10 @@ struct session {
     uint64_t first_us, last_us;
     enum tcp_close_reason end;
     uint64_t gaps[2], gap_bytes[2];   /* by enum tcp_dir */
+    uint64_t bytes[2];                /* stream bytes each way, by enum tcp_dir: those
+                                         handed to the parsers (no duplicates, holes not
+                                         counted) and the payload after they stopped
+                                         reading (retransmissions included there) */
     bool midstream;                   /* the connection's start was not captured */
     bool classified;                  /* on another port, found to be SMTP by nDPI */
 

@@ -178,10 +178,12 @@ static void json_session(void *ctx, const struct analysed *an)
     json_obj(&j, "source");
     json_ascii(&j, "ip", cap_addr_format(&s->client, a, sizeof(a)));
     json_u64(&j, "port", s->cport);
+    json_u64(&j, "bytes", s->bytes[TCP_TO_SERVER]);
     json_obj_end(&j);
     json_obj(&j, "destination");
     json_ascii(&j, "ip", cap_addr_format(&s->server, a, sizeof(a)));
     json_u64(&j, "port", s->sport);
+    json_u64(&j, "bytes", s->bytes[TCP_TO_CLIENT]);
     json_obj_end(&j);
 
     json_obj(&j, "smtp");

@@ -37,7 +37,7 @@ LIB_SRCS = lib/cbs.c lib/out.c lib/strbuf.c lib/jsonr.c \
            dissect/smtp.c dissect/tls.c dissect/tls_suite.c dissect/classify.c dissect/session.c \
            analyze/names.c analyze/x509.c analyze/verify.c analyze/weak.c \
            analyze/hostname.c analyze/expect.c analyze/findings.c analyze/servers.c \
-           analyze/judge.c analyze/digest.c analyze/pipeline.c \
+           analyze/judge.c analyze/digest.c analyze/hops.c analyze/pipeline.c \
            report/json.c report/common.c report/text.c report/json_lines.c report/certs.c \
            report/flows_report.c report/report.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(B)/%.o)

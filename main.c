@@ -45,9 +45,22 @@
 
 enum { EXIT_OK = 0, EXIT_FINDING = 1, EXIT_USAGE = 2 };
 
+/* A capture point as the command line gives it: the order of -r, --point
+ * and --from-json is the path, the sender's side first. */
+struct point_arg {
+    char kind;                        /* 'r' a capture file, 'j' JSON lines, 'i' the interface */
+    size_t index;                     /* into files[] or jsons[] */
+};
+
 struct options {
     const char *files[CAP_MAX_INPUTS];
     size_t nfiles;
+    const char *jsons[HOPS_MAX_POINTS];   /* --from-json FILE[@LABEL] */
+    size_t njsons;
+    struct point_arg order[CAP_MAX_INPUTS + HOPS_MAX_POINTS];
+    size_t norder;
+    const char *point;                /* --point LABEL for -i */
+    uint64_t hop_window_us;
     const char *iface;
     const char *bpf;
     int snaplen;
@@ -99,6 +112,10 @@ static void usage(FILE *f)
 "  -r FILE[@LABEL]    read a capture; several are merged by time. LABEL names\n"
 "                     the capture point (default: the file name)\n"
 "  -i IFACE           capture live (a span port)\n"
+"  --point LABEL      the capture point's name for -i (default: the interface)\n"
+"  --from-json FILE[@LABEL]  JSON lines of an earlier run (mxwitness --json) as\n"
+"                     capture points: LABEL, else each line's observer.name;\n"
+"                     '-' is standard input\n"
 "  -f BPF             capture filter (live default: the followed ports)\n"
 "  -s SNAPLEN         live snap length (default 262144)\n"
 "  -B KIB             live kernel buffer size in KiB\n"
@@ -119,6 +136,12 @@ static void usage(FILE *f)
 "  --flows            diagnostic: one line per TCP connection (bytes each way,\n"
 "                     gaps, retransmissions, anomalies, how it ended)\n"
 "  --stats            counters on standard error at the end\n"
+"capture points\n"
+"  The order of -r, -i and --from-json on the command line is the path from\n"
+"  the sender to the receiver.  With several points, the sessions of each\n"
+"  delivery are paired across them and the first hop where the certificate,\n"
+"  the TLS terminator, STARTTLS or the server's names change is reported.\n"
+"  --hop-window S     a relay forwards within S seconds (default 60)\n"
 "verdicts\n"
 "  --expect [SERVER=]PIN  what a server should present (repeatable; several\n"
 "                     pins for one server: any of them). SERVER: IP, IP:PORT\n"
@@ -163,7 +186,7 @@ enum long_only {
     OPT_PORT = 256, OPT_ANY_PORT, OPT_FLOWS, OPT_JSON, OPT_STATS,
     OPT_MAX_FLOWS, OPT_MEMCAP, OPT_IDLE, OPT_TRANSCRIPT, OPT_REDACT, OPT_CERTS,
     OPT_EXPECT, OPT_EXPECT_FILE, OPT_CA_FILE, OPT_CA_PATH, OPT_FAIL_ON, OPT_AT,
-    OPT_MAX_SERVERS,
+    OPT_MAX_SERVERS, OPT_FROM_JSON, OPT_POINT, OPT_HOP_WINDOW,
 };
 
 /* parse_time reads --at: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (UTC; a space
@@ -225,6 +248,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"certs", required_argument, NULL, OPT_CERTS},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
         {"max-servers", required_argument, NULL, OPT_MAX_SERVERS},
+        {"from-json", required_argument, NULL, OPT_FROM_JSON},
+        {"point", required_argument, NULL, OPT_POINT},
+        {"hop-window", required_argument, NULL, OPT_HOP_WINDOW},
         {"memcap", required_argument, NULL, OPT_MEMCAP},
         {"idle-timeout", required_argument, NULL, OPT_IDLE},
         {"expect", required_argument, NULL, OPT_EXPECT},
@@ -253,9 +279,34 @@ static int parse_options(int argc, char **argv, struct options *o)
                 fprintf(stderr, "mxwitness: at most %d -r inputs\n", CAP_MAX_INPUTS);
                 return -1;
             }
+            o->order[o->norder].kind = 'r';
+            o->order[o->norder++].index = o->nfiles;
             o->files[o->nfiles++] = optarg;
             break;
-        case 'i': o->iface = optarg; break;
+        case OPT_FROM_JSON:
+            if (o->njsons >= HOPS_MAX_POINTS) {
+                fprintf(stderr, "mxwitness: at most %d --from-json inputs\n", HOPS_MAX_POINTS);
+                return -1;
+            }
+            o->order[o->norder].kind = 'j';
+            o->order[o->norder++].index = o->njsons;
+            o->jsons[o->njsons++] = optarg;
+            break;
+        case OPT_POINT:
+            o->point = optarg;
+            break;
+        case OPT_HOP_WINDOW:
+            if (!parse_uint(optarg, 86400, &v) || v == 0) {
+                fprintf(stderr, "mxwitness: --hop-window: seconds (1..86400) expected\n");
+                return -1;
+            }
+            o->hop_window_us = (uint64_t)v * 1000000u;
+            break;
+        case 'i':
+            o->iface = optarg;
+            o->order[o->norder].kind = 'i';
+            o->order[o->norder++].index = 0;
+            break;
         case 'f': o->bpf = optarg; break;
         case 's':
             if (!parse_uint(optarg, 262144, &v) || v < 64) {
@@ -358,8 +409,12 @@ static int parse_options(int argc, char **argv, struct options *o)
         fprintf(stderr, "mxwitness: unexpected argument \"%s\"\n", argv[optind]);
         return -1;
     }
-    if (!o->nfiles && !o->iface) {
+    if (!o->nfiles && !o->iface && !o->njsons) {
         usage(stderr);
+        return -1;
+    }
+    if (o->point && !o->iface) {
+        fprintf(stderr, "mxwitness: --point names the capture point of -i; files take -r FILE@LABEL\n");
         return -1;
     }
     if (o->nfiles && o->iface) {
@@ -535,6 +590,118 @@ static int fail_usage(struct expect_set *e, struct verify_store *s)
     return EXIT_USAGE;
 }
 
+/* split_label splits "FILE@LABEL" as open_file does: |*label| is NULL when
+ * there is none (or FILE@LABEL is itself a file).  Returns the file name,
+ * to be freed. */
+static char *split_label(const char *arg, const char **label)
+{
+    const char *at = strrchr(arg, '@');
+    struct stat sb;
+
+    *label = NULL;
+    if (!at || at == arg || !at[1] || stat(arg, &sb) == 0)
+        return strdup(arg);
+    *label = at + 1;
+    return strndup(arg, (size_t)(at - arg));
+}
+
+/* read_json_points reads the session lines of --from-json |arg| into the
+ * comparison of capture points.  A line that cannot be used is a warning
+ * naming FILE:LINE (the first few, then a count); a file that cannot be
+ * opened is an input error. */
+static int read_json_points(const char *arg, struct pipeline *pl)
+{
+    const char *label;
+    char *path = split_label(arg, &label), *line = NULL, err[256];
+    struct session_digest *d = malloc(sizeof(*d));
+    size_t cap = 0, lineno = 0, bad = 0, sessions = 0;
+    ssize_t n;
+    FILE *f;
+
+    if (path == NULL || d == NULL) {
+        fprintf(stderr, "mxwitness: out of memory\n");
+        free(path);
+        free(d);
+        return -1;
+    }
+    f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "mxwitness: --from-json %s: %s\n", path, strerror(errno));
+        free(path);
+        free(d);
+        return -1;
+    }
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        int rc;
+
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
+        if (n == 0)
+            continue;
+        rc = digest_from_json(d, line, (size_t)n, err, sizeof(err));
+        if (rc < 0) {
+            if (bad++ < 5)
+                fprintf(stderr, "mxwitness: warning: %s:%zu: %s\n", path, lineno, err);
+            continue;
+        }
+        if (rc == 1) {
+            pipeline_digest(pl, label != NULL ? label : d->point, d);
+            sessions++;
+        }
+    }
+    if (ferror(f))
+        fprintf(stderr, "mxwitness: warning: %s: %s (read %zu lines up to there)\n", path,
+                strerror(errno), lineno);
+    if (bad > 5)
+        fprintf(stderr, "mxwitness: warning: %s: %zu lines in all could not be used\n", path,
+                bad);
+    if (sessions == 0)
+        fprintf(stderr, "mxwitness: warning: %s: no session lines (is it mxwitness --json "
+                        "output?)\n", path);
+    if (f != stdin)
+        fclose(f);
+    free(line);
+    free(path);
+    free(d);
+    return 0;
+}
+
+/* add_points names the capture points to compare in command-line order
+ * (the path, sender first), then reads the JSON-lines points. */
+static int add_points(const struct options *o, const struct cap_source *src,
+                      struct pipeline *pl)
+{
+    struct hops *h = pipeline_hops(pl);
+
+    for (size_t i = 0; i < o->norder; i++) {
+        const struct point_arg *pa = &o->order[i];
+        const char *label = NULL;
+
+        if (pa->kind == 'r' || pa->kind == 'i') {
+            const struct cap_input *in =
+                cap_source_input(src, pa->kind == 'r' ? pa->index : 0);
+
+            label = in != NULL ? in->label : NULL;
+            if (label != NULL && hops_point(h, label) < 0)
+                goto too_many;
+        } else {
+            char *path = split_label(o->jsons[pa->index], &label);
+
+            free(path);
+            if (label != NULL && hops_point(h, label) < 0)
+                goto too_many;
+        }
+    }
+    for (size_t i = 0; i < o->norder; i++)
+        if (o->order[i].kind == 'j' && read_json_points(o->jsons[o->order[i].index], pl) < 0)
+            return -1;
+    return 0;
+too_many:
+    fprintf(stderr, "mxwitness: at most %d capture points can be compared\n", HOPS_MAX_POINTS);
+    return -1;
+}
+
 /* print_server_warnings: the server table had to let servers go. */
 static void print_server_warnings(const struct pipeline_totals *t)
 {
@@ -662,6 +829,7 @@ int main(int argc, char **argv)
         struct pipeline_opts po = {
             .expect = expect, .store = store, .at_set = o.at_set, .at = o.at,
             .max_servers = o.max_servers, .src = src,
+            .hops = o.norder > 1, .hop_window_us = o.hop_window_us,
         };
         struct report_opts ro = {
             .json = o.json, .transcript = o.transcript, .certs_dir = o.certs_dir,
@@ -679,6 +847,14 @@ int main(int argc, char **argv)
         if (report_run_open(&run, &po, &ro, &so, stdout) == 0) {
             running = true;
             tab = tcp_flow_table_new(&fc, session_layer_cbs(), run.sessions);
+            if (tab && pipeline_hops(run.pipeline) &&
+                add_points(&o, src, run.pipeline) < 0) {
+                tcp_flow_table_free(tab);
+                report_run_close(&run);
+                classify_free(cls);
+                cap_source_free(src);
+                return fail_usage(expect, store);
+            }
         }
     }
     if (!tab) {

@@ -24,6 +24,22 @@ static void copy(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
+/* copy_utf8 is copy cut on a UTF-8 boundary (a subject can be long), the
+ * way a reader of the JSON line cuts it too. */
+static void copy_utf8(char *dst, size_t cap, const char *src)
+{
+    size_t n = src != NULL ? strlen(src) : 0;
+
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (n > 0)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 void digest_hello_fp(const struct session *s, char *buf, size_t size)
 {
     struct strbuf b;
@@ -90,6 +106,11 @@ void digest_fill(struct session_digest *d, const struct analysed *a)
         d->flight = s->server_flight;
     for (size_t i = 0; i < a->nserver && i < DIGEST_MAX_CHAIN; i++)
         memcpy(d->chain[d->nchain++], a->server_chain[i]->sha256, 32);
+    if (a->nserver > 0 && a->server_chain[0]->parsed) {
+        copy_utf8(d->leaf_subject, sizeof(d->leaf_subject), a->server_chain[0]->subject);
+        d->leaf_self_signed = a->server_chain[0]->self_signed;
+    }
+    d->expected = a->expected[0] != '\0';
     for (size_t i = 0; i < a->fs->n && i < DIGEST_MAX_FINDINGS; i++) {
         d->findings[d->nfindings].code = a->fs->v[i].code;
         d->findings[d->nfindings++].sev = a->fs->v[i].sev;
@@ -120,7 +141,10 @@ bool digest_equal(const struct session_digest *a, const struct session_digest *b
            a->flight.enc_records == b->flight.enc_records &&
            a->flight.enc_bytes == b->flight.enc_bytes &&
            a->flight.enc_complete == b->flight.enc_complete && a->nchain == b->nchain &&
-           memcmp(a->chain, b->chain, a->nchain * 32) == 0 && a->nfindings == b->nfindings &&
+           memcmp(a->chain, b->chain, a->nchain * 32) == 0 &&
+           strcmp(a->leaf_subject, b->leaf_subject) == 0 &&
+           a->leaf_self_signed == b->leaf_self_signed && a->expected == b->expected &&
+           a->nfindings == b->nfindings &&
            memcmp(a->findings, b->findings, a->nfindings * sizeof(a->findings[0])) == 0;
 }
 
@@ -317,6 +341,15 @@ static bool on_value(void *ctx, const char *path, long index, const struct jsonr
             WANT(v->len == 64 && hex_bytes(v->str, d->chain[d->nchain], 32), "not a SHA-256");
             d->nchain++;
         }
+    } else if (strcmp(path, "tls.server.x509.subject.distinguished_name") == 0) {
+        if (str)
+            copy_utf8(d->leaf_subject, sizeof(d->leaf_subject), v->str);
+    } else if (strcmp(path, "tls.server.x509.self_signed") == 0) {
+        WANT(boolean, "not true or false");
+        d->leaf_self_signed = v->b;
+    } else if (strcmp(path, "mxwitness.expected") == 0) {
+        WANT(str, "not a string");
+        d->expected = v->len > 0;
     } else if (strcmp(path, "findings.code") == 0) {
         WANT(str && index >= 0, "not a string in an array");
         if ((size_t)index < DIGEST_MAX_FINDINGS) {

@@ -66,7 +66,10 @@ struct session_digest {
                                             encrypted_bytes, encrypted_complete) */
     uint8_t chain[DIGEST_MAX_CHAIN][32]; /* tls.server.certificate_chain_sha256 */
     size_t nchain;
+    char leaf_subject[DIGEST_NAME_MAX];  /* tls.server.x509.subject.distinguished_name (cut) */
+    bool leaf_self_signed;               /* tls.server.x509.self_signed */
 
+    bool expected;                       /* mxwitness.expected: an expectation applied */
     struct digest_finding findings[DIGEST_MAX_FINDINGS];   /* findings[].code, .severity */
     size_t nfindings;
 };

@@ -32,6 +32,7 @@ static const char *const code_names[F_CODE_COUNT] = {
     [F_INCOMPLETE] = "INCOMPLETE",
     [F_TLS_TERMINATOR_CHANGED] = "TLS_TERMINATOR_CHANGED",
     [F_CHAIN_ORDER] = "CHAIN_ORDER",
+    [F_CERT_REPLACED] = "CERT_REPLACED",
 };
 
 /* The findings about the presented certificate itself: they fail the

@@ -39,6 +39,7 @@ enum finding_code {
     F_INCOMPLETE,
     F_TLS_TERMINATOR_CHANGED,
     F_CHAIN_ORDER,          /* chain sent out of order, with extra or repeated certificates */
+    F_CERT_REPLACED,        /* several capture points: the certificate changed at a hop */
     F_CODE_COUNT
 };
 

@@ -19,6 +19,8 @@ struct pipeline {
     struct findings fs;
     char expected[PIPELINE_EXPECTED_MAX];
     struct session_digest digest;
+    struct hops *hops;               /* opts.hops */
+    struct findings hfs;             /* a delivery's findings */
 };
 
 /* on_evict: a server leaves the table.  The judge forgets it first (its
@@ -56,6 +58,10 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
         return NULL;
     }
     servers_on_evict(p->servers, on_evict, p);
+    if (o->hops && (p->hops = hops_new(o->hop_window_us)) == NULL) {
+        pipeline_free(p);
+        return NULL;
+    }
     return p;
 }
 
@@ -198,6 +204,8 @@ void pipeline_session(void *pipeline, const struct session *s)
     a->server = sv;
     digest_fill(&p->digest, a);
     a->digest = &p->digest;
+    if (p->hops != NULL)
+        hops_add(p->hops, hops_point(p->hops, a->point), a->digest);
 
     for (size_t i = 0; i < p->nc; i++)
         if (p->c[i].on_session != NULL)
@@ -227,11 +235,87 @@ const struct pipeline_totals *pipeline_totals_get(struct pipeline *p)
     return &p->t;
 }
 
+struct hops *pipeline_hops(const struct pipeline *p)
+{
+    return p->hops;
+}
+
+void pipeline_digest(struct pipeline *p, const char *label, const struct session_digest *d)
+{
+    if (p->hops != NULL)
+        hops_add(p->hops, hops_point(p->hops, label), d);
+}
+
+/* input_of returns the capture input labelled |label|, -1 when none (a
+ * point read from JSON lines). */
+static long input_of(const struct pipeline *p, const char *label)
+{
+    size_t n = p->o.src != NULL ? cap_source_ninputs(p->o.src) : 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(cap_source_input(p->o.src, i)->label, label) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* on_delivery: the findings of one delivery's hops, counted in the totals
+ * and in the summary of the server the sender reached, then handed on. */
+static void on_delivery(void *ctx, const struct hop_delivery *d)
+{
+    struct pipeline *p = ctx;
+    const struct session_digest *first = NULL;
+    size_t fi = 0;
+
+    for (size_t i = 0; i < d->npoints && first == NULL; i++)
+        if (d->at[i] != NULL)
+            first = d->at[i], fi = i;
+    hops_findings(d, &p->hfs);
+    p->t.deliveries++;
+    for (size_t i = 0; i < p->hfs.n; i++) {
+        p->t.by_sev[p->hfs.v[i].sev]++;
+        if (p->hfs.v[i].sev > p->t.worst)
+            p->t.worst = p->hfs.v[i].sev;
+    }
+    if (first != NULL && p->hfs.n > 0) {
+        long in = input_of(p, d->points[fi]);
+        struct server *sv = in >= 0 ? servers_addr(p->servers, (unsigned)in, &first->server,
+                                                   first->sport, false) : NULL;
+
+        if (sv != NULL) {
+            struct server_summary *u = sv->sum;
+            bool seen[F_CODE_COUNT] = {false};
+
+            for (size_t i = 0; i < p->hfs.n; i++) {
+                const struct finding *x = &p->hfs.v[i];
+
+                if (!seen[x->code]) {
+                    seen[x->code] = true;
+                    u->code_sessions[x->code]++;
+                }
+                if (x->sev > u->code_sev[x->code])
+                    u->code_sev[x->code] = x->sev;
+                if (x->sev > u->worst)
+                    u->worst = x->sev;
+            }
+            if (u->conclusion == NULL)
+                u->conclusion = strdup(p->hfs.v[0].msg);
+        }
+    }
+    for (size_t i = 0; i < p->nc; i++)
+        if (p->c[i].on_delivery != NULL)
+            p->c[i].on_delivery(p->c[i].ctx, d, &p->hfs);
+}
+
 void pipeline_finish(struct pipeline *p)
 {
     size_t n;
-    struct server **v = servers_list(p->servers, SERVER_BY_ADDR, &n);
-    const struct pipeline_totals *t = pipeline_totals_get(p);
+    struct server **v;
+    const struct pipeline_totals *t;
+
+    if (p->hops != NULL && hops_npoints(p->hops) > 1)
+        hops_run(p->hops, on_delivery, p);
+    v = servers_list(p->servers, SERVER_BY_ADDR, &n);
+    t = pipeline_totals_get(p);
 
     if (v != NULL)
         qsort(v, n, sizeof(*v), cmp_server);
@@ -245,6 +329,7 @@ void pipeline_free(struct pipeline *p)
 {
     if (p == NULL)
         return;
+    hops_free(p->hops);
     judge_free(p->judge);
     servers_free(p->servers);
     x509_cache_free(p->xc);

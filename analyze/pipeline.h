@@ -25,6 +25,7 @@
 
 #include "analyze/digest.h"
 #include "analyze/findings.h"
+#include "analyze/hops.h"
 #include "analyze/judge.h"
 #include "analyze/servers.h"
 #include "analyze/x509.h"
@@ -58,6 +59,7 @@ struct pipeline_totals {
     enum severity worst;
     uint64_t servers;                           /* distinct server entries made */
     uint64_t unsummarised;                      /* sessions whose server entry could not be had */
+    uint64_t deliveries;                        /* several points: deliveries compared */
     struct servers_stats st;                    /* the server table's counters */
 };
 
@@ -65,6 +67,9 @@ struct pipeline_consumer {
     void (*on_session)(void *ctx, const struct analysed *a);
     /* a server leaves the table (more than --max-servers): its summary */
     void (*on_evicted)(void *ctx, const struct server *sv);
+    /* several capture points: one delivery along them, with the findings
+     * of its hops (before on_finish) */
+    void (*on_delivery)(void *ctx, const struct hop_delivery *d, const struct findings *fs);
     /* the end: the servers still in the table, sorted, and the totals */
     void (*on_finish)(void *ctx, struct server *const *v, size_t n,
                       const struct pipeline_totals *t);
@@ -79,6 +84,8 @@ struct pipeline_opts {
     size_t max_servers;                /* server table budget (0: SERVERS_DEFAULT_MAX) */
     size_t x509_cache;                 /* certificate cache entries (0: its default) */
     const struct cap_source *src;      /* names the capture points; NULL: "?" */
+    bool hops;                         /* compare the capture points (analyze/hops) */
+    uint64_t hop_window_us;            /* the relay window (0: HOPS_DEFAULT_WINDOW_US) */
 };
 
 struct pipeline;
@@ -97,6 +104,15 @@ struct session_sink pipeline_sink(struct pipeline *p);
 /* pipeline_session analyses one finished session and hands it on (the
  * session sink's function). */
 void pipeline_session(void *pipeline, const struct session *s);
+
+/* pipeline_hops returns the comparison of capture points (NULL unless
+ * opts.hops): add the points in path order before the first session. */
+struct hops *pipeline_hops(const struct pipeline *p);
+
+/* pipeline_digest adds a session known only by its digest (a JSON line of
+ * an earlier run) at the capture point |label| to the comparison of
+ * points.  No-op unless opts.hops. */
+void pipeline_digest(struct pipeline *p, const char *label, const struct session_digest *d);
 
 /* pipeline_finish hands the remaining servers and the totals to the
  * consumers.  Call once, after the last session. */

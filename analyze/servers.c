@@ -86,6 +86,7 @@ static void server_free(struct server *sv)
     if (sv->sum != NULL) {
         free(sv->sum->name);
         free(sv->sum->expected);
+        free(sv->sum->conclusion);
         free(sv->sum);
     }
     free(sv);

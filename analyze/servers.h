@@ -74,6 +74,8 @@ struct server_summary {
     enum severity code_sev[F_CODE_COUNT];   /* its worst severity */
     enum severity worst;
     char *expected;                  /* the expectation that applied (first seen; owned) */
+    char *conclusion;                /* several points: the first hop finding of a
+                                        delivery it received (owned), or NULL */
 };
 
 struct server {

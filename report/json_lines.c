@@ -15,6 +15,7 @@
 #include "analyze/digest.h"
 #include "analyze/findings.h"
 #include "analyze/names.h"
+#include "analyze/x509.h"
 #include "lib/out.h"
 #include "report/common.h"
 #include "report/json.h"
@@ -418,6 +419,8 @@ static void json_server(struct json_writer *r, const struct server *sv, bool evi
     json_str(&j, "verdict", vb);
     if (s->expected)
         json_str(&j, "expected", s->expected);
+    if (s->conclusion)
+        json_str(&j, "conclusion", s->conclusion);
     json_ascii(&j, "worst_severity", severity_name(s->worst));
     json_obj(&j, "checks");
     for (unsigned k = 0; k < STEP_COUNT; k++) {
@@ -443,6 +446,129 @@ static void json_server(struct json_writer *r, const struct server *sv, bool evi
     if (evicted)
         json_bool(&j, "evicted", true);
     json_obj_end(&j);
+    json_obj_end(&j);
+    json_end(&j);
+}
+
+static void json_between(struct json *j, const char *key, const struct hop_delivery *d,
+                         const struct hop_change *c)
+{
+    if (c->from < 0) {
+        json_null(j, key);
+        return;
+    }
+    json_arr(j, key);
+    json_str(j, NULL, d->points[c->from]);
+    json_str(j, NULL, d->points[c->to]);
+    json_arr_end(j);
+}
+
+/* json_delivery writes one mxwitness.hops object: the points in path
+ * order with what each saw, the first hop of each change, the pairing's
+ * confidence and reasons, and the findings of the hops. */
+static void json_delivery(void *ctx, const struct hop_delivery *d, const struct findings *fs)
+{
+    struct json_writer *r = ctx;
+    const struct session_digest *first = NULL;
+    char t[40], a[64], hx[65];
+    struct json j;
+
+    for (size_t i = 0; i < d->npoints && first == NULL; i++)
+        first = d->at[i];
+    if (first == NULL)
+        return;
+    json_init(&j, r->out);
+    json_obj(&j, NULL);
+    json_ascii(&j, "@timestamp", out_time_rfc3339(first->first_us, t, sizeof(t)));
+    json_obj(&j, "event");
+    json_ascii(&j, "dataset", "mxwitness.hops");
+    json_obj_end(&j);
+    json_obj(&j, "hops");
+    json_arr(&j, "points");
+    for (size_t i = 0; i < d->npoints; i++) {
+        const struct session_digest *x = d->at[i];
+
+        json_obj(&j, NULL);
+        json_obj(&j, "observer");
+        json_str(&j, "name", d->points[i]);
+        json_obj_end(&j);
+        json_bool(&j, "seen", x != NULL);
+        if (x != NULL) {
+            json_u64(&j, "session_id", x->id);
+            json_ascii(&j, "@timestamp", out_time_rfc3339(x->first_us, t, sizeof(t)));
+            json_obj(&j, "source");
+            json_ascii(&j, "ip", cap_addr_format(&x->client, a, sizeof(a)));
+            json_u64(&j, "port", x->cport);
+            json_u64(&j, "bytes", x->cbytes);
+            json_obj_end(&j);
+            json_obj(&j, "destination");
+            json_ascii(&j, "ip", cap_addr_format(&x->server, a, sizeof(a)));
+            json_u64(&j, "port", x->sport);
+            json_obj_end(&j);
+            json_obj(&j, "smtp");
+            if (x->banner_host[0])
+                json_str(&j, "banner_host", x->banner_host);
+            if (x->ehlo_host[0])
+                json_str(&j, "ehlo_host", x->ehlo_host);
+            json_obj(&j, "starttls");
+            json_bool(&j, "offered", x->starttls_offered);
+            json_obj_end(&j);
+            json_obj_end(&j);
+            json_obj(&j, "tls");
+            if (x->server_hello)
+                json_ascii(&j, "version", tls_version_name(x->version));
+            else
+                json_null(&j, "version");
+            json_bool(&j, "certificate_hidden", x->cert_hidden);
+            json_obj(&j, "server");
+            json_obj(&j, "hash");
+            if (x->nchain > 0 && !x->cert_hidden) {
+                x509_hex(x->chain[0], 32, hx);
+                json_ascii(&j, "sha256", hx);
+            } else {
+                json_null(&j, "sha256");
+            }
+            json_obj_end(&j);
+            if (x->nchain > 0 && !x->cert_hidden) {
+                json_obj(&j, "x509");
+                json_obj(&j, "subject");
+                json_str(&j, "distinguished_name", x->leaf_subject);
+                json_obj_end(&j);
+                json_bool(&j, "self_signed", x->leaf_self_signed);
+                json_obj_end(&j);
+            }
+            if (x->hello_fp[0])
+                json_str(&j, "hello_fingerprint", x->hello_fp);
+            if (x->server_hello && x->version == 0x0304 && x->flight.enc_records) {
+                json_obj(&j, "flight");
+                json_u64(&j, "encrypted_records", x->flight.enc_records);
+                json_u64(&j, "encrypted_bytes", x->flight.enc_bytes);
+                json_bool(&j, "encrypted_complete", x->flight.enc_complete);
+                json_obj_end(&j);
+            }
+            json_obj_end(&j);
+            json_obj_end(&j);
+        }
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    json_between(&j, "certificate_changed_between", d, &d->certificate);
+    json_between(&j, "terminator_changed_between", d, &d->terminator);
+    json_between(&j, "starttls_stripped_between", d, &d->starttls);
+    json_between(&j, "banner_changed_between", d, &d->banner);
+    json_between(&j, "ehlo_changed_between", d, &d->ehlo);
+    json_u64(&j, "confidence", d->confidence);
+    json_str(&j, "reason", d->reason);
+    json_obj_end(&j);
+    json_arr(&j, "findings");
+    for (size_t i = 0; i < fs->n; i++) {
+        json_obj(&j, NULL);
+        json_ascii(&j, "code", finding_code_name(fs->v[i].code));
+        json_ascii(&j, "severity", severity_name(fs->v[i].sev));
+        json_str(&j, "message", fs->v[i].msg);
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
     json_obj_end(&j);
     json_end(&j);
 }
@@ -511,6 +637,7 @@ struct pipeline_consumer json_writer_consumer(struct json_writer *r)
     struct pipeline_consumer c = {
         .on_session = json_session,
         .on_evicted = json_evicted,
+        .on_delivery = json_delivery,
         .on_finish = json_finish,
         .ctx = r,
     };

@@ -15,8 +15,9 @@
 #include <string.h>
 
 #include "analyze/findings.h"
-#include "report/common.h"
+#include "analyze/x509.h"
 #include "lib/out.h"
+#include "report/common.h"
 
 struct text_writer {
     FILE *out;
@@ -24,6 +25,7 @@ struct text_writer {
     bool several_points;             /* name the capture point of each session */
     const struct pipeline *pl;
     uint64_t evicted;                /* servers written as they left the table */
+    uint64_t deliveries;             /* several points: deliveries written */
 };
 
 static void text_cert(struct text_writer *r, size_t i, const struct x509_info *xi)
@@ -247,6 +249,10 @@ static void text_server(struct text_writer *r, const struct server *sv)
     if (s->plain)
         fprintf(f, ", %llu without", (unsigned long long)s->plain);
     report_verdict(sv, vb, sizeof(vb));
+    if (s->conclusion != NULL) {
+        fputs("\n    conclusion ", f);
+        report_tx(f, s->conclusion);
+    }
     if (r->quiet && s->worst == SEV_NONE) {
         /* quiet when all is well: the verdict on the same line */
         fputs(": ", f);
@@ -306,6 +312,95 @@ static void text_server(struct text_writer *r, const struct server *sv)
                 (unsigned long long)sv->certs_dropped, sv->certs_dropped == 1 ? "" : "s");
 }
 
+/* text_point writes what one capture point saw of a delivery. */
+static void text_point(struct text_writer *r, const char *label, size_t width,
+                       const struct session_digest *d)
+{
+    FILE *f = r->out;
+    char ce[80], se[80], hx[65], cb[16];
+
+    fputs("   -> ", f);
+    report_tx(f, label);
+    fprintf(f, "%*s", (int)(width - strlen(label) + 2), "");
+    if (d == NULL) {
+        fputs("not seen\n", f);
+        return;
+    }
+    fprintf(f, "%s > %s", cap_endpoint_format(&d->client, d->cport, ce, sizeof(ce)),
+            cap_endpoint_format(&d->server, d->sport, se, sizeof(se)));
+    if (d->banner_host[0]) {
+        fputs("  banner ", f);
+        report_tx(f, d->banner_host);
+    }
+    if (d->implicit_tls)
+        fputs("  implicit TLS", f);
+    else if (d->banner_host[0] || d->ehlo_host[0])
+        fprintf(f, "  STARTTLS %s", d->starttls_offered ? "offered" : "not offered");
+    if (d->server_hello)
+        fprintf(f, "  TLS %s %s", tls_version_name(d->version), report_cipher(d->cipher, cb,
+                                                                              sizeof(cb)));
+    fputc('\n', f);
+    fprintf(f, "      %*s", (int)width, "");
+    if (d->nchain > 0 && !d->cert_hidden) {
+        x509_hex(d->chain[0], 32, hx);
+        fputs("certificate ", f);
+        report_tx(f, d->leaf_subject[0] ? d->leaf_subject : "(no subject)");
+        fprintf(f, "%s, sha256 %s\n", d->leaf_self_signed ? " (self-signed)" : "", hx);
+    } else if (d->cert_hidden) {
+        fputs("certificate hidden (TLS 1.3)", f);
+        if (d->hello_fp[0]) {
+            fputs(", ServerHello ", f);
+            report_tx(f, d->hello_fp);
+        }
+        if (d->flight.enc_records)
+            fprintf(f, ", encrypted flight %u bytes", d->flight.enc_bytes);
+        fputc('\n', f);
+    } else {
+        fputs(d->server_hello ? "no certificate seen\n" : "no TLS\n", f);
+    }
+}
+
+static void text_delivery(void *ctx, const struct hop_delivery *d, const struct findings *fs)
+{
+    struct text_writer *r = ctx;
+    FILE *f = r->out;
+    const struct session_digest *first = NULL;
+    size_t width = 0;
+    char t[40], ce[80];
+
+    for (size_t i = 0; i < d->npoints; i++) {
+        if (first == NULL && d->at[i] != NULL)
+            first = d->at[i];
+        if (strlen(d->points[i]) > width)
+            width = strlen(d->points[i]);
+    }
+    if (first == NULL)
+        return;
+    if (r->deliveries++ == 0)
+        fputs("deliveries along the capture points (sender first):\n", f);
+    fprintf(f, "delivery %llu  %s", (unsigned long long)r->deliveries,
+            out_time_rfc3339(first->first_us, t, sizeof(t)));
+    if (d->seen > 1)
+        fprintf(f, "  paired (confidence %u): ", d->confidence);
+    else
+        fputs("  unpaired: ", f);
+    report_tx(f, d->reason);
+    fprintf(f, "\n   sender %s\n", cap_endpoint_format(&first->client, first->cport, ce,
+                                                      sizeof(ce)));
+    for (size_t i = 0; i < d->npoints; i++)
+        text_point(r, d->points[i], width, d->at[i]);
+    for (size_t i = 0; i < fs->n; i++) {
+        fputs("  ", f);
+        sev_text(r, fs->v[i].sev);
+        fprintf(f, " %-22s ", finding_code_name(fs->v[i].code));
+        report_tx(f, fs->v[i].msg);
+        fputc('\n', f);
+    }
+    if (fs->n == 0 && d->seen > 1)
+        fputs("  nothing changed between the points\n", f);
+    fputc('\n', f);
+}
+
 /* text_evicted: a server leaves the table; its summary is written now, as
  * far as it goes (a later session to it starts a new one). */
 static void text_evicted(void *ctx, const struct server *sv)
@@ -324,16 +419,21 @@ static void text_finish(void *ctx, struct server *const *v, size_t n,
     struct text_writer *r = ctx;
     FILE *f = r->out;
 
-    if (t->servers == 0) {
+    if (t->servers == 0 && t->deliveries == 0) {
         fputs("no mail sessions found\n", f);
         return;
     }
-    if (r->evicted)
+    if (t->servers == 0)
+        ;   /* only JSON lines of other runs: the deliveries above are the report */
+    else if (r->evicted)
         fprintf(f, "servers still in the table (%zu):\n", n);
     else
         fprintf(f, "servers (%zu):\n", n);
     for (size_t i = 0; i < n; i++)
         text_server(r, v[i]);
+    if (t->deliveries)
+        fprintf(f, "deliveries: %llu compared along the capture points\n",
+                (unsigned long long)t->deliveries);
     if (t->unsummarised)
         fprintf(f, "  (%llu sessions to further servers not summarised: out of memory)\n",
                 (unsigned long long)t->unsummarised);
@@ -374,6 +474,7 @@ struct pipeline_consumer text_writer_consumer(struct text_writer *r)
     struct pipeline_consumer c = {
         .on_session = r->quiet ? NULL : text_session,
         .on_evicted = text_evicted,
+        .on_delivery = text_delivery,
         .on_finish = text_finish,
         .ctx = r,
     };

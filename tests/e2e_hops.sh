@@ -1,0 +1,157 @@
+#!/bin/sh
+# e2e_hops.sh - several capture points: the appliance case recorded by
+# pcaps/record.sh (sender -> appliance with its own self-signed
+# certificate -> the real MTA), whose truth files hold the certificate
+# each side presented.  The two captures given in path order pair into one
+# delivery whose certificate changed between outside and inside, with the
+# truth's fingerprints at each point; CERT_REPLACED is critical when the
+# inner certificate is the expected one, high otherwise; the same
+# conclusion comes from --from-json of two separate runs; a point that saw
+# nothing of the delivery leaves it unpaired with the reason; a JSON line
+# that cannot be used is a warning naming FILE:LINE.
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+. tests/lib.sh
+BIN=${MXW_BIN:-$top/build/mxwitness}
+jq_or_skip hops
+mk_tmpdir
+
+out=pcaps/appliance-outside.pcap
+in=pcaps/appliance-inside.pcap
+truth_field() { # truth_field FILE KEY: the value of KEY on the first session line
+    awk -F'\t' -v k="$2" '$1 == "session" { for (i = 2; i <= NF; i++) if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit } }' "$1"
+}
+sha_out=$(truth_field pcaps/appliance-outside.truth cert_sha256)
+sha_in=$(truth_field pcaps/appliance-inside.truth cert_sha256)
+expect="--ca-file pcaps/certs/test-root-ca.pem --expect mail.example.test=pem:pcaps/certs/appliance-inside.pem"
+
+# run_points NAME OUT [OPTIONS...]: mxwitness --json OPTIONS, status in OUT.rc
+run_points() {
+    _n=$1 _o=$2
+    shift 2
+    "$BIN" --json "$@" >"$_o" 2>"$_o.err"
+    _rc=$?
+    echo "$_rc" >"$_o.rc"
+    if _why=$(crash_report "$_rc" "$_o.err"); then
+        fail "$_n" "crashed: $_why"
+        return 1
+    fi
+    return 0
+}
+
+# hops_summary FILE: one line per delivery:
+#   certificate_changed_between  sha@outside  sha@inside  codes:severities
+hops_summary() {
+    jq -r 'select(.event.dataset == "mxwitness.hops") |
+        [ (.hops.certificate_changed_between // ["-"] | join(">")),
+          (.hops.points | map(.tls.server.hash.sha256 // "-") | join(" ")),
+          (.findings | map(.code + ":" + .severity) | join(",")) ] | join(" ")' "$1"
+}
+
+# 1. two points in path order, with the expectation
+if run_points two-points "$tmp/two" $expect -r "$out@outside" -r "$in@inside"; then
+    got=$(hops_summary "$tmp/two")
+    want="outside>inside $sha_out $sha_in CERT_REPLACED:critical"
+    if [ -n "$sha_out" ] && [ -n "$sha_in" ] && [ "$got" = "$want" ] && [ "$(cat "$tmp/two.rc")" = 1 ]; then
+        pass two-points "$got"
+    else
+        fail two-points "want [$want] exit 1, got [$got] exit $(cat "$tmp/two.rc")"
+    fi
+    # the sender-side server's summary leads with the conclusion
+    c=$(jq -r 'select(.event.dataset == "mxwitness.summary" and .observer.name == "outside") | .mxwitness.conclusion' "$tmp/two")
+    case $c in
+        "certificate replaced between outside and inside: outside sees CN=barracuda.local"*"$sha_out"*"inside sees the expected CN=mail.example.test"*"$sha_in"*)
+            pass summary-conclusion ;;
+        *) fail summary-conclusion "got '$c'" ;;
+    esac
+fi
+
+# 2. without an expectation the replacement is high, not critical
+if run_points no-expectation "$tmp/noexp" -r "$out@outside" -r "$in@inside"; then
+    got=$(hops_summary "$tmp/noexp")
+    want="outside>inside $sha_out $sha_in CERT_REPLACED:high"
+    if [ "$got" = "$want" ]; then pass no-expectation; else fail no-expectation "want [$want], got [$got]"; fi
+fi
+
+# 3. the same from JSON lines of two separate runs
+if run_points json-outside "$tmp/o.json" $expect -r "$out" &&
+   run_points json-inside "$tmp/i.json" $expect -r "$in" &&
+   run_points from-json "$tmp/fj" --from-json "$tmp/o.json@outside" --from-json "$tmp/i.json@inside"; then
+    a=$(hops_summary "$tmp/two")
+    b=$(hops_summary "$tmp/fj")
+    if [ -n "$b" ] && [ "$a" = "$b" ] && [ "$(cat "$tmp/fj.rc")" = 1 ] &&
+       [ "$(jq -c 'select(.event.dataset == "mxwitness.hops") | [.hops.confidence, .hops.reason]' "$tmp/two")" = \
+         "$(jq -c 'select(.event.dataset == "mxwitness.hops") | [.hops.confidence, .hops.reason]' "$tmp/fj")" ]; then
+        pass from-json-same "$b"
+    else
+        fail from-json-same "pcaps [$a], JSON lines [$b], exit $(cat "$tmp/fj.rc")"
+    fi
+fi
+
+# 4. JSON lines from standard input, labelled by their observer.name
+if jq -c '.observer.name = "outside"' "$tmp/o.json" >"$tmp/o2.json" &&
+   jq -c '.observer.name = "inside"' "$tmp/i.json" >"$tmp/i2.json" &&
+   run_points from-json-stdin "$tmp/fs" --from-json - --from-json "$tmp/i2.json" <"$tmp/o2.json"; then
+    got=$(hops_summary "$tmp/fs")
+    want="outside>inside $sha_out $sha_in CERT_REPLACED:critical"
+    if [ "$got" = "$want" ]; then pass from-json-stdin; else fail from-json-stdin "want [$want], got [$got]"; fi
+fi
+
+# 5. a point that saw nothing of it: unpaired, with why, and no replacement claimed
+if run_points unpaired "$tmp/un" -r "$out@outside" -r pcaps/clean-tls12.pcap@inside; then
+    n=$(jq -r 'select(.event.dataset == "mxwitness.hops") | select(.hops.confidence == 0) |
+               .hops.reason' "$tmp/un" | grep -c "^seen at outside only: no session at inside began")
+    r=$(jq -r 'select(.event.dataset == "mxwitness.hops") | .findings[].code' "$tmp/un" | grep -c CERT_REPLACED)
+    s=$(jq -r 'select(.event.dataset == "mxwitness.session") | .observer.name' "$tmp/un" | sort | uniq -c | wc -l)
+    if [ "$n" = 1 ] && [ "$r" = 0 ] && [ "$s" = 2 ]; then
+        pass unpaired
+    else
+        fail unpaired "$n unpaired outside sessions with the reason (want 1), $r CERT_REPLACED (want 0), sessions at $s points (want 2)"
+    fi
+fi
+
+# 6. a line that is not of mxwitness --json: a warning with FILE:LINE, the rest still read
+{ head -n 1 "$tmp/o.json"; echo '{"event": {"dataset": "mxwitness.session"}, "source": {"port": "x"}}'; echo 'not json'; tail -n +2 "$tmp/o.json"; } >"$tmp/bad.json"
+if run_points bad-line "$tmp/bl" --from-json "$tmp/bad.json@outside" --from-json "$tmp/i.json@inside"; then
+    if grep -q "bad.json:2: source.port: not a port" "$tmp/bl.err" &&
+       grep -q "bad.json:3: not JSON" "$tmp/bl.err" &&
+       [ "$(hops_summary "$tmp/bl")" = "outside>inside $sha_out $sha_in CERT_REPLACED:critical" ]; then
+        pass bad-line-warned
+    else
+        fail bad-line-warned "stderr: $(head -c 300 "$tmp/bl.err"); hops: $(hops_summary "$tmp/bl")"
+    fi
+fi
+
+# 7. an unreadable --from-json is an input error
+"$BIN" --from-json "$tmp/missing.json@x" -r "$out" >/dev/null 2>"$tmp/miss.err"
+rc=$?
+if [ "$rc" = 2 ] && grep -q "missing.json" "$tmp/miss.err"; then
+    pass from-json-missing
+else
+    fail from-json-missing "exit $rc: $(head -c 200 "$tmp/miss.err")"
+fi
+
+# 8. text: the hop diagram and the conclusion line
+"$BIN" $expect -r "$out@outside" -r "$in@inside" >"$tmp/text" 2>"$tmp/text.err"
+rc=$?
+if why=$(crash_report "$rc" "$tmp/text.err"); then
+    fail text-diagram "crashed: $why"
+elif [ "$rc" = 1 ] && grep -q "^   -> outside  .* > 203.0.113.25:25  banner barracuda.local" "$tmp/text" &&
+     grep -q "^   -> inside   .* > 198.51.100.25:25  banner mail.example.test" "$tmp/text" &&
+     grep -q "certificate CN=barracuda.local.*(self-signed), sha256 $sha_out" "$tmp/text" &&
+     grep -q "^  CRITICAL CERT_REPLACED .*certificate replaced between outside and inside" "$tmp/text" &&
+     grep -q "^    conclusion certificate replaced between outside and inside" "$tmp/text"; then
+    pass text-diagram
+else
+    fail text-diagram "exit $rc: $(grep -E '^(   ->|  CRIT|    concl)' "$tmp/text")"
+fi
+
+# 9. one point: no comparison at all
+if run_points one-point "$tmp/one" -r "$out"; then
+    if [ "$(jq -c 'select(.event.dataset == "mxwitness.hops")' "$tmp/one" | wc -l)" = 0 ] &&
+       [ "$(jq -c 'select(.event.dataset == "mxwitness.session")' "$tmp/one" | wc -l)" = 1 ]; then
+        pass one-point
+    else
+        fail one-point "hops lines from one point, or no session"
+    fi
+fi

@@ -13,6 +13,7 @@
  */
 #include "analyze/hops.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +26,49 @@
 #define SKEW_US (2u * 1000000u)   /* clocks of two capture hosts, and the SYN's own delay */
 #define WHY_MAX 160
 
+#define POOL_CHUNK (1u << 16)
+#define POOL_MAX ((size_t)256 << 20)   /* bytes of text kept in all */
+
+/* A session as kept for the comparison: the digest's facts in a few
+ * hundred bytes instead of its fixed text fields (a digest is some 3.5 KB),
+ * the texts interned in the pool (most sessions share their names and
+ * fingerprints), the leaf's hash only.  deliver() expands it back. */
+struct hdig {
+    uint64_t first_us, last_us, id, cbytes, sbytes;
+    struct cap_addr client, server;
+    uint16_t cport, sport, version, cipher;
+    uint8_t tls_state, session_id_len, nfindings;
+    bool server_hello, cert_hidden, starttls_offered, starttls_requested, implicit_tls;
+    bool random_seen, leaf_seen, leaf_self_signed, expected;
+    uint8_t random[32], session_id[32], leaf[32];
+    struct tls_server_flight flight;
+    const char *sni, *banner_host, *ehlo, *ehlo_host, *ja3s, *hello_fp, *leaf_subject;
+    const struct digest_finding *findings;
+};
+
 struct rec {
-    struct session_digest d;
+    struct hdig d;
     bool paired_in;                /* a session of the point before leads here */
     long next;                     /* its session at the next point, -1 none */
     unsigned conf;                 /* the pairing with |next| */
-    char why[WHY_MAX];
+    const char *why;               /* why, in the pool ("" none) */
+};
+
+/* The pool: texts kept once each (interned through a hash set), and
+ * findings lists, in chunks freed together. */
+struct pool_chunk {
+    struct pool_chunk *next;
+    size_t used;
+    char data[POOL_CHUNK];
+};
+
+struct pool {
+    struct pool_chunk *chunks;
+    size_t bytes;
+    const char **set;              /* interned texts, open addressing */
+    uint64_t *hash;
+    size_t nset, capset;
+    uint64_t refused;              /* texts not kept: the pool was full */
 };
 
 struct point {
@@ -40,6 +78,8 @@ struct point {
 };
 
 struct hops {
+    struct pool pool;
+    struct session_digest scratch[HOPS_MAX_POINTS];   /* a delivery's sessions, expanded */
     struct point pts[HOPS_MAX_POINTS];
     const char *labels[HOPS_MAX_POINTS];
     size_t np;
@@ -60,10 +100,103 @@ struct hops *hops_new(uint64_t window_us)
     return h;
 }
 
+static void pool_free(struct pool *p)
+{
+    for (struct pool_chunk *c = p->chunks, *nx; c != NULL; c = nx) {
+        nx = c->next;
+        free(c);
+    }
+    free(p->set);
+    free(p->hash);
+}
+
+/* pool_alloc returns |n| bytes (n <= POOL_CHUNK, 8-aligned), NULL when the
+ * pool is full or memory ran out. */
+static void *pool_alloc(struct pool *p, size_t n)
+{
+    struct pool_chunk *c = p->chunks;
+    void *r;
+
+    n = (n + 7) & ~(size_t)7;
+    if (n > POOL_CHUNK || p->bytes + n > POOL_MAX)
+        return NULL;
+    if (c == NULL || c->used + n > POOL_CHUNK) {
+        if ((c = malloc(sizeof(*c))) == NULL)
+            return NULL;
+        c->next = p->chunks;
+        c->used = 0;
+        p->chunks = c;
+    }
+    r = c->data + c->used;
+    c->used += n;
+    p->bytes += n;
+    return r;
+}
+
+static bool pool_grow(struct pool *p)
+{
+    size_t cap = p->capset ? p->capset * 2 : 1024;
+    const char **set = calloc(cap, sizeof(*set));
+    uint64_t *hash = calloc(cap, sizeof(*hash));
+
+    if (set == NULL || hash == NULL) {
+        free(set);
+        free(hash);
+        return false;
+    }
+    for (size_t i = 0; i < p->capset; i++) {
+        size_t j;
+
+        if (p->set[i] == NULL)
+            continue;
+        for (j = p->hash[i] & (cap - 1); set[j] != NULL; j = (j + 1) & (cap - 1))
+            ;
+        set[j] = p->set[i];
+        hash[j] = p->hash[i];
+    }
+    free(p->set);
+    free(p->hash);
+    p->set = set;
+    p->hash = hash;
+    p->capset = cap;
+    return true;
+}
+
+/* intern returns the pool's copy of |s| ("" for NULL or empty, and when
+ * it cannot be kept: counted). */
+static const char *intern(struct hops *h, const char *s)
+{
+    struct pool *p = &h->pool;
+    size_t n = s != NULL ? strlen(s) : 0, j;
+    uint64_t hv;
+    char *copy;
+
+    if (n == 0)
+        return "";
+    if (p->nset * 2 >= p->capset && !pool_grow(p)) {
+        p->refused++;
+        return "";
+    }
+    hv = keyhash(h->seed, (const uint8_t *)s, n);
+    for (j = hv & (p->capset - 1); p->set[j] != NULL; j = (j + 1) & (p->capset - 1))
+        if (p->hash[j] == hv && strcmp(p->set[j], s) == 0)
+            return p->set[j];
+    if ((copy = pool_alloc(p, n + 1)) == NULL) {
+        p->refused++;
+        return "";
+    }
+    memcpy(copy, s, n + 1);
+    p->set[j] = copy;
+    p->hash[j] = hv;
+    p->nset++;
+    return copy;
+}
+
 void hops_free(struct hops *h)
 {
     if (h == NULL)
         return;
+    pool_free(&h->pool);
     for (size_t i = 0; i < h->np; i++) {
         free(h->pts[i].label);
         free(h->pts[i].v);
@@ -85,6 +218,103 @@ int hops_point(struct hops *h, const char *label)
 size_t hops_npoints(const struct hops *h)
 {
     return h->np;
+}
+
+/* shrink keeps |d| as |x| (texts interned). */
+static void shrink(struct hops *h, struct hdig *x, const struct session_digest *d)
+{
+    memset(x, 0, sizeof(*x));
+    x->first_us = d->first_us;
+    x->last_us = d->last_us;
+    x->id = d->id;
+    x->cbytes = d->cbytes;
+    x->sbytes = d->sbytes;
+    x->client = d->client;
+    x->server = d->server;
+    x->cport = d->cport;
+    x->sport = d->sport;
+    x->version = d->version;
+    x->cipher = d->cipher;
+    x->tls_state = (uint8_t)d->tls_state;
+    x->server_hello = d->server_hello;
+    x->cert_hidden = d->cert_hidden;
+    x->starttls_offered = d->starttls_offered;
+    x->starttls_requested = d->starttls_requested;
+    x->implicit_tls = d->implicit_tls;
+    x->random_seen = d->random_seen;
+    memcpy(x->random, d->random, 32);
+    x->session_id_len = d->session_id_len;
+    memcpy(x->session_id, d->session_id, d->session_id_len);
+    x->leaf_seen = d->nchain > 0;
+    if (x->leaf_seen)
+        memcpy(x->leaf, d->chain[0], 32);
+    x->leaf_self_signed = d->leaf_self_signed;
+    x->expected = d->expected;
+    x->flight = d->flight;
+    x->sni = intern(h, d->sni);
+    x->banner_host = intern(h, d->banner_host);
+    x->ehlo = intern(h, d->ehlo);
+    x->ehlo_host = intern(h, d->ehlo_host);
+    x->ja3s = intern(h, d->ja3s);
+    x->hello_fp = intern(h, d->hello_fp);
+    x->leaf_subject = intern(h, d->leaf_subject);
+    if (d->nfindings > 0) {
+        struct digest_finding *f = pool_alloc(&h->pool, d->nfindings * sizeof(*f));
+
+        if (f != NULL) {
+            memcpy(f, d->findings, d->nfindings * sizeof(*f));
+            x->findings = f;
+            x->nfindings = (uint8_t)d->nfindings;
+        } else {
+            h->pool.refused++;
+        }
+    }
+}
+
+/* expand is shrink backwards, into a whole digest (the leaf's hash only). */
+static void expand(const struct hops *h, size_t point, const struct hdig *x,
+                   struct session_digest *d)
+{
+    memset(d, 0, sizeof(*d));
+    snprintf(d->point, sizeof(d->point), "%s", h->labels[point]);
+    d->first_us = x->first_us;
+    d->last_us = x->last_us;
+    d->id = x->id;
+    d->cbytes = x->cbytes;
+    d->sbytes = x->sbytes;
+    d->client = x->client;
+    d->server = x->server;
+    d->cport = x->cport;
+    d->sport = x->sport;
+    d->version = x->version;
+    d->cipher = x->cipher;
+    d->tls_state = (enum session_tls_state)x->tls_state;
+    d->server_hello = x->server_hello;
+    d->cert_hidden = x->cert_hidden;
+    d->starttls_offered = x->starttls_offered;
+    d->starttls_requested = x->starttls_requested;
+    d->implicit_tls = x->implicit_tls;
+    d->random_seen = x->random_seen;
+    memcpy(d->random, x->random, 32);
+    d->session_id_len = x->session_id_len;
+    memcpy(d->session_id, x->session_id, x->session_id_len);
+    if (x->leaf_seen) {
+        d->nchain = 1;
+        memcpy(d->chain[0], x->leaf, 32);
+    }
+    d->leaf_self_signed = x->leaf_self_signed;
+    d->expected = x->expected;
+    d->flight = x->flight;
+    snprintf(d->sni, sizeof(d->sni), "%s", x->sni);
+    snprintf(d->banner_host, sizeof(d->banner_host), "%s", x->banner_host);
+    snprintf(d->ehlo, sizeof(d->ehlo), "%s", x->ehlo);
+    snprintf(d->ehlo_host, sizeof(d->ehlo_host), "%s", x->ehlo_host);
+    snprintf(d->ja3s, sizeof(d->ja3s), "%s", x->ja3s);
+    snprintf(d->hello_fp, sizeof(d->hello_fp), "%s", x->hello_fp);
+    snprintf(d->leaf_subject, sizeof(d->leaf_subject), "%s", x->leaf_subject);
+    d->nfindings = x->nfindings;
+    if (x->nfindings > 0)
+        memcpy(d->findings, x->findings, x->nfindings * sizeof(d->findings[0]));
 }
 
 void hops_add(struct hops *h, int point, const struct session_digest *d)
@@ -111,17 +341,18 @@ void hops_add(struct hops *h, int point, const struct session_digest *d)
         p->cap = cap;
     }
     r = &p->v[p->n++];
-    r->d = *d;
+    shrink(h, &r->d, d);
     r->paired_in = false;
     r->next = -1;
     r->conf = 0;
-    r->why[0] = '\0';
+    r->why = "";
     h->st.kept++;
 }
 
 void hops_stats(const struct hops *h, struct hops_stats *st)
 {
     *st = h->st;
+    st->texts_dropped = h->pool.refused;
 }
 
 /* ---- pairing ------------------------------------------------------------ */
@@ -233,12 +464,13 @@ static bool in_window(const struct hops *h, const struct rec *a, const struct re
     return b->d.first_us >= lo && b->d.first_us <= hi;
 }
 
-static void link_pair(struct rec *a, struct rec *b, long bi, unsigned conf, const char *why)
+static void link_pair(struct hops *h, struct rec *a, struct rec *b, long bi, unsigned conf,
+                      const char *why)
 {
     a->next = bi;
     a->conf = conf;
     b->paired_in = true;
-    snprintf(a->why, sizeof(a->why), "%s", why);
+    a->why = intern(h, why);
 }
 
 /* pair_strong pairs |A|'s sessions with |B|'s of the same key of |kind|
@@ -274,7 +506,7 @@ static void pair_strong(struct hops *h, struct point *A, struct point *B, enum k
             if (b->paired_in || key_of(b, kind, kb) != kl || memcmp(k, kb, kl) != 0 ||
                 b->d.sport != a->d.sport || !in_window(h, a, b, kind != KEY_SESSION_ID))
                 continue;
-            link_pair(a, b, j, conf, why);
+            link_pair(h, a, b, j, conf, why);
             break;
         }
     }
@@ -367,7 +599,7 @@ static void pair_relay(struct hops *h, struct point *A, struct point *B)
             if (best_size)
                 strbuf_printf(&sb, ", %llu bytes sent to it, %llu to the outer one",
                               (unsigned long long)b->d.cbytes, (unsigned long long)a->d.cbytes);
-            link_pair(a, b, best, conf, why);
+            link_pair(h, a, b, best, conf, why);
         }
     }
     free(oa);
@@ -472,7 +704,8 @@ static void deliver(struct hops *h, size_t pi, size_t ri,
     for (; p < h->np && r >= 0; p++) {
         struct rec *x = &h->pts[p].v[r];
 
-        dl.at[p] = &x->d;
+        expand(h, p, &x->d, &h->scratch[p]);
+        dl.at[p] = &h->scratch[p];
         dl.seen++;
         if (x->next >= 0 && p + 1 < h->np) {
             if (x->conf < dl.confidence)

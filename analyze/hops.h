@@ -34,8 +34,10 @@
  * A box that only forwards (NAT, a TCP balancer) changes none of these, so
  * it is never blamed.
  *
- * Memory: at most HOPS_MAX_DIGESTS digests in all; beyond, sessions are
- * counted (hops_stats), not kept.
+ * Memory: a session is kept in a few hundred bytes (its texts interned
+ * once in a pool of at most 256 MiB); at most HOPS_MAX_DIGESTS sessions in
+ * all; beyond, sessions are counted (hops_stats), not kept.  The digests a
+ * delivery hands out carry the leaf's hash only, not the whole chain.
  */
 #ifndef MXW_HOPS_H
 #define MXW_HOPS_H
@@ -75,6 +77,7 @@ struct hop_delivery {
 
 struct hops_stats {
     uint64_t kept, dropped;                       /* digests kept; over the bound */
+    uint64_t texts_dropped;                       /* names not kept: the text pool was full */
     uint64_t deliveries, paired, unpaired;
     uint64_t certificate_changed, terminator_changed, starttls_stripped;
 };

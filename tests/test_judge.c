@@ -644,6 +644,35 @@ static void test_findings_list(void **state)
     assert_int_equal(f.dropped, 2 * FINDINGS_MAX - (FINDINGS_MAX - 4));
 }
 
+/* The one list of certificate findings: a session with any of them, and
+ * only those, fails the certificate step; each has its verdict word. */
+static void test_certificate_codes(void **state)
+{
+    struct session s;
+    struct findings f;
+    enum step_state st[STEP_COUNT];
+    unsigned n = 0;
+
+    (void)state;
+    for (unsigned k = 0; k < F_CODE_COUNT; k++) {
+        session_init(&s, 1, 0, starttls_ok);
+        tls12(&s, "mail.example.test");
+        memset(&f, 0, sizeof(f));
+        findings_add(&f, (enum finding_code)k, SEV_HIGH, "x");
+        judge_steps(&s, &f, st);
+        if (finding_concerns_certificate((enum finding_code)k)) {
+            n++;
+            assert_int_equal(st[STEP_CERTIFICATE], STEP_FAIL);
+            assert_non_null(finding_certificate_word((enum finding_code)k));
+        } else {
+            assert_int_equal(st[STEP_CERTIFICATE], STEP_PASS);
+            assert_null(finding_certificate_word((enum finding_code)k));
+        }
+        session_done(&s);
+    }
+    assert_int_equal(n, 6);   /* CERT_MISMATCH SELF_SIGNED UNTRUSTED_CHAIN NAME_MISMATCH EXPIRED NOT_YET_VALID */
+}
+
 /* msgbuf cuts where snprintf cuts: at every buffer size, with a piece
  * whose UTF-8 sequences the cut may split. */
 static void test_msgbuf(void **state)
@@ -727,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_terminator_changed),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_findings_list),
+        cmocka_unit_test(test_certificate_codes),
         cmocka_unit_test(test_msgbuf),
         cmocka_unit_test(test_findings_str),
     };

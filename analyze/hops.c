@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyze/keyhash.h"
+#include "lib/keyhash.h"
 #include "analyze/x509.h"
 #include "lib/strbuf.h"
 

@@ -26,7 +26,7 @@
 
 #include "analyze/expect.h"
 #include "analyze/hostname.h"
-#include "analyze/keyhash.h"
+#include "lib/keyhash.h"
 #include "analyze/servers.h"
 #include "lib/out.h"
 #include "analyze/verify.h"

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyze/keyhash.h"
+#include "lib/keyhash.h"
 #include "analyze/x509.h"
 
 #define KEY_MAX 300              /* kind, input, then at most 253 bytes of name or 2 addresses */

@@ -59,7 +59,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include "analyze/keyhash.h"
+#include "lib/keyhash.h"
 #include "analyze/x509.h"
 
 _Static_assert(sizeof(time_t) >= 8, "capture times beyond 2038 need a 64-bit time_t");

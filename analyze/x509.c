@@ -72,7 +72,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "analyze/keyhash.h"
+#include "lib/keyhash.h"
 
 #define X509_TEXT_MAX 4096      /* bytes of one string, before the "..." */
 #define NOTES_MAX 512

@@ -9,6 +9,7 @@
 
 #include "analyze/names.h"
 #include "analyze/pipeline.h"
+#include "lib/hex.h"
 #include "lib/jsonr.h"
 #include "lib/out.h"
 #include "lib/strbuf.h"
@@ -165,27 +166,10 @@ static bool bad_field(struct reader *r, const char *path, const char *why)
     return false;
 }
 
+/* hex_bytes reads exactly 2 * |n| hex digits (the string ends there). */
 static bool hex_bytes(const char *s, uint8_t *out, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned v = 0;
-
-        for (int k = 0; k < 2; k++) {
-            char c = s[2 * i + k];
-
-            v <<= 4;
-            if (c >= '0' && c <= '9')
-                v |= (unsigned)(c - '0');
-            else if (c >= 'A' && c <= 'F')
-                v |= (unsigned)(c - 'A' + 10);
-            else if (c >= 'a' && c <= 'f')
-                v |= (unsigned)(c - 'a' + 10);
-            else
-                return false;
-        }
-        out[i] = (uint8_t)v;
-    }
-    return s[2 * n] == '\0';
+    return strlen(s) == 2 * n && hex_decode(s, out, n);
 }
 
 static bool version_parse(const char *s, uint16_t *out)

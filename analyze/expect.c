@@ -39,6 +39,7 @@
 
 #include "analyze/hostname.h"
 #include "analyze/x509.h"
+#include "lib/hex.h"
 
 #define EXPECT_FILE_MAX   (64u << 20)   /* bytes of an expect or PEM file */
 #define EXPECT_LINE_MAX   65536         /* bytes of one expect-file line */
@@ -377,17 +378,6 @@ static const struct kind_word *kind_prefix(const char *s)
     return NULL;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* parse_hash reads 64 hex digits, bare or as 32 ':'-separated pairs. */
 static int parse_hash(const char *v, const char *kind, uint8_t out[32], char *r, size_t rlen)
 {
@@ -396,7 +386,7 @@ static int parse_hash(const char *v, const char *kind, uint8_t out[32], char *r,
 
     memset(out, 0, 32);
     for (const char *p = v; *p; p++) {
-        int d = hexval(*p);
+        int d = hex_digit((unsigned char)*p);
 
         if (*p == ':') {
             if (group != 2 || p[1] == '\0')

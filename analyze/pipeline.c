@@ -119,23 +119,14 @@ static void chain_put(struct pipeline *p, const struct x509_info **v, size_t n)
         x509_cache_release(p->xc, v[i]);
 }
 
-/* count adds session |a| to its server's summary. */
-static void count(const struct analysed *a, struct server *sv)
+/* count_findings adds one session's (or delivery's) findings to a
+ * server's summary: each code once, with its worst severity. */
+static void count_findings(struct server_summary *u, const struct findings *fs)
 {
-    const struct session *s = a->s;
-    struct server_summary *u = sv->sum;
-    const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
     bool seen[F_CODE_COUNT] = {false};
 
-    if (u->sessions == 0 || s->first_us < u->first_us)
-        u->first_us = s->first_us;
-    if (s->last_us > u->last_us)
-        u->last_us = s->last_us;
-    u->sessions++;
-    for (unsigned k = 0; k < STEP_COUNT; k++)
-        u->steps[k][a->steps[k] & 3]++;
-    for (size_t i = 0; i < a->fs->n; i++) {
-        const struct finding *x = &a->fs->v[i];
+    for (size_t i = 0; i < fs->n; i++) {
+        const struct finding *x = &fs->v[i];
 
         if (!seen[x->code]) {
             seen[x->code] = true;
@@ -146,6 +137,23 @@ static void count(const struct analysed *a, struct server *sv)
         if (x->sev > u->worst)
             u->worst = x->sev;
     }
+}
+
+/* count adds session |a| to its server's summary. */
+static void count(const struct analysed *a, struct server *sv)
+{
+    const struct session *s = a->s;
+    struct server_summary *u = sv->sum;
+    const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
+
+    if (u->sessions == 0 || s->first_us < u->first_us)
+        u->first_us = s->first_us;
+    if (s->last_us > u->last_us)
+        u->last_us = s->last_us;
+    u->sessions++;
+    for (unsigned k = 0; k < STEP_COUNT; k++)
+        u->steps[k][a->steps[k] & 3]++;
+    count_findings(u, a->fs);
     if (u->expected == NULL && a->expected[0] != '\0')
         u->expected = strdup(a->expected);
     if (u->name == NULL) {
@@ -283,20 +291,8 @@ static void on_delivery(void *ctx, const struct hop_delivery *d)
 
         if (sv != NULL) {
             struct server_summary *u = sv->sum;
-            bool seen[F_CODE_COUNT] = {false};
 
-            for (size_t i = 0; i < p->hfs.n; i++) {
-                const struct finding *x = &p->hfs.v[i];
-
-                if (!seen[x->code]) {
-                    seen[x->code] = true;
-                    u->code_sessions[x->code]++;
-                }
-                if (x->sev > u->code_sev[x->code])
-                    u->code_sev[x->code] = x->sev;
-                if (x->sev > u->worst)
-                    u->worst = x->sev;
-            }
+            count_findings(u, &p->hfs);
             if (u->conclusion == NULL)
                 u->conclusion = strdup(p->hfs.v[0].msg);
         }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lib/cbs.h"
+#include "lib/hex.h"
 #include "lib/keyhash.h"
 
 #define LINE_MAX_LEN 1024
@@ -136,17 +137,6 @@ static struct entry *insert(struct keylog *k, const uint8_t random[32])
     return e;
 }
 
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* hex reads the hex digits of |c| (all of it) into |out| (|max| bytes);
  * false if it is not an even number of hex digits that fit. */
 static bool hex(const struct cbs *c, uint8_t *out, size_t max, size_t *n)
@@ -158,7 +148,7 @@ static bool hex(const struct cbs *c, uint8_t *out, size_t max, size_t *n)
         return false;
     *n = 0;
     while (cbs_get_u8(&x, &a) && cbs_get_u8(&x, &b)) {
-        int hi = hexval(a), lo = hexval(b);
+        int hi = hex_digit(a), lo = hex_digit(b);
 
         if (hi < 0 || lo < 0)
             return false;

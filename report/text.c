@@ -86,6 +86,16 @@ static void sev_text(struct text_writer *r, enum severity sev)
         fprintf(r->out, "%-8s", up[i]);
 }
 
+/* text_finding writes one finding: severity, code, message (escaped). */
+static void text_finding(struct text_writer *r, const char *indent, const struct finding *x)
+{
+    fputs(indent, r->out);
+    sev_text(r, x->sev);
+    fprintf(r->out, " %-22s ", finding_code_name(x->code));
+    report_tx(r->out, x->msg);
+    fputc('\n', r->out);
+}
+
 static void text_findings(struct text_writer *r, const struct findings *fs)
 {
     FILE *f = r->out;
@@ -93,13 +103,8 @@ static void text_findings(struct text_writer *r, const struct findings *fs)
     if (fs->n == 0)
         return;
     fputs("  findings:\n", f);
-    for (size_t i = 0; i < fs->n; i++) {
-        fputs("    ", f);
-        sev_text(r, fs->v[i].sev);
-        fprintf(f, " %-22s ", finding_code_name(fs->v[i].code));
-        report_tx(f, fs->v[i].msg);
-        fputc('\n', f);
-    }
+    for (size_t i = 0; i < fs->n; i++)
+        text_finding(r, "    ", &fs->v[i]);
     if (fs->dropped)
         fprintf(f, "    (%zu more findings not listed)\n", fs->dropped);
 }
@@ -389,13 +394,8 @@ static void text_delivery(void *ctx, const struct hop_delivery *d, const struct 
                                                       sizeof(ce)));
     for (size_t i = 0; i < d->npoints; i++)
         text_point(r, d->points[i], width, d->at[i]);
-    for (size_t i = 0; i < fs->n; i++) {
-        fputs("  ", f);
-        sev_text(r, fs->v[i].sev);
-        fprintf(f, " %-22s ", finding_code_name(fs->v[i].code));
-        report_tx(f, fs->v[i].msg);
-        fputc('\n', f);
-    }
+    for (size_t i = 0; i < fs->n; i++)
+        text_finding(r, "  ", &fs->v[i]);
     if (fs->n == 0 && d->seen > 1)
         fputs("  nothing changed between the points\n", f);
     fputc('\n', f);

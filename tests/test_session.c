@@ -27,57 +27,13 @@
 
 #include "capture/tcp_flow.h"
 #include "dissect/session.h"
+#include "tests/dyn.h"
 #include "tests/vectors/tls_certs.h"
 #include "tests/vectors/tls_vectors.h"
 
 #define NEL(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_STEPS 32
 
-/* ---- growable text -------------------------------------------------- */
-
-struct dyn {
-    char *p;
-    size_t len, cap;
-};
-
-static void dyn_add(struct dyn *d, const void *p, size_t n)
-{
-    if (d->len + n + 1 > d->cap) {
-        size_t cap = d->cap ? d->cap : 1024;
-
-        while (d->len + n + 1 > cap)
-            cap *= 2;
-        d->p = realloc(d->p, cap);
-        assert_non_null(d->p);
-        d->cap = cap;
-    }
-    if (n)
-        memcpy(d->p + d->len, p, n);
-    d->len += n;
-    d->p[d->len] = '\0';
-}
-
-static void dyn_printf(struct dyn *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void dyn_printf(struct dyn *d, const char *fmt, ...)
-{
-    char buf[4096];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    assert_true(n >= 0 && (size_t)n < sizeof(buf));
-    dyn_add(d, buf, (size_t)n);
-}
-
-static void dyn_free(struct dyn *d)
-{
-    free(d->p);
-    d->p = NULL;
-    d->len = d->cap = 0;
-}
 
 static uint32_t fnv(const void *p, size_t n)
 {

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "dissect/smtp.h"
+#include "tests/dyn.h"
 
 /* ---- the harness ---------------------------------------------------- */
 
@@ -37,43 +38,6 @@ struct step {
 #define S(s) {TCP_TO_CLIENT, s, sizeof(s) - 1}
 #define NSTEPS(a) (sizeof(a) / sizeof((a)[0]))
 
-struct dyn {
-    char *p;
-    size_t len, cap;
-};
-
-static void dyn_add(struct dyn *d, const void *p, size_t n)
-{
-    if (d->len + n + 1 > d->cap) {
-        size_t cap = d->cap ? d->cap : 256;
-
-        while (d->len + n + 1 > cap)
-            cap *= 2;
-        d->p = realloc(d->p, cap);
-        assert_non_null(d->p);
-        d->cap = cap;
-    }
-    if (n)
-        memcpy(d->p + d->len, p, n);
-    d->len += n;
-    d->p[d->len] = '\0';
-}
-
-static void dyn_printf(struct dyn *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void dyn_printf(struct dyn *d, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    assert_true(n >= 0 && (size_t)n < sizeof(buf));
-    dyn_add(d, buf, (size_t)n);
-}
-
 static void dyn_escaped(struct dyn *d, const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -86,12 +50,6 @@ static void dyn_escaped(struct dyn *d, const char *p, size_t n)
     }
 }
 
-static void dyn_free(struct dyn *d)
-{
-    free(d->p);
-    d->p = NULL;
-    d->len = d->cap = 0;
-}
 
 /* dyn_has is true when |needle| occurs in the |d| bytes (NULs included). */
 static bool dyn_has(const struct dyn *d, const char *needle)

@@ -149,6 +149,11 @@ char *out_time_rfc3339(uint64_t us, char *buf, size_t size)
     return buf;
 }
 
+static bool text_plain(uint8_t c)
+{
+    return c >= 0x20 && c < 0x7f;
+}
+
 void out_text_escaped(FILE *f, const uint8_t *p, size_t n)
 {
     size_t run = 0;
@@ -156,8 +161,14 @@ void out_text_escaped(FILE *f, const uint8_t *p, size_t n)
     for (size_t i = 0; i < n; i++) {
         uint8_t c = p[i];
 
-        if (c >= 0x20 && c < 0x7f && c != '\\')
-            continue;
+        if (text_plain(c)) {
+            /* a backslash is doubled only where it would otherwise start an
+             * escape: before 'x', before another backslash, and before a
+             * byte that is written as "\xHH" */
+            if (c != '\\' || (i + 1 < n && p[i + 1] != 'x' && p[i + 1] != '\\' &&
+                              text_plain(p[i + 1])) || i + 1 == n)
+                continue;
+        }
         if (i > run)
             fwrite(p + run, 1, i - run, f);
         if (c == '\\')

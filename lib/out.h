@@ -26,8 +26,12 @@ bool out_time_parse_rfc3339(const char *s, uint64_t *us);
 char *out_u64(char d[OUT_U64_MAX], uint64_t v);
 
 /* out_text_escaped writes |n| bytes from the wire so that a terminal shows
- * them and nothing else: printable ASCII as is, backslash as "\\", every other
- * byte (control characters, escape sequences, non-ASCII) as "\xHH". */
+ * them and nothing else: printable ASCII as is, every other byte (control
+ * characters, escape sequences, non-ASCII) as "\xHH".  A backslash stays
+ * single (so an RFC 2253 name reads "CN=a\<b", as OpenSSL writes it) except
+ * where it would start an escape: before 'x', before a backslash and before
+ * an escaped byte it is written "\\".  Read back, "\xHH" is a byte, "\\" a
+ * backslash and any other backslash itself: the text is unambiguous. */
 void out_text_escaped(FILE *f, const uint8_t *p, size_t n);
 
 /* out_json_string writes |n| bytes as a quoted JSON string.  Valid UTF-8 goes

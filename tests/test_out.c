@@ -19,8 +19,10 @@
 static const char *capture(void (*fn)(FILE *, const uint8_t *, size_t), const void *in, size_t n)
 {
     static char buf[1024];
-    FILE *f = fmemopen(buf, sizeof(buf), "w");
+    FILE *f;
 
+    memset(buf, 0, sizeof(buf));
+    f = fmemopen(buf, sizeof(buf), "w");
     assert_non_null(f);
     fn(f, in, n);
     fclose(f);
@@ -33,9 +35,62 @@ static void test_text_escapes_controls(void **state)
     /* an ANSI escape sequence, a bell and a CR from the wire never reach the terminal raw */
     assert_string_equal(capture(out_text_escaped, "220 \x1b[31mred\a\r", 14),
                         "220 \\x1B[31mred\\x07\\x0D");
-    assert_string_equal(capture(out_text_escaped, "a\\b", 3), "a\\\\b");
+    /* an RFC 2253 name keeps its single backslashes */
+    assert_string_equal(capture(out_text_escaped, "CN=a\\<b\\,c", 10), "CN=a\\<b\\,c");
+    assert_string_equal(capture(out_text_escaped, "a\\b", 3), "a\\b");
+    assert_string_equal(capture(out_text_escaped, "a\\", 2), "a\\");
+    /* ... and doubles one that would start an escape */
+    assert_string_equal(capture(out_text_escaped, "\\x41", 4), "\\\\x41");
+    assert_string_equal(capture(out_text_escaped, "\\\\", 2), "\\\\\\");
+    assert_string_equal(capture(out_text_escaped, "\\\x1b", 2), "\\\\\\x1B");
     assert_string_equal(capture(out_text_escaped, "\xc3\xa9", 2), "\\xC3\\xA9");
     assert_string_equal(capture(out_text_escaped, "x\0y", 3), "x\\x00y");
+}
+
+/* text_unescape reads out_text_escaped's output back: "\xHH" a byte,
+ * "\\" a backslash, any other backslash itself. */
+static size_t text_unescape(const char *s, uint8_t *out)
+{
+    size_t n = 0;
+
+    while (*s != '\0') {
+        if (s[0] == '\\' && s[1] == 'x' && s[2] != '\0' && s[3] != '\0') {
+            char hx[3] = {s[2], s[3], '\0'};
+
+            out[n++] = (uint8_t)strtoul(hx, NULL, 16);
+            s += 4;
+        } else if (s[0] == '\\' && s[1] == '\\') {
+            out[n++] = '\\';
+            s += 2;
+        } else {
+            out[n++] = (uint8_t)*s++;
+        }
+    }
+    return n;
+}
+
+static void test_text_escape_round_trip(void **state)
+{
+    static const uint8_t alphabet[] = {'\\', 'x', 'A', '1', 0x1b, 0xc3, ' ', '<'};
+    uint32_t seed = 12345;
+
+    (void)state;
+    for (int round = 0; round < 20000; round++) {
+        uint8_t in[12], back[64];
+        size_t n = (size_t)(round % 12), m;
+        const char *out;
+
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            in[i] = alphabet[(seed >> 16) % sizeof(alphabet)];
+        }
+        out = capture(out_text_escaped, in, n);
+        for (const char *c = out; *c != '\0'; c++)
+            assert_true(*c >= 0x20 && *c < 0x7f);
+        m = text_unescape(out, back);
+        assert_int_equal(m, n);
+        assert_memory_equal(back, in, n);
+    }
 }
 
 static void test_json_strings(void **state)
@@ -161,6 +216,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_escapes_controls),
+        cmocka_unit_test(test_text_escape_round_trip),
         cmocka_unit_test(test_json_strings),
         cmocka_unit_test(test_json_writer),
         cmocka_unit_test(test_time_and_endpoints),

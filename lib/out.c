@@ -210,6 +210,86 @@ static size_t utf8_len(const uint8_t *p, size_t n)
     return len;
 }
 
+/* html_hidden_len returns how many bytes of the character at p[0..n)
+ * out_html_escaped writes as "\xHH" (0: the character is shown, as itself
+ * or as an entity): controls, DEL, bytes that are not valid UTF-8, and the
+ * code points that are invisible or reorder the text around them. */
+static size_t html_hidden_len(const uint8_t *p, size_t n)
+{
+    size_t l;
+    uint32_t cp;
+
+    if (p[0] < 0x80)
+        return p[0] < 0x20 || p[0] == 0x7f ? 1 : 0;
+    if ((l = utf8_len(p, n)) == 0)
+        return 1;
+    cp = l == 2 ? (uint32_t)(p[0] & 0x1F) << 6 | (p[1] & 0x3F) :
+         l == 3 ? (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F) :
+         0x10000;   /* four bytes: nothing of the kind */
+    if ((cp >= 0x80 && cp <= 0x9F) ||        /* C1 controls */
+        cp == 0xAD ||                        /* soft hyphen */
+        (cp >= 0x200B && cp <= 0x200F) ||    /* zero-width, LRM, RLM */
+        (cp >= 0x2028 && cp <= 0x202E) ||    /* separators, embeddings, overrides */
+        (cp >= 0x2060 && cp <= 0x2069) ||    /* word joiner .. isolates */
+        cp == 0xFEFF)
+        return l;
+    return 0;
+}
+
+void out_html_escaped(FILE *f, const uint8_t *p, size_t n)
+{
+    size_t i = 0, run = 0;
+
+    while (i < n) {
+        uint8_t c = p[i];
+        size_t hidden = html_hidden_len(p + i, n - i);
+        const char *ent = NULL;
+
+        if (hidden == 0) {
+            switch (c) {
+            case '&': ent = "&amp;"; break;
+            case '<': ent = "&lt;"; break;
+            case '>': ent = "&gt;"; break;
+            case '"': ent = "&quot;"; break;
+            case '\'': ent = "&#39;"; break;
+            case '\\':
+                /* doubled where out_text_escaped doubles it: before 'x',
+                 * another backslash or a byte written as "\xHH" */
+                if (i + 1 < n && (p[i + 1] == 'x' || p[i + 1] == '\\' ||
+                                  html_hidden_len(p + i + 1, n - i - 1) > 0))
+                    ent = "\\\\";
+                break;
+            default: break;
+            }
+            if (ent == NULL) {
+                i += c < 0x80 ? 1 : utf8_len(p + i, n - i);
+                continue;
+            }
+        }
+        if (i > run)
+            fwrite(p + run, 1, i - run, f);
+        if (ent != NULL) {
+            fputs(ent, f);
+            i++;
+        } else {
+            for (size_t k = 0; k < hidden; k++)
+                fprintf(f, "\\x%02X", p[i + k]);
+            i += hidden;
+        }
+        run = i;
+    }
+    if (n > run)
+        fwrite(p + run, 1, n - run, f);
+}
+
+void out_html_cstr(FILE *f, const char *s)
+{
+    if (s)
+        out_html_escaped(f, (const uint8_t *)s, strlen(s));
+    else
+        fputc('-', f);
+}
+
 /* Bytes that go into a JSON string as they are: printable ASCII except the
  * quote and the backslash. */
 static bool json_plain_ascii(uint8_t c)

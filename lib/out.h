@@ -34,6 +34,19 @@ char *out_u64(char d[OUT_U64_MAX], uint64_t v);
  * backslash and any other backslash itself: the text is unambiguous. */
 void out_text_escaped(FILE *f, const uint8_t *p, size_t n);
 
+/* out_html_escaped writes |n| bytes from the wire as HTML text that is
+ * also safe inside a quoted attribute value: & < > " ' become entities;
+ * valid UTF-8 goes through, except what would be invisible or reorder the
+ * text around it (C0 and C1 control characters, DEL, the bidirectional
+ * overrides and isolates, zero-width characters, U+2028/9, U+FEFF), which is
+ * written "\xHH" per byte as out_text_escaped writes it, and so is every
+ * byte that is not part of valid UTF-8.  A backslash is doubled where
+ * out_text_escaped doubles it, so the text reads back unambiguously. */
+void out_html_escaped(FILE *f, const uint8_t *p, size_t n);
+
+/* out_html_cstr is out_html_escaped for a NUL-terminated string (NULL: "-"). */
+void out_html_cstr(FILE *f, const char *s);
+
 /* out_json_string writes |n| bytes as a quoted JSON string.  Valid UTF-8 goes
  * through; control characters, quotes and backslashes are escaped; a byte
  * that is not part of valid UTF-8 is written as the code point of the same

@@ -93,6 +93,99 @@ static void test_text_escape_round_trip(void **state)
     }
 }
 
+/* html_lit escapes a string literal (its NULs too) for HTML. */
+#define html_lit(lit) capture(out_html_escaped, lit, sizeof(lit) - 1)
+
+static void test_html_escapes(void **state)
+{
+    (void)state;
+    /* markup and both quotes become entities: text, and safe in an attribute */
+    assert_string_equal(html_lit("<script>alert(\"x\")</script>"),
+                        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
+    assert_string_equal(html_lit("\"><img src=x onerror='a'>&"),
+                        "&quot;&gt;&lt;img src=x onerror=&#39;a&#39;&gt;&amp;");
+    assert_string_equal(html_lit("&amp;"), "&amp;amp;");
+    /* controls are shown, never raw */
+    assert_string_equal(html_lit("220 \x1b[31m\r\n\x7f"),
+                        "220 \\x1B[31m\\x0D\\x0A\\x7F");
+    assert_string_equal(html_lit("x\0y"), "x\\x00y");
+    /* valid UTF-8 goes through; invalid bytes are shown one by one */
+    assert_string_equal(html_lit("caf\xc3\xa9 \xf0\x9f\x93\xa7"),
+                        "caf\xc3\xa9 \xf0\x9f\x93\xa7");
+    assert_string_equal(html_lit("\xff\xc3"), "\\xFF\\xC3");
+    assert_string_equal(html_lit("\xc0\xaf"), "\\xC0\\xAF");
+    assert_string_equal(html_lit("\xed\xa0\x80"), "\\xED\\xA0\\x80");
+    /* what would hide or reorder text: C1, right-to-left override, zero width, BOM */
+    assert_string_equal(html_lit("a\xc2\x85" "b"), "a\\xC2\\x85b");
+    assert_string_equal(html_lit("moc.\xe2\x80\xae" "evil"),
+                        "moc.\\xE2\\x80\\xAEevil");
+    assert_string_equal(html_lit("\xe2\x80\x8b\xef\xbb\xbf"),
+                        "\\xE2\\x80\\x8B\\xEF\\xBB\\xBF");
+    assert_string_equal(html_lit("\xe2\x81\xa6"), "\\xE2\\x81\\xA6");
+    /* backslashes as out_text_escaped writes them */
+    assert_string_equal(html_lit("CN=a\\<b\\,c"), "CN=a\\&lt;b\\,c");
+    assert_string_equal(html_lit("\\x41"), "\\\\x41");
+    assert_string_equal(html_lit("\\\x1b"), "\\\\\\x1B");
+    assert_string_equal(html_lit("a\\"), "a\\");
+}
+
+/* html_unescape undoes the five entities out_html_escaped writes (anything
+ * else after '&' fails the test), then text_unescape reads the rest. */
+static size_t html_unescape(const char *s, uint8_t *out)
+{
+    static const char *const ent[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;"};
+    static const char ch[] = "&<>\"'";
+    char plain[512];
+    size_t n = 0;
+
+    while (*s != '\0') {
+        if (*s == '&') {
+            size_t k;
+
+            for (k = 0; k < 5; k++)
+                if (strncmp(s, ent[k], strlen(ent[k])) == 0)
+                    break;
+            assert_true(k < 5);
+            plain[n++] = ch[k];
+            s += strlen(ent[k]);
+        } else {
+            plain[n++] = *s++;
+        }
+        assert_true(n < sizeof(plain));
+    }
+    plain[n] = '\0';
+    return text_unescape(plain, out);
+}
+
+static void test_html_escape_round_trip(void **state)
+{
+    static const uint8_t alphabet[] = {'\\', 'x', 'A', '<', '>', '&', '"', '\'', 0x1b, 0x00,
+                                       0xc3, 0xa9, 0xe2, 0x80, 0xae, 0xff, ' '};
+    uint32_t seed = 777;
+
+    (void)state;
+    for (int round = 0; round < 20000; round++) {
+        uint8_t in[14], back[128];
+        size_t n = (size_t)(round % 14), m;
+        const char *out;
+
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            in[i] = alphabet[(seed >> 16) % sizeof(alphabet)];
+        }
+        out = capture(out_html_escaped, in, n);
+        /* nothing that could open a tag or leave an attribute, no raw control,
+         * and valid UTF-8 throughout */
+        assert_null(strpbrk(out, "<>\"'"));
+        for (const char *c = out; *c != '\0'; c++)
+            assert_true((uint8_t)*c >= 0x20 && (uint8_t)*c != 0x7f);
+        assert_int_equal(out_json_plain((const uint8_t *)out, strlen(out)) <= strlen(out), 1);
+        m = html_unescape(out, back);
+        assert_int_equal(m, n);
+        assert_memory_equal(back, in, n);
+    }
+}
+
 static void test_json_strings(void **state)
 {
     (void)state;
@@ -217,6 +310,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_escapes_controls),
         cmocka_unit_test(test_text_escape_round_trip),
+        cmocka_unit_test(test_html_escapes),
+        cmocka_unit_test(test_html_escape_round_trip),
         cmocka_unit_test(test_json_strings),
         cmocka_unit_test(test_json_writer),
         cmocka_unit_test(test_time_and_endpoints),

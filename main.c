@@ -75,6 +75,7 @@ struct options {
     bool transcript;
     bool redact;
     const char *certs_dir;
+    const char *report_html;          /* --report FILE.html */
     size_t max_flows;
     size_t max_servers;
     size_t memcap_mib;
@@ -133,6 +134,9 @@ static void usage(FILE *f)
 "                     (message content is never shown)\n"
 "  --redact           hide MAIL FROM / RCPT TO addresses in the transcript\n"
 "  --certs DIR        write every presented certificate as DIR/<SHA256>.pem\n"
+"  --report FILE.html also write one self-contained HTML page at the end: the\n"
+"                     verdict per server (and the hop diagram), the findings,\n"
+"                     each certificate and the sessions behind them\n"
 "  --flows            diagnostic: one line per TCP connection (bytes each way,\n"
 "                     gaps, retransmissions, anomalies, how it ended)\n"
 "  --stats            counters on standard error at the end\n"
@@ -184,7 +188,7 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 
 enum long_only {
     OPT_PORT = 256, OPT_ANY_PORT, OPT_FLOWS, OPT_JSON, OPT_STATS,
-    OPT_MAX_FLOWS, OPT_MEMCAP, OPT_IDLE, OPT_TRANSCRIPT, OPT_REDACT, OPT_CERTS,
+    OPT_MAX_FLOWS, OPT_MEMCAP, OPT_IDLE, OPT_TRANSCRIPT, OPT_REDACT, OPT_CERTS, OPT_REPORT,
     OPT_EXPECT, OPT_EXPECT_FILE, OPT_CA_FILE, OPT_CA_PATH, OPT_FAIL_ON, OPT_AT,
     OPT_MAX_SERVERS, OPT_FROM_JSON, OPT_POINT, OPT_HOP_WINDOW,
 };
@@ -246,6 +250,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"transcript", no_argument, NULL, OPT_TRANSCRIPT},
         {"redact", no_argument, NULL, OPT_REDACT},
         {"certs", required_argument, NULL, OPT_CERTS},
+        {"report", required_argument, NULL, OPT_REPORT},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
         {"max-servers", required_argument, NULL, OPT_MAX_SERVERS},
         {"from-json", required_argument, NULL, OPT_FROM_JSON},
@@ -339,6 +344,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_TRANSCRIPT: o->transcript = true; break;
         case OPT_REDACT: o->redact = true; break;
         case OPT_CERTS: o->certs_dir = optarg; break;
+        case OPT_REPORT: o->report_html = optarg; break;
         case OPT_MAX_FLOWS:
             if (!parse_uint(optarg, 1u << 24, &v) || v == 0) {
                 fprintf(stderr, "mxwitness: --max-flows: 1..16777216 expected\n");
@@ -415,6 +421,10 @@ static int parse_options(int argc, char **argv, struct options *o)
     }
     if (o->point && !o->iface) {
         fprintf(stderr, "mxwitness: --point names the capture point of -i; files take -r FILE@LABEL\n");
+        return -1;
+    }
+    if (o->report_html && o->flows) {
+        fprintf(stderr, "mxwitness: --report reports the analysis, which --flows does not run\n");
         return -1;
     }
     if (o->nfiles && o->iface) {
@@ -580,6 +590,16 @@ static int setup_verdicts(const struct options *o, struct expect_set **exp,
         return -1;
     }
     return 0;
+}
+
+/* discard_report closes and removes a --report file that will not be
+ * written (a run that failed before reading its input). */
+static void discard_report(FILE *f, const char *path)
+{
+    if (f != NULL) {
+        fclose(f);
+        remove(path);
+    }
 }
 
 /* fail_usage frees the verdict state on an early exit (status 2). */
@@ -763,6 +783,7 @@ int main(int argc, char **argv)
     struct cap_counters ctr = {0};
     struct expect_set *expect = NULL;
     struct verify_store *store = NULL;
+    FILE *html = NULL;
     struct cap_packet pkt;
     enum cap_next_result r;
     int rc = EXIT_OK;
@@ -844,6 +865,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "mxwitness: warning: nDPI failed to start; --any-port follows mail "
                             "ports only\n");
         so.classify = cls;
+        if (o.report_html && (html = fopen(o.report_html, "w")) == NULL) {
+            fprintf(stderr, "mxwitness: --report %s: %s\n", o.report_html, strerror(errno));
+            classify_free(cls);
+            cap_source_free(src);
+            return fail_usage(expect, store);
+        }
+        ro.html = html;
         if (report_run_open(&run, &po, &ro, &so, stdout) == 0) {
             running = true;
             tab = tcp_flow_table_new(&fc, session_layer_cbs(), run.sessions);
@@ -851,6 +879,7 @@ int main(int argc, char **argv)
                 add_points(&o, src, run.pipeline) < 0) {
                 tcp_flow_table_free(tab);
                 report_run_close(&run);
+                discard_report(html, o.report_html);
                 classify_free(cls);
                 cap_source_free(src);
                 return fail_usage(expect, store);
@@ -861,6 +890,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "mxwitness: out of memory\n");
         if (running)
             report_run_close(&run);
+        discard_report(html, o.report_html);
         classify_free(cls);
         cap_source_free(src);
         return fail_usage(expect, store);
@@ -904,6 +934,21 @@ int main(int argc, char **argv)
     if (running)
         report_run_finish(&run);
     fflush(stdout);
+    if (html != NULL) {
+        /* the report was written by report_run_finish */
+        int err = 0;
+
+        errno = 0;
+        if (fflush(html) != 0 || ferror(html))
+            err = errno != 0 ? errno : EIO;
+        if (fclose(html) != 0 && err == 0)
+            err = errno;
+        if (err != 0) {
+            fprintf(stderr, "mxwitness: --report %s: %s\n", o.report_html, strerror(err));
+            rc = EXIT_USAGE;
+        }
+        html = NULL;
+    }
     print_warnings(src, &ctr, tab, src);
     if (running) {
         print_server_warnings(pipeline_totals_get(run.pipeline));

@@ -12,6 +12,7 @@ struct report {
     struct text_writer *text;
     struct json_writer *json;
     struct cert_writer *certs;
+    struct html_writer *html;
 };
 
 struct report *report_new(const struct report_opts *opts, FILE *out,
@@ -19,6 +20,7 @@ struct report *report_new(const struct report_opts *opts, FILE *out,
 {
     struct report *r = calloc(1, sizeof(*r));
     struct pipeline_consumer c;
+    bool several = src != NULL && cap_source_ninputs(src) > 1;
 
     if (r == NULL)
         return NULL;
@@ -28,8 +30,6 @@ struct report *report_new(const struct report_opts *opts, FILE *out,
             goto fail;
         c = json_writer_consumer(r->json);
     } else {
-        bool several = src != NULL && cap_source_ninputs(src) > 1;
-
         if ((r->text = text_writer_new(out, opts, p, several)) == NULL)
             goto fail;
         c = text_writer_consumer(r->text);
@@ -40,6 +40,13 @@ struct report *report_new(const struct report_opts *opts, FILE *out,
         if ((r->certs = cert_writer_new(opts->certs_dir)) == NULL)
             goto fail;
         c = cert_writer_consumer(r->certs);
+        if (pipeline_add(p, &c) < 0)
+            goto fail;
+    }
+    if (opts->html != NULL) {
+        if ((r->html = html_writer_new(opts->html, p, several)) == NULL)
+            goto fail;
+        c = html_writer_consumer(r->html);
         if (pipeline_add(p, &c) < 0)
             goto fail;
     }
@@ -61,6 +68,7 @@ void report_free(struct report *r)
     text_writer_free(r->text);
     json_writer_free(r->json);
     cert_writer_free(r->certs);
+    html_writer_free(r->html);
     free(r);
 }
 

@@ -1,7 +1,8 @@
 /*
  * report.h - what mxwitness prints about sessions: a text block per session
  * and a summary per server for people, JSON lines for machines, PEM files
- * for evidence, and the dialogue line by line with --transcript.
+ * for evidence, an HTML page to attach to a ticket (--report), and the
+ * dialogue line by line with --transcript.
  *
  * The writers are consumers of the analysis pipeline (analyze/pipeline):
  * they print what the analysed record says and never call the judge.
@@ -27,6 +28,8 @@ struct report_opts {
     bool color;            /* ANSI colour (only on a terminal) */
     bool quiet;            /* text: no session blocks; a server without findings
                               is one line */
+    FILE *html;            /* --report: the HTML report, written at the end;
+                              NULL: none (the caller opens and closes it) */
 };
 
 struct report;

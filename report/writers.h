@@ -1,6 +1,7 @@
 /*
  * writers.h - the report writers, each a consumer of the analysis pipeline
- * (analyze/pipeline): text, JSON lines and certificate files.  Internal to
+ * (analyze/pipeline): text, JSON lines, certificate files and the HTML
+ * report.  Internal to
  * report/; report.h wires them.
  *
  * Each writer has _new, _consumer (the struct pipeline_consumer to add to
@@ -18,6 +19,7 @@
 struct text_writer;
 struct json_writer;
 struct cert_writer;
+struct html_writer;
 
 /* text_writer_new writes to |out|; |several_points| names each session's
  * capture point. */
@@ -36,5 +38,11 @@ struct pipeline_consumer cert_writer_consumer(struct cert_writer *w);
 /* cert_writer_errors returns how many files could not be written. */
 unsigned cert_writer_errors(const struct cert_writer *w);
 void cert_writer_free(struct cert_writer *w);
+
+/* html_writer_new writes the HTML report to |out| at the end of the run
+ * (on_finish); |several_points| names each session's capture point. */
+struct html_writer *html_writer_new(FILE *out, const struct pipeline *pl, bool several_points);
+struct pipeline_consumer html_writer_consumer(struct html_writer *w);
+void html_writer_free(struct html_writer *w);
 
 #endif

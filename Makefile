@@ -90,7 +90,8 @@ $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c $(B)/libmxw.a
 	@mkdir -p $(dir $@)
 	$(if $(V),,@echo "  LD      $@";)$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(B)/libmxw.a $(LDLIBS)
 
-tests-bin: $(TEST_BINS) $(B)/mxwitness $(FUZZ_TARGETS:%=$(B)/fuzz/replay_%)
+# bench/gen too: tests/e2e_html.sh makes its 1000 sessions with it
+tests-bin: $(TEST_BINS) $(B)/mxwitness $(B)/bench/gen $(FUZZ_TARGETS:%=$(B)/fuzz/replay_%)
 
 # deps installs the Debian packages the build and the tests need (as root),
 # or says which command to run.

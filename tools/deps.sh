@@ -4,14 +4,15 @@
 #   test:  the above plus jq (the end-to-end tests read the JSON), openssl, ca-certificates
 #          (the system trust store the verdict tests verify against), iproute2 and
 #          wireshark-common (capinfos: the packet counts the end-to-end tests check
-#          mxwitness's --stats against, from a reader other than libpcap)
+#          mxwitness's --stats against, from a reader other than libpcap) and chromium
+#          (tests/e2e_html.sh renders the HTML report headless and reads the DOM)
 #   bench: the above plus tshark (the peer the benchmark measures against)
 # As root it installs what is missing with apt-get; otherwise it prints the
 # command to run and fails.
 set -eu
 what=${1:-build}
 pkgs="gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libcmocka-dev"
-[ "$what" = test ] && pkgs="$pkgs jq openssl ca-certificates iproute2 wireshark-common"
+[ "$what" = test ] && pkgs="$pkgs jq openssl ca-certificates iproute2 wireshark-common chromium"
 [ "$what" = bench ] && pkgs="$pkgs jq tshark"
 missing=""
 for p in $pkgs; do

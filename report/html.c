@@ -363,12 +363,11 @@ static void html_session(void *ctx, const struct analysed *a)
 }
 
 /* server_summarise copies what the answer says of |sv| into |e|. */
-static void server_summarise(struct html_writer *w, struct html_server *e, const struct server *sv)
+static void server_summarise(struct html_server *e, const struct server *sv)
 {
     const struct server_summary *u = sv->sum;
     char vb[3072];
 
-    (void)w;
     e->summarised = true;
     e->sv = NULL;
     if (u == NULL)
@@ -411,7 +410,7 @@ static void server_leaves(struct html_writer *w, const struct server *sv)
         }
         return;
     }
-    server_summarise(w, e, sv);
+    server_summarise(e, sv);
 }
 
 static void html_evicted(void *ctx, const struct server *sv)
@@ -675,7 +674,7 @@ static void shape_svg(struct html_writer *w, size_t idx, const struct html_shape
                 fprintf(w->out, "sha256 %.16s\xe2\x80\xa6</text>", hx);
             }
             svg_line(w, x, 128, p->self_signed ? "bad" : NULL);
-            put(w, p->self_signed ? "self-signed" : "issued by a CA");
+            put(w, p->self_signed ? "self-signed" : "not self-signed");
             put(w, "</text>");
         } else {
             svg_line(w, x, 100, NULL);
@@ -710,7 +709,7 @@ static void shape_svg(struct html_writer *w, size_t idx, const struct html_shape
 }
 
 /* shape_table: the same facts as the diagram, in full, as text. */
-static void shape_table(struct html_writer *w, size_t idx, const struct html_shape *sh)
+static void shape_table(struct html_writer *w, const struct html_shape *sh)
 {
     char ep[80], ep2[80], hx[65];
 
@@ -747,7 +746,6 @@ static void shape_table(struct html_writer *w, size_t idx, const struct html_sha
         }
     }
     put(w, "</tbody></table>\n");
-    (void)idx;
 }
 
 static void shape_write(struct html_writer *w, size_t idx)
@@ -769,7 +767,7 @@ static void shape_write(struct html_writer *w, size_t idx)
     esc(w, sh->reason);
     put(w, "</p>\n");
     shape_svg(w, idx, sh);
-    shape_table(w, idx, sh);
+    shape_table(w, sh);
     if (sh->nf == 0 && sh->confidence > 0)
         put(w, "<p>Nothing changed between the capture points.</p>\n");
     for (size_t i = 0; i < sh->nf; i++) {
@@ -939,8 +937,7 @@ static void write_findings(struct html_writer *w)
             sev_badge(w, f->sev);
             fprintf(w->out, " %s</h3>\n<p class=\"msg\">", finding_code_name(f->code));
             esc(w, f->msg);
-            fprintf(w->out, "</p>\n<p>%s %llu %s%s:", f->delivery ? "in" : "in",
-                    (unsigned long long)f->count,
+            fprintf(w->out, "</p>\n<p>in %llu %s%s:", (unsigned long long)f->count,
                     f->delivery ? "deliver" : "session", f->delivery ? (f->count == 1 ? "y" : "ies") :
                     (f->count == 1 ? "" : "s"));
             for (size_t k = 0; k < f->nrefs; k++) {

@@ -48,6 +48,9 @@
 #define HTML_SHAPE_FINDINGS 8
 #define HTML_SVG_TEXT 30             /* bytes of a subject drawn in a diagram box */
 
+/* a row keeps its finding codes as bits of a uint32_t */
+_Static_assert(F_CODE_COUNT <= 32, "html_row.codes holds a bit per finding code");
+
 /* html_row: what the sessions table says of one session. */
 struct html_row {
     uint64_t id, first_us, last_us;

@@ -11,6 +11,8 @@ struct pipeline {
     struct x509_cache *xc;
     struct servers *servers;
     struct judge *judge;
+    struct evidence_ctx *evidence;
+    struct evidence ev;
     struct pipeline_consumer c[PIPELINE_MAX_CONSUMERS];
     size_t nc;
     struct pipeline_totals t;
@@ -53,7 +55,8 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
     jo.at = o->at;
     jo.servers = p->servers;
     p->judge = p->xc != NULL && p->servers != NULL ? judge_new(&jo) : NULL;
-    if (p->judge == NULL) {
+    p->evidence = evidence_new();
+    if (p->judge == NULL || p->evidence == NULL) {
         pipeline_free(p);
         return NULL;
     }
@@ -190,8 +193,14 @@ void pipeline_session(void *pipeline, const struct session *s)
     memcpy(a->client_chain, cc, a->nclient * sizeof(cc[0]));
     judge_session(p->judge, s, a->server_chain, a->nserver, &p->fs, p->expected,
                   sizeof(p->expected));
+    evidence_session(p->evidence, s, a->server_chain, a->nserver, NULL,
+                     a->nserver > 0 && p->expected[0] != '\0' &&
+                         !findings_has(&p->fs, F_CERT_MISMATCH),
+                     &p->ev, &p->fs);
+    findings_sort(&p->fs);
     judge_steps(s, &p->fs, a->steps);
     a->fs = &p->fs;
+    a->ev = &p->ev;
     a->expected = p->expected;
 
     p->t.sessions++;
@@ -327,6 +336,7 @@ void pipeline_free(struct pipeline *p)
         return;
     hops_free(p->hops);
     judge_free(p->judge);
+    evidence_free(p->evidence);
     servers_free(p->servers);
     x509_cache_free(p->xc);
     free(p);

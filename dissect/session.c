@@ -33,6 +33,7 @@
 
 #include "capture/cap_pipe.h"
 #include "dissect/classify.h"
+#include "lib/strbuf.h"
 
 enum route { R_UNDECIDED = 0, R_SMTP, R_TLS, R_DONE };
 enum kind { K_MAIL = 0, K_CLASSIFYING, K_NOT_MAIL };
@@ -516,13 +517,105 @@ static void *sl_open(void *ctx, struct tcp_flow *f)
     return st;
 }
 
+int session_net_hops(uint8_t ttl)
+{
+    static const unsigned initial[] = {32, 64, 128, 255};
+
+    if (ttl == 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(initial) / sizeof(initial[0]); i++)
+        if (ttl <= initial[i])
+            return (int)(initial[i] - ttl);
+    return 0;
+}
+
+char *session_net_opts(const struct session_net *n, char *buf, size_t size)
+{
+    struct strbuf b;
+
+    strbuf_init(&b, buf, size);
+    for (size_t i = 0; i < n->nsynack_opts; i++) {
+        if (i > 0)
+            strbuf_putc(&b, ',');
+        switch (n->synack_opts[i]) {
+        case 0: strbuf_lit(&b, "eol"); break;
+        case 1: strbuf_lit(&b, "nop"); break;
+        case 2: strbuf_lit(&b, "mss"); break;
+        case 3: strbuf_lit(&b, "ws"); break;
+        case 4: strbuf_lit(&b, "sok"); break;
+        case 5: strbuf_lit(&b, "sack"); break;
+        case 8: strbuf_lit(&b, "ts"); break;
+        default: strbuf_printf(&b, "?%u", n->synack_opts[i]); break;
+        }
+    }
+    return buf;
+}
+
+/* net_synack reads the SYN-ACK's options (RFC 9293 §3.2: kinds 0 and 1 are
+ * one byte, every other kind has a length byte). */
+static void net_synack(struct session_net *n, const struct cap_tcp_seg *seg)
+{
+    struct cbs c;
+    uint8_t kind, len;
+
+    n->synack_win = seg->win;
+    n->synack_ipid = seg->ip_id;
+    n->synack_wscale = -1;
+    n->nsynack_opts = 0;
+    cbs_init(&c, seg->tcp_opt, seg->tcp_opt_len);
+    while (cbs_get_u8(&c, &kind)) {
+        struct cbs val;
+
+        if (n->nsynack_opts < SESSION_TCP_OPTS_MAX)
+            n->synack_opts[n->nsynack_opts++] = kind;
+        if (kind == 0)
+            break;
+        if (kind == 1)
+            continue;
+        if (!cbs_get_u8(&c, &len) || len < 2 || !cbs_get_bytes(&c, &val, (size_t)len - 2))
+            break;
+        if (kind == 2 && len == 4)
+            (void)cbs_get_u16(&val, &n->synack_mss);
+        else if (kind == 3 && len == 3) {
+            uint8_t ws;
+
+            if (cbs_get_u8(&val, &ws))
+                n->synack_wscale = ws;
+        }
+    }
+}
+
+/* net_packet keeps what the network layer shows of the two ends. */
+static void net_packet(struct session_net *n, enum tcp_dir dir, const struct cap_tcp_seg *seg,
+                       uint64_t ts_us)
+{
+    bool syn = (seg->flags & CAP_TH_SYN) != 0, ack = (seg->flags & CAP_TH_ACK) != 0;
+
+    if (syn && !ack && dir == TCP_TO_SERVER && n->syn_us == 0) {
+        n->syn_us = ts_us;
+        n->syn_ttl = seg->ttl;
+    } else if (syn && ack && dir == TCP_TO_CLIENT && n->synack_us == 0) {
+        n->synack_us = ts_us;
+        n->synack_ttl = seg->ttl;
+        net_synack(n, seg);
+    } else if (!syn && ack && dir == TCP_TO_SERVER && n->synack_us != 0 && n->ack_us == 0) {
+        n->ack_us = ts_us;
+    }
+    if (seg->payload_wire_len > 0 && n->data_us[dir] == 0) {
+        n->data_us[dir] = ts_us;
+        n->data_ttl[dir] = seg->ttl;
+        if (dir == TCP_TO_CLIENT)
+            n->data_ipid = seg->ip_id;
+    }
+}
+
 static void sl_packet(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const struct cap_tcp_seg *seg)
 {
     struct session_layer *sl = ctx;
     struct sess_state *st = f->user;
     enum classify_result r;
 
-    (void)dir;
+    net_packet(&st->s.net, dir, seg, f->last_us);
     if (st->kind != K_CLASSIFYING)
         return;
     r = classify_packet(sl->opts.classify, st->cf, seg->ip_hdr, seg->ip_len, f->last_us);
@@ -782,6 +875,10 @@ static void sl_close(void *ctx, struct tcp_flow *f)
     s->last_us = f->last_us;
     s->end = f->close_reason;
     s->midstream = !(f->flags & (TCP_FLOW_SYN | TCP_FLOW_SYNACK));
+    for (int d = 0; d < 2; d++) {
+        s->net.ttl_min[d] = f->packets[d] > 0 ? f->ttl_min[d] : 0;
+        s->net.ttl_max[d] = f->ttl_max[d];
+    }
     for (int d = 0; d < 2; d++) {
         s->gaps[d] = f->half[d].st.gaps;
         s->gap_bytes[d] = f->half[d].st.gap_bytes;

@@ -63,6 +63,35 @@ struct session_line {
     char *text;
 };
 
+/* session_net is what the network layer showed of the two ends: the
+ * one-point evidence of a box in front of the server (analyze/evidence)
+ * reads it.  Times are capture times (0: not seen); a TTL of 0 is "not
+ * seen" too (a packet with TTL 0 is not forwarded to be captured). */
+#define SESSION_TCP_OPTS_MAX 16
+struct session_net {
+    uint64_t syn_us, synack_us, ack_us;  /* the three-way handshake */
+    uint64_t data_us[2];                 /* first payload each way, by enum tcp_dir */
+    uint8_t syn_ttl, synack_ttl;         /* IP TTL / hop limit of the SYN and the SYN-ACK */
+    uint8_t data_ttl[2];                 /* ... of the first payload packet each way */
+    uint8_t ttl_min[2], ttl_max[2];      /* ... over the connection (at its end) */
+    uint16_t synack_win;                 /* the SYN-ACK's window, MSS and window scale */
+    uint16_t synack_mss;                 /* 0: no MSS option */
+    int16_t synack_wscale;               /* -1: no window-scale option */
+    uint16_t synack_ipid, data_ipid;     /* IPv4 ID of the SYN-ACK and of the server's
+                                            first payload packet */
+    uint8_t synack_opts[SESSION_TCP_OPTS_MAX]; /* option kinds in order (NOP = 1, EOL = 0) */
+    uint8_t nsynack_opts;
+};
+
+/* session_net_hops estimates how many routers a packet with |ttl| crossed:
+ * the distance to the next common initial value (32, 64, 128, 255).  -1 for
+ * a TTL of 0 (not seen). */
+int session_net_hops(uint8_t ttl);
+
+/* session_net_opts writes the SYN-ACK's TCP option layout as p0f-like text
+ * ("mss,sok,ts,nop,ws"; "" when there were none); returns |buf|. */
+char *session_net_opts(const struct session_net *n, char *buf, size_t size);
+
 /* The state of the handshake when the session ended. */
 enum session_tls_state {
     SESSION_TLS_NONE = 0,      /* no TLS at all */
@@ -112,6 +141,7 @@ struct session {
                                          counted) and the payload after they stopped
                                          reading (retransmissions included there) */
     bool midstream;                   /* the connection's start was not captured */
+    struct session_net net;           /* the network layer of both ends */
     bool classified;                  /* on another port, found to be SMTP by nDPI */
 
     struct smtp *smtp;                /* NULL for implicit TLS (or see alloc_failed) */

@@ -834,7 +834,7 @@ int main(int argc, char **argv)
         struct report_opts ro = {
             .json = o.json, .transcript = o.transcript, .certs_dir = o.certs_dir,
             .color = !o.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
-            .quiet = o.quiet,
+            .quiet = o.quiet, .answer_first = o.iface == NULL,
         };
         struct session_opts so = {
             .transcript = o.transcript, .redact = o.redact, .ports = &o.ports,

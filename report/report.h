@@ -27,6 +27,9 @@ struct report_opts {
     bool color;            /* ANSI colour (only on a terminal) */
     bool quiet;            /* text: no session blocks; a server without findings
                               is one line */
+    bool answer_first;     /* text: the answer (per server) before the session
+                              blocks, which wait in a temporary file until the
+                              end; false for a live capture, which streams */
 };
 
 struct report;

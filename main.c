@@ -809,8 +809,6 @@ int main(int argc, char **argv)
 
     if (parse_options(argc, argv, &o) < 0)
         return EXIT_USAGE;
-    if (o.nkeylogs > 0 && (keylog = load_keylogs(&o)) == NULL)
-        return EXIT_USAGE;
     if (!o.flows && setup_verdicts(&o, &expect, &store) < 0)
         return fail_usage(expect, store);
     src = cap_source_new();
@@ -862,6 +860,10 @@ int main(int argc, char **argv)
     fc.max_flows = o.max_flows;
     fc.memcap = o.memcap_mib * 1024u * 1024u;
     fc.idle_timeout_us = (uint64_t)o.idle_timeout_s * 1000000u;
+    if (!o.flows && o.nkeylogs > 0 && (keylog = load_keylogs(&o)) == NULL) {
+        cap_source_free(src);
+        return fail_usage(expect, store);
+    }
     if (o.flows) {
         fr.out = stdout;
         fr.json = o.json;
@@ -895,6 +897,7 @@ int main(int argc, char **argv)
                 tcp_flow_table_free(tab);
                 report_run_close(&run);
                 classify_free(cls);
+                keylog_free(keylog);
                 cap_source_free(src);
                 return fail_usage(expect, store);
             }
@@ -905,6 +908,7 @@ int main(int argc, char **argv)
         if (running)
             report_run_close(&run);
         classify_free(cls);
+        keylog_free(keylog);
         cap_source_free(src);
         return fail_usage(expect, store);
     }

@@ -100,3 +100,12 @@ elif run_capture keylog-wireshark-rfc8446 "$shared/wireshark/tls13-rfc8446.pcap"
     *) fail keylog-wireshark-rfc8446 "subject '$got', want O=BoringSSL (Wireshark's reference)" ;;
     esac
 fi
+
+# 7. a key log that cannot be read is a usage error naming it
+"$BIN" -r pcaps/clean-tls12.pcap --keylog "$tmp/none.keylog" >"$tmp/h" 2>"$tmp/h.err"
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q -- "--keylog: .*none.keylog" "$tmp/h.err" && [ ! -s "$tmp/h" ]; then
+    pass keylog-unreadable "$(head -n 1 "$tmp/h.err")"
+else
+    fail keylog-unreadable "exit $rc, stderr '$(head -c 200 "$tmp/h.err")'"
+fi

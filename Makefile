@@ -34,7 +34,7 @@ SAN     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanit
 LIB_SRCS = lib/cbs.c lib/out.c lib/strbuf.c lib/jsonr.c \
            capture/cap_link.c capture/cap_ip.c capture/cap_source.c \
            capture/tcp_reasm.c capture/tcp_flow.c capture/cap_pipe.c \
-           dissect/smtp.c dissect/tls.c dissect/tls_suite.c dissect/keylog.c dissect/classify.c \
+           dissect/smtp.c dissect/tls.c dissect/tls_suite.c dissect/keylog.c dissect/decrypt.c dissect/classify.c \
            dissect/session.c \
            analyze/names.c analyze/x509.c analyze/verify.c analyze/weak.c \
            analyze/hostname.c analyze/expect.c analyze/findings.c analyze/servers.c \

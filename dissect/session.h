@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "capture/tcp_flow.h"
+#include "dissect/keylog.h"
 #include "dissect/smtp.h"
 #include "dissect/tls.h"
 
@@ -102,6 +103,21 @@ enum session_tls_state {
 };
 
 const char *session_tls_state_name(enum session_tls_state s);
+
+/* session_decrypt: what became of decryption with a key log. */
+enum session_decrypt {
+    SESSION_DECRYPT_NONE = 0,        /* no key log given, or no TLS */
+    SESSION_DECRYPT_OK,              /* every protected record read decrypted */
+    SESSION_DECRYPT_MISSING_SECRET,  /* the key log has no (or not every) secret for the
+                                        session's client random */
+    SESSION_DECRYPT_BAD_TAG,         /* a record did not verify: a wrong secret */
+    SESSION_DECRYPT_UNSUPPORTED,     /* a cipher suite we cannot decrypt */
+    SESSION_DECRYPT_ERROR,           /* anything else (a cut record, memory) */
+    SESSION_DECRYPT_COUNT
+};
+
+/* session_decrypt_name returns a stable snake_case name ("missing_secret"). */
+const char *session_decrypt_name(enum session_decrypt d);
 
 /* session_alloc names what the session layer allocates for a session.  A
  * failed allocation is never silent: its bit, SESSION_ALLOC_BIT(what), is set
@@ -201,6 +217,15 @@ struct session {
                                          clear messages from ServerHello to ServerHelloDone,
                                          TLS 1.3 encrypted records until the client answers) */
 
+    /* Decryption with a key log (--keylog) */
+    bool server_random_seen;
+    uint8_t server_random[32];        /* the real ServerHello's random */
+    bool encrypt_then_mac;            /* the ServerHello echoed extension 22 */
+    enum session_decrypt decrypt;     /* what became of it */
+    enum tcp_dir decrypt_failed_dir;  /* whose record failed, for BAD_TAG and ERROR */
+    uint64_t decrypted[2];            /* records decrypted, by sender */
+    struct smtp *smtp_tls;            /* the SMTP dialogue inside TLS, decrypted, or NULL */
+
     unsigned alloc_failed;            /* SESSION_ALLOC_BIT(enum session_alloc): what could
                                          not be kept, 0 when nothing was lost */
 
@@ -220,6 +245,10 @@ struct session_opts {
      * then its bytes wait in reassembly, unconsumed. */
     const struct cap_ports *ports;
     struct classify *classify;
+    /* keylog: the secrets of --keylog, NULL without; sessions are matched
+     * to it by client random (the lookups are counted in its stats, so it
+     * is not const) */
+    struct keylog *keylog;
     /* fail_alloc, when set, is asked before every allocation the layer makes
      * for a session (|what| names it, |fail_ctx| is passed back); true makes
      * that allocation fail as if malloc had returned NULL, through the same

@@ -233,6 +233,26 @@ static void json_session(void *ctx, const struct analysed *an)
     json_ascii(&j, "state", session_tls_state_name(s->tls_state));
     json_bool(&j, "certificate_hidden", s->cert_hidden);
     json_bool(&j, "incomplete", s->incomplete);
+    if (s->decrypt != SESSION_DECRYPT_NONE) {
+        /* with --keylog: what became of decryption, records by sender */
+        json_bool(&j, "decrypted", s->decrypt == SESSION_DECRYPT_OK);
+        json_ascii(&j, "decryption", session_decrypt_name(s->decrypt));
+        json_obj(&j, "decrypted_records");
+        json_u64(&j, "client", s->decrypted[TCP_TO_SERVER]);
+        json_u64(&j, "server", s->decrypted[TCP_TO_CLIENT]);
+        json_obj_end(&j);
+        if (s->smtp_tls != NULL) {
+            const struct smtp_facts *in = smtp_facts(s->smtp_tls);
+
+            json_obj(&j, "smtp");
+            if (in->auth_mechs)
+                json_str(&j, "auth_mechanisms", in->auth_mechs);
+            if (in->last_reply)
+                json_str(&j, "last_reply", in->last_reply);
+            json_u64(&j, "replies", in->replies);
+            json_obj_end(&j);
+        }
+    }
     if (s->tls_error[TCP_TO_SERVER] != TLS_ERR_NONE || s->tls_error[TCP_TO_CLIENT] != TLS_ERR_NONE) {
         json_obj(&j, "parse_errors");
         for (unsigned d = 0; d < 2; d++)

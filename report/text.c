@@ -170,8 +170,23 @@ static void text_session(void *ctx, const struct analysed *an)
         fputs("  sni ", f);
         report_tx(f, s->sni);
         fprintf(f, "  %s\n", session_tls_state_name(s->tls_state));
-        if (s->cert_hidden)
+        if (s->decrypt != SESSION_DECRYPT_NONE)
+            fprintf(f, "  decrypted %s (%llu records from the client, %llu from the server)\n",
+                    session_decrypt_name(s->decrypt), (unsigned long long)s->decrypted[0],
+                    (unsigned long long)s->decrypted[1]);
+        if (s->smtp_tls != NULL) {
+            const struct smtp_facts *in = smtp_facts(s->smtp_tls);
+
+            if (in->auth_mechs)
+                fprintf(f, "  inside    AUTH %s\n", in->auth_mechs);
+            if (in->last_reply)
+                fprintf(f, "  inside    last reply %s\n", in->last_reply);
+        }
+        if (s->cert_hidden && s->decrypt == SESSION_DECRYPT_NONE)
             fputs("  certificate hidden: TLS 1.3 encrypts it (no key log given)\n", f);
+        else if (s->cert_hidden)
+            fprintf(f, "  certificate hidden: TLS 1.3 encrypts it (key log: %s)\n",
+                    session_decrypt_name(s->decrypt));
         else if (s->server_chain.seen)
             text_chain(r, "server", &s->server_chain, an->server_chain, an->nserver);
         else if (s->server_hello)

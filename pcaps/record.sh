@@ -23,7 +23,37 @@ CERTS_OUT=$OUT/certs
 ALL_SCENARIOS=(clean-tls12 appliance-outside appliance-inside implicit-465
   starttls-tls13 mutual-tls starttls-not-offered starttls-refused many-sessions
   expired-cert wrong-hostname wildcard-mismatch missing-intermediate
-  tls10-weak-cipher client-alert reply-4-7-320)
+  tls10-weak-cipher client-alert reply-4-7-320
+  appliance-tls13-outside appliance-tls13-inside
+  nat-appliance-sender nat-appliance-outside nat-appliance-inside
+  starttls-strip-discard-outside starttls-strip-discard-inside
+  starttls-strip-asa-outside starttls-strip-asa-inside
+  balancer-outside balancer-inside
+  appliance-same-second-outside appliance-same-second-inside)
+# scenarios recorded at several points of one path, each with its own CA:
+# the scenario's name, then its captures in path order
+MULTI=("appliance-outside appliance-outside appliance-inside"
+  "appliance-tls13 appliance-tls13-outside appliance-tls13-inside"
+  "nat-appliance nat-appliance-sender nat-appliance-outside nat-appliance-inside"
+  "starttls-strip-discard starttls-strip-discard-outside starttls-strip-discard-inside"
+  "starttls-strip-asa starttls-strip-asa-outside starttls-strip-asa-inside"
+  "balancer balancer-outside balancer-inside"
+  "appliance-same-second appliance-same-second-outside appliance-same-second-inside")
+scenario_of() {   # CAPTURE or SCENARIO -> the scenario that records it
+  local m w
+  for m in "${MULTI[@]}"; do
+    for w in $m; do [[ $w == "$1" ]] && { echo "${m%% *}"; return; }; done
+  done
+  echo "$1"
+}
+captures_of() {   # SCENARIO -> its captures
+  local m
+  for m in "${MULTI[@]}"; do [[ ${m%% *} == "$1" ]] && { echo "${m#* }"; return; }; done
+  echo "$1"
+}
+own_ca() {        # SCENARIO: has a CA of its own (not certs/test-root-ca.pem)
+  [[ $1 != appliance-outside && $(captures_of "$1") != "$1" ]]
+}
 
 # ---------------------------------------------------------------- addresses
 SND4=192.0.2.10          SND6=2001:db8:2::10        # the sending MTA
@@ -55,8 +85,10 @@ if ((${#ARGS[@]} == 0)); then SCENARIOS=("${ALL_SCENARIOS[@]}"); else
   for a in "${ARGS[@]}"; do
     [[ $a == appliance ]] && a=appliance-outside
     ok=0; for s in "${ALL_SCENARIOS[@]}"; do [[ $s == "$a" ]] && ok=1; done
-    ((ok)) || die "unknown scenario '$a' (try --list)"
-    SCENARIOS+=("$a")
+    if ((ok)); then SCENARIOS+=("$a")
+    elif [[ $(scenario_of "$a") == "$a" && $(captures_of "$a") != "$a" ]]; then
+      read -ra c <<<"$(captures_of "$a")"; SCENARIOS+=("${c[@]}")   # a scenario's name: all its captures
+    else die "unknown scenario '$a' (try --list)"; fi
   done
 fi
 [[ $MODE == verify ]] || ((EUID == 0)) || die "must run as root (network namespaces, tcpdump, postfix)"
@@ -76,6 +108,8 @@ ensure_packages() {
   command -v ss       >/dev/null || need+=(iproute2)
   command -v tshark   >/dev/null || need+=(tshark)
   command -v perl     >/dev/null || need+=(perl)
+  command -v nft      >/dev/null || need+=(nftables)     # the NAT router
+  command -v haproxy  >/dev/null || need+=(haproxy)      # the TCP balancer
   ((${#need[@]})) || return 0
   log "installing: ${need[*]}"
   # keep the host's postfix from starting during the install
@@ -190,35 +224,53 @@ ca_sign() {
     -preserveDN >>"$W/logs/pki.log" 2>&1 || die "openssl ca failed for $3 (see pki.log)"
 }
 
-make_pki() {
-  PKI=$W/pki
-  local now; now=$(date +%s)
-  local root=$PKI/root inter=$PKI/inter other=$PKI/other
-  mkdir -p "$root" "$inter" "$other"
-  # root CA (self-signed)
+# make_ca DIR LABEL: a root CA (DIR/root) and an intermediate signed by it
+# (DIR/inter), both "mxwitness LABEL ... CA"
+make_ca() {
+  local d=$1 label=$2 now; now=$(date +%s)
+  local root=$d/root inter=$d/inter
+  mkdir -p "$root" "$inter"
   openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -keyout "$root/ca.key" -out "$root/ca.pem" \
-    -days 3650 -subj "/O=mxwitness test/CN=mxwitness Test Root CA" \
+    -days 3650 -subj "/O=mxwitness test/CN=mxwitness $label Root CA" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
     -addext "subjectKeyIdentifier=hash" 2>>"$W/logs/pki.log"
   ca_conf "$root"
-  # intermediate, signed by the root
   openssl req -new -newkey rsa:2048 -nodes -keyout "$inter/ca.key" -out "$inter/ca.csr" \
-    -subj "/O=mxwitness test/CN=mxwitness Test Intermediate CA" 2>>"$W/logs/pki.log"
-  cat >"$inter/ext.cnf" <<'EOF'
+    -subj "/O=mxwitness test/CN=mxwitness $label Intermediate CA" 2>>"$W/logs/pki.log"
+  cat >"$inter/ext.cnf" <<'EOF2'
 basicConstraints = critical,CA:TRUE,pathlen:0
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
-EOF
+EOF2
   ca_sign "$root" "$inter/ca.csr" "$inter/ca.pem" $((now - DAY)) $((now + 3000 * DAY)) "$inter/ext.cnf"
   ca_conf "$inter"
+}
+
+# The CA shared by the single-point scenarios (certs/test-root-ca.pem); it
+# is installed into pcaps/ only when one of those scenarios was recorded.
+make_pki() {
+  PKI=$W/pki
+  make_ca "$PKI" Test
   # an unrelated root, used as the only trust anchor of the client-alert sender
-  openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -keyout "$other/ca.key" -out "$other/ca.pem" \
+  mkdir -p "$PKI/other"
+  openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -keyout "$PKI/other/ca.key" -out "$PKI/other/ca.pem" \
     -days 3650 -subj "/O=mxwitness other/CN=mxwitness Unrelated Root CA" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
     2>>"$W/logs/pki.log"
-  cp "$root/ca.pem"  "$W/out/certs/test-root-ca.pem"
-  cp "$inter/ca.pem" "$W/out/certs/test-intermediate-ca.pem"
+  mkdir -p "$W/shared-certs"
+  cp "$PKI/root/ca.pem"  "$W/shared-certs/test-root-ca.pem"
+  cp "$PKI/inter/ca.pem" "$W/shared-certs/test-intermediate-ca.pem"
+}
+
+# scenario_pki NAME: the scenario's own CA (certs/NAME-root-ca.pem), so that
+# recording it again leaves every other capture's CA as it is; leaf() and
+# selfsigned() then work in $W/pki-NAME
+scenario_pki() {
+  PKI=$W/pki-$1
+  rm -rf "$PKI"; mkdir -p "$PKI"
+  make_ca "$PKI" "$1"
+  cp "$PKI/root/ca.pem" "$W/out/certs/$1-root-ca.pem"
 }
 
 # leaf NAME CN SAN(dns list, comma sep) [server|client] [start_offset_days end_offset_days]
@@ -824,6 +876,132 @@ sc_reply-4-7-320() {
   export_cert "$PKI/$n.pem" $n
 }
 
+# ============================================= several capture points (hops)
+# The scenarios below are recorded at two or three points of one path.  Each
+# has its own CA (certs/<scenario>-root-ca.pem).  Their truth files carry,
+# besides the session lines:
+#   capture  point=P position=N path=P1,P2,.. scenario=S ca=certs/S-root-ca.pem
+#   hops     delivery=N sessions=P ADDR PORT,... <what changed, by hop>
+# one hops line per delivery (the same lines in each capture of the
+# scenario), naming the client address and port of the delivery's session
+# at each point, as the software logged them (postfix with
+# smtpd_client_port_logging, haproxy's log, the proxy's log, swaks
+# --local-port), and the hops' conclusions from the scenario definition.
+NATO4=192.0.2.25          # the NAT router, sender side: the public MX address
+NATI4=203.0.113.1         # the NAT router, appliance side (masquerade source)
+MTB4=198.51.100.26        # the balancer's second backend
+LB4=203.0.113.80          # the balancer's address
+
+# truth_capture NAME SCENARIO POINT POSITION PATH
+truth_capture() {
+  printf 'capture\tpoint=%s\tposition=%s\tpath=%s\tscenario=%s\tca=certs/%s-root-ca.pem\n' \
+    "$3" "$4" "$5" "$2" "$2" >>"$W/out/$1.truth"
+}
+# hops_line DELIVERY SESSIONS CERT TERM STRIP BANNER FINDINGS: one delivery's
+# line in $W/hops.truth, copied into each capture's truth by truth_hops
+hops_line() {
+  printf 'hops\tdelivery=%s\tsessions=%s\tcertificate_changed_between=%s\tterminator_changed_between=%s\tstarttls_stripped_between=%s\tbanner_changed_between=%s\tfindings=%s\n' \
+    "$@" >>"$W/hops.truth"
+}
+truth_hops() {   # NAME...
+  local n; for n in "$@"; do cat "$W/hops.truth" >>"$W/out/$n.truth"; done
+}
+
+# pf_chain OUTER_LOG INNER_LOG: for each message a postfix relay accepted
+# (in the order it logged them), the client's address and port at the relay
+# and the relay's own client address and port at the next MTA, followed
+# through the queue ids ("client=" lines and "queued as" in the relay's
+# delivery status).  Needs smtpd_client_port_logging = yes on both.
+pf_chain() {
+  perl -e '
+    my ($o, $i) = @ARGV; my (@order, %cl, %next, %icl);
+    open(my $f, "<", $o) or die "$o: $!";
+    while (<$f>) {
+      if (/smtpd\[\d+\]: (\w+): client=[^\[]*\[([^\]]+)\]:(\d+)/) { push @order, $1; $cl{$1} = "$2 $3"; }
+      if (/smtp\[\d+\]: (\w+): to=.*status=sent .*queued as (\w+)/) { $next{$1} = $2; }
+    }
+    close $f; open($f, "<", $i) or die "$i: $!";
+    while (<$f>) { $icl{$1} = "$2 $3" if /smtpd\[\d+\]: (\w+): client=[^\[]*\[([^\]]+)\]:(\d+)/; }
+    for my $q (@order) {
+      my $n = $next{$q} // die "queue id $q was not relayed\n";
+      my $c = $icl{$n} // die "queue id $n ($q) not received inside\n";
+      print "$cl{$q} $c\n";
+    }' "$1" "$2"
+}
+
+# appliance_up PREFIX TLSMODE [APPLIANCE_ADDR]: the real MTA (mail.example.test,
+# leaf+intermediate of the scenario's CA, certs/PREFIX-inside.pem) and the
+# appliance (postfix, self-signed CN=barracuda.local, certs/PREFIX-outside.pem)
+# relaying to it over STARTTLS.  Sets MTALOG and PRXLOG.
+MTALOG= PRXLOG=
+appliance_up() {
+  local pre=$1 mode=$2
+  leaf "$pre-inside" $MX_NAME $MX_NAME
+  selfsigned "$pre-outside" barracuda.local
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$pre-inside.chain.pem" "$PKI/$pre-inside.key" "$mode"
+  pf_main "smtpd_client_port_logging = yes"; pf_start 25
+  MTALOG=$PFD/maillog
+  pf_setup prx prx barracuda.local "$PRXO4, $PRXO6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$pre-outside.pem" "$PKI/$pre-outside.key" "$mode"
+  pf_main "relay_transport = smtp:[$MTA4]:25" "smtp_bind_address = $PRXI4" "smtp_bind_address6 = $PRXI6" \
+    "smtp_tls_security_level = may" "smtp_tls_servername = $MX_NAME" \
+    "smtp_connection_cache_on_demand = no" "smtp_tls_session_cache_database =" \
+    "smtpd_client_port_logging = yes"
+  pf_start 25
+  PRXLOG=$PFD/maillog
+  export_cert "$PKI/$pre-inside.pem" "$pre-inside"
+  export_cert "$PKI/$pre-outside.pem" "$pre-outside"
+}
+# the truth of an appliance pair's session lines: outside (the appliance's
+# certificate) and inside (the real one)
+appliance_truth() {   # PREFIX VERSION OUTSIDE_CAPTURE INSIDE_CAPTURE OUT_FINDINGS OUT_CLIENT OUT_KEYLOG
+  local pre=$1 v=$2 o=$3 i=$4
+  truth_reset; truth_tls "$v"; T[server]=$PRXO4; T[client]=$6; T[sni]=$MX_NAME
+  truth_cert "$PKI/$pre-outside.pem" 1
+  T[expect]=$MX_NAME=pem:certs/$pre-inside.pem; T[findings]=$5; T[keylog]=${7:--}
+  truth_line "$o"
+  truth_reset; truth_tls "$v"; T[server]=$MTA4; T[client]=$PRXI4; T[sni]=$MX_NAME
+  truth_cert "$PKI/$pre-inside.pem" 2
+  T[expect]=$MX_NAME=pem:certs/$pre-inside.pem
+  [[ $v == 1.3 ]] && T[findings]=CERT_HIDDEN
+  truth_line "$i"
+}
+
+sc_appliance-tls13() {
+  local s=appliance-tls13 o=appliance-tls13-outside i=appliance-tls13-inside
+  scenario_pki $s
+  topo_appliance
+  appliance_up $s any
+  cap_start $o prx prx0
+  cap_start $i mta mta0
+  sclient_smtp mail snd $o $PRXO4:25 -tls1_3 -servername $MX_NAME -keylogfile "$W/out/$o.keylog" \
+    || die "$o: s_client failed"
+  wait_log "$PRXLOG" 'smtp\[.*status=sent' 1 30
+  wait_log "$MTALOG" 'smtpd.*disconnect from' 1
+  wait_log "$PRXLOG" 'smtpd.*disconnect from' 1
+  cap_stop $o; cap_stop $i
+  grep -q 'TLSv1.3' "$W/logs/$o.s_client.log" || die "$s: s_client did not negotiate TLS 1.3"
+  grep -q 'TLS connection established to.*TLSv1.3' "$PRXLOG" || die "$s: the relay hop is not TLS 1.3"
+  local chain; chain=$(pf_chain "$PRXLOG" "$MTALOG") || die "$s: $chain"
+  pf_stop_all; topo_down
+  read -r oc op ic ip <<<"$chain"
+  : >"$W/hops.truth"
+  hops_line 1 "outside $oc $op,inside $ic $ip" - outside,inside - outside,inside TLS_TERMINATOR_CHANGED
+  truth_header $o "Appliance case in TLS 1.3, outside link: openssl s_client -starttls smtp -tls1_3 to the" \
+    "appliance (postfix, self-signed CN=barracuda.local, chain of 1), which relays to the real MTA over" \
+    "STARTTLS/TLS 1.3 (see $i.pcap, same run). Both certificates are encrypted; nothing but the" \
+    "size of the server's encrypted flight and its ServerHello tells the two terminators apart." \
+    "$o.keylog (s_client -keylogfile) decrypts the outside session; no key log exists for the inside."
+  truth_header $i "Appliance case in TLS 1.3, inside link: the appliance's postfix smtp client ($PRXI4," \
+    "smtp_tls_servername=$MX_NAME) to the real MTA (leaf+intermediate of the scenario's CA), same run" \
+    "as $o.pcap."
+  truth_capture $o $s outside 1 outside,inside
+  truth_capture $i $s inside 2 outside,inside
+  appliance_truth $s 1.3 $o $i CERT_HIDDEN "$SND4" $o.keylog
+  truth_hops $o $i
+}
+
 # ============================================================ verification
 # Independent check of a capture against its truth file with tshark: every
 # TCP connection must belong to exactly one truth line whose facts it shows.
@@ -846,7 +1024,7 @@ sub load { my ($f)=@_; my %s; return \%s unless $f;
   while (<$fh>) { chomp; my @c=split /\t/,$_,-1;
     my ($st,$src,$dst,$sp,$dp,$syn,$ack,$cmd,$rc,$rp,$ht,$hv,$sv,$cs,$sni,$cert,$al,$ad)=@c;
     next if $st eq ""; my $S=($s{$st}//={ id=>$st, syns=>0, ev=>[] });
-    if ($syn eq "1" && $ack eq "0") { $S->{syns}++; $S->{client}=$src; $S->{server}=$dst; $S->{port}=$dp; }
+    if ($syn eq "1" && $ack eq "0") { $S->{syns}++; $S->{client}=$src; $S->{server}=$dst; $S->{port}=$dp; $S->{cport}=$sp; }
     next unless defined $S->{server};
     my $fromsrv = ($src eq $S->{server} && $sp eq $S->{port});
     push @{$S->{ev}}, [$fromsrv,$cmd//"",$rc//"",$rp//"",$ht//"",$hv//"",$sv//"",$cs//"",$sni//"",$cert//"",$al//"",$ad//""];
@@ -881,8 +1059,11 @@ sub facts { my ($S)=@_; my %f=(server=>$S->{server}, port=>$S->{port}, client=>$
   $f{implicit_tls}=($f{smtp_seen} || $f{tls_version} eq "-") ? "no" : "yes";
   return \%f; }
 my $plain=load($dump); my $keyed=$dumpk ? load($dumpk) : undef;
-my @lines; open(my $t,"<",$truth) or die; while (<$t>) { chomp; next if /^#/ || /^\s*$/;
-  my @kv=split /\t/; shift @kv; my %h=map { /^([^=]+)=(.*)$/ ? ($1,$2) : () } @kv; push @lines, \%h; } close $t;
+my @lines; my @hops; my $point;
+open(my $t,"<",$truth) or die; while (<$t>) { chomp; next if /^#/ || /^\s*$/;
+  my @kv=split /\t/; my $kind=shift @kv; my %h=map { /^([^=]+)=(.*)$/ ? ($1,$2) : () } @kv;
+  if ($kind eq "session") { push @lines, \%h; } elsif ($kind eq "capture") { $point=$h{point}; }
+  elsif ($kind eq "hops") { push @hops, \%h; } else { die "$truth: unknown line \"$kind\"\n"; } } close $t;
 my @err; my %used;
 for my $st (sort {$a<=>$b} keys %$plain) { my $S=$plain->{$st};
   unless ($S->{syns}) { push @err,"stream $st: no SYN captured"; next; }
@@ -914,6 +1095,18 @@ for my $st (sort {$a<=>$b} keys %$plain) { my $S=$plain->{$st};
   $used{$cand[0]}++; }
 for my $i (0..$#lines) { my $n=$used{$i}//0;
   push @err,"truth line ".($i+1)." count=$lines[$i]{count} but $n connections match" if $n != $lines[$i]{count}; }
+# hops lines: each connection of this capture point is the session of
+# exactly one delivery, named by its client address and port
+if (@hops) { my %named;
+  for my $H (@hops) { my $n=0;
+    for my $x (split /,/, $H->{sessions}//"") { my ($p,$a,$port)=split / /,$x;
+      next unless defined $point && $p eq $point; $n++;
+      my @m=grep { ($plain->{$_}{client}//"") eq $a && ($plain->{$_}{cport}//"") eq $port } keys %$plain;
+      push @err,"hops delivery $H->{delivery}: no connection from $a:$port at $p" unless @m;
+      $named{$_}++ for @m; }
+    push @err,"hops delivery $H->{delivery}: no session at point ".($point//"?") unless $n; }
+  for my $st (keys %$plain) { my $n=$named{$st}//0;
+    push @err,"stream $st: in $n hops deliveries, want 1" if $n != 1; } }
 if (@err) { print STDERR "  $_\n" for @err; exit 1; }
 my $tot=0; $tot+=$_ for values %used; print "ok ($tot connections, ".scalar(@lines)." truth lines)\n";
 '
@@ -956,18 +1149,19 @@ new_workdir
 make_pki
 log "work dir $W, namespaces $RUN-*"
 
-# run each scenario (the two appliance captures come from one run)
+# run each scenario (the captures of a several-point scenario come from one run)
 RAN=()
 for s in "${SCENARIOS[@]}"; do
-  [[ $s == appliance-inside ]] && s=appliance-outside
+  s=$(scenario_of "$s")
   for r in "${RAN[@]}"; do [[ $r == "$s" ]] && continue 2; done
   RAN+=("$s")
-  names=("$s"); [[ $s == appliance-outside ]] && names=(appliance-outside appliance-inside)
+  read -ra names <<<"$(captures_of "$s")"
   ok=0
   for attempt in 1 2 3; do
     SC_TAG=$s.$attempt
     log "scenario $s (attempt $attempt)"
-    rm -f "$W/out/$s".* ; [[ $s == appliance-outside ]] && rm -f "$W/out/appliance-inside".*
+    for nm in "${names[@]}"; do rm -f "$W/out/$nm".*; done
+    rm -f "$W/hops.truth"
     set +e
     ( set -e; trap scenario_cleanup EXIT; trap 'exit 130' INT TERM; "sc_$s" )
     rc=$?
@@ -987,8 +1181,10 @@ done
 
 # everything recorded and verified: install into pcaps/
 mkdir -p "$CERTS_OUT"
+shared=0
 for s in "${RAN[@]}"; do
-  names=("$s"); [[ $s == appliance-outside ]] && names=(appliance-outside appliance-inside)
+  own_ca "$s" || shared=1
+  read -ra names <<<"$(captures_of "$s")"
   for nm in "${names[@]}"; do
     rm -f "$OUT/$nm.keylog"
     for ext in pcap truth keylog; do
@@ -996,8 +1192,16 @@ for s in "${RAN[@]}"; do
     done
   done
 done
-for f in "$W"/out/certs/*.pem; do install -m 644 "$f" "$CERTS_OUT/"; done
-if ((${#RAN[@]} < ${#ALL_SCENARIOS[@]} - 1)); then
+for f in "$W"/out/certs/*.pem; do [[ -f $f ]] && install -m 644 "$f" "$CERTS_OUT/"; done
+((shared == 0)) || for f in "$W"/shared-certs/*.pem; do install -m 644 "$f" "$CERTS_OUT/"; done
+n_shared=0; n_shared_ran=0
+seen=" "
+for s in "${ALL_SCENARIOS[@]}"; do
+  s=$(scenario_of "$s"); own_ca "$s" && continue; [[ $seen == *" $s "* ]] && continue
+  seen+="$s "; n_shared=$((n_shared + 1))
+  for r in "${RAN[@]}"; do [[ $r == "$s" ]] && n_shared_ran=$((n_shared_ran + 1)); done
+done
+if ((shared && n_shared_ran < n_shared)); then
   log "NOTE: only some scenarios were recorded; the test CA was regenerated, so captures of the other"
   log "      scenarios now chain to a previous CA. Rerun without arguments before committing."
 fi

@@ -479,7 +479,7 @@ wait_log() {
 # ================================================================== capture
 declare -A CAP_PID
 cap_start() {   # NAME NS IFACE
-  local err=$W/logs/tcpdump-$1.err
+  local err=$W/logs/tcpdump-$1.err; : >"$err"
   ip netns exec "$RUN-$2" tcpdump -i "$3" -s 0 -U --immediate-mode -B 16384 -Z root -n \
     -w "$W/out/$1.pcap" tcp 2>"$err" &
   CAP_PID[$1]=$!; BG_PIDS+=($!)

@@ -232,6 +232,12 @@ for sc in $scenarios; do
             fi
         done
         [ -n "$(grep -c '^delivery ' "$tmp/$sc.text" | grep -vx 0)" ] || bad="$bad no delivery in the text;"
+        # a server's summary counts a code in at most all of its sessions, the
+        # hops' findings included
+        over=$(sed -n 's/^ *[A-Z]* *\([A-Z_]*\) *in \([0-9]*\) of \([0-9]*\) session.*$/\1 \2 \3/p' "$tmp/$sc.text" |
+               awk '$2 > $3 { printf "%s in %s of %s; ", $1, $2, $3 }')
+        [ -z "$over" ] || bad="$bad summary counts $over"
+        grep -q ' in [0-9]* of [0-9]* session' "$tmp/$sc.text" || bad="$bad no summary counts;"
         if [ -z "$bad" ]; then pass "hops-$sc-text"; else fail "hops-$sc-text" "exit $rc:$bad"; fi
     fi
     # the same from JSON lines of separate runs, one per point

@@ -123,11 +123,16 @@ static void chain_put(struct pipeline *p, const struct x509_info **v, size_t n)
 }
 
 /* count_findings adds one session's (or delivery's) findings to a
- * server's summary: each code once, with its worst severity. */
-static void count_findings(struct server_summary *u, const struct findings *fs)
+ * server's summary: each code once, with its worst severity.  A delivery's
+ * code that its sender-side session |had| already (a masked STARTTLS is
+ * found in the session and again at the hop) is not a session more. */
+static void count_findings(struct server_summary *u, const struct findings *fs,
+                           const struct session_digest *had)
 {
     bool seen[F_CODE_COUNT] = {false};
 
+    for (size_t i = 0; had != NULL && i < had->nfindings; i++)
+        seen[had->findings[i].code] = true;
     for (size_t i = 0; i < fs->n; i++) {
         const struct finding *x = &fs->v[i];
 
@@ -156,7 +161,7 @@ static void count(const struct analysed *a, struct server *sv)
     u->sessions++;
     for (unsigned k = 0; k < STEP_COUNT; k++)
         u->steps[k][a->steps[k] & 3]++;
-    count_findings(u, a->fs);
+    count_findings(u, a->fs, NULL);
     if (u->expected == NULL && a->expected[0] != '\0')
         u->expected = strdup(a->expected);
     if (u->name == NULL) {
@@ -301,7 +306,7 @@ static void on_delivery(void *ctx, const struct hop_delivery *d)
         if (sv != NULL) {
             struct server_summary *u = sv->sum;
 
-            count_findings(u, &p->hfs);
+            count_findings(u, &p->hfs, first);
             if (u->conclusion == NULL)
                 u->conclusion = strdup(p->hfs.v[0].msg);
         }

@@ -34,11 +34,11 @@ SAN     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanit
 LIB_SRCS = lib/cbs.c lib/out.c lib/strbuf.c lib/jsonr.c \
            capture/cap_link.c capture/cap_ip.c capture/cap_source.c \
            capture/tcp_reasm.c capture/tcp_flow.c capture/cap_pipe.c \
-           dissect/smtp.c dissect/tls.c dissect/tls_suite.c dissect/keylog.c dissect/classify.c \
+           dissect/smtp.c dissect/tls.c dissect/tls_suite.c dissect/keylog.c dissect/decrypt.c dissect/classify.c \
            dissect/session.c \
            analyze/names.c analyze/x509.c analyze/verify.c analyze/weak.c \
            analyze/hostname.c analyze/expect.c analyze/findings.c analyze/servers.c \
-           analyze/judge.c analyze/digest.c analyze/hops.c analyze/pipeline.c \
+           analyze/judge.c analyze/evidence.c analyze/digest.c analyze/hops.c analyze/pipeline.c \
            report/json.c report/common.c report/text.c report/json_lines.c report/certs.c \
            report/html.c report/flows_report.c report/report.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(B)/%.o)
@@ -64,6 +64,14 @@ $(B)/mxwitness: $(B)/main.o $(B)/libmxw.a
 $(B)/libmxw.a: $(LIB_OBJS)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
+
+# analyze/products.txt, the product patterns, is compiled in as one string.
+$(B)/analyze/products.inc: analyze/products.txt
+	@mkdir -p $(dir $@)
+	$(Q)sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $< >$@.tmp && mv $@.tmp $@
+
+$(B)/analyze/evidence.o: $(B)/analyze/products.inc
+$(B)/analyze/evidence.o: CFLAGS += -I$(B)/analyze
 
 # V=1 shows the full commands.
 Q = $(if $(V),,@)

@@ -86,6 +86,8 @@ struct options {
     const char *expect_files[64]; /* --expect-file FILE */
     size_t nexpect_files;
     const char *ca_file, *ca_path;
+    const char *keylogs[64];      /* --keylog FILE */
+    size_t nkeylogs;
     enum severity fail_on;
     bool at_set;
     int64_t at;
@@ -154,6 +156,8 @@ static void usage(FILE *f)
 "  --expect-file FILE one SPEC per line, '#' comments\n"
 "  --ca-file FILE     trust anchors (PEM); an intermediate is accepted as one\n"
 "  --ca-path DIR      trust anchors (hashed directory); default: the system store\n"
+"  --keylog FILE      TLS secrets, NSS key log format (SSLKEYLOGFILE; repeatable):\n"
+"                     decrypts the TLS 1.3 certificate and the SMTP inside TLS\n"
 "  --at TIME          judge validity as of TIME (2024-05-01, 2024-05-01T12:00:00Z,\n"
 "                     @EPOCH) instead of each session's capture time\n"
 "  --fail-on SEV      exit 1 when a finding is at least SEV: info, low, medium,\n"
@@ -190,7 +194,7 @@ enum long_only {
     OPT_PORT = 256, OPT_ANY_PORT, OPT_FLOWS, OPT_JSON, OPT_STATS,
     OPT_MAX_FLOWS, OPT_MEMCAP, OPT_IDLE, OPT_TRANSCRIPT, OPT_REDACT, OPT_CERTS, OPT_REPORT,
     OPT_EXPECT, OPT_EXPECT_FILE, OPT_CA_FILE, OPT_CA_PATH, OPT_FAIL_ON, OPT_AT,
-    OPT_MAX_SERVERS, OPT_FROM_JSON, OPT_POINT, OPT_HOP_WINDOW,
+    OPT_MAX_SERVERS, OPT_FROM_JSON, OPT_POINT, OPT_HOP_WINDOW, OPT_KEYLOG,
 };
 
 /* parse_time reads --at: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (UTC; a space
@@ -261,6 +265,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"expect", required_argument, NULL, OPT_EXPECT},
         {"expect-file", required_argument, NULL, OPT_EXPECT_FILE},
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
+        {"keylog", required_argument, NULL, OPT_KEYLOG},
         {"ca-path", required_argument, NULL, OPT_CA_PATH},
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
         {"at", required_argument, NULL, OPT_AT},
@@ -388,6 +393,14 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->expect_files[o->nexpect_files++] = optarg;
             break;
         case OPT_CA_FILE: o->ca_file = optarg; break;
+        case OPT_KEYLOG:
+            if (o->nkeylogs == sizeof(o->keylogs) / sizeof(o->keylogs[0])) {
+                fprintf(stderr, "mxwitness: --keylog: at most %zu files\n",
+                        sizeof(o->keylogs) / sizeof(o->keylogs[0]));
+                return -1;
+            }
+            o->keylogs[o->nkeylogs++] = optarg;
+            break;
         case OPT_CA_PATH: o->ca_path = optarg; break;
         case OPT_FAIL_ON:
             if (!severity_parse(optarg, &o->fail_on)) {
@@ -602,6 +615,32 @@ static void discard_report(FILE *f, const char *path)
     }
 }
 
+static void keylog_warning(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "mxwitness: warning: %s\n", msg);
+}
+
+/* load_keylogs reads every --keylog file; NULL (said) when one cannot be
+ * read. */
+static struct keylog *load_keylogs(const struct options *o)
+{
+    struct keylog *k = keylog_new();
+    char err[256];
+
+    if (k == NULL) {
+        fprintf(stderr, "mxwitness: out of memory\n");
+        return NULL;
+    }
+    for (size_t i = 0; i < o->nkeylogs; i++)
+        if (keylog_add_file(k, o->keylogs[i], keylog_warning, NULL, err, sizeof(err)) < 0) {
+            fprintf(stderr, "mxwitness: --keylog: %s\n", err);
+            keylog_free(k);
+            return NULL;
+        }
+    return k;
+}
+
 /* fail_usage frees the verdict state on an early exit (status 2). */
 static int fail_usage(struct expect_set *e, struct verify_store *s)
 {
@@ -787,6 +826,7 @@ int main(int argc, char **argv)
     struct cap_packet pkt;
     enum cap_next_result r;
     int rc = EXIT_OK;
+    struct keylog *keylog = NULL;
 
     if (parse_options(argc, argv, &o) < 0)
         return EXIT_USAGE;
@@ -841,6 +881,10 @@ int main(int argc, char **argv)
     fc.max_flows = o.max_flows;
     fc.memcap = o.memcap_mib * 1024u * 1024u;
     fc.idle_timeout_us = (uint64_t)o.idle_timeout_s * 1000000u;
+    if (!o.flows && o.nkeylogs > 0 && (keylog = load_keylogs(&o)) == NULL) {
+        cap_source_free(src);
+        return fail_usage(expect, store);
+    }
     if (o.flows) {
         fr.out = stdout;
         fr.json = o.json;
@@ -855,10 +899,11 @@ int main(int argc, char **argv)
         struct report_opts ro = {
             .json = o.json, .transcript = o.transcript, .certs_dir = o.certs_dir,
             .color = !o.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
-            .quiet = o.quiet,
+            .quiet = o.quiet, .answer_first = o.iface == NULL,
         };
         struct session_opts so = {
             .transcript = o.transcript, .redact = o.redact, .ports = &o.ports,
+            .keylog = keylog,
         };
 
         if (o.ports.any && !(cls = classify_new()))
@@ -868,6 +913,7 @@ int main(int argc, char **argv)
         if (o.report_html && (html = fopen(o.report_html, "w")) == NULL) {
             fprintf(stderr, "mxwitness: --report %s: %s\n", o.report_html, strerror(errno));
             classify_free(cls);
+            keylog_free(keylog);
             cap_source_free(src);
             return fail_usage(expect, store);
         }
@@ -881,6 +927,7 @@ int main(int argc, char **argv)
                 report_run_close(&run);
                 discard_report(html, o.report_html);
                 classify_free(cls);
+                keylog_free(keylog);
                 cap_source_free(src);
                 return fail_usage(expect, store);
             }
@@ -892,6 +939,7 @@ int main(int argc, char **argv)
             report_run_close(&run);
         discard_report(html, o.report_html);
         classify_free(cls);
+        keylog_free(keylog);
         cap_source_free(src);
         return fail_usage(expect, store);
     }
@@ -968,6 +1016,16 @@ int main(int argc, char **argv)
         if (rc == EXIT_OK && worst != SEV_NONE && worst >= o.fail_on)
             rc = EXIT_FINDING;
         report_run_close(&run);
+    }
+    if (keylog != NULL) {
+        struct keylog_stats ks;
+
+        keylog_stats(keylog, &ks);
+        if (ks.matched == 0)
+            fprintf(stderr, "mxwitness: warning: the key log%s (%llu client random%s) matched no "
+                            "session\n", o.nkeylogs > 1 ? "s" : "",
+                    (unsigned long long)ks.randoms, ks.randoms == 1 ? "" : "s");
+        keylog_free(keylog);
     }
     verify_store_free(store);
     expect_free(expect);

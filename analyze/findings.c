@@ -33,6 +33,8 @@ static const char *const code_names[F_CODE_COUNT] = {
     [F_TLS_TERMINATOR_CHANGED] = "TLS_TERMINATOR_CHANGED",
     [F_CHAIN_ORDER] = "CHAIN_ORDER",
     [F_CERT_REPLACED] = "CERT_REPLACED",
+    [F_KNOWN_INTERCEPTOR] = "KNOWN_INTERCEPTOR",
+    [F_TLS_TERMINATOR_SUSPECTED] = "TLS_TERMINATOR_SUSPECTED",
 };
 
 /* The findings about the presented certificate itself: they fail the

@@ -40,6 +40,8 @@ enum finding_code {
     F_TLS_TERMINATOR_CHANGED,
     F_CHAIN_ORDER,          /* chain sent out of order, with extra or repeated certificates */
     F_CERT_REPLACED,        /* several capture points: the certificate changed at a hop */
+    F_KNOWN_INTERCEPTOR,    /* certificate or banner of a known gateway/firewall/proxy */
+    F_TLS_TERMINATOR_SUSPECTED, /* one point: evidence of a box answering for the server */
     F_CODE_COUNT
 };
 

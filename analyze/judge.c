@@ -335,6 +335,15 @@ static void check_smtp(struct judge *j, const struct session *s, struct findings
                  out_time_rfc3339(e->ts_us, t, sizeof(t)));
         merge(f, F_SMTP_TLS_ERROR, SEV_HIGH, m);
     }
+    /* the same replies inside TLS, read with a key log */
+    for (size_t i = 0; s->smtp_tls != NULL && i < smtp_facts(s->smtp_tls)->ntls_errors; i++) {
+        const struct smtp_tls_error *e = &smtp_facts(s->smtp_tls)->tls_errors[i];
+        char t[40];
+
+        snprintf(m, sizeof(m), "the server replied '%s' inside TLS (decrypted) at %s",
+                 e->text ? e->text : "?", out_time_rfc3339(e->ts_us, t, sizeof(t)));
+        merge(f, F_SMTP_TLS_ERROR, SEV_HIGH, m);
+    }
     if (sf->mail_in_clear) {
         const char *why;
         char buf[160];
@@ -837,10 +846,21 @@ void judge_session(struct judge *j, const struct session *s,
     check_smtp(j, s, out);
     check_alerts(s, out);
     check_changes(j, s, leaf, out);
-    if (s->cert_hidden)
+    if (s->cert_hidden && s->decrypt == SESSION_DECRYPT_NONE)
         findings_add(out, F_CERT_HIDDEN, SEV_INFO,
                      "TLS %s encrypts the certificate and no key log was given",
                      tls_version_name(s->version));
+    else if (s->cert_hidden)
+        findings_add(out, F_CERT_HIDDEN, SEV_INFO,
+                     "TLS %s encrypts the certificate and the key log did not decrypt it: %s",
+                     tls_version_name(s->version),
+                     s->decrypt == SESSION_DECRYPT_MISSING_SECRET
+                         ? "no secret for this session's client random"
+                         : s->decrypt == SESSION_DECRYPT_BAD_TAG
+                               ? "a record did not verify (a wrong secret)"
+                               : s->decrypt == SESSION_DECRYPT_UNSUPPORTED
+                                     ? "a cipher suite it cannot decrypt"
+                                     : "decryption failed");
     if (s->incomplete)
         findings_add(out, F_INCOMPLETE, SEV_INFO,
                      "the capture ended or missed bytes before the handshake finished (last: %s)",

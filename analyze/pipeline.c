@@ -11,6 +11,8 @@ struct pipeline {
     struct x509_cache *xc;
     struct servers *servers;
     struct judge *judge;
+    struct evidence_ctx *evidence;
+    struct evidence ev;
     struct pipeline_consumer c[PIPELINE_MAX_CONSUMERS];
     size_t nc;
     struct pipeline_totals t;
@@ -53,7 +55,8 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
     jo.at = o->at;
     jo.servers = p->servers;
     p->judge = p->xc != NULL && p->servers != NULL ? judge_new(&jo) : NULL;
-    if (p->judge == NULL) {
+    p->evidence = evidence_new();
+    if (p->judge == NULL || p->evidence == NULL) {
         pipeline_free(p);
         return NULL;
     }
@@ -120,11 +123,16 @@ static void chain_put(struct pipeline *p, const struct x509_info **v, size_t n)
 }
 
 /* count_findings adds one session's (or delivery's) findings to a
- * server's summary: each code once, with its worst severity. */
-static void count_findings(struct server_summary *u, const struct findings *fs)
+ * server's summary: each code once, with its worst severity.  A delivery's
+ * code that its sender-side session |had| already (a masked STARTTLS is
+ * found in the session and again at the hop) is not a session more. */
+static void count_findings(struct server_summary *u, const struct findings *fs,
+                           const struct session_digest *had)
 {
     bool seen[F_CODE_COUNT] = {false};
 
+    for (size_t i = 0; had != NULL && i < had->nfindings; i++)
+        seen[had->findings[i].code] = true;
     for (size_t i = 0; i < fs->n; i++) {
         const struct finding *x = &fs->v[i];
 
@@ -153,7 +161,7 @@ static void count(const struct analysed *a, struct server *sv)
     u->sessions++;
     for (unsigned k = 0; k < STEP_COUNT; k++)
         u->steps[k][a->steps[k] & 3]++;
-    count_findings(u, a->fs);
+    count_findings(u, a->fs, NULL);
     if (u->expected == NULL && a->expected[0] != '\0')
         u->expected = strdup(a->expected);
     if (u->name == NULL) {
@@ -190,8 +198,14 @@ void pipeline_session(void *pipeline, const struct session *s)
     memcpy(a->client_chain, cc, a->nclient * sizeof(cc[0]));
     judge_session(p->judge, s, a->server_chain, a->nserver, &p->fs, p->expected,
                   sizeof(p->expected));
+    evidence_session(p->evidence, s, a->server_chain, a->nserver, NULL,
+                     a->nserver > 0 && p->expected[0] != '\0' &&
+                         !findings_has(&p->fs, F_CERT_MISMATCH),
+                     &p->ev, &p->fs);
+    findings_sort(&p->fs);
     judge_steps(s, &p->fs, a->steps);
     a->fs = &p->fs;
+    a->ev = &p->ev;
     a->expected = p->expected;
 
     p->t.sessions++;
@@ -292,7 +306,7 @@ static void on_delivery(void *ctx, const struct hop_delivery *d)
         if (sv != NULL) {
             struct server_summary *u = sv->sum;
 
-            count_findings(u, &p->hfs);
+            count_findings(u, &p->hfs, first);
             if (u->conclusion == NULL)
                 u->conclusion = strdup(p->hfs.v[0].msg);
         }
@@ -327,6 +341,7 @@ void pipeline_free(struct pipeline *p)
         return;
     hops_free(p->hops);
     judge_free(p->judge);
+    evidence_free(p->evidence);
     servers_free(p->servers);
     x509_cache_free(p->xc);
     free(p);

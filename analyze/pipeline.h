@@ -5,6 +5,7 @@
  *   session layer --(finished session)--> pipeline_session:
  *       the chains looked up in the certificate cache (analyze/x509),
  *       the judge's findings and steps (analyze/judge),
+ *       the one-point evidence of a box in front (analyze/evidence),
  *       the server's entry counted (analyze/servers),
  *       the session digest (analyze/digest)
  *   --> struct analysed --> each consumer's on_session, in the order added
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 #include "analyze/digest.h"
+#include "analyze/evidence.h"
 #include "analyze/findings.h"
 #include "analyze/hops.h"
 #include "analyze/judge.h"
@@ -50,6 +52,7 @@ struct analysed {
     const struct server *server;                /* its server's entry, this session counted;
                                                    NULL when none could be had */
     const struct session_digest *digest;
+    const struct evidence *ev;                  /* one-point evidence of a box in front */
 };
 
 /* pipeline_totals: the run so far. */

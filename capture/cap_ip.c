@@ -324,6 +324,8 @@ static enum cap_status tcp_header(struct cbs *c, size_t wire, struct cap_tcp_seg
     hlen = (size_t)(doff >> 4) * 4;
     if ((st = need(c, wire - TCP_HDR_LEN, hlen - TCP_HDR_LEN, out)) != CAP_OK)
         return st;
+    out->tcp_opt = cbs_data(c);
+    out->tcp_opt_len = hlen - TCP_HDR_LEN;
     (void)cbs_skip(c, hlen - TCP_HDR_LEN);
     out->flags = flags;
     out->payload = cbs_data(c);

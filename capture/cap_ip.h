@@ -43,6 +43,9 @@ struct cap_tcp_seg {
     uint8_t ttl;              /* IPv4 TTL / IPv6 hop limit of the innermost header */
     uint16_t ip_id;           /* IPv4 identification (0 for IPv6) */
     unsigned seg_flags;       /* CAP_SEG_* */
+    const uint8_t *tcp_opt;   /* the TCP options as captured (the responder's
+                                 fingerprint), |tcp_opt_len| bytes */
+    size_t tcp_opt_len;
     const uint8_t *payload;   /* captured TCP payload */
     size_t payload_len;       /* bytes at |payload| */
     size_t payload_wire_len;  /* payload length the IP header declares (>= payload_len) */

@@ -33,6 +33,12 @@
 
 #include "capture/cap_pipe.h"
 #include "dissect/classify.h"
+#include "dissect/decrypt.h"
+#include "lib/strbuf.h"
+
+/* Decrypted SMTP waits here per direction until it makes whole lines (and,
+ * for the client's, until the server answered): bounded. */
+#define INNER_MAX (64u * 1024u)
 
 enum route { R_UNDECIDED = 0, R_SMTP, R_TLS, R_DONE };
 enum kind { K_MAIL = 0, K_CLASSIFYING, K_NOT_MAIL };
@@ -49,6 +55,11 @@ struct sess_state {
     bool smtp_was_tls;              /* SMTP had handed over to TLS (for redelivery) */
     enum kind kind;
     struct classify_flow *cf;
+    const struct keylog_secrets *secrets;  /* found for the client random */
+    bool secrets_looked;
+    uint8_t *inner[2];              /* decrypted SMTP not yet consumed, by sender */
+    size_t inner_len[2];
+    bool inner_stopped;
 };
 
 struct session_layer {
@@ -65,6 +76,20 @@ static const char *const tls_state_names[] = {
     [SESSION_TLS_CERTIFICATE] = "certificate",
     [SESSION_TLS_ESTABLISHED] = "established",
 };
+
+static const char *const decrypt_names[SESSION_DECRYPT_COUNT] = {
+    [SESSION_DECRYPT_NONE] = "none",
+    [SESSION_DECRYPT_OK] = "ok",
+    [SESSION_DECRYPT_MISSING_SECRET] = "missing_secret",
+    [SESSION_DECRYPT_BAD_TAG] = "bad_tag",
+    [SESSION_DECRYPT_UNSUPPORTED] = "unsupported_cipher",
+    [SESSION_DECRYPT_ERROR] = "error",
+};
+
+const char *session_decrypt_name(enum session_decrypt d)
+{
+    return (unsigned)d < SESSION_DECRYPT_COUNT ? decrypt_names[d] : "unknown";
+}
 
 const char *session_tls_state_name(enum session_tls_state s)
 {
@@ -301,6 +326,13 @@ static void tls_server_hello(void *user, const struct tls_server_hello *sh)
     s->ja3s = s_strdup(st, SESSION_ALLOC_NAMES, sh->ja3s);
     if (sh->version == 0x0304)
         s->cert_hidden = true;
+    {
+        struct cbs rnd = sh->random;
+
+        s->server_random_seen = cbs_len(&rnd) == sizeof(s->server_random) &&
+                                cbs_copy_bytes(&rnd, s->server_random, sizeof(s->server_random));
+    }
+    s->encrypt_then_mac = sh->encrypt_then_mac;
     if (s->tls_state < SESSION_TLS_SERVER_HELLO)
         s->tls_state = SESSION_TLS_SERVER_HELLO;
 }
@@ -394,9 +426,13 @@ static void tls_handshake(void *user, enum tcp_dir from, uint8_t type, uint32_t 
     struct sess_state *st = user;
     struct session *s = &st->s;
 
-    if (encrypted) {
+    if (encrypted || type == TLS_HS_FINISHED) {
+        /* a Finished read is one decrypted: encrypted on the wire all the same */
         s->encrypted_hs[from] = true;
-        add_linef(st, from, 'T', "[encrypted handshake message]");
+        if (!encrypted)
+            add_linef(st, from, 'T', "finished (decrypted, %u bytes)", len);
+        else
+            add_linef(st, from, 'T', "[encrypted handshake message]");
         /* TLS 1.3: the client's encrypted Finished follows the server's;
          * TLS <= 1.2: Finished after CCS on both sides. */
         if (s->encrypted_hs[TCP_TO_SERVER] && s->encrypted_hs[TCP_TO_CLIENT])
@@ -466,6 +502,140 @@ static void tls_err(void *user, enum tcp_dir from, enum tls_error e)
     add_linef(st, from, 'N', "TLS parse stopped: %s", tls_error_name(e));
 }
 
+/* ---- decryption (--keylog) --------------------------------------------- */
+
+/* decrypt_failed records the first reason decryption stopped. */
+static void decrypt_failed(struct sess_state *st, enum tcp_dir from, enum session_decrypt why)
+{
+    struct session *s = &st->s;
+
+    if (s->decrypt == SESSION_DECRYPT_NONE || s->decrypt == SESSION_DECRYPT_OK) {
+        s->decrypt = why;
+        s->decrypt_failed_dir = from;
+    }
+    add_linef(st, from, 'N', "decryption stopped: %s", session_decrypt_name(why));
+}
+
+static enum session_decrypt from_result(enum decrypt_result r)
+{
+    switch (r) {
+    case DECRYPT_BAD_TAG:
+    case DECRYPT_BAD_INNER:
+        return SESSION_DECRYPT_BAD_TAG;
+    case DECRYPT_UNSUPPORTED_CIPHER:
+        return SESSION_DECRYPT_UNSUPPORTED;
+    case DECRYPT_BAD_SECRET:
+        return SESSION_DECRYPT_MISSING_SECRET;
+    default:
+        return SESSION_DECRYPT_ERROR;
+    }
+}
+
+static void tls_keys_needed(void *user, enum tcp_dir from, enum tls_epoch epoch)
+{
+    struct sess_state *st = user;
+    struct session *s = &st->s;
+    const struct keylog_secrets *sec;
+    enum decrypt_result why = DECRYPT_OK;
+    struct decrypt *d = NULL;
+    bool server = from == TCP_TO_CLIENT;
+
+    if (st->sl->opts.keylog == NULL || st->tls == NULL)
+        return;
+    if (!st->secrets_looked && s->client_random_seen) {
+        st->secrets_looked = true;
+        st->secrets = keylog_find(st->sl->opts.keylog, s->client_random);
+    }
+    if ((sec = st->secrets) == NULL) {
+        decrypt_failed(st, from, SESSION_DECRYPT_MISSING_SECRET);
+        return;
+    }
+    if (s->version == 0x0304) {
+        enum keylog_kind k = epoch == TLS_EPOCH_HANDSHAKE
+                                 ? (server ? KEYLOG_SERVER_HS : KEYLOG_CLIENT_HS)
+                                 : (server ? KEYLOG_SERVER_AP : KEYLOG_CLIENT_AP);
+
+        if (sec->len[k] == 0) {
+            decrypt_failed(st, from, SESSION_DECRYPT_MISSING_SECRET);
+            return;
+        }
+        d = decrypt_new_tls13(s->cipher, sec->v[k], sec->len[k], &why);
+    } else {
+        if (sec->len[KEYLOG_MASTER] != DECRYPT_MASTER_LEN || !s->server_random_seen) {
+            decrypt_failed(st, from, SESSION_DECRYPT_MISSING_SECRET);
+            return;
+        }
+        d = decrypt_new_tls12(s->version, s->cipher, sec->v[KEYLOG_MASTER], s->client_random,
+                              s->server_random, server, s->encrypt_then_mac, &why);
+    }
+    if (d == NULL) {
+        decrypt_failed(st, from, from_result(why));
+        return;
+    }
+    if (!tls_set_decryptor(st->tls, from, d)) {
+        decrypt_failed(st, from, SESSION_DECRYPT_ERROR);
+        return;
+    }
+    if (s->decrypt == SESSION_DECRYPT_NONE)
+        s->decrypt = SESSION_DECRYPT_OK;
+}
+
+static void tls_decrypt_failed(void *user, enum tcp_dir from, int why)
+{
+    decrypt_failed(user, from, from_result((enum decrypt_result)why));
+}
+
+/* feed_inner offers |dir|'s waiting decrypted bytes to the inner SMTP
+ * parser and keeps what it did not take. */
+static void feed_inner(struct sess_state *st, enum tcp_dir dir)
+{
+    uint64_t ts = st->flow ? st->flow->last_us : st->s.last_us;
+    size_t used;
+
+    if (st->inner_len[dir] == 0 || st->s.smtp_tls == NULL)
+        return;
+    used = smtp_feed(st->s.smtp_tls, dir, st->inner[dir], st->inner_len[dir], ts);
+    if (used > st->inner_len[dir])
+        used = st->inner_len[dir];
+    memmove(st->inner[dir], st->inner[dir] + used, st->inner_len[dir] - used);
+    st->inner_len[dir] -= used;
+}
+
+static void tls_plaintext(void *user, enum tcp_dir from, const uint8_t *p, size_t n)
+{
+    struct sess_state *st = user;
+    struct session *s = &st->s;
+
+    if (st->inner_stopped)
+        return;
+    if (s->smtp_tls == NULL &&
+        (s->smtp_tls = refused(st->sl, SESSION_ALLOC_SMTP) ? NULL
+                                                           : smtp_new(&smtp_callbacks, st)) == NULL) {
+        st->inner_stopped = true;
+        alloc_failed(st, SESSION_ALLOC_SMTP);
+        return;
+    }
+    if (st->inner[from] == NULL &&
+        (st->inner[from] = s_alloc(st, SESSION_ALLOC_SMTP, NULL, INNER_MAX)) == NULL) {
+        st->inner_stopped = true;
+        return;
+    }
+    if (n > INNER_MAX - st->inner_len[from]) {
+        /* a line or a held-back pipeline longer than we keep: the inner
+         * dialogue ends here, said in the transcript */
+        st->inner_stopped = true;
+        add_linef(st, from, 'N', "decrypted SMTP over %u bytes unread: not followed further",
+                  INNER_MAX);
+        return;
+    }
+    memcpy(st->inner[from] + st->inner_len[from], p, n);
+    st->inner_len[from] += n;
+    feed_inner(st, from);
+    /* a reply may release client commands the parser held back */
+    if (from == TCP_TO_CLIENT)
+        feed_inner(st, TCP_TO_SERVER);
+}
+
 static const struct tls_cbs tls_callbacks = {
     .on_client_hello = tls_client_hello,
     .on_server_hello = tls_server_hello,
@@ -477,6 +647,9 @@ static const struct tls_cbs tls_callbacks = {
     .on_ccs = tls_ccs,
     .on_appdata = tls_appdata,
     .on_error = tls_err,
+    .on_keys_needed = tls_keys_needed,
+    .on_plaintext = tls_plaintext,
+    .on_decrypt_failed = tls_decrypt_failed,
 };
 
 /* ---- routing -------------------------------------------------------- */
@@ -516,13 +689,105 @@ static void *sl_open(void *ctx, struct tcp_flow *f)
     return st;
 }
 
+int session_net_hops(uint8_t ttl)
+{
+    static const unsigned initial[] = {32, 64, 128, 255};
+
+    if (ttl == 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(initial) / sizeof(initial[0]); i++)
+        if (ttl <= initial[i])
+            return (int)(initial[i] - ttl);
+    return 0;
+}
+
+char *session_net_opts(const struct session_net *n, char *buf, size_t size)
+{
+    struct strbuf b;
+
+    strbuf_init(&b, buf, size);
+    for (size_t i = 0; i < n->nsynack_opts; i++) {
+        if (i > 0)
+            strbuf_putc(&b, ',');
+        switch (n->synack_opts[i]) {
+        case 0: strbuf_lit(&b, "eol"); break;
+        case 1: strbuf_lit(&b, "nop"); break;
+        case 2: strbuf_lit(&b, "mss"); break;
+        case 3: strbuf_lit(&b, "ws"); break;
+        case 4: strbuf_lit(&b, "sok"); break;
+        case 5: strbuf_lit(&b, "sack"); break;
+        case 8: strbuf_lit(&b, "ts"); break;
+        default: strbuf_printf(&b, "?%u", n->synack_opts[i]); break;
+        }
+    }
+    return buf;
+}
+
+/* net_synack reads the SYN-ACK's options (RFC 9293 §3.2: kinds 0 and 1 are
+ * one byte, every other kind has a length byte). */
+static void net_synack(struct session_net *n, const struct cap_tcp_seg *seg)
+{
+    struct cbs c;
+    uint8_t kind, len;
+
+    n->synack_win = seg->win;
+    n->synack_ipid = seg->ip_id;
+    n->synack_wscale = -1;
+    n->nsynack_opts = 0;
+    cbs_init(&c, seg->tcp_opt, seg->tcp_opt_len);
+    while (cbs_get_u8(&c, &kind)) {
+        struct cbs val;
+
+        if (n->nsynack_opts < SESSION_TCP_OPTS_MAX)
+            n->synack_opts[n->nsynack_opts++] = kind;
+        if (kind == 0)
+            break;
+        if (kind == 1)
+            continue;
+        if (!cbs_get_u8(&c, &len) || len < 2 || !cbs_get_bytes(&c, &val, (size_t)len - 2))
+            break;
+        if (kind == 2 && len == 4)
+            (void)cbs_get_u16(&val, &n->synack_mss);
+        else if (kind == 3 && len == 3) {
+            uint8_t ws;
+
+            if (cbs_get_u8(&val, &ws))
+                n->synack_wscale = ws;
+        }
+    }
+}
+
+/* net_packet keeps what the network layer shows of the two ends. */
+static void net_packet(struct session_net *n, enum tcp_dir dir, const struct cap_tcp_seg *seg,
+                       uint64_t ts_us)
+{
+    bool syn = (seg->flags & CAP_TH_SYN) != 0, ack = (seg->flags & CAP_TH_ACK) != 0;
+
+    if (syn && !ack && dir == TCP_TO_SERVER && n->syn_us == 0) {
+        n->syn_us = ts_us;
+        n->syn_ttl = seg->ttl;
+    } else if (syn && ack && dir == TCP_TO_CLIENT && n->synack_us == 0) {
+        n->synack_us = ts_us;
+        n->synack_ttl = seg->ttl;
+        net_synack(n, seg);
+    } else if (!syn && ack && dir == TCP_TO_SERVER && n->synack_us != 0 && n->ack_us == 0) {
+        n->ack_us = ts_us;
+    }
+    if (seg->payload_wire_len > 0 && n->data_us[dir] == 0) {
+        n->data_us[dir] = ts_us;
+        n->data_ttl[dir] = seg->ttl;
+        if (dir == TCP_TO_CLIENT)
+            n->data_ipid = seg->ip_id;
+    }
+}
+
 static void sl_packet(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const struct cap_tcp_seg *seg)
 {
     struct session_layer *sl = ctx;
     struct sess_state *st = f->user;
     enum classify_result r;
 
-    (void)dir;
+    net_packet(&st->s.net, dir, seg, f->last_us);
     if (st->kind != K_CLASSIFYING)
         return;
     r = classify_packet(sl->opts.classify, st->cf, seg->ip_hdr, seg->ip_len, f->last_us);
@@ -749,6 +1014,9 @@ static void session_release(struct sess_state *st)
     struct session *s = &st->s;
 
     smtp_free(s->smtp);
+    smtp_free(s->smtp_tls);
+    free(st->inner[0]);
+    free(st->inner[1]);
     tls_free(st->tls);
     classify_flow_free(st->cf);
     free(s->sni);
@@ -783,6 +1051,10 @@ static void sl_close(void *ctx, struct tcp_flow *f)
     s->end = f->close_reason;
     s->midstream = !(f->flags & (TCP_FLOW_SYN | TCP_FLOW_SYNACK));
     for (int d = 0; d < 2; d++) {
+        s->net.ttl_min[d] = f->packets[d] > 0 ? f->ttl_min[d] : 0;
+        s->net.ttl_max[d] = f->ttl_max[d];
+    }
+    for (int d = 0; d < 2; d++) {
         s->gaps[d] = f->half[d].st.gaps;
         s->gap_bytes[d] = f->half[d].st.gap_bytes;
         s->bytes[d] = f->half[d].st.bytes_delivered + f->half[d].st.bytes_skipped;
@@ -795,6 +1067,8 @@ static void sl_close(void *ctx, struct tcp_flow *f)
          s->end == TCP_CLOSE_EVICTED || s->midstream) && s->nalerts == 0)
         s->incomplete = true;
     tls_server_flight_get(st->tls, &s->server_flight);
+    s->decrypted[0] = tls_decrypted(st->tls, TCP_TO_SERVER);
+    s->decrypted[1] = tls_decrypted(st->tls, TCP_TO_CLIENT);
     st->flow = NULL;
     sl->count++;
     if (sl->sink.on_session)

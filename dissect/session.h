@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "capture/tcp_flow.h"
+#include "dissect/keylog.h"
 #include "dissect/smtp.h"
 #include "dissect/tls.h"
 
@@ -63,6 +64,35 @@ struct session_line {
     char *text;
 };
 
+/* session_net is what the network layer showed of the two ends: the
+ * one-point evidence of a box in front of the server (analyze/evidence)
+ * reads it.  Times are capture times (0: not seen); a TTL of 0 is "not
+ * seen" too (a packet with TTL 0 is not forwarded to be captured). */
+#define SESSION_TCP_OPTS_MAX 16
+struct session_net {
+    uint64_t syn_us, synack_us, ack_us;  /* the three-way handshake */
+    uint64_t data_us[2];                 /* first payload each way, by enum tcp_dir */
+    uint8_t syn_ttl, synack_ttl;         /* IP TTL / hop limit of the SYN and the SYN-ACK */
+    uint8_t data_ttl[2];                 /* ... of the first payload packet each way */
+    uint8_t ttl_min[2], ttl_max[2];      /* ... over the connection (at its end) */
+    uint16_t synack_win;                 /* the SYN-ACK's window, MSS and window scale */
+    uint16_t synack_mss;                 /* 0: no MSS option */
+    int16_t synack_wscale;               /* -1: no window-scale option */
+    uint16_t synack_ipid, data_ipid;     /* IPv4 ID of the SYN-ACK and of the server's
+                                            first payload packet */
+    uint8_t synack_opts[SESSION_TCP_OPTS_MAX]; /* option kinds in order (NOP = 1, EOL = 0) */
+    uint8_t nsynack_opts;
+};
+
+/* session_net_hops estimates how many routers a packet with |ttl| crossed:
+ * the distance to the next common initial value (32, 64, 128, 255).  -1 for
+ * a TTL of 0 (not seen). */
+int session_net_hops(uint8_t ttl);
+
+/* session_net_opts writes the SYN-ACK's TCP option layout as p0f-like text
+ * ("mss,sok,ts,nop,ws"; "" when there were none); returns |buf|. */
+char *session_net_opts(const struct session_net *n, char *buf, size_t size);
+
 /* The state of the handshake when the session ended. */
 enum session_tls_state {
     SESSION_TLS_NONE = 0,      /* no TLS at all */
@@ -73,6 +103,21 @@ enum session_tls_state {
 };
 
 const char *session_tls_state_name(enum session_tls_state s);
+
+/* session_decrypt: what became of decryption with a key log. */
+enum session_decrypt {
+    SESSION_DECRYPT_NONE = 0,        /* no key log given, or no TLS */
+    SESSION_DECRYPT_OK,              /* every protected record read decrypted */
+    SESSION_DECRYPT_MISSING_SECRET,  /* the key log has no (or not every) secret for the
+                                        session's client random */
+    SESSION_DECRYPT_BAD_TAG,         /* a record did not verify: a wrong secret */
+    SESSION_DECRYPT_UNSUPPORTED,     /* a cipher suite we cannot decrypt */
+    SESSION_DECRYPT_ERROR,           /* anything else (a cut record, memory) */
+    SESSION_DECRYPT_COUNT
+};
+
+/* session_decrypt_name returns a stable snake_case name ("missing_secret"). */
+const char *session_decrypt_name(enum session_decrypt d);
 
 /* session_alloc names what the session layer allocates for a session.  A
  * failed allocation is never silent: its bit, SESSION_ALLOC_BIT(what), is set
@@ -112,6 +157,7 @@ struct session {
                                          counted) and the payload after they stopped
                                          reading (retransmissions included there) */
     bool midstream;                   /* the connection's start was not captured */
+    struct session_net net;           /* the network layer of both ends */
     bool classified;                  /* on another port, found to be SMTP by nDPI */
 
     struct smtp *smtp;                /* NULL for implicit TLS (or see alloc_failed) */
@@ -171,6 +217,15 @@ struct session {
                                          clear messages from ServerHello to ServerHelloDone,
                                          TLS 1.3 encrypted records until the client answers) */
 
+    /* Decryption with a key log (--keylog) */
+    bool server_random_seen;
+    uint8_t server_random[32];        /* the real ServerHello's random */
+    bool encrypt_then_mac;            /* the ServerHello echoed extension 22 */
+    enum session_decrypt decrypt;     /* what became of it */
+    enum tcp_dir decrypt_failed_dir;  /* whose record failed, for BAD_TAG and ERROR */
+    uint64_t decrypted[2];            /* records decrypted, by sender */
+    struct smtp *smtp_tls;            /* the SMTP dialogue inside TLS, decrypted, or NULL */
+
     unsigned alloc_failed;            /* SESSION_ALLOC_BIT(enum session_alloc): what could
                                          not be kept, 0 when nothing was lost */
 
@@ -190,6 +245,10 @@ struct session_opts {
      * then its bytes wait in reassembly, unconsumed. */
     const struct cap_ports *ports;
     struct classify *classify;
+    /* keylog: the secrets of --keylog, NULL without; sessions are matched
+     * to it by client random (the lookups are counted in its stats, so it
+     * is not const) */
+    struct keylog *keylog;
     /* fail_alloc, when set, is asked before every allocation the layer makes
      * for a session (|what| names it, |fail_ctx| is passed back); true makes
      * that allocation fail as if malloc had returned NULL, through the same

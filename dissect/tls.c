@@ -58,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dissect/decrypt.h"
 #include "dissect/tls_suite.h"
 #include "lib/strbuf.h"
 
@@ -105,6 +106,9 @@ struct tls_half {
     bool ccs;          /* sent a ChangeCipherSpec */
     bool appdata;      /* on_appdata was reported */
     uint32_t enc_records;   /* records read while encrypted (saturates) */
+    struct decrypt *dec;    /* this direction's decrypter (key log), or NULL */
+    bool app_keys;          /* TLS 1.3: the application keys were asked for */
+    uint64_t decrypted;     /* records it decrypted */
 };
 
 struct tls {
@@ -121,6 +125,8 @@ struct tls {
     struct tls_server_flight flight;   /* see tls.h */
     bool clear_over;        /* the flight's clear part ended (complete or not) */
     bool enc_over;          /* 1.3: the encrypted flight's counting ended */
+    uint8_t *plain;         /* one record's plaintext, DECRYPT_MAX_RECORD bytes, once a
+                               decrypter was set */
 };
 
 /* Scratch for the parsed structs, live only while one message is parsed and
@@ -863,6 +869,10 @@ static bool sh_extension(struct tls_server_hello *sh, uint16_t type, struct cbs 
             return false;
         sh->alpn = name;
         return true;
+    case 22:
+        /* RFC 7366 §2: encrypt_then_mac, empty */
+        sh->encrypt_then_mac = true;
+        return cbs_len(&data) == 0;
     default:
         return true;
     }
@@ -1408,8 +1418,35 @@ void tls_server_flight_get(const struct tls *t, struct tls_server_flight *out)
  * Messages are parsed only from the side that may send them: a
  * "ServerHello" from the client is reported by type and length only.
  */
+static void keys_needed(struct tls *t, enum tcp_dir d, enum tls_epoch e)
+{
+    if (t->cbs.on_keys_needed)
+        t->cbs.on_keys_needed(t->user, d, e);
+}
+
+/* after_decrypted_message moves |d|'s keys on after a message read through
+ * decryption: TLS 1.3's Finished ends the handshake keys (RFC 8446 §7.1),
+ * a KeyUpdate (§4.6.3) moves to the next traffic secret. */
+static void after_decrypted_message(struct tls *t, enum tcp_dir d, uint8_t type)
+{
+    struct tls_half *h = &t->h[d];
+
+    if (!t->tls13 || h->dec == NULL)
+        return;
+    if (type == TLS_HS_FINISHED && !h->app_keys) {
+        /* only the first Finished: the application keys come once */
+        h->app_keys = true;
+        keys_needed(t, d, TLS_EPOCH_APPLICATION);
+    } else if (type == TLS_HS_KEY_UPDATE) {
+        if (decrypt_key_update(h->dec) != DECRYPT_OK) {
+            decrypt_free(h->dec);
+            h->dec = NULL;
+        }
+    }
+}
+
 static void hs_message(struct tls *t, enum tcp_dir d, uint8_t type, struct cbs body,
-                       uint16_t record_version)
+                       uint16_t record_version, bool plain)
 {
     bool ok = true;
     bool from_server = d == TCP_TO_CLIENT;
@@ -1422,8 +1459,15 @@ static void hs_message(struct tls *t, enum tcp_dir d, uint8_t type, struct cbs b
             ok = parse_client_hello(t, body, record_version);
         break;
     case TLS_HS_SERVER_HELLO:
-        if (from_server)
+        if (from_server) {
+            bool was13 = t->tls13;
+
             ok = parse_server_hello(t, body, record_version);
+            if (ok && t->tls13 && !was13) {
+                keys_needed(t, TCP_TO_CLIENT, TLS_EPOCH_HANDSHAKE);
+                keys_needed(t, TCP_TO_SERVER, TLS_EPOCH_HANDSHAKE);
+            }
+        }
         break;
     case TLS_HS_CERTIFICATE:
         ok = parse_certificate(t, d, body);
@@ -1441,6 +1485,8 @@ static void hs_message(struct tls *t, enum tcp_dir d, uint8_t type, struct cbs b
     }
     if (!ok)
         stop(t, d, TLS_ERR_MALFORMED);
+    else if (plain)
+        after_decrypted_message(t, d, type);
 }
 
 /* body_reserve makes room for |need| bytes of the message body being
@@ -1484,7 +1530,7 @@ static void hs_fragment(struct tls *t, enum tcp_dir d, uint16_t record_version,
             if (cbs_get_u8(&whole, &type) && cbs_get_u24(&whole, &len) &&
                 len <= TLS_MAX_HS_MSG && cbs_get_bytes(&whole, &body, len)) {
                 frag = whole;
-                hs_message(t, d, type, body, record_version);
+                hs_message(t, d, type, body, record_version, plain);
                 if (!plain)
                     flight_clear_msg(t, d, type, len);
                 continue;
@@ -1538,7 +1584,7 @@ static void hs_fragment(struct tls *t, enum tcp_dir d, uint16_t record_version,
             h->body_have = 0;
             h->body_cap = 0;
             h->hdr_len = 0;
-            hs_message(t, d, type, body, h->msg_record_version);
+            hs_message(t, d, type, body, h->msg_record_version, plain);
             if (!plain)
                 flight_clear_msg(t, d, type, cbs_len(&body));
             free(buf);
@@ -1593,15 +1639,78 @@ static void alert_record(struct tls *t, enum tcp_dir d, struct cbs frag, bool en
 
 /* ---- records -------------------------------------------------------- */
 
-/* One whole record of direction |d|. */
-static void record(struct tls *t, enum tcp_dir d, uint8_t type, uint16_t version,
-                   struct cbs frag)
+/* plain_record reads the content of one record of |d| that is in clear or
+ * was decrypted (|decrypted|): the seam tls_feed_plaintext opens to tests. */
+static void plain_record(struct tls *t, enum tcp_dir d, uint8_t type, struct cbs frag,
+                         bool decrypted)
+{
+    struct tls_half *h = &t->h[d];
+
+    switch (type) {
+    case TLS_CT_HANDSHAKE:
+        hs_fragment(t, d, 0x0303, frag, true);   /* §5.1 legacy_record_version */
+        break;
+    case TLS_CT_ALERT:
+        alert_record(t, d, frag, false);
+        break;
+    case TLS_CT_APPDATA:
+        if (!h->appdata) {
+            h->appdata = true;
+            if (t->cbs.on_appdata)
+                t->cbs.on_appdata(t->user, d);
+        }
+        if (decrypted && cbs_len(&frag) > 0 && t->cbs.on_plaintext)
+            t->cbs.on_plaintext(t->user, d, cbs_data(&frag), cbs_len(&frag));
+        break;
+    default:
+        break;
+    }
+}
+
+/* decrypt_and_read decrypts one protected record of |d| and reads it; false
+ * when it did not decrypt (the decrypter is dropped: what follows stays
+ * encrypted, as without a key log). */
+static bool decrypt_and_read(struct tls *t, enum tcp_dir d, const uint8_t hdr5[5],
+                             struct cbs frag)
+{
+    struct tls_half *h = &t->h[d];
+    size_t n = 0;
+    uint8_t inner = 0;
+    enum decrypt_result r = decrypt_record(h->dec, hdr5, cbs_data(&frag), cbs_len(&frag),
+                                           t->plain, &n, &inner);
+    struct cbs pt;
+
+    if (r != DECRYPT_OK) {
+        decrypt_free(h->dec);
+        h->dec = NULL;
+        if (t->cbs.on_decrypt_failed)
+            t->cbs.on_decrypt_failed(t->user, d, (int)r);
+        return false;
+    }
+    h->decrypted++;
+    cbs_init(&pt, t->plain, n);
+    plain_record(t, d, inner, pt, true);
+    return true;
+}
+
+/* One whole record of direction |d|, |hdr5| its header. */
+static void record(struct tls *t, enum tcp_dir d, const uint8_t hdr5[5], uint8_t type,
+                   uint16_t version, struct cbs frag)
 {
     struct tls_half *h = &t->h[d];
     bool enc = hs_encrypted(t, d);
     uint8_t v;
 
     flight_record(t, d, type, cbs_len(&frag));
+    /* With a decrypter: TLS 1.3 protects every application_data record,
+     * TLS <= 1.2 every record after the sender's ChangeCipherSpec. */
+    if (h->dec != NULL && enc &&
+        (t->tls13 ? type == TLS_CT_APPDATA : type != TLS_CT_CCS) &&
+        decrypt_and_read(t, d, hdr5, frag)) {
+        if (h->enc_records < UINT32_MAX)
+            h->enc_records++;
+        return;
+    }
     switch (type) {
     case TLS_CT_CCS:
         /*
@@ -1617,6 +1726,8 @@ static void record(struct tls *t, enum tcp_dir d, uint8_t type, uint16_t version
                 return;
             }
         }
+        if (!h->ccs && !t->tls13 && !(t->hrr && !t->sh))
+            keys_needed(t, d, TLS_EPOCH_APPLICATION);
         h->ccs = true;
         if (t->cbs.on_ccs)
             t->cbs.on_ccs(t->user, d);
@@ -1712,8 +1823,8 @@ size_t tls_feed(struct tls *t, enum tcp_dir dir, const uint8_t *p, size_t n)
         if (!cbs_get_bytes(&rec, &frag, len))
             break;
         h->started = true;
+        record(t, dir, cbs_data(&in), type, version, frag);
         in = rec;
-        record(t, dir, type, version, frag);
     }
     return h->stopped ? n : n - cbs_len(&in);
 }
@@ -1734,24 +1845,30 @@ size_t tls_feed_plaintext(struct tls *t, enum tcp_dir dir, uint8_t type, const u
         return n;
     }
     cbs_init(&frag, p, n);
-    switch (type) {
-    case TLS_CT_HANDSHAKE:
-        hs_fragment(t, dir, 0x0303, frag, true);   /* §5.1 legacy_record_version */
-        break;
-    case TLS_CT_ALERT:
-        alert_record(t, dir, frag, false);
-        break;
-    case TLS_CT_APPDATA:
-        if (!h->appdata) {
-            h->appdata = true;
-            if (t->cbs.on_appdata)
-                t->cbs.on_appdata(t->user, dir);
-        }
-        break;
-    default:
-        break;
-    }
+    plain_record(t, dir, type, frag, false);
     return n;
+}
+
+bool tls_set_decryptor(struct tls *t, enum tcp_dir dir, struct decrypt *d)
+{
+    if (!t || (dir != TCP_TO_SERVER && dir != TCP_TO_CLIENT)) {
+        decrypt_free(d);
+        return false;
+    }
+    if (d != NULL && t->plain == NULL && (t->plain = malloc(DECRYPT_MAX_RECORD)) == NULL) {
+        decrypt_free(d);
+        return false;
+    }
+    decrypt_free(t->h[dir].dec);
+    t->h[dir].dec = d;
+    return true;
+}
+
+uint64_t tls_decrypted(const struct tls *t, enum tcp_dir dir)
+{
+    if (!t || (dir != TCP_TO_SERVER && dir != TCP_TO_CLIENT))
+        return 0;
+    return t->h[dir].decrypted;
 }
 
 void tls_gap(struct tls *t, enum tcp_dir dir)
@@ -1770,6 +1887,8 @@ bool tls_done(const struct tls *t, enum tcp_dir dir)
     h = &t->h[dir];
     if (h->stopped || h->fatal)
         return true;
+    if (h->dec != NULL)
+        return false;           /* decrypting: the dialogue inside is still to read */
     if (t->tls13)
         return enc_flight_over(t);
     /* <= 1.2: the CCS and the record after it (the encrypted Finished). */
@@ -1808,5 +1927,8 @@ void tls_free(struct tls *t)
         return;
     half_drop_message(&t->h[0]);
     half_drop_message(&t->h[1]);
+    decrypt_free(t->h[0].dec);
+    decrypt_free(t->h[1].dec);
+    free(t->plain);
     free(t);
 }

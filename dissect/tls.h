@@ -140,6 +140,7 @@ struct tls_server_hello {
     uint16_t key_share_group;      /* TLS 1.3 key_share, 0 if none */
     bool hello_retry_request;      /* the special random of RFC 8446 §4.1.3 */
     struct cbs alpn;               /* selected protocol (name bytes) */
+    bool encrypt_then_mac;         /* extension 22 (RFC 7366) echoed */
     char ja3s[512];                /* the JA3S string */
 };
 
@@ -210,6 +211,13 @@ struct tls_server_flight {
                                  capture ended: they are a lower bound) */
 };
 
+/* tls_epoch: which keys a direction needs next (see on_keys_needed). */
+enum tls_epoch {
+    TLS_EPOCH_HANDSHAKE = 1,   /* TLS 1.3 handshake traffic keys, at the ServerHello */
+    TLS_EPOCH_APPLICATION,     /* TLS 1.3 after that side's Finished; TLS <= 1.2 at its
+                                  ChangeCipherSpec */
+};
+
 /* tls_cbs: what the parser reports.  Any may be NULL.  |from| is the
  * direction of the sender. */
 struct tls_cbs {
@@ -225,6 +233,15 @@ struct tls_cbs {
     void (*on_ccs)(void *user, enum tcp_dir from);
     void (*on_appdata)(void *user, enum tcp_dir from);   /* first application data record */
     void (*on_error)(void *user, enum tcp_dir from, enum tls_error e);
+    /* Decryption (all optional).  on_keys_needed asks for the decrypter of
+     * |from|'s records from now on (answer with tls_set_decryptor, or not:
+     * the records then stay encrypted).  on_plaintext hands over decrypted
+     * application data (borrowed, |n| <= 2^14 + 2048).  on_decrypt_failed
+     * says a record of |from| did not decrypt (|why| an enum decrypt_result):
+     * the decrypter is dropped and that direction is encrypted again. */
+    void (*on_keys_needed)(void *user, enum tcp_dir from, enum tls_epoch epoch);
+    void (*on_plaintext)(void *user, enum tcp_dir from, const uint8_t *p, size_t n);
+    void (*on_decrypt_failed)(void *user, enum tcp_dir from, int why);
 };
 
 struct tls;
@@ -248,6 +265,20 @@ size_t tls_feed(struct tls *t, enum tcp_dir dir, const uint8_t *p, size_t n);
  * never needs it. */
 size_t tls_feed_plaintext(struct tls *t, enum tcp_dir dir, uint8_t type, const uint8_t *p,
                           size_t n);
+
+struct decrypt;
+
+/* tls_set_decryptor gives |t| the decrypter of |dir|'s records (it owns it
+ * from now on and frees the one it had; NULL drops it).  TLS 1.3 records of
+ * type application_data and, in TLS <= 1.2, the records after that side's
+ * ChangeCipherSpec are then decrypted and read as if in clear: handshake
+ * messages parsed (KeyUpdate applied), alerts read, application data
+ * reported through on_plaintext.  False when the plaintext buffer cannot be
+ * had (|d| freed). */
+bool tls_set_decryptor(struct tls *t, enum tcp_dir dir, struct decrypt *d);
+
+/* tls_decrypted returns how many records of |dir| were decrypted. */
+uint64_t tls_decrypted(const struct tls *t, enum tcp_dir dir);
 
 /* tls_gap tells |t| that bytes of |dir| are missing: that direction stops
  * (TLS_ERR_GAP) — record framing cannot be recovered reliably. */

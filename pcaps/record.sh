@@ -23,7 +23,37 @@ CERTS_OUT=$OUT/certs
 ALL_SCENARIOS=(clean-tls12 appliance-outside appliance-inside implicit-465
   starttls-tls13 mutual-tls starttls-not-offered starttls-refused many-sessions
   expired-cert wrong-hostname wildcard-mismatch missing-intermediate
-  tls10-weak-cipher client-alert reply-4-7-320)
+  tls10-weak-cipher client-alert reply-4-7-320
+  appliance-tls13-outside appliance-tls13-inside
+  nat-appliance-sender nat-appliance-outside nat-appliance-inside
+  starttls-strip-discard-outside starttls-strip-discard-inside
+  starttls-strip-asa-outside starttls-strip-asa-inside
+  balancer-outside balancer-inside
+  appliance-same-second-outside appliance-same-second-inside)
+# scenarios recorded at several points of one path, each with its own CA:
+# the scenario's name, then its captures in path order
+MULTI=("appliance-outside appliance-outside appliance-inside"
+  "appliance-tls13 appliance-tls13-outside appliance-tls13-inside"
+  "nat-appliance nat-appliance-sender nat-appliance-outside nat-appliance-inside"
+  "starttls-strip-discard starttls-strip-discard-outside starttls-strip-discard-inside"
+  "starttls-strip-asa starttls-strip-asa-outside starttls-strip-asa-inside"
+  "balancer balancer-outside balancer-inside"
+  "appliance-same-second appliance-same-second-outside appliance-same-second-inside")
+scenario_of() {   # CAPTURE or SCENARIO -> the scenario that records it
+  local m w
+  for m in "${MULTI[@]}"; do
+    for w in $m; do [[ $w == "$1" ]] && { echo "${m%% *}"; return; }; done
+  done
+  echo "$1"
+}
+captures_of() {   # SCENARIO -> its captures
+  local m
+  for m in "${MULTI[@]}"; do [[ ${m%% *} == "$1" ]] && { echo "${m#* }"; return; }; done
+  echo "$1"
+}
+own_ca() {        # SCENARIO: has a CA of its own (not certs/test-root-ca.pem)
+  [[ $1 != appliance-outside && $(captures_of "$1") != "$1" ]]
+}
 
 # ---------------------------------------------------------------- addresses
 SND4=192.0.2.10          SND6=2001:db8:2::10        # the sending MTA
@@ -55,8 +85,10 @@ if ((${#ARGS[@]} == 0)); then SCENARIOS=("${ALL_SCENARIOS[@]}"); else
   for a in "${ARGS[@]}"; do
     [[ $a == appliance ]] && a=appliance-outside
     ok=0; for s in "${ALL_SCENARIOS[@]}"; do [[ $s == "$a" ]] && ok=1; done
-    ((ok)) || die "unknown scenario '$a' (try --list)"
-    SCENARIOS+=("$a")
+    if ((ok)); then SCENARIOS+=("$a")
+    elif [[ $(scenario_of "$a") == "$a" && $(captures_of "$a") != "$a" ]]; then
+      read -ra c <<<"$(captures_of "$a")"; SCENARIOS+=("${c[@]}")   # a scenario's name: all its captures
+    else die "unknown scenario '$a' (try --list)"; fi
   done
 fi
 [[ $MODE == verify ]] || ((EUID == 0)) || die "must run as root (network namespaces, tcpdump, postfix)"
@@ -76,6 +108,8 @@ ensure_packages() {
   command -v ss       >/dev/null || need+=(iproute2)
   command -v tshark   >/dev/null || need+=(tshark)
   command -v perl     >/dev/null || need+=(perl)
+  command -v nft      >/dev/null || need+=(nftables)     # the NAT router
+  command -v haproxy  >/dev/null || need+=(haproxy)      # the TCP balancer
   ((${#need[@]})) || return 0
   log "installing: ${need[*]}"
   # keep the host's postfix from starting during the install
@@ -190,35 +224,53 @@ ca_sign() {
     -preserveDN >>"$W/logs/pki.log" 2>&1 || die "openssl ca failed for $3 (see pki.log)"
 }
 
-make_pki() {
-  PKI=$W/pki
-  local now; now=$(date +%s)
-  local root=$PKI/root inter=$PKI/inter other=$PKI/other
-  mkdir -p "$root" "$inter" "$other"
-  # root CA (self-signed)
+# make_ca DIR LABEL: a root CA (DIR/root) and an intermediate signed by it
+# (DIR/inter), both "mxwitness LABEL ... CA"
+make_ca() {
+  local d=$1 label=$2 now; now=$(date +%s)
+  local root=$d/root inter=$d/inter
+  mkdir -p "$root" "$inter"
   openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -keyout "$root/ca.key" -out "$root/ca.pem" \
-    -days 3650 -subj "/O=mxwitness test/CN=mxwitness Test Root CA" \
+    -days 3650 -subj "/O=mxwitness test/CN=mxwitness $label Root CA" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
     -addext "subjectKeyIdentifier=hash" 2>>"$W/logs/pki.log"
   ca_conf "$root"
-  # intermediate, signed by the root
   openssl req -new -newkey rsa:2048 -nodes -keyout "$inter/ca.key" -out "$inter/ca.csr" \
-    -subj "/O=mxwitness test/CN=mxwitness Test Intermediate CA" 2>>"$W/logs/pki.log"
-  cat >"$inter/ext.cnf" <<'EOF'
+    -subj "/O=mxwitness test/CN=mxwitness $label Intermediate CA" 2>>"$W/logs/pki.log"
+  cat >"$inter/ext.cnf" <<'EOF2'
 basicConstraints = critical,CA:TRUE,pathlen:0
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
-EOF
+EOF2
   ca_sign "$root" "$inter/ca.csr" "$inter/ca.pem" $((now - DAY)) $((now + 3000 * DAY)) "$inter/ext.cnf"
   ca_conf "$inter"
+}
+
+# The CA shared by the single-point scenarios (certs/test-root-ca.pem); it
+# is installed into pcaps/ only when one of those scenarios was recorded.
+make_pki() {
+  PKI=$W/pki
+  make_ca "$PKI" Test
   # an unrelated root, used as the only trust anchor of the client-alert sender
-  openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -keyout "$other/ca.key" -out "$other/ca.pem" \
+  mkdir -p "$PKI/other"
+  openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -keyout "$PKI/other/ca.key" -out "$PKI/other/ca.pem" \
     -days 3650 -subj "/O=mxwitness other/CN=mxwitness Unrelated Root CA" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
     2>>"$W/logs/pki.log"
-  cp "$root/ca.pem"  "$W/out/certs/test-root-ca.pem"
-  cp "$inter/ca.pem" "$W/out/certs/test-intermediate-ca.pem"
+  mkdir -p "$W/shared-certs"
+  cp "$PKI/root/ca.pem"  "$W/shared-certs/test-root-ca.pem"
+  cp "$PKI/inter/ca.pem" "$W/shared-certs/test-intermediate-ca.pem"
+}
+
+# scenario_pki NAME: the scenario's own CA (certs/NAME-root-ca.pem), so that
+# recording it again leaves every other capture's CA as it is; leaf() and
+# selfsigned() then work in $W/pki-NAME
+scenario_pki() {
+  PKI=$W/pki-$1
+  rm -rf "$PKI"; mkdir -p "$PKI"
+  make_ca "$PKI" "$1"
+  cp "$PKI/root/ca.pem" "$W/out/certs/$1-root-ca.pem"
 }
 
 # leaf NAME CN SAN(dns list, comma sep) [server|client] [start_offset_days end_offset_days]
@@ -245,9 +297,9 @@ leaf() {
   chmod 644 "$PKI/$name.key"
 }
 
-selfsigned() {  # NAME CN
+selfsigned() {  # NAME CN [O]
   openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -keyout "$PKI/$1.key" -out "$PKI/$1.pem" \
-    -days 365 -subj "/O=mxwitness test appliance/CN=$2" -addext "subjectAltName=DNS:$2" \
+    -days 365 -subj "/O=${3:-mxwitness test appliance}/CN=$2" -addext "subjectAltName=DNS:$2" \
     -addext "basicConstraints=critical,CA:FALSE" -addext "extendedKeyUsage=serverAuth" 2>>"$W/logs/pki.log"
   cp "$PKI/$1.pem" "$PKI/$1.chain.pem"; chmod 644 "$PKI/$1.key"
 }
@@ -427,7 +479,7 @@ wait_log() {
 # ================================================================== capture
 declare -A CAP_PID
 cap_start() {   # NAME NS IFACE
-  local err=$W/logs/tcpdump-$1.err
+  local err=$W/logs/tcpdump-$1.err; : >"$err"
   ip netns exec "$RUN-$2" tcpdump -i "$3" -s 0 -U --immediate-mode -B 16384 -Z root -n \
     -w "$W/out/$1.pcap" tcp 2>"$err" &
   CAP_PID[$1]=$!; BG_PIDS+=($!)
@@ -824,6 +876,419 @@ sc_reply-4-7-320() {
   export_cert "$PKI/$n.pem" $n
 }
 
+# ============================================= several capture points (hops)
+# The scenarios below are recorded at two or three points of one path.  Each
+# has its own CA (certs/<scenario>-root-ca.pem).  Their truth files carry,
+# besides the session lines:
+#   capture  point=P position=N path=P1,P2,.. scenario=S ca=certs/S-root-ca.pem
+#   hops     delivery=N sessions=P ADDR PORT,... <what changed, by hop>
+# one hops line per delivery (the same lines in each capture of the
+# scenario), naming the client address and port of the delivery's session
+# at each point, as the software logged them (postfix with
+# smtpd_client_port_logging, haproxy's log, the proxy's log, swaks
+# --local-port), and the hops' conclusions from the scenario definition.
+NATO4=192.0.2.25          # the NAT router, sender side: the public MX address
+NATI4=203.0.113.1         # the NAT router, appliance side (masquerade source)
+MTB4=198.51.100.26        # the balancer's second backend
+LB4=203.0.113.80          # the balancer's address
+
+# truth_capture NAME SCENARIO POINT POSITION PATH
+truth_capture() {
+  printf 'capture\tpoint=%s\tposition=%s\tpath=%s\tscenario=%s\tca=certs/%s-root-ca.pem\n' \
+    "$3" "$4" "$5" "$2" "$2" >>"$W/out/$1.truth"
+}
+# hops_line DELIVERY SESSIONS CERT TERM STRIP BANNER FINDINGS: one delivery's
+# line in $W/hops.truth, copied into each capture's truth by truth_hops
+hops_line() {
+  printf 'hops\tdelivery=%s\tsessions=%s\tcertificate_changed_between=%s\tterminator_changed_between=%s\tstarttls_stripped_between=%s\tbanner_changed_between=%s\tfindings=%s\n' \
+    "$@" >>"$W/hops.truth"
+}
+truth_hops() {   # NAME...
+  local n; for n in "$@"; do cat "$W/hops.truth" >>"$W/out/$n.truth"; done
+}
+
+# pf_chain OUTER_LOG INNER_LOG: for each message a postfix relay accepted
+# (in the order it logged them), the client's address and port at the relay
+# and the relay's own client address and port at the next MTA, followed
+# through the queue ids ("client=" lines and "queued as" in the relay's
+# delivery status).  Needs smtpd_client_port_logging = yes on both.
+pf_chain() {
+  perl -e '
+    my ($o, $i) = @ARGV; my (@order, %cl, %next, %icl);
+    open(my $f, "<", $o) or die "$o: $!";
+    while (<$f>) {
+      if (/smtpd\[\d+\]: (\w+): client=[^\[]*\[([^\]]+)\]:(\d+)/) { push @order, $1; $cl{$1} = "$2 $3"; }
+      if (/smtp\[\d+\]: (\w+): to=.*status=sent .*queued as (\w+)/) { $next{$1} = $2; }
+    }
+    close $f; open($f, "<", $i) or die "$i: $!";
+    while (<$f>) { $icl{$1} = "$2 $3" if /smtpd\[\d+\]: (\w+): client=[^\[]*\[([^\]]+)\]:(\d+)/; }
+    for my $q (@order) {
+      my $n = $next{$q} // die "queue id $q was not relayed\n";
+      my $c = $icl{$n} // die "queue id $n ($q) not received inside\n";
+      print "$cl{$q} $c\n";
+    }' "$1" "$2"
+}
+
+# appliance_up PREFIX TLSMODE [APPLIANCE_ADDR]: the real MTA (mail.example.test,
+# leaf+intermediate of the scenario's CA, certs/PREFIX-inside.pem) and the
+# appliance (postfix, self-signed CN=barracuda.local, certs/PREFIX-outside.pem)
+# relaying to it over STARTTLS.  Sets MTALOG and PRXLOG.
+MTALOG= PRXLOG=
+appliance_up() {
+  local pre=$1 mode=$2
+  leaf "$pre-inside" $MX_NAME $MX_NAME
+  selfsigned "$pre-outside" barracuda.local
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$pre-inside.chain.pem" "$PKI/$pre-inside.key" "$mode"
+  pf_main "smtpd_client_port_logging = yes"; pf_start 25
+  MTALOG=$PFD/maillog
+  pf_setup prx prx barracuda.local "$PRXO4, $PRXO6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$pre-outside.pem" "$PKI/$pre-outside.key" "$mode"
+  pf_main "relay_transport = smtp:[$MTA4]:25" "smtp_bind_address = $PRXI4" "smtp_bind_address6 = $PRXI6" \
+    "smtp_tls_security_level = may" "smtp_tls_servername = $MX_NAME" \
+    "smtp_connection_cache_on_demand = no" "smtp_tls_session_cache_database =" \
+    "smtpd_client_port_logging = yes"
+  pf_start 25
+  PRXLOG=$PFD/maillog
+  export_cert "$PKI/$pre-inside.pem" "$pre-inside"
+  export_cert "$PKI/$pre-outside.pem" "$pre-outside"
+}
+# the truth of an appliance pair's session lines: outside (the appliance's
+# certificate) and inside (the real one)
+appliance_truth() {   # PREFIX VERSION OUTSIDE_CAPTURE INSIDE_CAPTURE OUT_FINDINGS OUT_CLIENT OUT_KEYLOG
+  local pre=$1 v=$2 o=$3 i=$4
+  truth_reset; truth_tls "$v"; T[server]=$PRXO4; T[client]=$6; T[sni]=$MX_NAME
+  truth_cert "$PKI/$pre-outside.pem" 1
+  T[expect]=$MX_NAME=pem:certs/$pre-inside.pem; T[findings]=$5; T[keylog]=${7:--}
+  truth_line "$o"
+  truth_reset; truth_tls "$v"; T[server]=$MTA4; T[client]=$PRXI4; T[sni]=$MX_NAME
+  truth_cert "$PKI/$pre-inside.pem" 2
+  T[expect]=$MX_NAME=pem:certs/$pre-inside.pem
+  [[ $v == 1.3 ]] && T[findings]=CERT_HIDDEN
+  truth_line "$i"
+}
+
+sc_appliance-tls13() {
+  local s=appliance-tls13 o=appliance-tls13-outside i=appliance-tls13-inside
+  scenario_pki $s
+  topo_appliance
+  appliance_up $s any
+  cap_start $o prx prx0
+  cap_start $i mta mta0
+  sclient_smtp mail snd $o $PRXO4:25 -tls1_3 -servername $MX_NAME -keylogfile "$W/out/$o.keylog" \
+    || die "$o: s_client failed"
+  wait_log "$PRXLOG" 'smtp\[.*status=sent' 1 30
+  wait_log "$MTALOG" 'smtpd.*disconnect from' 1
+  wait_log "$PRXLOG" 'smtpd.*disconnect from' 1
+  cap_stop $o; cap_stop $i
+  grep -q 'TLSv1.3' "$W/logs/$o.s_client.log" || die "$s: s_client did not negotiate TLS 1.3"
+  grep -q 'TLS connection established to.*TLSv1.3' "$PRXLOG" || die "$s: the relay hop is not TLS 1.3"
+  local chain; chain=$(pf_chain "$PRXLOG" "$MTALOG") || die "$s: $chain"
+  pf_stop_all; topo_down
+  read -r oc op ic ip <<<"$chain"
+  : >"$W/hops.truth"
+  hops_line 1 "outside $oc $op,inside $ic $ip" - outside,inside - outside,inside TLS_TERMINATOR_CHANGED
+  truth_header $o "Appliance case in TLS 1.3, outside link: openssl s_client -starttls smtp -tls1_3 to the" \
+    "appliance (postfix, self-signed CN=barracuda.local, chain of 1), which relays to the real MTA over" \
+    "STARTTLS/TLS 1.3 (see $i.pcap, same run). Both certificates are encrypted; nothing but the" \
+    "size of the server's encrypted flight and its ServerHello tells the two terminators apart." \
+    "$o.keylog (s_client -keylogfile) decrypts the outside session; no key log exists for the inside."
+  truth_header $i "Appliance case in TLS 1.3, inside link: the appliance's postfix smtp client ($PRXI4," \
+    "smtp_tls_servername=$MX_NAME) to the real MTA (leaf+intermediate of the scenario's CA), same run" \
+    "as $o.pcap."
+  truth_capture $o $s outside 1 outside,inside
+  truth_capture $i $s inside 2 outside,inside
+  appliance_truth $s 1.3 $o $i CERT_HIDDEN "$SND4" $o.keylog
+  truth_hops $o $i
+}
+
+topo_nat() {         # sender <-> NAT router <-> appliance <-> mta (IPv4)
+  ns snd; ns nat; ns prx; ns mta
+  link snd snd0 02:00:00:00:02:10 nat nat0 02:00:00:00:02:25
+  link nat nat1 02:00:00:01:13:01 prx prx0 02:00:00:01:13:25
+  link prx prx1 02:00:00:00:51:02 mta mta0 02:00:00:00:51:25
+  ip -n "$RUN-snd" addr add $SND4/32 dev snd0; ip -n "$RUN-snd" route add $NATO4/32 dev snd0
+  ip -n "$RUN-nat" addr add $NATO4/32 dev nat0; ip -n "$RUN-nat" route add $SND4/32 dev nat0
+  ip -n "$RUN-nat" addr add $NATI4/32 dev nat1; ip -n "$RUN-nat" route add $PRXO4/32 dev nat1
+  ip -n "$RUN-prx" addr add $PRXO4/32 dev prx0; ip -n "$RUN-prx" route add $NATI4/32 dev prx0
+  ip -n "$RUN-prx" -6 addr add $PRXO6/128 dev prx0 nodad
+  ip -n "$RUN-prx" addr add $PRXI4/24 dev prx1
+  ip -n "$RUN-prx" -6 addr add $PRXI6/64 dev prx1 nodad
+  ip -n "$RUN-mta" addr add $MTA4/24 dev mta0
+  ip -n "$RUN-mta" -6 addr add $MTA6/64 dev mta0 nodad
+  ip netns exec "$RUN-nat" sysctl -qw net.ipv4.ip_forward=1
+  # the router publishes the appliance as NATO4:25 (dnat) and hides the
+  # senders behind its own address and other ports (masquerade, random ports)
+  ip netns exec "$RUN-nat" nft -f - <<NFT
+table ip mxw_nat {
+  chain pre { type nat hook prerouting priority dstnat; iifname "nat0" tcp dport 25 dnat to $PRXO4:25; }
+  chain post { type nat hook postrouting priority srcnat; oifname "nat1" meta l4proto tcp masquerade to :20000-29999 random; }
+}
+NFT
+}
+
+sc_nat-appliance() {
+  local s=nat-appliance a=nat-appliance-sender o=nat-appliance-outside i=nat-appliance-inside
+  local lport=40125
+  scenario_pki $s
+  topo_nat
+  appliance_up $s max12
+  cap_start $a snd snd0
+  cap_start $o prx prx0
+  cap_start $i mta mta0
+  swaks_run snd $a $NATO4 25 --tls --tls-sni $MX_NAME --local-port $lport || die "$s: swaks failed"
+  wait_log "$PRXLOG" 'smtp\[.*status=sent' 1 30
+  wait_log "$MTALOG" 'smtpd.*disconnect from' 1
+  wait_log "$PRXLOG" 'smtpd.*disconnect from' 1
+  cap_stop $a; cap_stop $o; cap_stop $i
+  local chain; chain=$(pf_chain "$PRXLOG" "$MTALOG") || die "$s: $chain"
+  pf_stop_all; topo_down
+  read -r oc op ic ip <<<"$chain"
+  [[ $oc == "$NATI4" && $op != "$lport" ]] || die "$s: the router did not translate $SND4:$lport (got $oc:$op)"
+  : >"$W/hops.truth"
+  hops_line 1 "sender $SND4 $lport,outside $oc $op,inside $ic $ip" outside,inside - - outside,inside CERT_REPLACED
+  truth_header $a "Three points, sender side: swaks --tls (port $lport) to $NATO4:25, the public MX address of" \
+    "a NAT router (nftables: dnat to the appliance $PRXO4:25, masquerade to $NATI4 with random ports" \
+    "20000-29999). Behind it the appliance (postfix, self-signed CN=barracuda.local) relays to the real" \
+    "MTA. The router only forwards: the sender sees the appliance's certificate."
+  truth_header $o "Three points, between the NAT router and the appliance: the same connection, translated" \
+    "($NATI4 and a random port to $PRXO4:25), same run as $a.pcap."
+  truth_header $i "Three points, behind the appliance: its postfix smtp client ($PRXI4) to the real MTA," \
+    "same run as $a.pcap."
+  truth_capture $a $s sender 1 sender,outside,inside
+  truth_capture $o $s outside 2 sender,outside,inside
+  truth_capture $i $s inside 3 sender,outside,inside
+  appliance_truth $s 1.2 $o $i CERT_MISMATCH,NAME_MISMATCH,SELF_SIGNED "$NATI4"
+  truth_reset; truth_tls 1.2; T[server]=$NATO4; T[sni]=$MX_NAME; truth_cert "$PKI/$s-outside.pem" 1
+  T[expect]=$MX_NAME=pem:certs/$s-inside.pem; T[findings]=CERT_MISMATCH,NAME_MISMATCH,SELF_SIGNED
+  truth_line $a
+  truth_hops $a $o $i
+}
+
+sc_starttls-strip-discard() {
+  local s=starttls-strip-discard o=starttls-strip-discard-outside i=starttls-strip-discard-inside
+  local lport=40225 relay=relay.example.test
+  scenario_pki $s
+  leaf $s-inside $MX_NAME $MX_NAME
+  topo_appliance
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$s-inside.chain.pem" "$PKI/$s-inside.key" max12
+  pf_main "smtpd_client_port_logging = yes"; pf_start 25
+  MTALOG=$PFD/maillog
+  # the middlebox: a postfix relay that discards STARTTLS from its EHLO reply
+  # (it has TLS configured: only the offer is removed) and relays over TLS
+  pf_setup prx prx $relay "$PRXO4, $PRXO6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$s-inside.chain.pem" "$PKI/$s-inside.key" max12
+  pf_main "smtpd_discard_ehlo_keywords = starttls" "relay_transport = smtp:[$MTA4]:25" \
+    "smtp_bind_address = $PRXI4" "smtp_bind_address6 = $PRXI6" "smtp_tls_security_level = may" \
+    "smtp_tls_servername = $MX_NAME" "smtp_connection_cache_on_demand = no" \
+    "smtp_tls_session_cache_database =" "smtpd_client_port_logging = yes"
+  pf_start 25
+  PRXLOG=$PFD/maillog
+  cap_start $o prx prx0
+  cap_start $i mta mta0
+  swaks_run snd $o $PRXO4 25 --tls-optional --local-port $lport || die "$s: swaks failed"
+  wait_log "$PRXLOG" 'smtp\[.*status=sent' 1 30
+  wait_log "$MTALOG" 'smtpd.*disconnect from' 1
+  wait_log "$PRXLOG" 'smtpd.*disconnect from' 1
+  cap_stop $o; cap_stop $i
+  local chain; chain=$(pf_chain "$PRXLOG" "$MTALOG") || die "$s: $chain"
+  pf_stop_all; topo_down
+  grep -q '250.STARTTLS' "$W/logs/$o.swaks.log" && die "$s: the sender was offered STARTTLS"
+  read -r oc op ic ip <<<"$chain"
+  [[ $oc == "$SND4" && $op == "$lport" ]] || die "$s: relay logged $oc:$op, not $SND4:$lport"
+  : >"$W/hops.truth"
+  hops_line 1 "outside $oc $op,inside $ic $ip" - - outside,inside outside,inside STARTTLS_STRIPPED
+  truth_header $o "STARTTLS stripped by a relay, outside: swaks --tls-optional (port $lport) to a postfix relay" \
+    "($relay) that has TLS but removes STARTTLS from its EHLO reply (smtpd_discard_ehlo_keywords)," \
+    "so the mail goes in clear; the relay forwards it over STARTTLS/TLS 1.2 to the real MTA" \
+    "($s-inside.pcap, same run), which offers STARTTLS."
+  truth_header $i "STARTTLS stripped by a relay, inside: the relay's postfix smtp client ($PRXI4) to the" \
+    "real MTA over STARTTLS, TLS 1.2, leaf+intermediate of the scenario's CA; same run as $o.pcap."
+  truth_capture $o $s outside 1 outside,inside
+  truth_capture $i $s inside 2 outside,inside
+  truth_reset; T[server]=$PRXO4; T[starttls_offered]=no; T[starttls_used]=no
+  T[findings]=MAIL_IN_CLEAR,STARTTLS_NOT_OFFERED
+  truth_line $o
+  truth_reset; truth_tls 1.2; T[server]=$MTA4; T[client]=$PRXI4; T[sni]=$MX_NAME
+  truth_cert "$PKI/$s-inside.pem" 2; truth_line $i
+  export_cert "$PKI/$s-inside.pem" $s-inside
+  truth_hops $o $i
+}
+
+sc_starttls-strip-asa() {
+  local s=starttls-strip-asa o=starttls-strip-asa-outside i=starttls-strip-asa-inside
+  local lport=40325 plog=$W/logs/starttls-mask.log
+  scenario_pki $s
+  leaf $s-inside $MX_NAME $MX_NAME
+  topo_appliance
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$s-inside.chain.pem" "$PKI/$s-inside.key" max12
+  pf_main "smtpd_client_port_logging = yes"; pf_start 25
+  MTALOG=$PFD/maillog
+  # the middlebox: a TCP proxy masking STARTTLS as XXXXXXXA, as Cisco ASA does
+  : >"$plog"
+  ip netns exec "$RUN-prx" perl "$HERE/starttls-mask.pl" "$PRXO4:25" "$MTA4:25" "$PRXI4" "$plog" \
+    2>>"$W/logs/starttls-mask.err" &
+  BG_PIDS+=($!)
+  wait_log "$plog" '^listening' 1 10 || die "$s: the proxy did not start"
+  cap_start $o prx prx0
+  cap_start $i mta mta0
+  swaks_run snd $o $PRXO4 25 --tls-optional --local-port $lport || die "$s: swaks failed"
+  wait_log "$MTALOG" 'smtpd.*disconnect from' 1
+  cap_stop $o; cap_stop $i
+  pf_stop_all; topo_down
+  grep -q '250-XXXXXXXA' "$W/logs/$o.swaks.log" || die "$s: the sender did not see XXXXXXXA"
+  local oc op ic ip
+  read -r _ oc op _ ic ip < <(grep '^accepted' "$plog")
+  [[ $oc == "$SND4" && $op == "$lport" && $ic == "$PRXI4" ]] || die "$s: the proxy logged $oc:$op via $ic:$ip"
+  : >"$W/hops.truth"
+  hops_line 1 "outside $oc $op,inside $ic $ip" - - outside,inside - STARTTLS_STRIPPED
+  truth_header $o "STARTTLS masked by a middlebox, outside: swaks --tls-optional (port $lport) through a TCP" \
+    "proxy (pcaps/starttls-mask.pl) that overwrites STARTTLS in the EHLO reply with XXXXXXXA, as" \
+    "Cisco PIX/ASA ESMTP inspection does. The sender is not offered STARTTLS and sends in clear." \
+    "The proxy forwards to the real MTA ($s-inside.pcap, same run), which offers STARTTLS."
+  truth_header $i "STARTTLS masked by a middlebox, inside: the proxy's own connection ($PRXI4) to the real" \
+    "MTA, which offers STARTTLS; the sender never asks for it, so the mail goes in clear here too."
+  truth_capture $o $s outside 1 outside,inside
+  truth_capture $i $s inside 2 outside,inside
+  truth_reset; T[server]=$PRXO4; T[starttls_offered]=no; T[starttls_used]=no
+  T[findings]=MAIL_IN_CLEAR,STARTTLS_STRIPPED
+  truth_line $o
+  truth_reset; T[server]=$MTA4; T[client]=$PRXI4; T[starttls_offered]=yes; T[starttls_used]=no
+  T[findings]=MAIL_IN_CLEAR
+  truth_line $i
+  export_cert "$PKI/$s-inside.pem" $s-inside
+  truth_hops $o $i
+}
+
+topo_balancer() {    # sender <-> balancer <-> two backends (one namespace, two addresses)
+  ns snd; ns lb; ns mta
+  link snd snd0 02:00:00:00:02:10 lb lb0 02:00:00:01:13:80
+  link lb lb1 02:00:00:00:51:02 mta mta0 02:00:00:00:51:25
+  ip -n "$RUN-snd" addr add $SND4/32 dev snd0; ip -n "$RUN-snd" route add $LB4/32 dev snd0
+  ip -n "$RUN-lb" addr add $LB4/32 dev lb0; ip -n "$RUN-lb" route add $SND4/32 dev lb0
+  ip -n "$RUN-lb" addr add $PRXI4/24 dev lb1
+  ip -n "$RUN-mta" addr add $MTA4/24 dev mta0
+  ip -n "$RUN-mta" addr add $MTB4/24 dev mta0
+}
+
+sc_balancer() {
+  local s=balancer o=balancer-outside i=balancer-inside hlog=$W/logs/haproxy.log k
+  scenario_pki $s
+  leaf $s-a $MX_NAME $MX_NAME
+  selfsigned $s-b $MX_NAME "mxwitness test backend"
+  topo_balancer
+  pf_setup mta-a mta $MX_NAME "$MTA4"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$s-a.chain.pem" "$PKI/$s-a.key" max12; pf_start 25
+  pf_setup mta-b mta $MX_NAME "$MTB4"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$s-b.pem" "$PKI/$s-b.key" max12; pf_start 25
+  cat >"$W/haproxy.cfg" <<HAP
+global
+  log stdout format raw local0
+defaults
+  mode tcp
+  log global
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend smtp
+  bind $LB4:25
+  log-format "delivery %ci %cp %s %bi %bp"
+  default_backend mx
+backend mx
+  balance roundrobin
+  server a $MTA4:25
+  server b $MTB4:25
+HAP
+  ip netns exec "$RUN-lb" haproxy -db -f "$W/haproxy.cfg" >"$hlog" 2>&1 &
+  BG_PIDS+=($!)
+  for k in $(seq 50); do ip netns exec "$RUN-lb" ss -Hltn "sport = :25" | grep -q LISTEN && break; sleep 0.1; done
+  cap_start $o lb lb0
+  cap_start $i lb lb1
+  for k in 1 2 3 4; do
+    swaks_run snd $o-$k $LB4 25 --tls --tls-sni $MX_NAME --local-port $((40400 + k)) || die "$s: swaks $k failed"
+    wait_log "$hlog" '^delivery' $k 10 || die "$s: haproxy did not log delivery $k"
+  done
+  cap_stop $o; cap_stop $i
+  pf_stop_all; topo_down
+  grep '^delivery' "$hlog" >"$W/lb.deliveries"
+  [[ $(awk '{print $4}' "$W/lb.deliveries" | tr -d '\n') =~ ^(abab|baba)$ ]] \
+    || die "$s: the balancer did not alternate: $(awk '{print $4}' "$W/lb.deliveries" | tr '\n' ' ')"
+  : >"$W/hops.truth"
+  truth_header $o "TCP balancer, outside: four swaks --tls deliveries (ports 40401-40404), one after the" \
+    "other, to $LB4:25, an haproxy in tcp mode balancing round-robin over two backends: a" \
+    "($MTA4, mail.example.test, leaf+intermediate of the scenario's CA, the expected certificate) and" \
+    "b ($MTB4, a self-signed certificate for the same name). The balancer only forwards: each" \
+    "delivery shows its backend's certificate at both points, and a changes to b per backend, not at" \
+    "the balancer. The certificates alternate at the balanced address and name, so each delivery after" \
+    "the first shows CERT_CHANGED."
+  truth_header $i "TCP balancer, inside: haproxy's connections ($PRXI4) to the two backends, same run as" \
+    "$o.pcap."
+  truth_capture $o $s outside 1 outside,inside
+  truth_capture $i $s inside 2 outside,inside
+  local n=0 cp srv bi bp f
+  while read -r _ _ cp srv bi bp; do
+    n=$((n + 1))
+    hops_line $n "outside $SND4 $cp,inside $bi $bp" - - - - -
+    f=CERT_CHANGED; ((n > 1)) || f=
+    truth_reset; truth_tls 1.2; T[sni]=$MX_NAME; T[expect]=$MX_NAME=pem:certs/$s-a.pem
+    if [[ $srv == a ]]; then truth_cert "$PKI/$s-a.pem" 2; T[findings]=${f:--}
+    else truth_cert "$PKI/$s-b.pem" 1; T[findings]=${f:+$f,}CERT_MISMATCH,SELF_SIGNED; fi
+    T[server]=$LB4; truth_line $o
+    T[client]=$PRXI4; T[server]=$MTA4; [[ $srv == a ]] || T[server]=$MTB4; truth_line $i
+  done <"$W/lb.deliveries"
+  export_cert "$PKI/$s-a.pem" $s-a; export_cert "$PKI/$s-b.pem" $s-b
+  truth_hops $o $i
+}
+
+sc_appliance-same-second() {
+  local s=appliance-same-second o=appliance-same-second-outside i=appliance-same-second-inside
+  scenario_pki $s
+  topo_appliance
+  appliance_up $s max12
+  cap_start $o prx prx0
+  cap_start $i mta mta0
+  # both deliveries begin in the same second: wait for the start of a second
+  perl -MTime::HiRes=time,sleep -e 'my $t = time; sleep(int($t) + 1.05 - $t)'
+  local big; big=$(perl -e 'print join("\n", map { "line $_ of the larger message of the two, " . ("x" x 40) } 1..60)')
+  swaks_run snd $o-1 $PRXO4 25 --tls --tls-sni $MX_NAME --local-port 40501 --body "$big" & local p1=$!
+  BG_PIDS+=($p1)
+  sleep 0.03   # while the first is still in its handshake
+  swaks_run snd $o-2 $PRXO4 25 --tls --tls-sni $MX_NAME --local-port 40502 & local p2=$!
+  BG_PIDS+=($p2)
+  wait $p1 || die "$s: swaks 1 failed"; wait $p2 || die "$s: swaks 2 failed"
+  wait_log "$PRXLOG" 'smtp\[.*status=sent' 2 30
+  wait_log "$MTALOG" 'smtpd.*disconnect from' 2
+  wait_log "$PRXLOG" 'smtpd.*disconnect from' 2
+  cap_stop $o; cap_stop $i
+  local chain; chain=$(pf_chain "$PRXLOG" "$MTALOG") || die "$s: $chain"
+  pf_stop_all; topo_down
+  [[ $(wc -l <<<"$chain") == 2 ]] || die "$s: not two deliveries: $chain"
+  local f; for f in $o $i; do
+    [[ $(tshark -n -r "$W/out/$f.pcap" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' -T fields \
+        -e frame.time_epoch 2>/dev/null | cut -d. -f1 | sort -u | wc -l) == 1 ]] \
+      || die "$s: the two sessions of $f did not begin in the same second"
+  done
+  : >"$W/hops.truth"
+  local n=0 oc op ic ip
+  while read -r oc op ic ip; do
+    n=$((n + 1))
+    hops_line $n "outside $oc $op,inside $ic $ip" outside,inside - - outside,inside CERT_REPLACED
+  done <<<"$chain"
+  truth_header $o "Appliance case, two deliveries in the same second: swaks --tls from port 40501 (a message" \
+    "of some 5 KB) and, 0.03 s later (the sessions overlap), from port 40502 (a short one) to the appliance (postfix," \
+    "self-signed CN=barracuda.local), which relays each over its own STARTTLS/TLS 1.2 connection to" \
+    "the real MTA ($i.pcap, same run). Each hops line follows one message through the queue ids."
+  truth_header $i "Appliance case, two deliveries in the same second, inside: the appliance's two" \
+    "connections ($PRXI4) to the real MTA, same run as $o.pcap."
+  truth_capture $o $s outside 1 outside,inside
+  truth_capture $i $s inside 2 outside,inside
+  appliance_truth $s 1.2 $o $i CERT_MISMATCH,NAME_MISMATCH,SELF_SIGNED "$SND4"
+  sed -i 's/^\(session\t.*\tcount=\)1\t/\12\t/' "$W/out/$o.truth" "$W/out/$i.truth"
+  truth_hops $o $i
+}
+
 # ============================================================ verification
 # Independent check of a capture against its truth file with tshark: every
 # TCP connection must belong to exactly one truth line whose facts it shows.
@@ -846,7 +1311,7 @@ sub load { my ($f)=@_; my %s; return \%s unless $f;
   while (<$fh>) { chomp; my @c=split /\t/,$_,-1;
     my ($st,$src,$dst,$sp,$dp,$syn,$ack,$cmd,$rc,$rp,$ht,$hv,$sv,$cs,$sni,$cert,$al,$ad)=@c;
     next if $st eq ""; my $S=($s{$st}//={ id=>$st, syns=>0, ev=>[] });
-    if ($syn eq "1" && $ack eq "0") { $S->{syns}++; $S->{client}=$src; $S->{server}=$dst; $S->{port}=$dp; }
+    if ($syn eq "1" && $ack eq "0") { $S->{syns}++; $S->{client}=$src; $S->{server}=$dst; $S->{port}=$dp; $S->{cport}=$sp; }
     next unless defined $S->{server};
     my $fromsrv = ($src eq $S->{server} && $sp eq $S->{port});
     push @{$S->{ev}}, [$fromsrv,$cmd//"",$rc//"",$rp//"",$ht//"",$hv//"",$sv//"",$cs//"",$sni//"",$cert//"",$al//"",$ad//""];
@@ -881,8 +1346,11 @@ sub facts { my ($S)=@_; my %f=(server=>$S->{server}, port=>$S->{port}, client=>$
   $f{implicit_tls}=($f{smtp_seen} || $f{tls_version} eq "-") ? "no" : "yes";
   return \%f; }
 my $plain=load($dump); my $keyed=$dumpk ? load($dumpk) : undef;
-my @lines; open(my $t,"<",$truth) or die; while (<$t>) { chomp; next if /^#/ || /^\s*$/;
-  my @kv=split /\t/; shift @kv; my %h=map { /^([^=]+)=(.*)$/ ? ($1,$2) : () } @kv; push @lines, \%h; } close $t;
+my @lines; my @hops; my $point;
+open(my $t,"<",$truth) or die; while (<$t>) { chomp; next if /^#/ || /^\s*$/;
+  my @kv=split /\t/; my $kind=shift @kv; my %h=map { /^([^=]+)=(.*)$/ ? ($1,$2) : () } @kv;
+  if ($kind eq "session") { push @lines, \%h; } elsif ($kind eq "capture") { $point=$h{point}; }
+  elsif ($kind eq "hops") { push @hops, \%h; } else { die "$truth: unknown line \"$kind\"\n"; } } close $t;
 my @err; my %used;
 for my $st (sort {$a<=>$b} keys %$plain) { my $S=$plain->{$st};
   unless ($S->{syns}) { push @err,"stream $st: no SYN captured"; next; }
@@ -911,9 +1379,21 @@ for my $st (sort {$a<=>$b} keys %$plain) { my $S=$plain->{$st};
     if (@miss) { push @why,"line ".($i+1).": ".join("; ",@miss); next L; }
     push @cand,$i; }
   if (!@cand) { push @err,"stream $st ($f->{client} -> $f->{server}:$f->{port}) matches no truth line: ".join(" | ",@why); next; }
-  $used{$cand[0]}++; }
+  my @free=grep { ($used{$_}//0) < $lines[$_]{count} } @cand; $used{@free ? $free[0] : $cand[0]}++; }
 for my $i (0..$#lines) { my $n=$used{$i}//0;
   push @err,"truth line ".($i+1)." count=$lines[$i]{count} but $n connections match" if $n != $lines[$i]{count}; }
+# hops lines: each connection of this capture point is the session of
+# exactly one delivery, named by its client address and port
+if (@hops) { my %named;
+  for my $H (@hops) { my $n=0;
+    for my $x (split /,/, $H->{sessions}//"") { my ($p,$a,$port)=split / /,$x;
+      next unless defined $point && $p eq $point; $n++;
+      my @m=grep { ($plain->{$_}{client}//"") eq $a && ($plain->{$_}{cport}//"") eq $port } keys %$plain;
+      push @err,"hops delivery $H->{delivery}: no connection from $a:$port at $p" unless @m;
+      $named{$_}++ for @m; }
+    push @err,"hops delivery $H->{delivery}: no session at point ".($point//"?") unless $n; }
+  for my $st (keys %$plain) { my $n=$named{$st}//0;
+    push @err,"stream $st: in $n hops deliveries, want 1" if $n != 1; } }
 if (@err) { print STDERR "  $_\n" for @err; exit 1; }
 my $tot=0; $tot+=$_ for values %used; print "ok ($tot connections, ".scalar(@lines)." truth lines)\n";
 '
@@ -956,18 +1436,19 @@ new_workdir
 make_pki
 log "work dir $W, namespaces $RUN-*"
 
-# run each scenario (the two appliance captures come from one run)
+# run each scenario (the captures of a several-point scenario come from one run)
 RAN=()
 for s in "${SCENARIOS[@]}"; do
-  [[ $s == appliance-inside ]] && s=appliance-outside
+  s=$(scenario_of "$s")
   for r in "${RAN[@]}"; do [[ $r == "$s" ]] && continue 2; done
   RAN+=("$s")
-  names=("$s"); [[ $s == appliance-outside ]] && names=(appliance-outside appliance-inside)
+  read -ra names <<<"$(captures_of "$s")"
   ok=0
   for attempt in 1 2 3; do
     SC_TAG=$s.$attempt
     log "scenario $s (attempt $attempt)"
-    rm -f "$W/out/$s".* ; [[ $s == appliance-outside ]] && rm -f "$W/out/appliance-inside".*
+    for nm in "${names[@]}"; do rm -f "$W/out/$nm".*; done
+    rm -f "$W/hops.truth"
     set +e
     ( set -e; trap scenario_cleanup EXIT; trap 'exit 130' INT TERM; "sc_$s" )
     rc=$?
@@ -987,8 +1468,10 @@ done
 
 # everything recorded and verified: install into pcaps/
 mkdir -p "$CERTS_OUT"
+shared=0
 for s in "${RAN[@]}"; do
-  names=("$s"); [[ $s == appliance-outside ]] && names=(appliance-outside appliance-inside)
+  own_ca "$s" || shared=1
+  read -ra names <<<"$(captures_of "$s")"
   for nm in "${names[@]}"; do
     rm -f "$OUT/$nm.keylog"
     for ext in pcap truth keylog; do
@@ -996,8 +1479,16 @@ for s in "${RAN[@]}"; do
     done
   done
 done
-for f in "$W"/out/certs/*.pem; do install -m 644 "$f" "$CERTS_OUT/"; done
-if ((${#RAN[@]} < ${#ALL_SCENARIOS[@]} - 1)); then
+for f in "$W"/out/certs/*.pem; do [[ -f $f ]] && install -m 644 "$f" "$CERTS_OUT/"; done
+((shared == 0)) || for f in "$W"/shared-certs/*.pem; do install -m 644 "$f" "$CERTS_OUT/"; done
+n_shared=0; n_shared_ran=0
+seen=" "
+for s in "${ALL_SCENARIOS[@]}"; do
+  s=$(scenario_of "$s"); own_ca "$s" && continue; [[ $seen == *" $s "* ]] && continue
+  seen+="$s "; n_shared=$((n_shared + 1))
+  for r in "${RAN[@]}"; do [[ $r == "$s" ]] && n_shared_ran=$((n_shared_ran + 1)); done
+done
+if ((shared && n_shared_ran < n_shared)); then
   log "NOTE: only some scenarios were recorded; the test CA was regenerated, so captures of the other"
   log "      scenarios now chain to a previous CA. Rerun without arguments before committing."
 fi

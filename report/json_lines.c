@@ -233,6 +233,26 @@ static void json_session(void *ctx, const struct analysed *an)
     json_ascii(&j, "state", session_tls_state_name(s->tls_state));
     json_bool(&j, "certificate_hidden", s->cert_hidden);
     json_bool(&j, "incomplete", s->incomplete);
+    if (s->decrypt != SESSION_DECRYPT_NONE) {
+        /* with --keylog: what became of decryption, records by sender */
+        json_bool(&j, "decrypted", s->decrypt == SESSION_DECRYPT_OK);
+        json_ascii(&j, "decryption", session_decrypt_name(s->decrypt));
+        json_obj(&j, "decrypted_records");
+        json_u64(&j, "client", s->decrypted[TCP_TO_SERVER]);
+        json_u64(&j, "server", s->decrypted[TCP_TO_CLIENT]);
+        json_obj_end(&j);
+        if (s->smtp_tls != NULL) {
+            const struct smtp_facts *in = smtp_facts(s->smtp_tls);
+
+            json_obj(&j, "smtp");
+            if (in->auth_mechs)
+                json_str(&j, "auth_mechanisms", in->auth_mechs);
+            if (in->last_reply)
+                json_str(&j, "last_reply", in->last_reply);
+            json_u64(&j, "replies", in->replies);
+            json_obj_end(&j);
+        }
+    }
     if (s->tls_error[TCP_TO_SERVER] != TLS_ERR_NONE || s->tls_error[TCP_TO_CLIENT] != TLS_ERR_NONE) {
         json_obj(&j, "parse_errors");
         for (unsigned d = 0; d < 2; d++)
@@ -359,6 +379,57 @@ static void json_session(void *ctx, const struct analysed *an)
     }
     if (an->expected[0])
         json_str(&j, "expected", an->expected);
+    if (s->net.synack_us != 0 || s->net.data_us[TCP_TO_CLIENT] != 0) {
+        /* the network layer of the two ends (one-point evidence) */
+        const struct session_net *n = &s->net;
+        char opts[96];
+
+        json_obj(&j, "network");
+        if (n->syn_ttl != 0)
+            json_u64(&j, "syn_ttl", n->syn_ttl);
+        if (n->synack_ttl != 0)
+            json_u64(&j, "synack_ttl", n->synack_ttl);
+        if (n->data_ttl[TCP_TO_CLIENT] != 0)
+            json_u64(&j, "server_data_ttl", n->data_ttl[TCP_TO_CLIENT]);
+        if (n->ttl_min[TCP_TO_CLIENT] != 0) {
+            json_u64(&j, "server_ttl_min", n->ttl_min[TCP_TO_CLIENT]);
+            json_u64(&j, "server_ttl_max", n->ttl_max[TCP_TO_CLIENT]);
+        }
+        if (n->synack_us != 0) {
+            json_str(&j, "synack_options", session_net_opts(n, opts, sizeof(opts)));
+            json_u64(&j, "synack_window", n->synack_win);
+            if (n->synack_mss != 0)
+                json_u64(&j, "synack_mss", n->synack_mss);
+            if (n->synack_wscale >= 0)
+                json_u64(&j, "synack_wscale", (uint64_t)n->synack_wscale);
+        }
+        if (n->syn_us != 0 && n->ack_us >= n->syn_us)
+            json_u64(&j, "handshake_rtt_us", n->ack_us - n->syn_us);
+        if (n->ack_us != 0 && n->data_us[TCP_TO_CLIENT] >= n->ack_us)
+            json_u64(&j, "first_reply_us", n->data_us[TCP_TO_CLIENT] - n->ack_us);
+        json_obj_end(&j);
+    }
+    if (an->ev != NULL && an->ev->n > 0) {
+        /* one-point evidence of a box in front of the server */
+        json_arr(&j, "evidence");
+        for (size_t i = 0; i < an->ev->n; i++) {
+            const struct evidence_item *it = &an->ev->v[i];
+
+            json_obj(&j, NULL);
+            json_ascii(&j, "kind", evidence_kind_name(it->kind));
+            json_ascii(&j, "strength", evidence_strength_name(it->strength));
+            json_str(&j, "seen", it->seen);
+            json_str(&j, "expected", it->expected);
+            if (it->product != NULL) {
+                json_str(&j, "product", it->product);
+                json_str(&j, "source", it->source);
+            }
+            json_obj_end(&j);
+        }
+        json_arr_end(&j);
+        if (an->ev->dropped > 0)
+            json_u64(&j, "evidence_dropped", an->ev->dropped);
+    }
     json_obj(&j, "checks");
     for (unsigned k = 0; k < STEP_COUNT; k++)
         json_ascii(&j, judge_step_name((enum judge_step)k), step_state_name(an->steps[k]));

@@ -30,6 +30,9 @@ struct report_opts {
                               is one line */
     FILE *html;            /* --report: the HTML report, written at the end;
                               NULL: none (the caller opens and closes it) */
+    bool answer_first;     /* text: the answer (per server) before the session
+                              blocks, which wait in a temporary file until the
+                              end; false for a live capture, which streams */
 };
 
 struct report;

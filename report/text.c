@@ -20,7 +20,10 @@
 #include "report/common.h"
 
 struct text_writer {
-    FILE *out;
+    FILE *out;                       /* where the blocks go now: |spool| until the end */
+    FILE *final;                     /* the real output */
+    FILE *spool;                     /* answer first: the session and delivery blocks
+                                        wait here (a temporary file), NULL when streaming */
     bool color, quiet, transcript;
     bool several_points;             /* name the capture point of each session */
     const struct pipeline *pl;
@@ -167,8 +170,23 @@ static void text_session(void *ctx, const struct analysed *an)
         fputs("  sni ", f);
         report_tx(f, s->sni);
         fprintf(f, "  %s\n", session_tls_state_name(s->tls_state));
-        if (s->cert_hidden)
+        if (s->decrypt != SESSION_DECRYPT_NONE)
+            fprintf(f, "  decrypted %s (%llu records from the client, %llu from the server)\n",
+                    session_decrypt_name(s->decrypt), (unsigned long long)s->decrypted[0],
+                    (unsigned long long)s->decrypted[1]);
+        if (s->smtp_tls != NULL) {
+            const struct smtp_facts *in = smtp_facts(s->smtp_tls);
+
+            if (in->auth_mechs)
+                fprintf(f, "  inside    AUTH %s\n", in->auth_mechs);
+            if (in->last_reply)
+                fprintf(f, "  inside    last reply %s\n", in->last_reply);
+        }
+        if (s->cert_hidden && s->decrypt == SESSION_DECRYPT_NONE)
             fputs("  certificate hidden: TLS 1.3 encrypts it (no key log given)\n", f);
+        else if (s->cert_hidden)
+            fprintf(f, "  certificate hidden: TLS 1.3 encrypts it (key log: %s)\n",
+                    session_decrypt_name(s->decrypt));
         else if (s->server_chain.seen)
             text_chain(r, "server", &s->server_chain, an->server_chain, an->nserver);
         else if (s->server_hello)
@@ -413,11 +431,104 @@ static void text_evicted(void *ctx, const struct server *sv)
     text_server(r, sv);
 }
 
+#define ANSWER_SERVERS 20             /* servers named in the answer; the rest below */
+
+static int cmp_worst(const void *x, const void *y)
+{
+    const struct server *a = *(struct server *const *)x, *b = *(struct server *const *)y;
+
+    if (a->sum->worst != b->sum->worst)
+        return a->sum->worst > b->sum->worst ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+/* text_answer writes the answer first: per server (the worst first) its
+ * hop conclusion and its verdict, one or two lines each. */
+static void text_answer(struct text_writer *r, struct server *const *v, size_t n,
+                        const struct pipeline_totals *t)
+{
+    FILE *f = r->final;
+    struct server **w = n > 0 ? malloc(n * sizeof(*w)) : NULL;
+    char se[80], vb[3072];
+    size_t shown = n < ANSWER_SERVERS ? n : ANSWER_SERVERS;
+
+    if (w == NULL && n > 0)
+        return;
+    if (n > 0)
+        memcpy(w, v, n * sizeof(*w));
+    if (n > 1)
+        qsort(w, n, sizeof(*w), cmp_worst);
+    fprintf(f, "answer: %zu server%s, %llu session%s", n, n == 1 ? "" : "s",
+            (unsigned long long)t->sessions, t->sessions == 1 ? "" : "s");
+    if (t->deliveries)
+        fprintf(f, ", %llu deliver%s compared along the capture points",
+                (unsigned long long)t->deliveries, t->deliveries == 1 ? "y" : "ies");
+    fputs(" (the sessions and the details follow)\n", f);
+    for (size_t i = 0; i < shown; i++) {
+        const struct server *sv = w[i];
+        const struct server_summary *s = sv->sum;
+
+        fputs("  ", f);
+        if (s->worst == SEV_NONE)
+            fputs(r->color ? "\033[32mOK\033[0m      " : "OK      ", f);
+        else
+            sev_text(r, s->worst);
+        fprintf(f, " %s", cap_endpoint_format(&sv->addr, sv->port, se, sizeof(se)));
+        if (r->several_points) {
+            fputs(" at ", f);
+            report_tx(f, pipeline_point(r->pl, sv->input));
+        }
+        if (s->name) {
+            fputs(" (", f);
+            report_tx(f, s->name);
+            fputc(')', f);
+        }
+        if (s->conclusion != NULL) {
+            fputs("\n           ", f);
+            report_tx(f, s->conclusion);
+        }
+        report_verdict(sv, vb, sizeof(vb));
+        fputs("\n           ", f);
+        report_tx(f, vb);
+        fputc('\n', f);
+    }
+    if (shown < n)
+        fprintf(f, "  ... and %zu more server%s (below)\n", n - shown,
+                n - shown == 1 ? "" : "s");
+    if (r->evicted)
+        fprintf(f, "  and %llu server summar%s written as their server left the table (below)\n",
+                (unsigned long long)r->evicted, r->evicted == 1 ? "y" : "ies");
+    fputc('\n', f);
+    free(w);
+}
+
+/* spool_copy writes the blocks that waited to the real output. */
+static void spool_copy(struct text_writer *r)
+{
+    char buf[16384];
+    size_t k;
+
+    fflush(r->spool);
+    rewind(r->spool);
+    while ((k = fread(buf, 1, sizeof(buf), r->spool)) > 0)
+        fwrite(buf, 1, k, r->final);
+    fclose(r->spool);
+    r->spool = NULL;
+    r->out = r->final;
+}
+
 static void text_finish(void *ctx, struct server *const *v, size_t n,
                         const struct pipeline_totals *t)
 {
     struct text_writer *r = ctx;
-    FILE *f = r->out;
+    FILE *f = r->final;
+
+    if (r->spool != NULL) {
+        r->out = r->final;
+        if (t->servers > 0)
+            text_answer(r, v, n, t);
+        spool_copy(r);
+    }
 
     if (t->servers == 0 && t->deliveries == 0) {
         fputs("no mail sessions found\n", f);
@@ -460,7 +571,11 @@ struct text_writer *text_writer_new(FILE *out, const struct report_opts *o,
 
     if (r == NULL)
         return NULL;
-    r->out = out;
+    r->out = r->final = out;
+    /* answer first: the blocks wait in a temporary file (memory stays flat);
+     * without one they stream as on a live capture */
+    if (o->answer_first && !o->quiet && (r->spool = tmpfile()) != NULL)
+        r->out = r->spool;
     r->color = o->color;
     r->quiet = o->quiet;
     r->transcript = o->transcript;
@@ -484,5 +599,7 @@ struct pipeline_consumer text_writer_consumer(struct text_writer *r)
 
 void text_writer_free(struct text_writer *r)
 {
+    if (r != NULL && r->spool != NULL)
+        spool_copy(r);
     free(r);
 }

@@ -6,7 +6,11 @@
 # delivery whose certificate changed between outside and inside, with the
 # truth's fingerprints at each point; CERT_REPLACED is critical when the
 # inner certificate is the expected one, high otherwise; the same
-# conclusion comes from --from-json of two separate runs; a point that saw
+# conclusion comes from --from-json of two separate runs; every other
+# scenario recorded at several points (TLS 1.3 without keys, a NAT router
+# before the appliance, STARTTLS stripped or masked, a TCP balancer, two
+# deliveries in the same second) gives the conclusions of its truth's hops
+# lines, from pcaps and from JSON lines; a point that saw
 # nothing of the delivery leaves it unpaired with the reason; a JSON line
 # that cannot be used is a warning naming FILE:LINE.
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -144,6 +148,136 @@ elif [ "$rc" = 1 ] && grep -q "^   -> outside  .* > 203.0.113.25:25  banner barr
     pass text-diagram
 else
     fail text-diagram "exit $rc: $(grep -E '^(   ->|  CRIT|    concl)' "$tmp/text")"
+fi
+
+# 10. every scenario recorded at several points (pcaps/*.truth with a
+# `capture` line), against its truth `hops` lines: the points in path
+# order pair into exactly the truth's deliveries (each named by its client
+# address and port at each point), with the truth's *_between conclusions
+# and finding codes, nothing claimed at a hop that only forwards; the text
+# output's conclusion line; the same from --from-json of one --json run per
+# point.
+tf() { # tf LINE KEY: the value of KEY in a truth line
+    printf '%s\n' "$1" | tr '\t' '\n' | sed -n "s/^$2=//p" | head -n 1
+}
+# delivery_view FILE: one line per paired delivery, sorted: each point's
+# "name ip port", then the four *_between and the finding codes
+delivery_view() {
+    jq -r 'select(.event.dataset == "mxwitness.hops" and .hops.confidence > 0) |
+        [ (.hops.points | map(select(.seen) | "\(.observer.name) \(.source.ip) \(.source.port)") | join(",")),
+          (.hops.certificate_changed_between // ["-"] | join(",")),
+          (.hops.terminator_changed_between // ["-"] | join(",")),
+          (.hops.starttls_stripped_between // ["-"] | join(",")),
+          (.hops.banner_changed_between // ["-"] | join(",")),
+          ([.findings[].code] | sort | if length == 0 then "-" else join(",") end) ] | join("|")' "$1" | sort
+}
+scenarios=$(grep -h '^capture' pcaps/*.truth 2>/dev/null | tr '\t' '\n' | sed -n 's/^scenario=//p' | sort -u)
+[ -n "$scenarios" ] || fail scenarios "no truth file in pcaps/ has a capture line"
+for sc in $scenarios; do
+    first=$(grep -l "^capture.*	position=1	.*scenario=$sc	" pcaps/*.truth | head -n 1)
+    cap=$(grep '^capture' "$first")
+    path=$(tf "$cap" path)
+    ca=$(tf "$cap" ca)
+    exp=$(tf "$(grep '^session' "$first" | head -n 1)" expect)
+    opts="--ca-file $ca"
+    [ "$exp" != "-" ] && opts="$opts --expect $exp"
+    rs="" js=""
+    for pt in $(echo "$path" | tr ',' ' '); do
+        rs="$rs -r $sc-$pt.pcap@$pt"
+        js="$js --from-json $tmp/$sc-$pt.json@$pt"
+    done
+    # the truth, in the same shape as delivery_view
+    grep '^hops' "$first" | while IFS= read -r h; do
+        printf '%s|%s|%s|%s|%s|%s\n' "$(tf "$h" sessions)" "$(tf "$h" certificate_changed_between)" \
+            "$(tf "$h" terminator_changed_between)" "$(tf "$h" starttls_stripped_between)" \
+            "$(tf "$h" banner_changed_between)" "$(tf "$h" findings)"
+    done | sort >"$tmp/$sc.want"
+    # shellcheck disable=SC2086
+    if ! (cd pcaps && run_points "hops-$sc" "$tmp/$sc.pts" $opts $rs); then continue; fi
+    delivery_view "$tmp/$sc.pts" >"$tmp/$sc.got"
+    unp=$(jq -r 'select(.event.dataset == "mxwitness.hops" and .hops.confidence == 0) | .hops.reason' "$tmp/$sc.pts")
+    if [ -s "$tmp/$sc.want" ] && cmp -s "$tmp/$sc.want" "$tmp/$sc.got" && [ -z "$unp" ]; then
+        pass "hops-$sc" "$(wc -l <"$tmp/$sc.want") deliveries"
+    else
+        fail "hops-$sc" "want [$(tr '\n' ';' <"$tmp/$sc.want")] got [$(tr '\n' ';' <"$tmp/$sc.got")] unpaired [$unp]"
+    fi
+    # CERT_REPLACED is critical when the sender expected the inner certificate
+    if grep -q CERT_REPLACED "$tmp/$sc.want"; then
+        sev=$(jq -r 'select(.event.dataset == "mxwitness.hops") | .findings[] | select(.code == "CERT_REPLACED") | .severity' "$tmp/$sc.pts" | sort -u)
+        want_sev=high
+        [ "$exp" != "-" ] && want_sev=critical
+        if [ "$sev" = "$want_sev" ]; then pass "hops-$sc-severity" "$sev"; else fail "hops-$sc-severity" "want $want_sev, got '$sev'"; fi
+    fi
+    # text: each conclusion of the truth in a conclusion line, none claimed otherwise
+    # shellcheck disable=SC2086
+    (cd pcaps && "$BIN" $opts $rs) >"$tmp/$sc.text" 2>"$tmp/$sc.text.err"
+    rc=$?
+    if why=$(crash_report "$rc" "$tmp/$sc.text.err"); then
+        fail "hops-$sc-text" "crashed: $why"
+    else
+        bad=""
+        concl=$(grep '^    conclusion ' "$tmp/$sc.text")
+        for kind in certificate terminator starttls; do
+            case $kind in
+                certificate) col=2 words="certificate replaced between" ;;
+                terminator) col=3 words="another box may terminate TLS between" ;;
+                starttls) col=4 words="STARTTLS removed between" ;;
+            esac
+            hop=$(cut -d'|' -f$col "$tmp/$sc.want" | grep -v '^-$' | sort -u | sed 's/,/ and /')
+            if [ -n "$hop" ]; then
+                echo "$concl" | grep -q "$words $hop" || bad="$bad no conclusion '$words $hop';"
+                grep -q "^   -> " "$tmp/$sc.text" || bad="$bad no hop diagram;"
+            else
+                echo "$concl" | grep -q "$words" && bad="$bad a conclusion '$words' the truth does not have;"
+            fi
+        done
+        [ -n "$(grep -c '^delivery ' "$tmp/$sc.text" | grep -vx 0)" ] || bad="$bad no delivery in the text;"
+        # a server's summary counts a code in at most all of its sessions, the
+        # hops' findings included
+        over=$(sed -n 's/^ *[A-Z]* *\([A-Z_]*\) *in \([0-9]*\) of \([0-9]*\) session.*$/\1 \2 \3/p' "$tmp/$sc.text" |
+               awk '$2 > $3 { printf "%s in %s of %s; ", $1, $2, $3 }')
+        [ -z "$over" ] || bad="$bad summary counts $over"
+        grep -q ' in [0-9]* of [0-9]* session' "$tmp/$sc.text" || bad="$bad no summary counts;"
+        if [ -z "$bad" ]; then pass "hops-$sc-text"; else fail "hops-$sc-text" "exit $rc:$bad"; fi
+    fi
+    # the same from JSON lines of separate runs, one per point
+    ok=1
+    for pt in $(echo "$path" | tr ',' ' '); do
+        # shellcheck disable=SC2086
+        (cd pcaps && run_points "hops-$sc-json-$pt" "$tmp/$sc-$pt.json" $opts -r "$sc-$pt.pcap") || ok=0
+    done
+    # shellcheck disable=SC2086
+    [ "$ok" = 1 ] && run_points "hops-$sc-from-json" "$tmp/$sc.fj" $js || ok=0
+    # (JSON lines are read for the hops: the exit status is what the hops'
+    # findings make it, 1 for a high or critical one)
+    want_rc=0
+    grep -qE 'CERT_REPLACED|STARTTLS_STRIPPED' "$tmp/$sc.want" && want_rc=1
+    if [ "$ok" = 1 ]; then
+        delivery_view "$tmp/$sc.fj" >"$tmp/$sc.fjgot"
+        if [ -s "$tmp/$sc.fjgot" ] && cmp -s "$tmp/$sc.want" "$tmp/$sc.fjgot" &&
+           [ "$(cat "$tmp/$sc.fj.rc")" = "$want_rc" ]; then
+            pass "hops-$sc-from-json"
+        else
+            fail "hops-$sc-from-json" "want [$(tr '\n' ';' <"$tmp/$sc.want")] got [$(tr '\n' ';' <"$tmp/$sc.fjgot")], exit $(cat "$tmp/$sc.fj.rc"), want $want_rc"
+        fi
+    fi
+done
+
+# 11. the balancer: the other certificate is the backend's (198.51.100.26
+# inside presents it to every delivery it serves, at both points), not a
+# change at the balancer
+if [ -f "$tmp/balancer.pts" ]; then
+    b=$(sed -n 's/^.*cert_sha256=\([0-9A-F]*\)	.*$/\1/p' pcaps/balancer-inside.truth | sort -u | wc -l)
+    got=$(jq -r 'select(.event.dataset == "mxwitness.hops") | .hops.points |
+        "\(.[1].destination.ip) \(.[0].tls.server.hash.sha256 == .[1].tls.server.hash.sha256)"' "$tmp/balancer.pts" | sort | uniq -c | awk '{print $1, $2, $3}' | tr '\n' ';')
+    mism=$(jq -r 'select(.event.dataset == "mxwitness.session" and .observer.name == "inside") |
+        "\(.destination.ip) \([.findings[].code] | index("CERT_MISMATCH") != null)"' "$tmp/balancer.pts" | sort | uniq -c | awk '{print $1, $2, $3}' | tr '\n' ';')
+    if [ "$b" = 2 ] && [ "$got" = "2 198.51.100.25 true;2 198.51.100.26 true;" ] &&
+       [ "$mism" = "2 198.51.100.25 false;2 198.51.100.26 true;" ]; then
+        pass balancer-backend "$mism"
+    else
+        fail balancer-backend "certificates $b, per backend same-at-both-points [$got], CERT_MISMATCH inside [$mism]"
+    fi
 fi
 
 # 9. one point: no comparison at all

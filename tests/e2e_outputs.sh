@@ -10,6 +10,9 @@
 #   an alert level TLS does not define, in the text report, the JSON, the
 #                finding and the transcript: "level-7" in all four
 #   a capture of a link type mxwitness cannot decode: exit 2, naming it
+#   the text answers first: from files, the per-server answer (the worst
+#                server first, with its hop conclusion) comes before the
+#                session blocks, and every block still follows it
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 . tests/lib.sh
@@ -89,5 +92,29 @@ if [ "$rc" = 2 ] && grep -q "link type .*147.* not supported" "$tmp/err"; then
     pass unknown-link-type
 else
     fail unknown-link-type "exit $rc: $(head -c 200 "$tmp/err")"
+fi
+# the answer first: the appliance's server (HIGH, its conclusion naming
+# the hop) leads, the clean inner server after it, then the session blocks
+"$BIN" -r pcaps/appliance-outside.pcap@outside -r pcaps/appliance-inside.pcap@inside \
+    --ca-file pcaps/certs/test-root-ca.pem >"$tmp/ans" 2>"$tmp/err"
+rc=$?
+first=$(sed -n 1p "$tmp/ans")
+l_high=$(grep -n '^  HIGH .*203\.0\.113\.25:25 at outside' "$tmp/ans" | head -1 | cut -d: -f1)
+l_concl=$(grep -n '^ *certificate replaced between outside and inside: outside sees CN=barracuda\.local' "$tmp/ans" | head -1 | cut -d: -f1)
+l_ok=$(grep -n '^  OK .*198\.51\.100\.25:25 at inside' "$tmp/ans" | head -1 | cut -d: -f1)
+l_s1=$(grep -n '^session 1 ' "$tmp/ans" | head -1 | cut -d: -f1)
+l_s2=$(grep -n '^session 2 ' "$tmp/ans" | head -1 | cut -d: -f1)
+l_sum=$(grep -n '^summary: 2 servers, 2 sessions' "$tmp/ans" | head -1 | cut -d: -f1)
+case "$first" in
+answer:\ 2\ servers,\ 2\ sessions,\ 1\ delivery*) f_ok=1 ;;
+*) f_ok= ;;
+esac
+if [ "$rc" = 1 ] && [ -n "$f_ok" ] && [ -n "$l_high" ] && [ -n "$l_concl" ] && [ -n "$l_ok" ] &&
+   [ -n "$l_s1" ] && [ -n "$l_s2" ] && [ -n "$l_sum" ] &&
+   [ "$l_high" -lt "$l_concl" ] && [ "$l_concl" -lt "$l_ok" ] && [ "$l_ok" -lt "$l_s1" ] &&
+   [ "$l_s1" -lt "$l_s2" ] && [ "$l_s2" -lt "$l_sum" ]; then
+    pass answer-first
+else
+    fail answer-first "exit $rc; first line '$first'; lines high=$l_high conclusion=$l_concl ok=$l_ok session1=$l_s1 session2=$l_s2 summary=$l_sum"
 fi
 exit 0

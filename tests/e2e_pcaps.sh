@@ -16,10 +16,18 @@
 #             SHA-256, subject and issuer, chain length, the client
 #             certificate, the certificate hidden by TLS 1.3, alerts, the
 #             4.7.x reply)
-#   findings  --json from pcaps/ with --ca-file certs/test-root-ca.pem and the
-#             line's --expect: each session's finding codes are exactly the
-#             line's `findings`, and the exit status is 1 exactly when one of
-#             them is high or critical (the default --fail-on)
+#   findings  --json from pcaps/ with --ca-file certs/test-root-ca.pem (or the
+#             CA of the capture's own scenario, its `capture` line's `ca`) and
+#             the line's --expect: each session's finding codes are exactly
+#             the line's `findings`, and the exit status is 1 exactly when one
+#             of them is high or critical (the default --fail-on).  Sessions
+#             are told apart by client, server, port, STARTTLS used and the
+#             leaf's SHA-256 (a balanced address presents two certificates);
+#             the truth lines sharing all of these list their findings once
+#             per session, in any order
+#   capture   a capture of several points (its `capture` line): the point
+#             named in its file name, its place in the path, its CA present,
+#             and a `hops` line for each delivery naming a session here
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 . tests/lib.sh
@@ -135,40 +143,83 @@ for pcap in pcaps/*.pcap; do
         continue
     fi
     bad=""
+    # lines with the same facts (differing in findings only) count together
+    : >"$tmp/filters"
     while IFS= read -r line; do
-        c=$(field "$line" count)
-        filt=$(session_filter "$line")
+        printf '%s\t%s\t%s\n' "$(field "$line" count)" \
+            "$(field "$line" client)->$(field "$line" server):$(field "$line" port)" \
+            "$(session_filter "$line")" >>"$tmp/filters"
+    done <"$tmp/truth"
+    awk -F'\t' '{ n[$3] += $1; w[$3] = $2 } END { for (f in n) print n[f] "\t" w[f] "\t" f }' \
+        "$tmp/filters" >"$tmp/groups"
+    while IFS="$(printf '\t')" read -r c who filt; do
         got=$(jq -s "[.[] | select($filt)] | length" "$tmp/s.json" 2>"$tmp/jq.err")
         if [ "$got" != "$c" ]; then
-            bad="$bad [$(field "$line" client)->$(field "$line" server):$(field "$line" port)] want $c matching, got ${got:-jq error $(head -c 200 "$tmp/jq.err")};"
+            bad="$bad [$who] want $c matching, got ${got:-jq error $(head -c 200 "$tmp/jq.err")};"
         fi
-    done <"$tmp/truth"
+    done <"$tmp/groups"
     if [ -z "$bad" ]; then pass "sessions-$name"; else fail "sessions-$name" "$bad"; fi
 
     # --- findings: exactly the codes the scenario was built to produce
+    capline=$(grep '^capture' "$truth" | head -n 1)
+    ca=certs/test-root-ca.pem
+    [ -n "$capline" ] && ca=$(field "$capline" ca)
     expect=$(field "$(head -n 1 "$tmp/truth")" expect)
     if [ "$expect" = "-" ] || [ -z "$expect" ]; then
-        (cd pcaps && "$BIN" --json --ca-file certs/test-root-ca.pem -r "$name.pcap") >"$tmp/f.json" 2>"$tmp/f.err"
+        (cd pcaps && "$BIN" --json --ca-file "$ca" -r "$name.pcap") >"$tmp/f.json" 2>"$tmp/f.err"
     else
-        (cd pcaps && "$BIN" --json --ca-file certs/test-root-ca.pem --expect "$expect" -r "$name.pcap") >"$tmp/f.json" 2>"$tmp/f.err"
+        (cd pcaps && "$BIN" --json --ca-file "$ca" --expect "$expect" -r "$name.pcap") >"$tmp/f.json" 2>"$tmp/f.err"
     fi
     rc=$?
     bad=""
     want_rc=0
+    : >"$tmp/want"
     while IFS= read -r line; do
         want=$(field "$line" findings)
         used=$(field "$line" starttls_used)
         [ "$(field "$line" implicit_tls)" = yes ] && used=-
-        key="$(field "$line" client) $(field "$line" server) $(field "$line" port) $used"
+        sha=-
+        [ "$(field "$line" cert_visible)" = yes ] && sha=$(field "$line" cert_sha256)
+        key="$(field "$line" client) $(field "$line" server) $(field "$line" port) $used $sha"
         case $want in *CERT_MISMATCH*|*SELF_SIGNED*|*UNTRUSTED_CHAIN*|*NAME_MISMATCH*|*EXPIRED*|\
-                      *STARTTLS_REFUSED*|*SMTP_TLS_ERROR*|*TLS_ALERT*) want_rc=1 ;; esac
-        got=$(jq -r --arg k "$key" 'select(.event.dataset == "mxwitness.session") |
-                select("\(.source.ip) \(.destination.ip) \(.destination.port) \(if .smtp.implicit_tls then "-" elif .smtp.starttls.requested then "yes" else "no" end)" == $k) |
-                ([.findings[].code] | sort | if length == 0 then "-" else join(",") end)' "$tmp/f.json" | sort -u)
-        [ "$got" = "$want" ] || bad="$bad [$key] want findings $want, got $(echo $got);"
+                      *STARTTLS_REFUSED*|*SMTP_TLS_ERROR*|*TLS_ALERT*|*STARTTLS_STRIPPED*) want_rc=1 ;; esac
+        c=$(field "$line" count)
+        while [ "$c" -gt 0 ]; do echo "$key $want" >>"$tmp/want"; c=$((c - 1)); done
     done <"$tmp/truth"
+    for key in $(cut -d' ' -f1-5 "$tmp/want" | sort -u | tr ' ' '|'); do
+        key=$(echo "$key" | tr '|' ' ')
+        want=$(grep -F "$key " "$tmp/want" | cut -d' ' -f6 | sort | tr '\n' ' ')
+        got=$(jq -r --arg k "$key" 'select(.event.dataset == "mxwitness.session") |
+                select("\(.source.ip) \(.destination.ip) \(.destination.port) \(if .smtp.implicit_tls then "-" elif .smtp.starttls.requested then "yes" else "no" end) \(if .tls.certificate_hidden then "-" else .tls.server.hash.sha256 // "-" end)" == $k) |
+                ([.findings[].code] | sort | if length == 0 then "-" else join(",") end)' "$tmp/f.json" | sort | tr '\n' ' ')
+        [ "$got" = "$want" ] || bad="$bad [$key] want findings $want, got $got;"
+    done
     [ "$rc" = "$want_rc" ] || bad="$bad exit status $rc, want $want_rc ($(head -c 200 "$tmp/f.err"));"
     if [ -z "$bad" ]; then pass "findings-$name"; else fail "findings-$name" "$bad"; fi
+
+    # --- capture: a point of a several-point scenario, and its deliveries
+    [ -n "$capline" ] || continue
+    bad=""
+    point=$(field "$capline" point)
+    scen=$(field "$capline" scenario)
+    [ "$name" = "$scen-$point" ] || bad="$bad capture $name names point $point of $scen;"
+    pos=$(field "$capline" position)
+    at=$(field "$capline" path | tr ',' '\n' | grep -nx "$point" | cut -d: -f1)
+    [ "$at" = "$pos" ] || bad="$bad position $pos, but $point is number ${at:-none} of the path;"
+    [ -f "pcaps/$ca" ] || bad="$bad no CA pcaps/$ca;"
+    nh=0
+    grep '^hops' "$truth" >"$tmp/hops"
+    while IFS= read -r h; do
+        nh=$((nh + 1))
+        ses=$(field "$h" sessions | tr ',' '\n' | grep "^$point ")
+        [ -n "$ses" ] || { bad="$bad delivery $(field "$h" delivery) has no session at $point;"; continue; }
+        set -- $ses
+        n=$(jq -s --arg a "$2" --argjson p "$3" '[.[] | select(.event.dataset == "mxwitness.session" and
+              .source.ip == $a and .source.port == $p)] | length' "$tmp/s.json")
+        [ "$n" = 1 ] || bad="$bad delivery $(field "$h" delivery): $n sessions from $2:$3;"
+    done <"$tmp/hops"
+    [ "$nh" -gt 0 ] || bad="$bad no hops lines;"
+    if [ -z "$bad" ]; then pass "capture-$name" "$nh deliveries"; else fail "capture-$name" "$bad"; fi
 done
 [ "$n" -gt 0 ] || fail pcaps "no captures in pcaps/"
 exit 0

@@ -23,6 +23,7 @@
 #include "analyze/verify.h"
 #include "analyze/x509.h"
 #include "tests/pem_der.h"
+#include "tests/smtp_lines.h"
 
 #define T0 1797292800ull            /* 2026-12-15T00:00:00Z */
 #define US 1000000ull
@@ -95,15 +96,7 @@ static void session_init(struct session *s, uint64_t id, unsigned at_s, const ch
     s->end = TCP_CLOSE_FIN;
     if (lines == NULL)
         return;
-    s->smtp = smtp_new(NULL, NULL);
-    assert_non_null(s->smtp);
-    for (size_t i = 0; lines[i] != NULL; i++) {
-        char buf[600];
-        enum tcp_dir d = lines[i][0] == 'C' ? TCP_TO_SERVER : TCP_TO_CLIENT;
-        size_t n = (size_t)snprintf(buf, sizeof(buf), "%s\r\n", lines[i] + 2);
-
-        smtp_feed(s->smtp, d, (const uint8_t *)buf, n, s->first_us + i);
-    }
+    smtp_lines(s, lines);
 }
 
 /* tls12: an established TLS 1.2 handshake (ECDHE-RSA-AES256-GCM-SHA384). */

@@ -7,6 +7,10 @@
 #          mxwitness's --stats against, from a reader other than libpcap) and chromium
 #          (tests/e2e_html.sh renders the HTML report headless and reads the DOM)
 #   bench: the above plus tshark (the peer the benchmark measures against)
+#   record: what pcaps/record.sh records the test captures with: postfix,
+#          swaks (and Net::SSLeay), openssl, tcpdump, tshark, iproute2,
+#          nftables (the NAT router), haproxy (the TCP balancer); the host's
+#          own postfix and haproxy are kept from starting
 # As root it installs what is missing with apt-get; otherwise it prints the
 # command to run and fails.
 set -eu
@@ -14,6 +18,7 @@ what=${1:-build}
 pkgs="gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libcmocka-dev"
 [ "$what" = test ] && pkgs="$pkgs jq openssl ca-certificates iproute2 wireshark-common chromium"
 [ "$what" = bench ] && pkgs="$pkgs jq tshark"
+[ "$what" = record ] && pkgs="postfix swaks libnet-ssleay-perl openssl tcpdump tshark iproute2 nftables haproxy"
 missing=""
 for p in $pkgs; do
     st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
@@ -33,6 +38,15 @@ echo "deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer no without a prompt.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+policy=""
+if [ "$what" = record ]; then
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null || true
+    if [ ! -e /usr/sbin/policy-rc.d ]; then   # no service starts during the install
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+        policy=/usr/sbin/policy-rc.d
+        trap 'rm -f "$policy"' EXIT
+    fi
+fi
 apt-get update -qq >/dev/null || apt-get update
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,673 @@
+/*
+ * evidence.c - one capture point's evidence of a box in front of the server
+ * (see evidence.h).
+ *
+ * The product table is analyze/products.txt, compiled in as one string
+ * (products.inc, made by the Makefile) and read once at evidence_new into
+ * entries with POSIX extended regular expressions.  A line it cannot read is
+ * a bug of the repository, not of the input: evidence_new fails and
+ * test_evidence reads the same text, so the suite catches it.
+ */
+#include "analyze/evidence.h"
+
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/hostname.h"
+#include "lib/strbuf.h"
+
+static const char products_txt[] =
+#include "products.inc"
+    ;
+
+enum pfield { PF_SUBJECT, PF_ISSUER, PF_BANNER, PF_EHLO };
+
+struct pattern {
+    enum pfield field;
+    enum evidence_strength strength;
+    regex_t re;
+    char *text;                     /* the expression, for the item's |expected| */
+};
+
+struct product {
+    char *name, *role, *source;     /* source: the entry's sources, "; "-joined */
+    struct pattern *pat;
+    size_t npat;
+};
+
+/* What the network layer showed of a server address on its recent ports:
+ * a direct-mapped table (a new address takes its slot's place), so its
+ * size is fixed whatever the traffic. */
+#define NET_SLOTS 8192
+#define NET_PORTS 4
+
+struct net_port {
+    uint16_t port;
+    uint8_t ttl;                    /* the SYN-ACK's (else the first reply's) */
+    uint32_t fp;                    /* hash of the SYN-ACK's option layout and scale */
+    bool fp_seen;
+    uint64_t seen_us;
+};
+
+struct net_addr {
+    bool used;
+    unsigned input;
+    struct cap_addr addr;
+    struct net_port p[NET_PORTS];
+    size_t np;
+};
+
+struct evidence_ctx {
+    struct product *prod;
+    size_t nprod;
+    struct net_addr *net;           /* NET_SLOTS */
+};
+
+static const char *const kind_names[EV_KIND_COUNT] = {
+    [EV_PRODUCT_CERTIFICATE] = "product_certificate",
+    [EV_PRODUCT_BANNER] = "product_banner",
+    [EV_PRODUCT_EHLO] = "product_ehlo",
+    [EV_NAMES] = "names",
+    [EV_STARTTLS_MASKED] = "starttls_masked",
+    [EV_SENDER_REPLY] = "sender_reply",
+    [EV_TTL] = "ttl",
+    [EV_TCP_FINGERPRINT] = "tcp_fingerprint",
+    [EV_TIMING] = "timing",
+};
+
+const char *evidence_kind_name(enum evidence_kind k)
+{
+    return (unsigned)k < EV_KIND_COUNT ? kind_names[k] : "?";
+}
+
+const char *evidence_strength_name(enum evidence_strength s)
+{
+    switch (s) {
+    case EV_WEAK: return "weak";
+    case EV_MEDIUM: return "medium";
+    case EV_STRONG: return "strong";
+    }
+    return "?";
+}
+
+/* ---- the product table ------------------------------------------------- */
+
+/* word: the next blank-separated word of [*p, end), advancing *p. */
+static size_t word(const char **p, const char *end, const char **w)
+{
+    const char *s = *p;
+
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    *w = s;
+    while (s < end && *s != ' ' && *s != '\t')
+        s++;
+    *p = s;
+    return (size_t)(s - *w);
+}
+
+static bool is_word(const char *w, size_t n, const char *lit)
+{
+    return n == strlen(lit) && memcmp(w, lit, n) == 0;
+}
+
+static void product_free(struct product *pr)
+{
+    for (size_t i = 0; i < pr->npat; i++) {
+        regfree(&pr->pat[i].re);
+        free(pr->pat[i].text);
+    }
+    free(pr->pat);
+    free(pr->name);
+    free(pr->role);
+    free(pr->source);
+}
+
+void evidence_free(struct evidence_ctx *cx)
+{
+    if (cx == NULL)
+        return;
+    for (size_t i = 0; i < cx->nprod; i++)
+        product_free(&cx->prod[i]);
+    free(cx->prod);
+    free(cx->net);
+    free(cx);
+}
+
+static bool add_source(struct product *pr, const char *s, size_t n)
+{
+    size_t old = pr->source != NULL ? strlen(pr->source) : 0;
+    char *d = realloc(pr->source, old + n + 3);
+
+    if (d == NULL)
+        return false;
+    if (old > 0)
+        memcpy(d + old, "; ", 2), old += 2;
+    memcpy(d + old, s, n);
+    d[old + n] = '\0';
+    pr->source = d;
+    return true;
+}
+
+static bool add_pattern(struct product *pr, enum pfield field, const char *rest,
+                        const char *end)
+{
+    const char *w, *re;
+    size_t n = word(&rest, end, &w);
+    enum evidence_strength st;
+    struct pattern *v, *pt;
+
+    if (is_word(w, n, "weak"))
+        st = EV_WEAK;
+    else if (is_word(w, n, "medium"))
+        st = EV_MEDIUM;
+    else if (is_word(w, n, "strong"))
+        st = EV_STRONG;
+    else
+        return false;
+    while (rest < end && (*rest == ' ' || *rest == '\t'))
+        rest++;
+    re = rest;
+    if (re == end)
+        return false;
+    v = realloc(pr->pat, (pr->npat + 1) * sizeof(*v));
+    if (v == NULL)
+        return false;
+    pr->pat = v;
+    pt = &v[pr->npat];
+    memset(pt, 0, sizeof(*pt));
+    pt->field = field;
+    pt->strength = st;
+    if ((pt->text = strndup(re, (size_t)(end - re))) == NULL)
+        return false;
+    if (regcomp(&pt->re, pt->text, REG_EXTENDED | REG_NOSUB) != 0) {
+        free(pt->text);
+        return false;
+    }
+    pr->npat++;
+    return true;
+}
+
+/* parse_line reads one line of products.txt into the table. */
+static bool parse_line(struct evidence_ctx *cx, const char *line, const char *end)
+{
+    const char *p = line, *key, *val;
+    size_t kn = word(&p, end, &key), vn;
+    struct product *pr;
+
+    if (kn == 0 || key[0] == '#')
+        return true;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    val = p;
+    vn = (size_t)(end - p);
+    while (vn > 0 && (val[vn - 1] == ' ' || val[vn - 1] == '\t'))
+        vn--;
+    if (is_word(key, kn, "product")) {
+        struct product *v = realloc(cx->prod, (cx->nprod + 1) * sizeof(*v));
+
+        if (v == NULL || vn == 0) {
+            if (v != NULL)
+                cx->prod = v;
+            return false;
+        }
+        cx->prod = v;
+        pr = &v[cx->nprod++];
+        memset(pr, 0, sizeof(*pr));
+        return (pr->name = strndup(val, vn)) != NULL;
+    }
+    if (cx->nprod == 0 || vn == 0)
+        return false;
+    pr = &cx->prod[cx->nprod - 1];
+    if (is_word(key, kn, "role"))
+        return pr->role == NULL && (pr->role = strndup(val, vn)) != NULL;
+    if (is_word(key, kn, "source"))
+        return add_source(pr, val, vn);
+    if (is_word(key, kn, "subject"))
+        return add_pattern(pr, PF_SUBJECT, val, val + vn);
+    if (is_word(key, kn, "issuer"))
+        return add_pattern(pr, PF_ISSUER, val, val + vn);
+    if (is_word(key, kn, "banner"))
+        return add_pattern(pr, PF_BANNER, val, val + vn);
+    if (is_word(key, kn, "ehlo"))
+        return add_pattern(pr, PF_EHLO, val, val + vn);
+    return false;
+}
+
+struct evidence_ctx *evidence_new(void)
+{
+    struct evidence_ctx *cx = calloc(1, sizeof(*cx));
+    const char *p = products_txt, *end = products_txt + sizeof(products_txt) - 1;
+
+    if (cx == NULL)
+        return NULL;
+    if ((cx->net = calloc(NET_SLOTS, sizeof(*cx->net))) == NULL) {
+        free(cx);
+        return NULL;
+    }
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl != NULL ? nl : end;
+
+        if (!parse_line(cx, p, le)) {
+            evidence_free(cx);
+            return NULL;
+        }
+        p = nl != NULL ? nl + 1 : end;
+    }
+    /* every entry names its sources and has something to match */
+    for (size_t i = 0; i < cx->nprod; i++)
+        if (cx->prod[i].source == NULL || cx->prod[i].npat == 0 || cx->prod[i].role == NULL) {
+            evidence_free(cx);
+            return NULL;
+        }
+    return cx;
+}
+
+size_t evidence_products_count(void)
+{
+    struct evidence_ctx *cx = evidence_new();
+    size_t n = cx != NULL ? cx->nprod : 0;
+
+    evidence_free(cx);
+    return n;
+}
+
+/* ---- items ------------------------------------------------------------- */
+
+static struct evidence_item *item(struct evidence *ev, enum evidence_kind kind,
+                                  enum evidence_strength st)
+{
+    struct evidence_item *it;
+
+    if (ev->n >= EVIDENCE_MAX) {
+        ev->dropped++;
+        return NULL;
+    }
+    it = &ev->v[ev->n++];
+    memset(it, 0, sizeof(*it));
+    it->kind = kind;
+    it->strength = st;
+    return it;
+}
+
+static bool matches(const struct pattern *pt, const char *s)
+{
+    return s != NULL && regexec(&pt->re, s, 0, NULL, 0) == 0;
+}
+
+/* product_items: each product whose pattern matches, its strongest match. */
+static void product_items(const struct evidence_ctx *cx, const struct session *s,
+                          const struct x509_info *const *chain, size_t n,
+                          const struct smtp_facts *sf, struct evidence *ev)
+{
+    for (size_t i = 0; i < cx->nprod; i++) {
+        const struct product *pr = &cx->prod[i];
+        const struct pattern *best = NULL;
+        const char *what = NULL;
+
+        for (size_t k = 0; k < pr->npat; k++) {
+            const struct pattern *pt = &pr->pat[k];
+            const char *hit = NULL;
+
+            switch (pt->field) {
+            case PF_SUBJECT:
+                if (n > 0 && chain[0] != NULL && chain[0]->parsed && matches(pt, chain[0]->subject))
+                    hit = chain[0]->subject;
+                break;
+            case PF_ISSUER:
+                for (size_t c = 0; c < n && hit == NULL; c++)
+                    if (chain[c] != NULL && chain[c]->parsed && matches(pt, chain[c]->issuer))
+                        hit = chain[c]->issuer;
+                break;
+            case PF_BANNER:
+                if (sf != NULL && matches(pt, sf->banner))
+                    hit = sf->banner;
+                break;
+            case PF_EHLO:
+                for (size_t c = 0; sf != NULL && c < sf->ncaps && hit == NULL; c++)
+                    if (matches(pt, sf->caps[c]))
+                        hit = sf->caps[c];
+                break;
+            }
+            if (hit != NULL && (best == NULL || pt->strength > best->strength)) {
+                best = pt;
+                what = hit;
+            }
+        }
+        if (best != NULL) {
+            static const enum evidence_kind kinds[] = {
+                [PF_SUBJECT] = EV_PRODUCT_CERTIFICATE, [PF_ISSUER] = EV_PRODUCT_CERTIFICATE,
+                [PF_BANNER] = EV_PRODUCT_BANNER, [PF_EHLO] = EV_PRODUCT_EHLO,
+            };
+            static const char *const fields[] = {
+                [PF_SUBJECT] = "certificate subject", [PF_ISSUER] = "certificate issuer",
+                [PF_BANNER] = "banner", [PF_EHLO] = "EHLO keyword",
+            };
+            struct evidence_item *it = item(ev, kinds[best->field], best->strength);
+            struct strbuf b;
+
+            if (it == NULL)
+                return;
+            strbuf_init(&b, it->seen, sizeof(it->seen));
+            strbuf_puts(&b, fields[best->field]);
+            strbuf_lit(&b, " ");
+            strbuf_puts(&b, what);
+            strbuf_init(&b, it->expected, sizeof(it->expected));
+            strbuf_puts(&b, pr->name);
+            strbuf_lit(&b, " (");
+            strbuf_puts(&b, pr->role);
+            strbuf_lit(&b, ") matches ");
+            strbuf_puts(&b, best->text);
+            it->product = pr->name;
+            it->source = pr->source;
+        }
+    }
+    (void)s;
+}
+
+static bool fqdn_like(const char *s)
+{
+    char norm[HOSTNAME_BUFSZ];
+
+    return s != NULL && strchr(s, '.') != NULL && !hostname_is_ip(s) &&
+           hostname_normalize(s, norm, sizeof(norm));
+}
+
+static bool same_name(const char *a, const char *b)
+{
+    char na[HOSTNAME_BUFSZ], nb[HOSTNAME_BUFSZ];
+
+    return hostname_normalize(a, na, sizeof(na)) && hostname_normalize(b, nb, sizeof(nb)) &&
+           strcmp(na, nb) == 0;
+}
+
+/* names_item: the box that answered names itself (banner or EHLO host, and
+ * the certificate agrees with it) other than the server the sender asked
+ * for (the expectation's name, else the SNI), and its certificate does not
+ * name that server. */
+static void names_item(const struct session *s, const struct x509_info *leaf,
+                       const char *expected_name, const struct smtp_facts *sf,
+                       struct evidence *ev)
+{
+    const char *want = expected_name != NULL && fqdn_like(expected_name) ? expected_name
+                       : fqdn_like(s->sni)                               ? s->sni
+                                                                         : NULL;
+    const char *self = NULL, *how = NULL;
+    struct evidence_item *it;
+    struct strbuf b;
+    bool cert_self;
+
+    if (want == NULL || sf == NULL || leaf == NULL || !leaf->parsed)
+        return;
+    if (fqdn_like(sf->banner_host) && !same_name(sf->banner_host, want))
+        self = sf->banner_host, how = "banner";
+    else if (fqdn_like(sf->ehlo_host) && !same_name(sf->ehlo_host, want))
+        self = sf->ehlo_host, how = "EHLO reply";
+    if (self == NULL || hostname_check(leaf, want, NULL, 0) != HOST_NO_MATCH)
+        return;
+    cert_self = hostname_check(leaf, self, NULL, 0) == HOST_MATCH;
+    if ((it = item(ev, EV_NAMES, cert_self ? EV_MEDIUM : EV_WEAK)) == NULL)
+        return;
+    strbuf_init(&b, it->seen, sizeof(it->seen));
+    strbuf_lit(&b, "the ");
+    strbuf_puts(&b, how);
+    strbuf_lit(&b, " names ");
+    strbuf_puts(&b, self);
+    strbuf_puts(&b, cert_self ? " and so does the certificate" : "; the certificate does not");
+    strbuf_init(&b, it->expected, sizeof(it->expected));
+    strbuf_puts(&b, want);
+    strbuf_puts(&b, want == expected_name ? " (the expected server)" : " (the SNI)");
+}
+
+/* masked_item: STARTTLS overwritten in the EHLO reply by an inspecting
+ * firewall ("XXXXXXXA": same length) proves a box on the way rewrote the
+ * dialogue, from this one point. */
+static void masked_item(const struct smtp_facts *sf, struct evidence *ev)
+{
+    for (size_t i = 0; sf != NULL && i < sf->ncaps; i++) {
+        const char *k = sf->caps[i];
+        size_t x = 0;
+        struct evidence_item *it;
+
+        if (k == NULL || strlen(k) != 8)
+            continue;
+        while (x < 8 && k[x] == 'X')
+            x++;
+        if (x < 7 || (it = item(ev, EV_STARTTLS_MASKED, EV_STRONG)) == NULL)
+            continue;
+        snprintf(it->seen, sizeof(it->seen), "EHLO keyword %s where STARTTLS stands", k);
+        snprintf(it->expected, sizeof(it->expected), "STARTTLS");
+        return;
+    }
+}
+
+/* sender_item: Office 365's own status codes for what it met at the
+ * receiving side (mail-flow intelligence: 4.4.317 TLS required but not
+ * offered, 4.4.318 connection closed abruptly), where the capture has them. */
+static void sender_item(const struct smtp_facts *sf, struct evidence *ev)
+{
+    static const char *const codes[] = {"4.4.317", "4.4.318"};
+    const char *lines[2];
+
+    if (sf == NULL)
+        return;
+    lines[0] = sf->last_reply;
+    lines[1] = sf->starttls_reply;
+    for (size_t l = 0; l < 2; l++)
+        for (size_t c = 0; c < 2; c++) {
+            struct evidence_item *it;
+
+            if (lines[l] == NULL || strstr(lines[l], codes[c]) == NULL)
+                continue;
+            if ((it = item(ev, EV_SENDER_REPLY, EV_MEDIUM)) == NULL)
+                return;
+            snprintf(it->seen, sizeof(it->seen), "%s", lines[l]);
+            snprintf(it->expected, sizeof(it->expected), "%s",
+                     c == 0 ? "STARTTLS offered by the receiving server"
+                            : "a TLS session the receiving side does not cut");
+            return;
+        }
+}
+
+/* ---- the network layer --------------------------------------------------- */
+
+static uint32_t fnv(uint32_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h;
+}
+
+/* net_fp: the SYN-ACK's option kinds in order and its window scale (the
+ * MSS and the window are left out: a router's MSS clamping and the
+ * moment's buffers change them on one host). */
+static uint32_t net_fp(const struct session_net *n)
+{
+    uint32_t h = fnv(2166136261u, n->synack_opts, n->nsynack_opts);
+
+    return fnv(h, &n->synack_wscale, sizeof(n->synack_wscale));
+}
+
+static void hops_text(char *buf, size_t size, uint8_t ttl)
+{
+    int h = session_net_hops(ttl);
+
+    snprintf(buf, size, "%d hop%s away (TTL %u)", h, h == 1 ? "" : "s", ttl);
+}
+
+/* net_items compares the server's network layer within the connection, and
+ * with the same address's other ports and earlier sessions at this point,
+ * then remembers this session's. */
+static void net_items(struct evidence_ctx *cx, const struct session *s, struct evidence *ev)
+{
+    const struct session_net *n = &s->net;
+    uint8_t ttl = n->synack_ttl != 0 ? n->synack_ttl : n->data_ttl[TCP_TO_CLIENT];
+    uint32_t h = fnv(fnv(2166136261u, &s->input, sizeof(s->input)), s->server.b, 16);
+    struct net_addr *a = &cx->net[(h ^ s->server.family) % NET_SLOTS];
+    struct net_port *mine = NULL;
+    char now[64], then[64];
+    uint32_t fp = net_fp(n);
+    bool fp_seen = n->synack_us != 0;
+    bool ttl_said = false, fp_said = false;
+
+    if (ttl == 0)
+        return;
+    /* within the connection: the SYN-ACK and the server's data from boxes
+     * at different distances */
+    if (n->synack_ttl != 0 && n->data_ttl[TCP_TO_CLIENT] != 0 &&
+        session_net_hops(n->synack_ttl) != session_net_hops(n->data_ttl[TCP_TO_CLIENT])) {
+        struct evidence_item *it = item(ev, EV_TTL, EV_MEDIUM);
+
+        if (it != NULL) {
+            hops_text(now, sizeof(now), n->synack_ttl);
+            hops_text(then, sizeof(then), n->data_ttl[TCP_TO_CLIENT]);
+            snprintf(it->seen, sizeof(it->seen), "the SYN-ACK came from %s, the server's first reply from %s",
+                     now, then);
+            snprintf(it->expected, sizeof(it->expected), "one host: one distance");
+            ttl_said = true;
+        }
+    }
+    if (!a->used || a->input != s->input || memcmp(&a->addr, &s->server, sizeof(a->addr)) != 0) {
+        memset(a, 0, sizeof(*a));
+        a->used = true;
+        a->input = s->input;
+        a->addr = s->server;
+    }
+    for (size_t i = 0; i < a->np; i++) {
+        const struct net_port *o = &a->p[i];
+        bool other_port = o->port != s->sport;
+        struct evidence_item *it;
+
+        if (o->port == s->sport)
+            mine = &a->p[i];
+        /* across ports, the nearer side is the one a box in front answers
+         * for: the farther one is told nothing */
+        if (other_port && session_net_hops(ttl) > session_net_hops(o->ttl))
+            continue;
+        if (!ttl_said && session_net_hops(o->ttl) != session_net_hops(ttl) &&
+            (it = item(ev, EV_TTL, other_port ? EV_MEDIUM : EV_WEAK)) != NULL) {
+            hops_text(now, sizeof(now), ttl);
+            hops_text(then, sizeof(then), o->ttl);
+            if (other_port)
+                snprintf(it->seen, sizeof(it->seen),
+                         "port %u answers from %s, port %u of the same address from %s",
+                         s->sport, now, o->port, then);
+            else
+                snprintf(it->seen, sizeof(it->seen),
+                         "port %u answers from %s, its earlier sessions from %s", s->sport, now,
+                         then);
+            snprintf(it->expected, sizeof(it->expected), "one host: one distance on every port");
+            ttl_said = true;
+        }
+        if (!fp_said && fp_seen && o->fp_seen && o->fp != fp &&
+            (it = item(ev, EV_TCP_FINGERPRINT, other_port ? EV_MEDIUM : EV_WEAK)) != NULL) {
+            char opts[96];
+
+            session_net_opts(n, opts, sizeof(opts));
+            snprintf(it->seen, sizeof(it->seen),
+                     "port %u's SYN-ACK has options %s (window scale %d), unlike %s",
+                     s->sport, opts[0] ? opts : "none", n->synack_wscale,
+                     other_port ? "another port of the same address" : "its earlier sessions");
+            snprintf(it->expected, sizeof(it->expected), "one TCP stack: one option layout");
+            fp_said = true;
+        }
+    }
+    if (mine == NULL && a->np < NET_PORTS) {
+        mine = &a->p[a->np++];
+    } else if (mine == NULL) {
+        /* a full entry gives up its oldest port */
+        mine = &a->p[0];
+        for (size_t i = 1; i < NET_PORTS; i++)
+            if (a->p[i].seen_us < mine->seen_us)
+                mine = &a->p[i];
+    }
+    mine->port = s->sport;
+    mine->ttl = ttl;
+    mine->fp = fp;
+    mine->fp_seen = fp_seen;
+    mine->seen_us = s->first_us;
+}
+
+static unsigned weight(enum evidence_strength st)
+{
+    return st == EV_STRONG ? 3u : st == EV_MEDIUM ? 2u : 1u;
+}
+
+void evidence_session(struct evidence_ctx *cx, const struct session *s,
+                      const struct x509_info *const *chain, size_t n,
+                      const char *expected_name, bool expected_leaf, struct evidence *ev,
+                      struct findings *fs)
+{
+    const struct smtp_facts *sf = s->smtp != NULL ? smtp_facts(s->smtp) : NULL;
+    const struct x509_info *leaf = n > 0 ? chain[0] : NULL;
+    const struct evidence_item *prod = NULL;
+    unsigned score = 0, kinds = 0;
+
+    memset(ev, 0, sizeof(*ev));
+    if (cx == NULL)
+        return;
+    product_items(cx, s, chain, n, sf, ev);
+    names_item(s, leaf, expected_name, sf, ev);
+    masked_item(sf, ev);
+    sender_item(sf, ev);
+    net_items(cx, s, ev);
+
+    for (size_t i = 0; i < ev->n; i++) {
+        const struct evidence_item *it = &ev->v[i];
+
+        if (it->product != NULL && (prod == NULL || it->strength > prod->strength))
+            prod = it;
+        score += weight(it->strength);
+        kinds |= 1u << it->kind;
+    }
+    if (prod != NULL) {
+        enum severity sev = expected_leaf                         ? SEV_INFO
+                            : prod->kind == EV_PRODUCT_CERTIFICATE ? SEV_MEDIUM
+                                                                   : SEV_LOW;
+        struct finding *f = findings_new(fs, F_KNOWN_INTERCEPTOR, sev);
+
+        if (f != NULL) {
+            struct strbuf b;
+
+            strbuf_init(&b, f->msg, sizeof(f->msg));
+            strbuf_lit(&b, "the ");
+            strbuf_puts(&b, prod->seen);
+            strbuf_lit(&b, " is that of ");
+            strbuf_puts(&b, prod->product);
+            strbuf_lit(&b, " (");
+            strbuf_puts(&b, evidence_strength_name(prod->strength));
+            strbuf_lit(&b, " evidence; source: ");
+            strbuf_puts(&b, prod->source);
+            strbuf_lit(&b, ")");
+        }
+    }
+    /* suspected: TLS was spoken, the certificate is not the expected one,
+     * and the items add up to more than one innocent cause explains: two
+     * kinds of evidence at least, weighing 4 (strong 3, medium 2, weak 1).
+     * Timing is no item: a direct postfix answers the SYN in 50 us and greets
+     * 40 ms later (its client lookups), so a late banner proves nothing. */
+    if (s->tls && !expected_leaf && score >= 4 && (kinds & (kinds - 1)) != 0) {
+        struct finding *f = findings_new(fs, F_TLS_TERMINATOR_SUSPECTED, SEV_HIGH);
+
+        ev->suspected = true;
+        if (f != NULL) {
+            struct strbuf b;
+
+            strbuf_init(&b, f->msg, sizeof(f->msg));
+            strbuf_lit(&b, "evidence of a box in front of the server that answers for it (");
+            for (size_t i = 0; i < ev->n; i++) {
+                if (i > 0)
+                    strbuf_lit(&b, "; ");
+                strbuf_puts(&b, evidence_strength_name(ev->v[i].strength));
+                strbuf_lit(&b, ": ");
+                strbuf_puts(&b, ev->v[i].seen);
+            }
+            strbuf_lit(&b, "): evidence, not proof");
+        }
+    }
+}

@@ -7,7 +7,9 @@
  *      sender -> each point -> server, the certificate seen at each point,
  *      the hop where it changed marked), worst servers first
  *   2. the findings with their messages, each linked to the sessions or
- *      deliveries behind it
+ *      deliveries behind it, and the evidence of a box in front of the
+ *      server (analyze/evidence: kind, strength, seen, expected, product
+ *      and source) under the finding it gave
  *   3. each distinct certificate once: subject, issuer, names, validity,
  *      key, signature, SHA-256 of the DER and of the key, the PEM folded
  *   4. the sessions behind the claims, per server, with their times, each
@@ -96,8 +98,18 @@ struct html_cert {
     uint64_t sessions, first_us, last_us;
 };
 
-/* html_finding: one distinct finding (code, severity, message). */
+/* html_ev: one item of the evidence behind a finding (analyze/evidence). */
+struct html_ev {
+    enum evidence_kind kind;
+    enum evidence_strength strength;
+    char *seen, *expected, *product, *source;
+};
+
+/* html_finding: one distinct finding (code, severity, message), with the
+ * evidence of the first session that had it. */
 struct html_finding {
+    struct html_ev *ev;
+    size_t nev;
     enum finding_code code;
     enum severity sev;
     char *msg;
@@ -282,6 +294,27 @@ found:
     return i;
 }
 
+/* finding_evidence keeps the items of |ev| under finding |k| (the first
+ * session's only: the others of the same message say the same). */
+static void finding_evidence(struct html_writer *w, int k, const struct evidence *ev)
+{
+    struct html_finding *f = w->findings[k];
+
+    if (f->ev != NULL || ev->n == 0 || (f->ev = calloc(ev->n, sizeof(*f->ev))) == NULL)
+        return;
+    for (size_t i = 0; i < ev->n; i++) {
+        const struct evidence_item *it = &ev->v[i];
+        struct html_ev *e = &f->ev[f->nev++];
+
+        e->kind = it->kind;
+        e->strength = it->strength;
+        e->seen = strdup(it->seen);
+        e->expected = it->expected[0] ? strdup(it->expected) : NULL;
+        e->product = dup_or_null(it->product);
+        e->source = dup_or_null(it->source);
+    }
+}
+
 static struct html_server *server_keep(struct html_writer *w, const struct server *sv)
 {
     struct html_server *e;
@@ -339,6 +372,7 @@ static void html_session(void *ctx, const struct analysed *a)
     };
     struct html_server *e;
     size_t nf = 0;
+    int ev_at = -1, first = -1;
 
     for (size_t i = 0; i < a->nserver; i++) {
         int k = cert_keep(w, a->server_chain[i], s->first_us);
@@ -352,12 +386,20 @@ static void html_session(void *ctx, const struct analysed *a)
         const struct finding *x = &a->fs->v[i];
         int k = finding_keep(w, x, false, s->input, s->id);
 
+        if (k >= 0 && first < 0)
+            first = k;
+        if (k >= 0 && ev_at < 0 &&
+            (x->code == F_KNOWN_INTERCEPTOR || x->code == F_TLS_TERMINATOR_SUSPECTED))
+            ev_at = k;
         r.codes |= 1u << x->code;
         if (x->sev > r.worst)
             r.worst = x->sev;
         if (k >= 0 && nf < 4)
             r.finding[nf++] = k;
     }
+    /* the evidence goes under the finding it gave, else the session's first */
+    if (a->ev != NULL && a->ev->n > 0 && (ev_at >= 0 || first >= 0))
+        finding_evidence(w, ev_at >= 0 ? ev_at : first, a->ev);
     if (a->server == NULL || (e = server_keep(w, a->server)) == NULL) {
         w->rows_unlisted++;
         return;
@@ -832,7 +874,8 @@ static const char css[] =
     "font-size:11px}svg.hops text.bad{fill:#b00020;font-weight:700}\n"
     "svg.hops line.hop{stroke:#607d8b;stroke-width:2}svg.hops line.bad{stroke:#b00020;"
     "stroke-width:4}\n"
-    ".bad{color:#b00020}.muted{color:#666}\n"
+    ".bad{color:#b00020}.muted{color:#666}.ev-strong{font-weight:700;color:#b00020}"
+    ".ev-medium{font-weight:600}\n"
     "@media print{body{max-width:none;margin:0;font-size:11pt}a{color:inherit;"
     "text-decoration:none}details{display:none}.server,.cert,.finding,.delivery{"
     "border-color:#999}h2{break-after:avoid}tr{break-inside:avoid}}\n";
@@ -953,7 +996,34 @@ static void write_findings(struct html_writer *w)
             }
             if (!f->delivery && f->count > f->nrefs)
                 fprintf(w->out, " and %llu more", (unsigned long long)(f->count - f->nrefs));
-            put(w, "</p>\n</div>\n");
+            put(w, "</p>\n");
+            if (f->nev) {
+                put(w, "<table class=\"evidence\"><thead><tr><th>evidence</th><th>strength</th>"
+                       "<th>seen</th><th>expected</th><th>product (source)</th></tr></thead><tbody>\n");
+                for (size_t k = 0; k < f->nev; k++) {
+                    const struct html_ev *e = &f->ev[k];
+
+                    fprintf(w->out, "<tr><td>%s</td><td class=\"ev-%s\">%s</td><td>",
+                            evidence_kind_name(e->kind), evidence_strength_name(e->strength),
+                            evidence_strength_name(e->strength));
+                    esc(w, e->seen);
+                    put(w, "</td><td>");
+                    esc(w, e->expected);
+                    put(w, "</td><td>");
+                    if (e->product) {
+                        esc(w, e->product);
+                        put(w, " (");
+                        esc(w, e->source);
+                        put(w, ")");
+                    } else {
+                        put(w, "-");
+                    }
+                    put(w, "</td></tr>\n");
+                }
+                put(w, "</tbody></table>\n<p class=\"muted\">Evidence, not proof: each item "
+                       "with its strength, from the session first listed.</p>\n");
+            }
+            put(w, "</div>\n");
         }
     if (w->findings_unlisted)
         fprintf(w->out, "<p class=\"muted\">%llu more findings with other messages not listed "
@@ -1235,6 +1305,13 @@ void html_writer_free(struct html_writer *w)
         free(c);
     }
     for (size_t i = 0; i < w->nfindings; i++) {
+        for (size_t k = 0; k < w->findings[i]->nev; k++) {
+            free(w->findings[i]->ev[k].seen);
+            free(w->findings[i]->ev[k].expected);
+            free(w->findings[i]->ev[k].product);
+            free(w->findings[i]->ev[k].source);
+        }
+        free(w->findings[i]->ev);
         free(w->findings[i]->msg);
         free(w->findings[i]);
     }

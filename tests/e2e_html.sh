@@ -7,6 +7,8 @@
 #               truth files, not from mxwitness) are in the DOM; a
 #               screenshot is a PNG; the page loads nothing from outside
 #   from-json   the same conclusion from the JSON lines of two runs
+#   evidence    one point: the evidence items (kind, strength, what was
+#               seen, the product and its source) under KNOWN_INTERCEPTOR
 #   hostile     a certificate made here with openssl whose subject and
 #               names hold markup, quotes and script, served in a capture
 #               tests/helper_starttls writes around it (recording one needs
@@ -135,6 +137,22 @@ if report from-json "$tmp/fj.html" --from-json "$tmp/o.json@outside" --from-json
         pass from-json
     else
         fail from-json "the hop or a certificate is missing from the rendered DOM"
+    fi
+fi
+
+# 2b. evidence under its finding: the capture whose middlebox masks STARTTLS
+# as XXXXXXXA, as Cisco's ASA does (its truth file says so)
+asa=pcaps/starttls-strip-asa-outside.pcap
+if [ -f "$asa" ] && report evidence "$tmp/asa.html" -r "$asa"; then
+    dom "$tmp/asa.html" "$tmp/asa.dom"
+    # the finding block, then its evidence rows: starttls_masked, strong, the keyword
+    ev=$(sed -n '/<h3><span class="sev sev-[a-z]*">[a-z]*<\/span> KNOWN_INTERCEPTOR<\/h3>/,/<\/div>/p' "$tmp/asa.dom")
+    if printf '%s\n' "$ev" | grep -q '<table class="evidence">' &&
+       printf '%s\n' "$ev" | grep -q '<tr><td>starttls_masked</td><td class="ev-strong">strong</td><td>[^<]*XXXXXXXA' &&
+       printf '%s\n' "$ev" | grep -q 'Cisco ASA'; then
+        pass evidence "KNOWN_INTERCEPTOR with its evidence items"
+    else
+        fail evidence "no KNOWN_INTERCEPTOR with a strong starttls_masked item (XXXXXXXA, Cisco ASA) in the DOM"
     fi
 fi
 

@@ -1153,7 +1153,7 @@ sc_starttls-strip-asa() {
   truth_capture $o $s outside 1 outside,inside
   truth_capture $i $s inside 2 outside,inside
   truth_reset; T[server]=$PRXO4; T[starttls_offered]=no; T[starttls_used]=no
-  T[findings]=MAIL_IN_CLEAR,STARTTLS_STRIPPED
+  T[findings]=KNOWN_INTERCEPTOR,MAIL_IN_CLEAR,STARTTLS_STRIPPED   # XXXXXXXA is Cisco ASA inspection's (analyze/products.txt)
   truth_line $o
   truth_reset; T[server]=$MTA4; T[client]=$PRXI4; T[starttls_offered]=yes; T[starttls_used]=no
   T[findings]=MAIL_IN_CLEAR

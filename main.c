@@ -112,7 +112,8 @@ static void usage(FILE *f)
 "\n"
 "inputs\n"
 "  -r FILE[@LABEL]    read a capture; several are merged by time. LABEL names\n"
-"                     the capture point (default: the file name)\n"
+"                     the capture point (default: the file name); each\n"
+"                     interface of a pcapng is a point, named by its if_name\n"
 "  -i IFACE           capture live (a span port)\n"
 "  --point LABEL      the capture point's name for -i (default: the interface)\n"
 "  --from-json FILE[@LABEL]  JSON lines of an earlier run (mxwitness --json) as\n"
@@ -494,6 +495,32 @@ static uint64_t wall_us(void)
     return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
 
+/* file_packets counts the packets read from the inputs of one file (a
+ * pcapng has one input per interface). */
+static uint64_t file_packets(const struct cap_source *src, unsigned file)
+{
+    uint64_t n = 0;
+
+    for (size_t i = 0; i < cap_source_ninputs(src); i++)
+        if (cap_source_input(src, i)->file == file)
+            n += cap_source_input(src, i)->packets;
+    return n;
+}
+
+/* unreadable_input names a file that ended with an error before its first
+ * packet: nothing of it was read, which is an input error (exit 2), not
+ * an empty capture. */
+static const struct cap_input *unreadable_input(const struct cap_source *src)
+{
+    for (size_t i = 0; i < cap_source_ninputs(src); i++) {
+        const struct cap_input *in = cap_source_input(src, i);
+
+        if (in->error[0] && !in->live && file_packets(src, in->file) == 0)
+            return in;
+    }
+    return NULL;
+}
+
 static void print_stats(const struct cap_source *src, const struct cap_counters *ctr,
                         struct tcp_flow_table *tab, struct cap_source *msrc)
 {
@@ -503,6 +530,21 @@ static void print_stats(const struct cap_source *src, const struct cap_counters 
     fprintf(stderr, "packets: %llu (%llu bytes) from %zu input(s)\n",
             (unsigned long long)ctr->packets, (unsigned long long)ctr->bytes,
             cap_source_ninputs(src));
+    for (size_t i = 0; i < cap_source_ninputs(src); i++) {
+        const struct cap_input *in = cap_source_input(src, i);
+
+        fprintf(stderr, "  input %s: %llu packets (%llu bytes) from %s\n", in->label,
+                (unsigned long long)in->packets, (unsigned long long)in->bytes, in->path);
+    }
+    if (cap_source_nsecrets(src) > 0) {
+        size_t tls = 0;
+        struct cap_secret sec;
+
+        for (size_t i = 0; cap_source_secret(src, i, &sec); i++)
+            tls += sec.type == 0x544c534bu;
+        fprintf(stderr, "decryption secrets: %zu (%zu TLS key log)\n", cap_source_nsecrets(src),
+                tls);
+    }
     for (int s = 0; s < CAP_STATUS_COUNT; s++)
         if (ctr->status[s])
             fprintf(stderr, "  %-12s %llu\n", cap_status_name((enum cap_status)s),
@@ -540,7 +582,7 @@ static void print_warnings(const struct cap_source *src, const struct cap_counte
 
         if (in->error[0])
             fprintf(stderr, "mxwitness: warning: %s: %s (read %llu packets up to there)\n",
-                    in->path, in->error, (unsigned long long)in->packets);
+                    in->path, in->error, (unsigned long long)file_packets(src, in->file));
     }
     if (ctr->status[CAP_TRUNCATED] || ctr->status[CAP_MALFORMED] || ctr->status[CAP_UNSUPPORTED])
         fprintf(stderr, "mxwitness: warning: %llu truncated, %llu malformed, %llu unsupported "
@@ -718,12 +760,16 @@ static int add_points(const struct options *o, const struct cap_source *src,
         const char *label = NULL;
 
         if (pa->kind == 'r' || pa->kind == 'i') {
-            const struct cap_input *in =
-                cap_source_input(src, pa->kind == 'r' ? pa->index : 0);
+            /* a file's inputs, in order: one, or a pcapng's interfaces
+             * (files are opened in the order of -r, so the file index is
+             * the index into files[]) */
+            for (size_t k = 0; k < cap_source_ninputs(src); k++) {
+                const struct cap_input *in = cap_source_input(src, k);
 
-            label = in != NULL ? in->label : NULL;
-            if (label != NULL && hops_point(h, label) < 0)
-                goto too_many;
+                if (in->file == (pa->kind == 'r' ? pa->index : 0) &&
+                    hops_point(h, in->label) < 0)
+                    goto too_many;
+            }
         } else {
             char *path = split_label(o->jsons[pa->index], &label);
 
@@ -829,7 +875,7 @@ int main(int argc, char **argv)
         };
         char bpf[8192];
 
-        if (cap_source_add_live(src, o.iface, &lo, errbuf) < 0) {
+        if (cap_source_add_live(src, o.iface, o.point, &lo, errbuf) < 0) {
             fprintf(stderr, "mxwitness: %s\n", errbuf);
             cap_source_free(src);
             return fail_usage(expect, store);
@@ -873,7 +919,7 @@ int main(int argc, char **argv)
         struct pipeline_opts po = {
             .expect = expect, .store = store, .at_set = o.at_set, .at = o.at,
             .max_servers = o.max_servers, .src = src,
-            .hops = o.norder > 1, .hop_window_us = o.hop_window_us,
+            .hops = cap_source_ninputs(src) + o.njsons > 1, .hop_window_us = o.hop_window_us,
         };
         struct report_opts ro = {
             .json = o.json, .transcript = o.transcript, .certs_dir = o.certs_dir,
@@ -952,6 +998,10 @@ int main(int argc, char **argv)
         report_run_finish(&run);
     fflush(stdout);
     print_warnings(src, &ctr, tab, src);
+    if (unreadable_input(src) != NULL) {
+        fprintf(stderr, "mxwitness: %s: no packet could be read\n", unreadable_input(src)->path);
+        rc = EXIT_USAGE;
+    }
     if (running) {
         print_server_warnings(pipeline_totals_get(run.pipeline));
         print_lost_warning(run.sessions);

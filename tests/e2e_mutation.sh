@@ -9,7 +9,8 @@
 #           positive to hold on to belongs in that allowance, named here)
 # A fake build is a folder laid out like build/: mxwitness and
 # fuzz/replay_* are the fake (they are the code under test), while
-# tests/helper_portmap, a test helper, is the real one.  The scripts find it
+# tests/helper_* (helper_portmap, helper_pcapng), test helpers, are the
+# real ones.  The scripts find it
 # through MXW_BIN and MXW_BUILD_DIR (tests/run.sh sets both).
 #
 # One PASS or FAIL line per fake, with the passes per script (passed of
@@ -46,9 +47,9 @@ fake_build() {
     for _r in "$real"/fuzz/replay_*; do
         [ -x "$_r" ] && cp "$_d/mxwitness" "$_d/fuzz/${_r##*/}"
     done
-    if [ -x "$real/tests/helper_portmap" ]; then
-        ln -s "$real/tests/helper_portmap" "$_d/tests/helper_portmap"
-    fi
+    for _h in "$real"/tests/helper_*; do
+        [ -x "$_h" ] && ln -s "$_h" "$_d/tests/${_h##*/}"
+    done
 }
 fake_build crash 'kill -SEGV $$'
 fake_build silent 'exit 0'

@@ -643,6 +643,30 @@ static void keylog_warning(void *ctx, const char *msg)
     fprintf(stderr, "mxwitness: warning: %s\n", msg);
 }
 
+/* feed_secrets adds the TLS key logs among the pcapng secrets from the
+ * |from|th on to |k| (warnings name the file and "DSB"); returns how many
+ * secrets have been looked at, and counts the key logs in |*keys|. */
+static size_t feed_secrets(struct keylog *k, const struct cap_source *src, size_t from,
+                           size_t *keys)
+{
+    size_t n = cap_source_nsecrets(src);
+    struct cap_secret sec;
+
+    for (size_t i = from; i < n; i++) {
+        const struct cap_input *in;
+        char name[CAP_ERRBUF_SIZE];
+
+        if (!cap_source_secret(src, i, &sec) || sec.type != 0x544c534bu)
+            continue;   /* not a TLS key log (WireGuard, SSH, ...) */
+        in = cap_source_input(src, sec.input);
+        snprintf(name, sizeof(name), "%s (decryption secrets block %zu)",
+                 in != NULL ? in->path : "?", i + 1);
+        keylog_add_text(k, name, sec.data, sec.len, keylog_warning, NULL, 10);
+        (*keys)++;
+    }
+    return n;
+}
+
 /* load_keylogs reads every --keylog file; NULL (said) when one cannot be
  * read. */
 static struct keylog *load_keylogs(const struct options *o)
@@ -852,6 +876,7 @@ int main(int argc, char **argv)
     enum cap_next_result r;
     int rc = EXIT_OK;
     struct keylog *keylog = NULL;
+    size_t nsecrets_fed = 0, dsb_keys = 0;
 
     if (parse_options(argc, argv, &o) < 0)
         return EXIT_USAGE;
@@ -906,7 +931,10 @@ int main(int argc, char **argv)
     fc.max_flows = o.max_flows;
     fc.memcap = o.memcap_mib * 1024u * 1024u;
     fc.idle_timeout_us = (uint64_t)o.idle_timeout_s * 1000000u;
-    if (!o.flows && o.nkeylogs > 0 && (keylog = load_keylogs(&o)) == NULL) {
+    /* the key log: --keylog files, and the TLS key logs of pcapng
+     * Decryption Secrets Blocks as they are read (an empty one costs
+     * nothing: the session layer does not look into it) */
+    if (!o.flows && (keylog = load_keylogs(&o)) == NULL) {
         cap_source_free(src);
         return fail_usage(expect, store);
     }
@@ -983,6 +1011,8 @@ int main(int argc, char **argv)
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
 #endif
     while ((r = cap_source_next(src, &pkt)) != CAP_NEXT_END) {
+        if (keylog != NULL && cap_source_nsecrets(src) > nsecrets_fed)
+            nsecrets_fed = feed_secrets(keylog, src, nsecrets_fed, &dsb_keys);
         if (r == CAP_NEXT_PACKET)
             cap_pipe_packet(&o.ports, tab, &pkt, &ctr);
         else if (r == CAP_NEXT_IDLE)
@@ -1025,7 +1055,7 @@ int main(int argc, char **argv)
         struct keylog_stats ks;
 
         keylog_stats(keylog, &ks);
-        if (ks.matched == 0)
+        if (ks.matched == 0 && (o.nkeylogs > 0 || dsb_keys > 0))
             fprintf(stderr, "mxwitness: warning: the key log%s (%llu client random%s) matched no "
                             "session\n", o.nkeylogs > 1 ? "s" : "",
                     (unsigned long long)ks.randoms, ks.randoms == 1 ? "" : "s");

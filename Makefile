@@ -32,7 +32,7 @@ TEST_LDLIBS = $(shell pkg-config --libs cmocka 2>/dev/null) $(LDLIBS)
 SAN     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 LIB_SRCS = lib/cbs.c lib/out.c lib/strbuf.c lib/jsonr.c \
-           capture/cap_link.c capture/cap_ip.c capture/cap_source.c \
+           capture/cap_link.c capture/cap_ip.c capture/cap_source.c capture/pcapng.c \
            capture/tcp_reasm.c capture/tcp_flow.c capture/cap_pipe.c \
            dissect/smtp.c dissect/tls.c dissect/tls_suite.c dissect/keylog.c dissect/decrypt.c dissect/classify.c \
            dissect/session.c \

@@ -113,7 +113,8 @@ static void usage(FILE *f)
 "\n"
 "inputs\n"
 "  -r FILE[@LABEL]    read a capture; several are merged by time. LABEL names\n"
-"                     the capture point (default: the file name)\n"
+"                     the capture point (default: the file name); each\n"
+"                     interface of a pcapng is a point, named by its if_name\n"
 "  -i IFACE           capture live (a span port)\n"
 "  --point LABEL      the capture point's name for -i (default: the interface)\n"
 "  --from-json FILE[@LABEL]  JSON lines of an earlier run (mxwitness --json) as\n"
@@ -504,6 +505,32 @@ static uint64_t wall_us(void)
     return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
 
+/* file_packets counts the packets read from the inputs of one file (a
+ * pcapng has one input per interface). */
+static uint64_t file_packets(const struct cap_source *src, unsigned file)
+{
+    uint64_t n = 0;
+
+    for (size_t i = 0; i < cap_source_ninputs(src); i++)
+        if (cap_source_input(src, i)->file == file)
+            n += cap_source_input(src, i)->packets;
+    return n;
+}
+
+/* unreadable_input names a file that ended with an error before its first
+ * packet: nothing of it was read, which is an input error (exit 2), not
+ * an empty capture. */
+static const struct cap_input *unreadable_input(const struct cap_source *src)
+{
+    for (size_t i = 0; i < cap_source_ninputs(src); i++) {
+        const struct cap_input *in = cap_source_input(src, i);
+
+        if (in->error[0] && !in->live && file_packets(src, in->file) == 0)
+            return in;
+    }
+    return NULL;
+}
+
 static void print_stats(const struct cap_source *src, const struct cap_counters *ctr,
                         struct tcp_flow_table *tab, struct cap_source *msrc)
 {
@@ -513,6 +540,21 @@ static void print_stats(const struct cap_source *src, const struct cap_counters 
     fprintf(stderr, "packets: %llu (%llu bytes) from %zu input(s)\n",
             (unsigned long long)ctr->packets, (unsigned long long)ctr->bytes,
             cap_source_ninputs(src));
+    for (size_t i = 0; i < cap_source_ninputs(src); i++) {
+        const struct cap_input *in = cap_source_input(src, i);
+
+        fprintf(stderr, "  input %s: %llu packets (%llu bytes) from %s\n", in->label,
+                (unsigned long long)in->packets, (unsigned long long)in->bytes, in->path);
+    }
+    if (cap_source_nsecrets(src) > 0) {
+        size_t tls = 0;
+        struct cap_secret sec;
+
+        for (size_t i = 0; cap_source_secret(src, i, &sec); i++)
+            tls += sec.type == 0x544c534bu;
+        fprintf(stderr, "decryption secrets: %zu (%zu TLS key log)\n", cap_source_nsecrets(src),
+                tls);
+    }
     for (int s = 0; s < CAP_STATUS_COUNT; s++)
         if (ctr->status[s])
             fprintf(stderr, "  %-12s %llu\n", cap_status_name((enum cap_status)s),
@@ -550,7 +592,7 @@ static void print_warnings(const struct cap_source *src, const struct cap_counte
 
         if (in->error[0])
             fprintf(stderr, "mxwitness: warning: %s: %s (read %llu packets up to there)\n",
-                    in->path, in->error, (unsigned long long)in->packets);
+                    in->path, in->error, (unsigned long long)file_packets(src, in->file));
     }
     if (ctr->status[CAP_TRUNCATED] || ctr->status[CAP_MALFORMED] || ctr->status[CAP_UNSUPPORTED])
         fprintf(stderr, "mxwitness: warning: %llu truncated, %llu malformed, %llu unsupported "
@@ -619,6 +661,30 @@ static void keylog_warning(void *ctx, const char *msg)
 {
     (void)ctx;
     fprintf(stderr, "mxwitness: warning: %s\n", msg);
+}
+
+/* feed_secrets adds the TLS key logs among the pcapng secrets from the
+ * |from|th on to |k| (warnings name the file and "DSB"); returns how many
+ * secrets have been looked at, and counts the key logs in |*keys|. */
+static size_t feed_secrets(struct keylog *k, const struct cap_source *src, size_t from,
+                           size_t *keys)
+{
+    size_t n = cap_source_nsecrets(src);
+    struct cap_secret sec;
+
+    for (size_t i = from; i < n; i++) {
+        const struct cap_input *in;
+        char name[CAP_ERRBUF_SIZE];
+
+        if (!cap_source_secret(src, i, &sec) || sec.type != 0x544c534bu)
+            continue;   /* not a TLS key log (WireGuard, SSH, ...) */
+        in = cap_source_input(src, sec.input);
+        snprintf(name, sizeof(name), "%s (decryption secrets block %zu)",
+                 in != NULL ? in->path : "?", i + 1);
+        keylog_add_text(k, name, sec.data, sec.len, keylog_warning, NULL, 10);
+        (*keys)++;
+    }
+    return n;
 }
 
 /* load_keylogs reads every --keylog file; NULL (said) when one cannot be
@@ -738,12 +804,16 @@ static int add_points(const struct options *o, const struct cap_source *src,
         const char *label = NULL;
 
         if (pa->kind == 'r' || pa->kind == 'i') {
-            const struct cap_input *in =
-                cap_source_input(src, pa->kind == 'r' ? pa->index : 0);
+            /* a file's inputs, in order: one, or a pcapng's interfaces
+             * (files are opened in the order of -r, so the file index is
+             * the index into files[]) */
+            for (size_t k = 0; k < cap_source_ninputs(src); k++) {
+                const struct cap_input *in = cap_source_input(src, k);
 
-            label = in != NULL ? in->label : NULL;
-            if (label != NULL && hops_point(h, label) < 0)
-                goto too_many;
+                if (in->file == (pa->kind == 'r' ? pa->index : 0) &&
+                    hops_point(h, in->label) < 0)
+                    goto too_many;
+            }
         } else {
             char *path = split_label(o->jsons[pa->index], &label);
 
@@ -827,6 +897,7 @@ int main(int argc, char **argv)
     enum cap_next_result r;
     int rc = EXIT_OK;
     struct keylog *keylog = NULL;
+    size_t nsecrets_fed = 0, dsb_keys = 0;
 
     if (parse_options(argc, argv, &o) < 0)
         return EXIT_USAGE;
@@ -850,7 +921,7 @@ int main(int argc, char **argv)
         };
         char bpf[8192];
 
-        if (cap_source_add_live(src, o.iface, &lo, errbuf) < 0) {
+        if (cap_source_add_live(src, o.iface, o.point, &lo, errbuf) < 0) {
             fprintf(stderr, "mxwitness: %s\n", errbuf);
             cap_source_free(src);
             return fail_usage(expect, store);
@@ -881,7 +952,10 @@ int main(int argc, char **argv)
     fc.max_flows = o.max_flows;
     fc.memcap = o.memcap_mib * 1024u * 1024u;
     fc.idle_timeout_us = (uint64_t)o.idle_timeout_s * 1000000u;
-    if (!o.flows && o.nkeylogs > 0 && (keylog = load_keylogs(&o)) == NULL) {
+    /* the key log: --keylog files, and the TLS key logs of pcapng
+     * Decryption Secrets Blocks as they are read (an empty one costs
+     * nothing: the session layer does not look into it) */
+    if (!o.flows && (keylog = load_keylogs(&o)) == NULL) {
         cap_source_free(src);
         return fail_usage(expect, store);
     }
@@ -894,7 +968,7 @@ int main(int argc, char **argv)
         struct pipeline_opts po = {
             .expect = expect, .store = store, .at_set = o.at_set, .at = o.at,
             .max_servers = o.max_servers, .src = src,
-            .hops = o.norder > 1, .hop_window_us = o.hop_window_us,
+            .hops = cap_source_ninputs(src) + o.njsons > 1, .hop_window_us = o.hop_window_us,
         };
         struct report_opts ro = {
             .json = o.json, .transcript = o.transcript, .certs_dir = o.certs_dir,
@@ -968,6 +1042,8 @@ int main(int argc, char **argv)
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
 #endif
     while ((r = cap_source_next(src, &pkt)) != CAP_NEXT_END) {
+        if (keylog != NULL && cap_source_nsecrets(src) > nsecrets_fed)
+            nsecrets_fed = feed_secrets(keylog, src, nsecrets_fed, &dsb_keys);
         if (r == CAP_NEXT_PACKET)
             cap_pipe_packet(&o.ports, tab, &pkt, &ctr);
         else if (r == CAP_NEXT_IDLE)
@@ -998,6 +1074,10 @@ int main(int argc, char **argv)
         html = NULL;
     }
     print_warnings(src, &ctr, tab, src);
+    if (unreadable_input(src) != NULL) {
+        fprintf(stderr, "mxwitness: %s: no packet could be read\n", unreadable_input(src)->path);
+        rc = EXIT_USAGE;
+    }
     if (running) {
         print_server_warnings(pipeline_totals_get(run.pipeline));
         print_lost_warning(run.sessions);
@@ -1021,7 +1101,7 @@ int main(int argc, char **argv)
         struct keylog_stats ks;
 
         keylog_stats(keylog, &ks);
-        if (ks.matched == 0)
+        if (ks.matched == 0 && (o.nkeylogs > 0 || dsb_keys > 0))
             fprintf(stderr, "mxwitness: warning: the key log%s (%llu client random%s) matched no "
                             "session\n", o.nkeylogs > 1 ? "s" : "",
                     (unsigned long long)ks.randoms, ks.randoms == 1 ? "" : "s");

@@ -1,7 +1,13 @@
 /*
- * cap_source.c - capture files and live interfaces through libpcap.
+ * cap_source.c - capture files and live interfaces: classic pcap files and
+ * interfaces through libpcap, pcapng files through our reader (pcapng.c).
  *
- * Merging: each input holds at most one packet it has read but not yet
+ * Readers and capture points: a pcap file or an interface is one reader and
+ * one capture point; a pcapng file is one reader and a capture point per
+ * interface (Interface Description Block), each with its own link type and
+ * filter program, since libpcap would refuse interfaces that differ.
+ *
+ * Merging: each reader holds at most one packet it has read but not yet
  * returned.  cap_source_next first refills the input whose packet it returned
  * last time (libpcap's buffer for that input is only valid until its next
  * read, and it is no longer needed), then returns the earliest pending packet
@@ -35,6 +41,7 @@
 
 #include "cap_link.h"
 #include "lib/cbs.h"
+#include "pcapng.h"
 
 #define FILE_BUFFER (1u << 16)
 #define READ_BUFFER (1u << 20)     /* > any snapshot length libpcap accepts (256 KiB) + a header */
@@ -55,19 +62,47 @@ struct blockread {
     struct pcap_pkthdr hdr;
 };
 
-struct input {
+/* A capture point: one per pcap file or interface, one per interface of a
+ * pcapng file. */
+struct point {
     struct cap_input pub;
+    struct bpf_program prog;       /* -f for a pcapng interface (pcap_offline_filter) */
+    bool filtered;
+};
+
+/* A reader: a pcap file or interface through libpcap, or a pcapng file
+ * through ours.  It holds at most one packet read and not yet returned. */
+struct input {
+    char *path;
+    unsigned file;                 /* its cap_source_add_* call */
+    unsigned point;                /* pcap: its point; pcapng: the file's first */
+    bool ended;
+    bool have;                     /* the cur_* fields hold an unreturned packet */
+    uint64_t cur_ts;
+    const uint8_t *cur_data;
+    uint32_t cur_caplen, cur_wirelen;
+    unsigned cur_point;
+    /* libpcap */
     pcap_t *pcap;
     char *iobuf;                   /* stdio buffer of a capture file */
-    bool have;                     /* |hdr|/|data| hold an unreturned packet */
     struct pcap_pkthdr *hdr;
     const u_char *data;
     struct blockread m;            /* the block reader (see the top comment) */
+    /* pcapng */
+    struct pcapng *ng;
+    FILE *ngf;                     /* its stream (not closed when it is stdin) */
+    unsigned ifpt[CAP_MAX_INPUTS]; /* interface -> point, for the interfaces synced */
+    size_t nifpt;
+    bool placeholder;              /* |point| waits for the file's first interface */
+    char *flabel;                  /* the file's label ("-r FILE@LABEL" or its base name) */
 };
 
 struct cap_source {
     struct input in[CAP_MAX_INPUTS];
     size_t n;
+    struct point pt[CAP_MAX_INPUTS];
+    size_t npt;
+    char *bpf;                     /* the filter, for pcapng interfaces seen later */
     ssize_t last;                  /* input returned last time, -1 none */
     volatile sig_atomic_t stop;
     char err[CAP_ERRBUF_SIZE];
@@ -205,13 +240,25 @@ void cap_source_free(struct cap_source *src)
     if (!src)
         return;
     for (size_t i = 0; i < src->n; i++) {
-        blk_drop(&src->in[i].m);
-        if (src->in[i].pcap)
-            pcap_close(src->in[i].pcap);
-        free(src->in[i].iobuf);
-        free(src->in[i].pub.path);
-        free(src->in[i].pub.label);
+        struct input *in = &src->in[i];
+
+        blk_drop(&in->m);
+        if (in->pcap)
+            pcap_close(in->pcap);
+        pcapng_free(in->ng);
+        if (in->ngf && in->ngf != stdin)
+            fclose(in->ngf);
+        free(in->iobuf);
+        free(in->path);
+        free(in->flabel);
     }
+    for (size_t i = 0; i < src->npt; i++) {
+        if (src->pt[i].filtered)
+            pcap_freecode(&src->pt[i].prog);
+        free(src->pt[i].pub.path);
+        free(src->pt[i].pub.label);
+    }
+    free(src->bpf);
     free(src);
 }
 
@@ -222,33 +269,224 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-static int add_input(struct cap_source *src, pcap_t *p, const char *path, const char *label,
-                     bool live, char *errbuf)
+static void unsupported(char *errbuf, const char *path, int dlt)
+{
+    snprintf(errbuf, CAP_ERRBUF_SIZE,
+             "%s: link type %s (%d) is not supported (Ethernet, 802.1Q, Linux SLL/SLL2, "
+             "raw IP and BSD loopback are)", path, cap_link_name(dlt), dlt);
+}
+
+/* add_point appends a capture point; its index, or -1 (message in errbuf). */
+static long add_point(struct cap_source *src, const char *path, const char *label, int dlt,
+                      bool live, unsigned file, char *errbuf)
+{
+    struct point *pt;
+
+    if (src->npt >= CAP_MAX_INPUTS) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: too many capture points (at most %d)", path,
+                 CAP_MAX_INPUTS);
+        return -1;
+    }
+    pt = &src->pt[src->npt];
+    memset(pt, 0, sizeof(*pt));
+    pt->pub.path = strdup(path);
+    pt->pub.label = strdup(label);
+    if (!pt->pub.path || !pt->pub.label) {
+        free(pt->pub.path);
+        free(pt->pub.label);
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: out of memory", path);
+        return -1;
+    }
+    pt->pub.live = live;
+    pt->pub.dlt = dlt;
+    pt->pub.file = file;
+    return (long)src->npt++;
+}
+
+/* new_input starts the next reader (the caller checked there is room). */
+static struct input *new_input(struct cap_source *src, const char *path, char *errbuf)
+{
+    struct input *in = &src->in[src->n];
+
+    memset(in, 0, sizeof(*in));
+    in->file = (unsigned)src->n;
+    in->point = (unsigned)src->npt;
+    if ((in->path = strdup(path)) == NULL) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: out of memory", path);
+        return NULL;
+    }
+    return in;
+}
+
+static int add_pcap_input(struct cap_source *src, pcap_t *p, const char *path, const char *label,
+                          bool live, char *errbuf)
 {
     struct input *in;
     int dlt = pcap_datalink(p);
 
     if (!cap_link_supported(dlt)) {
-        snprintf(errbuf, CAP_ERRBUF_SIZE,
-                 "%s: link type %s (%d) is not supported (Ethernet, 802.1Q, Linux SLL/SLL2, "
-                 "raw IP and BSD loopback are)", path, cap_link_name(dlt), dlt);
+        unsupported(errbuf, path, dlt);
         pcap_close(p);
         return -1;
     }
-    in = &src->in[src->n];
-    memset(in, 0, sizeof(*in));
-    in->pub.path = strdup(path);
-    in->pub.label = strdup(label ? label : base_name(path));
-    if (!in->pub.path || !in->pub.label) {
-        free(in->pub.path);
-        free(in->pub.label);
-        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: out of memory", path);
+    if ((in = new_input(src, path, errbuf)) == NULL ||
+        add_point(src, path, label ? label : base_name(path), dlt, live, in->file, errbuf) < 0) {
+        if (in)
+            free(in->path);
         pcap_close(p);
         return -1;
     }
     in->pcap = p;
-    in->pub.live = live;
-    in->pub.dlt = dlt;
+    src->n++;
+    return 0;
+}
+
+/* ng_dlt is the DLT_ value of a pcapng link type: the same numbers on this
+ * platform but for raw IP (LINKTYPE_RAW 101), which libpcap's filter
+ * compiler knows as DLT_RAW. */
+static int ng_dlt(uint16_t linktype)
+{
+    return linktype == 101 ? DLT_RAW : linktype;
+}
+
+static int compile_point(struct cap_source *src, struct point *pt, uint32_t snaplen,
+                         char *errbuf)
+{
+    pcap_t *dead;
+    int rc = 0;
+
+    if (src->bpf == NULL || pt->filtered)
+        return 0;
+    dead = pcap_open_dead(pt->pub.dlt, snaplen > 0 && snaplen < 262144 ? (int)snaplen : 262144);
+    if (dead == NULL) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: filter: out of memory", pt->pub.path);
+        return -1;
+    }
+    if (pcap_compile(dead, &pt->prog, src->bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "filter \"%s\" for %s (link type %s): %s", src->bpf,
+                 pt->pub.label, cap_link_name(pt->pub.dlt), pcap_geterr(dead));
+        rc = -1;
+    } else {
+        pt->filtered = true;
+    }
+    pcap_close(dead);
+    return rc;
+}
+
+/* ng_label picks the label of interface |i| of |in|'s file: when the file
+ * has one interface, the file's label; else its if_name, else its
+ * if_description, else the file's label, with "#N" (its index) added when
+ * another point of the file has that label already. */
+static void ng_label(const struct cap_source *src, const struct input *in,
+                    const struct pcapng_iface *ifc, size_t i, bool single,
+                    const char *flabel, char *out, size_t outlen)
+{
+    const char *l = flabel;
+
+    if (!single && ifc->name && *ifc->name)
+        l = ifc->name;
+    else if (!single && ifc->description && *ifc->description)
+        l = ifc->description;
+    snprintf(out, outlen, "%s", l);
+    for (size_t p = in->point; p < src->npt; p++) {
+        if (!(in->placeholder && p == in->point) && strcmp(src->pt[p].pub.label, out) == 0) {
+            snprintf(out, outlen, "%s#%zu", l, i);
+            break;
+        }
+    }
+}
+
+/* ng_sync gives every interface the pcapng reader has described since the
+ * last call a capture point of its own. */
+static int ng_sync(struct cap_source *src, struct input *in, bool single, char *errbuf)
+{
+
+    while (in->nifpt < pcapng_niface(in->ng)) {
+        const struct pcapng_iface *ifc = pcapng_iface(in->ng, in->nifpt);
+        int dlt = ng_dlt(ifc->linktype);
+        char label[256];
+        long pi;
+
+        ng_label(src, in, ifc, in->nifpt, single, in->flabel, label, sizeof(label));
+        if (in->placeholder) {
+            /* the file's point waited for its first interface */
+            char *l = strdup(label);
+
+            pi = in->point;
+            if (l == NULL) {
+                snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: out of memory", in->path);
+                return -1;
+            }
+            free(src->pt[pi].pub.label);
+            src->pt[pi].pub.label = l;
+            src->pt[pi].pub.dlt = dlt;
+            in->placeholder = false;
+        } else if ((pi = add_point(src, in->path, label, dlt, false, in->file, errbuf)) < 0) {
+            return -1;
+        }
+        if (compile_point(src, &src->pt[pi], ifc->snaplen, errbuf) < 0)
+            return -1;
+        in->ifpt[in->nifpt++] = (unsigned)pi;
+    }
+    return 0;
+}
+
+static int add_pcapng_input(struct cap_source *src, FILE *f, char *iobuf, const char *path,
+                            const char *label, char *errbuf)
+{
+    char e[PCAPNG_ERRBUF_SIZE];
+    struct pcapng *ng = pcapng_open(f, e);
+    struct input *in;
+    bool any = false;
+    size_t n;
+
+    if (ng == NULL) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: pcapng: %s", path, e);
+        return -1;
+    }
+    n = pcapng_niface(ng);
+    for (size_t i = 0; i < n; i++)
+        any = any || cap_link_supported(ng_dlt(pcapng_iface(ng, i)->linktype));
+    if (n > 0 && !any) {
+        unsupported(errbuf, path, ng_dlt(pcapng_iface(ng, 0)->linktype));
+        pcapng_free(ng);
+        return -1;
+    }
+    if ((in = new_input(src, path, errbuf)) == NULL) {
+        pcapng_free(ng);
+        return -1;
+    }
+    in->ng = ng;
+    in->flabel = strdup(label ? label : base_name(path));
+    /* the file's own point: its first interface's, or a placeholder for
+     * the first one a later block describes */
+    if (in->flabel == NULL ||
+        add_point(src, path, in->flabel, -1, false, in->file, errbuf) < 0) {
+        if (in->flabel == NULL)
+            snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: out of memory", path);
+        free(in->flabel);
+        free(in->path);
+        pcapng_free(ng);
+        return -1;
+    }
+    in->placeholder = true;
+    if (ng_sync(src, in, n <= 1, errbuf) < 0) {
+        /* undo the points made for it */
+        while (src->npt > in->point) {
+            struct point *pt = &src->pt[--src->npt];
+
+            if (pt->filtered)
+                pcap_freecode(&pt->prog);
+            free(pt->pub.path);
+            free(pt->pub.label);
+        }
+        free(in->flabel);
+        free(in->path);
+        pcapng_free(ng);
+        return -1;
+    }
+    in->ngf = f;
+    in->iobuf = iobuf;
     src->n++;
     return 0;
 }
@@ -260,12 +498,13 @@ int cap_source_add_file(struct cap_source *src, const char *path, const char *la
     char *iobuf;
     pcap_t *p;
     FILE *f;
+    int c;
 
-    if (src->n >= CAP_MAX_INPUTS) {
+    if (src->n >= CAP_MAX_INPUTS || src->npt >= CAP_MAX_INPUTS) {
         snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: too many inputs (at most %d)", path, CAP_MAX_INPUTS);
         return -1;
     }
-    if (src->n > 0 && src->in[0].pub.live) {
+    if (src->npt > 0 && src->pt[0].pub.live) {
         snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: a live capture cannot be mixed with files", path);
         return -1;
     }
@@ -282,6 +521,20 @@ int cap_source_add_file(struct cap_source *src, const char *path, const char *la
     iobuf = malloc(FILE_BUFFER);
     if (iobuf)
         setvbuf(f, iobuf, _IOFBF, FILE_BUFFER);
+    /* One byte tells a pcapng (its first block's type begins with 0x0a in
+     * either byte order) from a classic pcap, and one byte can always be
+     * pushed back, even on a pipe. */
+    c = getc(f);
+    if (c != EOF)
+        ungetc(c, f);
+    if (c != EOF && pcapng_is_magic(&(uint8_t){(uint8_t)c}, 1)) {
+        if (add_pcapng_input(src, f, iobuf, path, label, errbuf) == 0)
+            return 0;
+        if (f != stdin)
+            fclose(f);
+        free(iobuf);
+        return -1;
+    }
     p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, pe);
     if (!p) {
         snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: %s", path, pe);
@@ -290,7 +543,7 @@ int cap_source_add_file(struct cap_source *src, const char *path, const char *la
         free(iobuf);
         return -1;
     }
-    if (add_input(src, p, path, label, false, errbuf) < 0) {
+    if (add_pcap_input(src, p, path, label, false, errbuf) < 0) {
         free(iobuf);
         return -1;
     }
@@ -300,7 +553,7 @@ int cap_source_add_file(struct cap_source *src, const char *path, const char *la
     return 0;
 }
 
-int cap_source_add_live(struct cap_source *src, const char *iface,
+int cap_source_add_live(struct cap_source *src, const char *iface, const char *label,
                         const struct cap_live_opts *opts, char *errbuf)
 {
     char pe[PCAP_ERRBUF_SIZE] = "";
@@ -332,23 +585,43 @@ int cap_source_add_live(struct cap_source *src, const char *iface,
         pcap_close(p);
         return -1;
     }
-    return add_input(src, p, iface, NULL, true, errbuf);
+    return add_pcap_input(src, p, iface, label && *label ? label : iface, true, errbuf);
 }
 
 int cap_source_set_filter(struct cap_source *src, const char *bpf, char *errbuf)
 {
+    free(src->bpf);
+    if ((src->bpf = strdup(bpf)) == NULL) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "filter: out of memory");
+        return -1;
+    }
     for (size_t i = 0; i < src->n; i++) {
+        struct input *in = &src->in[i];
         struct bpf_program prog;
-        pcap_t *p = src->in[i].pcap;
+        pcap_t *p = in->pcap;
 
+        if (in->ng) {
+            /* each interface has its own link type: its own program */
+            for (size_t k = 0; k < in->nifpt; k++) {
+                struct point *pt = &src->pt[in->ifpt[k]];
+
+                if (pt->filtered) {
+                    pcap_freecode(&pt->prog);
+                    pt->filtered = false;
+                }
+                if (compile_point(src, pt, pcapng_iface(in->ng, k)->snaplen, errbuf) < 0)
+                    return -1;
+            }
+            continue;
+        }
         /* libpcap applies the filter as it reads: let it read */
-        blk_hand_back(&src->in[i].m);
+        blk_hand_back(&in->m);
         if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
             snprintf(errbuf, CAP_ERRBUF_SIZE, "filter \"%s\": %s", bpf, pcap_geterr(p));
             return -1;
         }
         if (pcap_setfilter(p, &prog) < 0) {
-            snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: filter: %s", src->in[i].pub.path, pcap_geterr(p));
+            snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: filter: %s", in->path, pcap_geterr(p));
             pcap_freecode(&prog);
             return -1;
         }
@@ -357,47 +630,114 @@ int cap_source_set_filter(struct cap_source *src, const char *bpf, char *errbuf)
     return 0;
 }
 
-/* Read the next packet of one input.  1 packet, 0 nothing yet (live
- * timeout), -1 ended (EOF, error, or break). */
-static int refill(struct cap_source *src, struct input *in)
+/* end_input marks |in| and its points ended, with |why| (or nothing) on
+ * its first point. */
+static void end_input(struct cap_source *src, struct input *in, const char *why)
 {
+    in->ended = true;
+    if (why && *why) {
+        struct cap_input *pub = &src->pt[in->point].pub;
+
+        snprintf(pub->error, sizeof(pub->error), "%s", why);
+    }
+    for (size_t i = in->point; i < src->npt; i++)
+        if (src->pt[i].pub.file == in->file)
+            src->pt[i].pub.ended = true;
+}
+
+/* ng_refill reads the next packet of a pcapng input that passes the
+ * filter of its interface: 1, or -1 ended. */
+static int ng_refill(struct cap_source *src, struct input *in)
+{
+    char e[CAP_ERRBUF_SIZE];
+
     for (;;) {
+        struct pcapng_packet pkt;
+        struct point *pt;
         int rc;
 
-        if (in->pub.ended)
-            return -1;
         if (src->stop) {
-            in->pub.ended = true;
+            end_input(src, in, NULL);
             return -1;
         }
-        if (in->m.on) {
-            rc = blk_next(&in->m, &in->hdr, &in->data);
-            if (rc == 1) {
-                in->have = true;
-                return 1;
-            }
-            if (rc == 0) {
-                blk_drop(&in->m);
-                in->pub.ended = true;
-                return -1;
-            }
-            blk_hand_back(&in->m);
+        rc = pcapng_next(in->ng, &pkt);
+        if (rc <= 0) {
+            end_input(src, in, pcapng_error(in->ng));
+            return -1;
         }
-        rc = pcap_next_ex(in->pcap, &in->hdr, &in->data);
-        if (rc == 1) {
-            in->have = true;
-            return 1;
+        if (in->nifpt < pcapng_niface(in->ng) && ng_sync(src, in, false, e) < 0) {
+            end_input(src, in, e);
+            return -1;
         }
-        if (rc == 0)
-            return 0;
-        if (rc == PCAP_ERROR) {
-            snprintf(in->pub.error, sizeof(in->pub.error), "%s", pcap_geterr(in->pcap));
-            if (in->pub.live)
-                snprintf(src->err, sizeof(src->err), "%s: %s", in->pub.path, in->pub.error);
+        pt = &src->pt[in->ifpt[pkt.iface]];
+        if (pt->filtered) {
+            struct pcap_pkthdr h = {.caplen = pkt.caplen, .len = pkt.wirelen};
+
+            if (pcap_offline_filter(&pt->prog, &h, pkt.data) == 0)
+                continue;
         }
-        in->pub.ended = true;
-        return rc == PCAP_ERROR && in->pub.live ? -2 : -1;
+        in->cur_ts = pkt.ts_us;
+        in->cur_data = pkt.data;
+        in->cur_caplen = pkt.caplen;
+        in->cur_wirelen = pkt.wirelen;
+        in->cur_point = in->ifpt[pkt.iface];
+        in->have = true;
+        return 1;
     }
+}
+
+/* take_pcap moves the packet libpcap (or the block reader) returned into
+ * the cur_* fields. */
+static int take_pcap(struct input *in)
+{
+    in->cur_ts = (uint64_t)in->hdr->ts.tv_sec * 1000000u + (uint64_t)in->hdr->ts.tv_usec;
+    in->cur_data = in->data;
+    in->cur_caplen = in->hdr->caplen;
+    in->cur_wirelen = in->hdr->len;
+    in->cur_point = in->point;
+    in->have = true;
+    return 1;
+}
+
+/* Read the next packet of one input.  1 packet, 0 nothing yet (live
+ * timeout), -1 ended (EOF, error, or break), -2 a live capture failed. */
+static int refill(struct cap_source *src, struct input *in)
+{
+    bool live = src->pt[in->point].pub.live;
+    int rc;
+
+    if (in->ended)
+        return -1;
+    if (src->stop) {
+        end_input(src, in, NULL);
+        return -1;
+    }
+    if (in->ng)
+        return ng_refill(src, in);
+    if (in->m.on) {
+        rc = blk_next(&in->m, &in->hdr, &in->data);
+        if (rc == 1)
+            return take_pcap(in);
+        if (rc == 0) {
+            blk_drop(&in->m);
+            end_input(src, in, NULL);
+            return -1;
+        }
+        blk_hand_back(&in->m);
+    }
+    rc = pcap_next_ex(in->pcap, &in->hdr, &in->data);
+    if (rc == 1)
+        return take_pcap(in);
+    if (rc == 0)
+        return 0;
+    if (rc == PCAP_ERROR) {
+        end_input(src, in, pcap_geterr(in->pcap));
+        if (live)
+            snprintf(src->err, sizeof(src->err), "%s: %s", in->path, pcap_geterr(in->pcap));
+    } else {
+        end_input(src, in, NULL);
+    }
+    return rc == PCAP_ERROR && live ? -2 : -1;
 }
 
 enum cap_next_result cap_source_next(struct cap_source *src, struct cap_packet *out)
@@ -411,9 +751,8 @@ enum cap_next_result cap_source_next(struct cap_source *src, struct cap_packet *
     }
     for (size_t i = 0; i < src->n; i++) {
         struct input *in = &src->in[i];
-        uint64_t ts;
 
-        if (!in->have && !in->pub.ended) {
+        if (!in->have && !in->ended) {
             int rc = refill(src, in);
 
             if (rc == 0)
@@ -423,28 +762,28 @@ enum cap_next_result cap_source_next(struct cap_source *src, struct cap_packet *
         }
         if (!in->have)
             continue;
-        ts = (uint64_t)in->hdr->ts.tv_sec * 1000000u + (uint64_t)in->hdr->ts.tv_usec;
-        if (best < 0 || ts < best_ts) {
+        if (best < 0 || in->cur_ts < best_ts) {
             best = (ssize_t)i;
-            best_ts = ts;
+            best_ts = in->cur_ts;
         }
     }
     if (best < 0)
         return CAP_NEXT_END;
     {
         struct input *in = &src->in[best];
+        struct cap_input *pub = &src->pt[in->cur_point].pub;
 
         out->ts_us = best_ts;
-        out->data = in->data;
-        out->caplen = in->hdr->caplen;
-        out->wirelen = in->hdr->len;
-        out->dlt = in->pub.dlt;
-        out->input = (unsigned)best;
-        in->pub.packets++;
-        in->pub.bytes += in->hdr->caplen;
-        if (in->pub.packets == 1)
-            in->pub.first_us = best_ts;
-        in->pub.last_us = best_ts;
+        out->data = in->cur_data;
+        out->caplen = in->cur_caplen;
+        out->wirelen = in->cur_wirelen;
+        out->dlt = pub->dlt;
+        out->input = in->cur_point;
+        pub->packets++;
+        pub->bytes += in->cur_caplen;
+        if (pub->packets == 1)
+            pub->first_us = best_ts;
+        pub->last_us = best_ts;
         src->last = best;
     }
     return CAP_NEXT_PACKET;
@@ -460,19 +799,50 @@ void cap_source_break(struct cap_source *src)
 
 size_t cap_source_ninputs(const struct cap_source *src)
 {
-    return src->n;
+    return src->npt;
 }
 
 const struct cap_input *cap_source_input(const struct cap_source *src, size_t i)
 {
-    return i < src->n ? &src->in[i].pub : NULL;
+    return i < src->npt ? &src->pt[i].pub : NULL;
+}
+
+size_t cap_source_nsecrets(const struct cap_source *src)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < src->n; i++)
+        if (src->in[i].ng)
+            n += pcapng_nsecrets(src->in[i].ng);
+    return n;
+}
+
+bool cap_source_secret(const struct cap_source *src, size_t i, struct cap_secret *out)
+{
+    for (size_t k = 0; k < src->n; k++) {
+        const struct input *in = &src->in[k];
+        size_t n = in->ng ? pcapng_nsecrets(in->ng) : 0;
+
+        if (i < n) {
+            const struct pcapng_secret *s = pcapng_secret(in->ng, i);
+
+            out->type = s->type;
+            out->data = s->data;
+            out->len = s->len;
+            out->input = in->point;
+            return true;
+        }
+        i -= n;
+    }
+    return false;
 }
 
 bool cap_source_live_stats(struct cap_source *src, struct cap_live_stats *out)
 {
     struct pcap_stat ps;
 
-    if (src->n != 1 || !src->in[0].pub.live || pcap_stats(src->in[0].pcap, &ps) < 0)
+    if (src->n != 1 || !src->in[0].pcap || !src->pt[src->in[0].point].pub.live ||
+        pcap_stats(src->in[0].pcap, &ps) < 0)
         return false;
     out->received = ps.ps_recv;
     out->dropped = ps.ps_drop;

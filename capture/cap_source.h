@@ -1,9 +1,12 @@
 /*
  * cap_source.h - where packets come from: capture files or a live interface.
  *
- * Several files are read as one capture, merged by timestamp (each file keeps
- * its index and label, which later name the capture point).  '-' reads
- * standard input.  pcap and pcapng are both read through libpcap.
+ * Several files are read as one capture, merged by timestamp.  Each input
+ * (cap_input) is a capture point: a pcap file, the interface, or one
+ * interface of a pcapng file, with its index and label.  '-' reads standard
+ * input.  Classic pcap is read through libpcap, pcapng through our own
+ * reader (pcapng.h), which takes interfaces of different link types and
+ * snapshot lengths, and keeps the file's decryption secrets.
  */
 #ifndef MXW_CAP_SOURCE_H
 #define MXW_CAP_SOURCE_H
@@ -31,13 +34,25 @@ struct cap_packet {
 /* cap_input describes one input, for reports. */
 struct cap_input {
     char *path;            /* file name, "-" or interface name */
-    char *label;           /* capture point label: "-r FILE@LABEL", else the file's base name */
+    char *label;           /* capture point label: "-r FILE@LABEL", else the file's base name;
+                            * for a pcapng of several interfaces each one's if_name, else
+                            * its if_description, else the file's ("#N" added if taken) */
+    unsigned file;         /* which cap_source_add_* call made it (0 the first) */
     bool live;
     int dlt;
     uint64_t packets, bytes;
     uint64_t first_us, last_us;
     bool ended;            /* no more packets */
-    char error[CAP_ERRBUF_SIZE]; /* why it ended early ("truncated dump file ..."), or "" */
+    char error[CAP_ERRBUF_SIZE]; /* why it ended early ("truncated dump file ..."), or "";
+                                  * for a pcapng, on the file's first input only */
+};
+
+/* cap_secret is the content of a pcapng Decryption Secrets Block. */
+struct cap_secret {
+    uint32_t type;         /* 0x544c534b: a TLS key log (NSS format) */
+    const uint8_t *data;   /* borrowed from the source, valid until cap_source_free */
+    size_t len;
+    unsigned input;        /* the file's first input */
 };
 
 /* cap_live_opts are the options of a live capture. */
@@ -70,15 +85,20 @@ struct cap_source *cap_source_new(void);
 void cap_source_free(struct cap_source *src);
 
 /* cap_source_add_file opens a pcap or pcapng file ("-" for standard input)
- * with capture-point label |label| (NULL: the file's base name).  Returns 0,
- * or -1 with a message in |errbuf| (CAP_ERRBUF_SIZE bytes) naming the file
- * and the reason, including a link type we cannot decode. */
+ * with capture-point label |label| (NULL: the file's base name).  A pcapng
+ * adds an input per interface described before its first packet (one, the
+ * file's, when none is), in file order; interfaces described later are
+ * added as their blocks are read.  Returns 0, or -1 with a message in
+ * |errbuf| (CAP_ERRBUF_SIZE bytes) naming the file and the reason
+ * (for a pcapng damaged before its first packet, the block's offset),
+ * including a link type we cannot decode. */
 int cap_source_add_file(struct cap_source *src, const char *path, const char *label,
                         char *errbuf);
 
-/* cap_source_add_live opens interface |iface| for live capture.  Returns 0 or
- * -1 with a message in |errbuf|.  A live input cannot be mixed with others. */
-int cap_source_add_live(struct cap_source *src, const char *iface,
+/* cap_source_add_live opens interface |iface| for live capture, its capture
+ * point labelled |label| (NULL: the interface's name).  Returns 0 or -1 with
+ * a message in |errbuf|.  A live input cannot be mixed with others. */
+int cap_source_add_live(struct cap_source *src, const char *iface, const char *label,
                         const struct cap_live_opts *opts, char *errbuf);
 
 /* cap_source_set_filter compiles |bpf| (tcpdump syntax) for every input and
@@ -97,6 +117,13 @@ void cap_source_break(struct cap_source *src);
 /* cap_source_ninputs and cap_source_input describe the inputs. */
 size_t cap_source_ninputs(const struct cap_source *src);
 const struct cap_input *cap_source_input(const struct cap_source *src, size_t i);
+
+/* cap_source_nsecrets counts the decryption secrets read so far from the
+ * pcapng inputs (a Decryption Secrets Block is read where it lies, most
+ * often before the first packet); cap_source_secret fills |*out| with the
+ * |i|th, false past the end. */
+size_t cap_source_nsecrets(const struct cap_source *src);
+bool cap_source_secret(const struct cap_source *src, size_t i, struct cap_secret *out);
 
 /* cap_source_live_stats fills |*out| for a live source; false for files or
  * when libpcap cannot tell. */

@@ -354,3 +354,8 @@ void keylog_stats(const struct keylog *k, struct keylog_stats *st)
 {
     *st = k->st;
 }
+
+bool keylog_empty(const struct keylog *k)
+{
+    return k->st.kept == 0;
+}

@@ -66,6 +66,9 @@ size_t keylog_add_text(struct keylog *k, const char *name, const uint8_t *p, siz
                        void (*warn)(void *ctx, const char *msg), void *ctx,
                        unsigned max_warnings);
 
+/* keylog_empty is true while |k| holds no secret at all. */
+bool keylog_empty(const struct keylog *k);
+
 /* keylog_add_file is keylog_add_text for a file; -1 when it cannot be
  * read, with the reason in |err|. */
 long keylog_add_file(struct keylog *k, const char *path,

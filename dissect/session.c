@@ -540,8 +540,8 @@ static void tls_keys_needed(void *user, enum tcp_dir from, enum tls_epoch epoch)
     struct decrypt *d = NULL;
     bool server = from == TCP_TO_CLIENT;
 
-    if (st->sl->opts.keylog == NULL || st->tls == NULL)
-        return;
+    if (st->sl->opts.keylog == NULL || st->tls == NULL || keylog_empty(st->sl->opts.keylog))
+        return;   /* no key log (an empty one stands for pcapng secrets that may come) */
     if (!st->secrets_looked && s->client_random_seen) {
         st->secrets_looked = true;
         st->secrets = keylog_find(st->sl->opts.keylog, s->client_random);

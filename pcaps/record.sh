@@ -29,7 +29,8 @@ ALL_SCENARIOS=(clean-tls12 appliance-outside appliance-inside implicit-465
   starttls-strip-discard-outside starttls-strip-discard-inside
   starttls-strip-asa-outside starttls-strip-asa-inside
   balancer-outside balancer-inside
-  appliance-same-second-outside appliance-same-second-inside)
+  appliance-same-second-outside appliance-same-second-inside
+  onepoint-appliance onepoint-nat)
 # scenarios recorded at several points of one path, each with its own CA:
 # the scenario's name, then its captures in path order
 MULTI=("appliance-outside appliance-outside appliance-inside"
@@ -52,6 +53,7 @@ captures_of() {   # SCENARIO -> its captures
   echo "$1"
 }
 own_ca() {        # SCENARIO: has a CA of its own (not certs/test-root-ca.pem)
+  [[ $1 == onepoint-* ]] && return 0    # one capture, but its own CA (its truth's trust line)
   [[ $1 != appliance-outside && $(captures_of "$1") != "$1" ]]
 }
 
@@ -929,18 +931,20 @@ pf_chain() {
     }' "$1" "$2"
 }
 
-# appliance_up PREFIX TLSMODE [APPLIANCE_ADDR]: the real MTA (mail.example.test,
-# leaf+intermediate of the scenario's CA, certs/PREFIX-inside.pem) and the
-# appliance (postfix, self-signed CN=barracuda.local, certs/PREFIX-outside.pem)
-# relaying to it over STARTTLS.  Sets MTALOG and PRXLOG.
+# appliance_up PREFIX TLSMODE [BANNER [MTA_PORT]]: the real MTA (mail.example.test,
+# leaf+intermediate of the scenario's CA, certs/PREFIX-inside.pem), with a
+# second smtpd listener on MTA_PORT when given, and the appliance (postfix,
+# self-signed CN=barracuda.local, certs/PREFIX-outside.pem; its smtpd_banner
+# BANNER when given) relaying to it over STARTTLS.  Sets MTALOG and PRXLOG.
 MTALOG= PRXLOG=
 appliance_up() {
-  local pre=$1 mode=$2
+  local pre=$1 mode=$2 banner=${3:-} port=${4:-}
   leaf "$pre-inside" $MX_NAME $MX_NAME
   selfsigned "$pre-outside" barracuda.local
   pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  [[ -z $port ]] || pf_master "$port inet n - n - - smtpd"
   pf_tls "$PKI/$pre-inside.chain.pem" "$PKI/$pre-inside.key" "$mode"
-  pf_main "smtpd_client_port_logging = yes"; pf_start 25
+  pf_main "smtpd_client_port_logging = yes"; pf_start 25 $port
   MTALOG=$PFD/maillog
   pf_setup prx prx barracuda.local "$PRXO4, $PRXO6"; pf_master "smtp inet n - n - - smtpd"
   pf_tls "$PKI/$pre-outside.pem" "$PKI/$pre-outside.key" "$mode"
@@ -948,6 +952,7 @@ appliance_up() {
     "smtp_tls_security_level = may" "smtp_tls_servername = $MX_NAME" \
     "smtp_connection_cache_on_demand = no" "smtp_tls_session_cache_database =" \
     "smtpd_client_port_logging = yes"
+  [[ -z $banner ]] || pf_main "smtpd_banner = $banner"
   pf_start 25
   PRXLOG=$PFD/maillog
   export_cert "$PKI/$pre-inside.pem" "$pre-inside"
@@ -1153,7 +1158,7 @@ sc_starttls-strip-asa() {
   truth_capture $o $s outside 1 outside,inside
   truth_capture $i $s inside 2 outside,inside
   truth_reset; T[server]=$PRXO4; T[starttls_offered]=no; T[starttls_used]=no
-  T[findings]=MAIL_IN_CLEAR,STARTTLS_STRIPPED
+  T[findings]=KNOWN_INTERCEPTOR,MAIL_IN_CLEAR,STARTTLS_STRIPPED   # XXXXXXXA is Cisco ASA inspection's (analyze/products.txt)
   truth_line $o
   truth_reset; T[server]=$MTA4; T[client]=$PRXI4; T[starttls_offered]=yes; T[starttls_used]=no
   T[findings]=MAIL_IN_CLEAR
@@ -1289,6 +1294,108 @@ sc_appliance-same-second() {
   truth_hops $o $i
 }
 
+# ================================================ one capture point (evidence)
+# The appliance case seen from the sender only: a router publishes one
+# address, its port 25 forwarded to the appliance and its port 587 to the
+# real MTA one routed hop further (through the appliance's namespace), so
+# the two ports of one address answer from different distances.  Besides
+# the session lines, their truth files carry
+#   trust     ca=certs/S-root-ca.pem          the scenario's own CA
+#   evidence  server=A port=P client=C kinds=K,.. [product=TEXT]
+# the kinds of one-point evidence (mxwitness.evidence) each session must
+# show ('-': none), from the scenario definition.
+topo_onepoint() {    # MODE (plain|nat): sender <-> router <-> appliance <-> mta (IPv4)
+  ns snd; ns rtr; ns prx; ns mta
+  link snd snd0 02:00:00:00:02:10 rtr rtr0 02:00:00:00:02:25
+  link rtr rtr1 02:00:00:01:13:01 prx prx0 02:00:00:01:13:25
+  link prx prx1 02:00:00:00:51:02 mta mta0 02:00:00:00:51:25
+  ip -n "$RUN-snd" addr add $SND4/32 dev snd0; ip -n "$RUN-snd" route add $NATO4/32 dev snd0
+  ip -n "$RUN-rtr" addr add $NATO4/32 dev rtr0; ip -n "$RUN-rtr" route add $SND4/32 dev rtr0
+  ip -n "$RUN-rtr" addr add $NATI4/32 dev rtr1; ip -n "$RUN-rtr" route add $PRXO4/32 dev rtr1
+  ip -n "$RUN-rtr" route add $MTA4/32 via $PRXO4 dev rtr1
+  ip -n "$RUN-prx" addr add $PRXO4/32 dev prx0; ip -n "$RUN-prx" route add $NATI4/32 dev prx0
+  ip -n "$RUN-prx" route add $SND4/32 via $NATI4 dev prx0
+  ip -n "$RUN-prx" -6 addr add $PRXO6/128 dev prx0 nodad
+  ip -n "$RUN-prx" addr add $PRXI4/24 dev prx1
+  ip -n "$RUN-prx" -6 addr add $PRXI6/64 dev prx1 nodad
+  ip -n "$RUN-mta" addr add $MTA4/24 dev mta0
+  ip -n "$RUN-mta" -6 addr add $MTA6/64 dev mta0 nodad
+  ip -n "$RUN-mta" route add $SND4/32 via $PRXI4 dev mta0
+  ip -n "$RUN-mta" route add $NATI4/32 via $PRXI4 dev mta0
+  ip netns exec "$RUN-rtr" sysctl -qw net.ipv4.ip_forward=1
+  ip netns exec "$RUN-prx" sysctl -qw net.ipv4.ip_forward=1
+  # the router publishes NATO4:25 (the appliance) and NATO4:587 (the real
+  # MTA); with nat it also hides the senders behind its own address
+  local post=""
+  [[ $1 == nat ]] && post="chain post { type nat hook postrouting priority srcnat; oifname \"rtr1\" meta l4proto tcp masquerade to :20000-29999 random; }"
+  ip netns exec "$RUN-rtr" nft -f - <<NFT
+table ip mxw_nat {
+  chain pre { type nat hook prerouting priority dstnat; iifname "rtr0" tcp dport 25 dnat to $PRXO4:25; iifname "rtr0" tcp dport 587 dnat to $MTA4:587; }
+  $post
+}
+NFT
+}
+
+onepoint() {   # SCENARIO MODE
+  local s=$1 mode=$2 hex banner
+  scenario_pki $s
+  topo_onepoint "$mode"
+  hex=$(openssl rand -hex 16)
+  # the Barracuda form of nmap-service-probes line 3080: $myhostname ESMTP (<32 hex digits>)
+  banner='$myhostname ESMTP ('"$hex"')'
+  appliance_up $s max12 "$banner" 587
+  cap_start $s snd snd0
+  swaks_run snd $s-587 $NATO4 587 --tls --tls-sni $MX_NAME --local-port 40601 || die "$s: swaks to 587 failed"
+  wait_log "$MTALOG" 'smtpd.*disconnect from' 1
+  swaks_run snd $s-25 $NATO4 25 --tls --tls-sni $MX_NAME --local-port 40602 || die "$s: swaks to 25 failed"
+  wait_log "$PRXLOG" 'smtp\[.*status=sent' 1 30
+  wait_log "$MTALOG" 'smtpd.*disconnect from' 2
+  wait_log "$PRXLOG" 'smtpd.*disconnect from' 1
+  cap_stop $s
+  local c587 c25
+  c587=$(sed -n 's/.*smtpd\[[0-9]*\]: [0-9A-F]*: client=[^[]*\[\([^]]*\)\]:\([0-9]*\).*/\1 \2/p' "$MTALOG" | head -n 1)
+  c25=$(sed -n 's/.*smtpd\[[0-9]*\]: [0-9A-F]*: client=[^[]*\[\([^]]*\)\]:\([0-9]*\).*/\1 \2/p' "$PRXLOG" | head -n 1)
+  pf_stop_all; topo_down
+  grep -q "^<- *220 barracuda.local ESMTP ($hex)" "$W/logs/$s-25.swaks.log" || die "$s: port 25 did not greet with the Barracuda banner"
+  grep -q "^<- *220 $MX_NAME ESMTP" "$W/logs/$s-587.swaks.log" || die "$s: port 587 is not the real MTA"
+  if [[ $mode == nat ]]; then
+    [[ $c587 == "$NATI4 "* && $c587 != *" 40601" && $c25 == "$NATI4 "* && $c25 != *" 40602" ]] \
+      || die "$s: the router did not translate the senders (MTA saw $c587, appliance saw $c25)"
+  else
+    [[ $c587 == "$SND4 40601" && $c25 == "$SND4 40602" ]] \
+      || die "$s: the router translated the senders (MTA saw $c587, appliance saw $c25)"
+  fi
+  local how="forwards them unchanged (dnat only: the MTA and the appliance see the sender's address)"
+  [[ $mode == nat ]] && how="hides the sender behind its own address $NATI4 with random ports 20000-29999 (nftables masquerade, as in nat-appliance)"
+  truth_header $s "One capture point, sender side. swaks --tls (SNI $MX_NAME, no verification) makes two" \
+    "deliveries, in this order: from port 40601 to $NATO4:587, then from port 40602 to $NATO4:25." \
+    "$NATO4 is a router (nftables dnat) that forwards port 25 to the appliance $PRXO4:25 and port" \
+    "587 to the real MTA $MTA4:587, routed through the appliance's namespace: one hop further, so" \
+    "port 25 answers with a TTL one higher than port 587 (63 against 62 at the sender). The router" \
+    "$how." \
+    "The appliance is a postfix terminating STARTTLS with its own self-signed certificate" \
+    "(CN=barracuda.local) and relaying to the real MTA; its smtpd_banner is the Barracuda form of" \
+    "nmap-service-probes line 3080, \$myhostname ESMTP (<32 hex digits>): 220 barracuda.local ESMTP ($hex)." \
+    "Port 587 is an smtpd listener of the real MTA, STARTTLS with the expected certificate" \
+    "(leaf+intermediate of the scenario's CA). Judged with --ca-file only (no --expect); the port-25" \
+    "session's certificate is another than the one the same address and name showed on 587 (CERT_CHANGED)."
+  printf 'trust\tca=certs/%s-root-ca.pem\n' "$s" >>"$W/out/$s.truth"
+  truth_reset; truth_tls 1.2; T[server]=$NATO4; T[port]=587; T[sni]=$MX_NAME
+  truth_cert "$PKI/$s-inside.pem" 2; truth_line $s
+  truth_reset; truth_tls 1.2; T[server]=$NATO4; T[sni]=$MX_NAME; truth_cert "$PKI/$s-outside.pem" 1
+  # CERT_CHANGED: the same address and name presented the real certificate just before
+  T[findings]=CERT_CHANGED,KNOWN_INTERCEPTOR,NAME_MISMATCH,SELF_SIGNED,TLS_TERMINATOR_SUSPECTED
+  truth_line $s
+  # the evidence the scenario puts there: none on 587; on 25 the banner's
+  # product, the banner and certificate naming the appliance, not the SNI,
+  # and port 25 nearer than port 587 of the same address
+  printf 'evidence\tserver=%s\tport=587\tclient=%s\tkinds=-\n' $NATO4 $SND4 >>"$W/out/$s.truth"
+  printf 'evidence\tserver=%s\tport=25\tclient=%s\tkinds=names,product_banner,ttl\tproduct=Barracuda\n' \
+    $NATO4 $SND4 >>"$W/out/$s.truth"
+}
+sc_onepoint-appliance() { onepoint onepoint-appliance plain; }
+sc_onepoint-nat() { onepoint onepoint-nat nat; }
+
 # ============================================================ verification
 # Independent check of a capture against its truth file with tshark: every
 # TCP connection must belong to exactly one truth line whose facts it shows.
@@ -1350,7 +1457,8 @@ my @lines; my @hops; my $point;
 open(my $t,"<",$truth) or die; while (<$t>) { chomp; next if /^#/ || /^\s*$/;
   my @kv=split /\t/; my $kind=shift @kv; my %h=map { /^([^=]+)=(.*)$/ ? ($1,$2) : () } @kv;
   if ($kind eq "session") { push @lines, \%h; } elsif ($kind eq "capture") { $point=$h{point}; }
-  elsif ($kind eq "hops") { push @hops, \%h; } else { die "$truth: unknown line \"$kind\"\n"; } } close $t;
+  elsif ($kind eq "hops") { push @hops, \%h; } elsif ($kind eq "trust" || $kind eq "evidence") { }
+  else { die "$truth: unknown line \"$kind\"\n"; } } close $t;
 my @err; my %used;
 for my $st (sort {$a<=>$b} keys %$plain) { my $S=$plain->{$st};
   unless ($S->{syns}) { push @err,"stream $st: no SYN captured"; next; }

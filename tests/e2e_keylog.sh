@@ -4,7 +4,8 @@
 # of its truth file, no CERT_HIDDEN) and hidden without it; the encrypted
 # 450 4.7.320 of reply-4-7-320 read as SMTP_TLS_ERROR with its key log and
 # not without; a key log with a wrong secret and one missing a secret give
-# CERT_HIDDEN with the reason; a key log that matches no session is said
+# CERT_HIDDEN with the reason; the key log as a pcapng Decryption Secrets
+# Block decrypts the same; a key log that matches no session is said
 # once; Wireshark's tls13-rfc8446 capture with its keys (../shared, skipped
 # when absent) shows the certificate Wireshark's reference shows.
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +28,24 @@ if run_capture tls13-keylog pcaps/starttls-tls13.pcap "$tmp/a" --keylog pcaps/st
         pass tls13-keylog "certificate $want_subject read through the key log"
     else
         fail tls13-keylog "got '$got', want '$want_subject' $want_sha, decrypted, no CERT_HIDDEN"
+    fi
+fi
+
+# 1b. the same key log inside the capture: a pcapng with a Decryption
+# Secrets Block (editcap --inject-secrets), no --keylog
+if ! command -v editcap >/dev/null 2>&1; then
+    skip tls13-dsb "editcap (wireshark-common) is not installed"
+elif ! editcap --inject-secrets tls,pcaps/starttls-tls13.keylog pcaps/starttls-tls13.pcap \
+        "$tmp/dsb.pcapng" >/dev/null 2>&1; then
+    fail tls13-dsb "editcap --inject-secrets failed"
+elif run_capture tls13-dsb "$tmp/dsb.pcapng" "$tmp/a2"; then
+    got=$(jq -r 'select(.tls) | [.tls.server.x509.subject.distinguished_name,
+                 (.tls.server.hash.sha256 // "" | ascii_upcase), .tls.decrypted,
+                 ([.findings[]?.code] | index("CERT_HIDDEN") != null)] | @tsv' "$tmp/a2" | head -n 1)
+    if [ "$got" = "$(printf '%s\t%s\ttrue\tfalse' "$want_subject" "$want_sha")" ]; then
+        pass tls13-dsb "certificate $want_subject read through the file's own secrets"
+    else
+        fail tls13-dsb "got '$got', want '$want_subject' $want_sha, decrypted, no CERT_HIDDEN"
     fi
 fi
 

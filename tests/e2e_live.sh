@@ -4,7 +4,7 @@
 # connection attempt to port 25 and one to port 8080, and mxwitness -i on one
 # end with privileges dropped after opening.  It must report the mail-port
 # connection, not the other (the default filter covers the mail ports), and
-# stop cleanly on SIGINT.  Needs root and `ip netns`; skipped otherwise.
+# stop cleanly on SIGINT; --point names its capture point.  Needs root and `ip netns`; skipped otherwise.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 . tests/lib.sh
@@ -38,7 +38,7 @@ ip -n "$a" link set lo up
 
 user=nobody
 id "$user" >/dev/null 2>&1 || user=root
-ip netns exec "$a" "$BIN" -i mxwt0 -Z "$user" --flows >"$out" 2>"$err" &
+ip netns exec "$a" "$BIN" -i mxwt0 --point span1 -Z "$user" --flows --stats >"$out" 2>"$err" &
 pid=$!
 # wait until the capture is open (the process has dropped to $user), at
 # most 5 s, and not at all once it has exited (a binary that fails at once)
@@ -71,5 +71,11 @@ elif grep -q ':8080 ' "$out"; then
     fail live-capture "a connection to port 8080 was reported"
 else
     pass live-capture
+fi
+# --point names the interface's capture point
+if grep -q '^  input span1: [1-9][0-9]* packets .* from mxwt0$' "$err"; then
+    pass live-point
+else
+    fail live-point "no 'input span1: N packets ... from mxwt0' in --stats: $(grep input "$err")"
 fi
 exit 0

@@ -9,8 +9,8 @@
 #           positive to hold on to belongs in that allowance, named here)
 # A fake build is a folder laid out like build/: mxwitness and
 # fuzz/replay_* are the fake (they are the code under test), while the
-# test helpers (tests/helper_*) and the capture generator bench/gen are the
-# real ones.  The scripts find it
+# test helpers (tests/helper_*: helper_portmap, helper_pcapng,
+# helper_starttls) and the capture generator bench/gen are the real ones.  The scripts find it
 # through MXW_BIN and MXW_BUILD_DIR (tests/run.sh sets both).
 #
 # One PASS or FAIL line per fake, with the passes per script (passed of

@@ -17,7 +17,8 @@
 #             certificate, the certificate hidden by TLS 1.3, alerts, the
 #             4.7.x reply)
 #   findings  --json from pcaps/ with --ca-file certs/test-root-ca.pem (or the
-#             CA of the capture's own scenario, its `capture` line's `ca`) and
+#             CA of the capture's own scenario, its `capture` or `trust`
+#             line's `ca`) and
 #             the line's --expect: each session's finding codes are exactly
 #             the line's `findings`, and the exit status is 1 exactly when one
 #             of them is high or critical (the default --fail-on).  Sessions
@@ -164,6 +165,8 @@ for pcap in pcaps/*.pcap; do
     capline=$(grep '^capture' "$truth" | head -n 1)
     ca=certs/test-root-ca.pem
     [ -n "$capline" ] && ca=$(field "$capline" ca)
+    trustline=$(grep '^trust' "$truth" | head -n 1)
+    [ -n "$trustline" ] && ca=$(field "$trustline" ca)
     expect=$(field "$(head -n 1 "$tmp/truth")" expect)
     if [ "$expect" = "-" ] || [ -z "$expect" ]; then
         (cd pcaps && "$BIN" --json --ca-file "$ca" -r "$name.pcap") >"$tmp/f.json" 2>"$tmp/f.err"
@@ -182,7 +185,8 @@ for pcap in pcaps/*.pcap; do
         [ "$(field "$line" cert_visible)" = yes ] && sha=$(field "$line" cert_sha256)
         key="$(field "$line" client) $(field "$line" server) $(field "$line" port) $used $sha"
         case $want in *CERT_MISMATCH*|*SELF_SIGNED*|*UNTRUSTED_CHAIN*|*NAME_MISMATCH*|*EXPIRED*|\
-                      *STARTTLS_REFUSED*|*SMTP_TLS_ERROR*|*TLS_ALERT*|*STARTTLS_STRIPPED*) want_rc=1 ;; esac
+                      *STARTTLS_REFUSED*|*SMTP_TLS_ERROR*|*TLS_ALERT*|*STARTTLS_STRIPPED*|\
+                      *TLS_TERMINATOR_SUSPECTED*) want_rc=1 ;; esac
         c=$(field "$line" count)
         while [ "$c" -gt 0 ]; do echo "$key $want" >>"$tmp/want"; c=$((c - 1)); done
     done <"$tmp/truth"

@@ -251,22 +251,31 @@ static void text_session(void *ctx, const struct analysed *an)
 
 /* text_server writes one server's summary: a line, then (unless quiet
  * and nothing is wrong) its verdict, checks, findings and certificates. */
-static void text_server(struct text_writer *r, const struct server *sv)
+/* server_name writes a server's address, capture point and name. */
+static void server_name(struct text_writer *r, FILE *f, const struct server *sv)
 {
-    const struct server_summary *s = sv->sum;
-    FILE *f = r->out;
-    char se[80], t1[40], t2[40], vb[3072];
+    char se[80];
 
-    fprintf(f, "  %s", cap_endpoint_format(&sv->addr, sv->port, se, sizeof(se)));
+    fputs(cap_endpoint_format(&sv->addr, sv->port, se, sizeof(se)), f);
     if (r->several_points) {
         fputs(" at ", f);
         report_tx(f, pipeline_point(r->pl, sv->input));
     }
-    if (s->name) {
+    if (sv->sum->name) {
         fputs(" (", f);
-        report_tx(f, s->name);
+        report_tx(f, sv->sum->name);
         fputc(')', f);
     }
+}
+
+static void text_server(struct text_writer *r, const struct server *sv)
+{
+    const struct server_summary *s = sv->sum;
+    FILE *f = r->out;
+    char t1[40], t2[40], vb[3072];
+
+    fputs("  ", f);
+    server_name(r, f, sv);
     fprintf(f, ": %llu session%s, %llu with TLS", (unsigned long long)s->sessions,
             s->sessions == 1 ? "" : "s", (unsigned long long)s->tls_sessions);
     if (s->plain)
@@ -449,7 +458,7 @@ static void text_answer(struct text_writer *r, struct server *const *v, size_t n
 {
     FILE *f = r->final;
     struct server **w = n > 0 ? malloc(n * sizeof(*w)) : NULL;
-    char se[80], vb[3072];
+    char vb[3072];
     size_t shown = n < ANSWER_SERVERS ? n : ANSWER_SERVERS;
 
     if (w == NULL && n > 0)
@@ -473,16 +482,8 @@ static void text_answer(struct text_writer *r, struct server *const *v, size_t n
             fputs(r->color ? "\033[32mOK\033[0m      " : "OK      ", f);
         else
             sev_text(r, s->worst);
-        fprintf(f, " %s", cap_endpoint_format(&sv->addr, sv->port, se, sizeof(se)));
-        if (r->several_points) {
-            fputs(" at ", f);
-            report_tx(f, pipeline_point(r->pl, sv->input));
-        }
-        if (s->name) {
-            fputs(" (", f);
-            report_tx(f, s->name);
-            fputc(')', f);
-        }
+        fputc(' ', f);
+        server_name(r, f, sv);
         if (s->conclusion != NULL) {
             fputs("\n           ", f);
             report_tx(f, s->conclusion);

@@ -10,8 +10,9 @@
 # A fake build is a folder laid out like build/: mxwitness and
 # fuzz/replay_* are the fake (they are the code under test), while the
 # test helpers (tests/helper_*: helper_portmap, helper_pcapng,
-# helper_starttls) and the capture generator bench/gen are the real ones.  The scripts find it
-# through MXW_BIN and MXW_BUILD_DIR (tests/run.sh sets both).
+# helper_starttls) and the capture generator bench/gen are the real ones.
+# The scripts find them through MXW_BIN and MXW_BUILD_DIR (tests/run.sh sets
+# both).
 #
 # One PASS or FAIL line per fake, with the passes per script (passed of
 # PASS+FAIL lines); a FAIL names each check that passed, as script:check, so

@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyze/hostname.h"
+#include "lib/keyhash.h"
 #include "lib/strbuf.h"
 
 static const char products_txt[] =
@@ -43,10 +45,19 @@ struct product {
 #define NET_SLOTS 8192
 #define NET_PORTS 4
 
+/* net_fp: the SYN-ACK's option kinds in order and its window scale (the
+ * MSS and the window are left out: a router's MSS clamping and the
+ * moment's buffers change them on one host). */
+struct net_fp {
+    uint8_t opts[SESSION_TCP_OPTS_MAX];
+    uint8_t nopts;
+    int16_t wscale;
+};
+
 struct net_port {
     uint16_t port;
     uint8_t ttl;                    /* the SYN-ACK's (else the first reply's) */
-    uint32_t fp;                    /* hash of the SYN-ACK's option layout and scale */
+    struct net_fp fp;               /* the SYN-ACK's option layout and scale */
     bool fp_seen;
     uint64_t seen_us;
 };
@@ -63,6 +74,7 @@ struct evidence_ctx {
     struct product *prod;
     size_t nprod;
     struct net_addr *net;           /* NET_SLOTS */
+    uint64_t seed;                  /* keys the slot of an address */
 };
 
 static const char *const kind_names[EV_KIND_COUNT] = {
@@ -247,6 +259,10 @@ struct evidence_ctx *evidence_new(void)
         free(cx);
         return NULL;
     }
+    /* addresses come from the wire: a secret seed keeps a sender from
+     * aiming many at one slot */
+    if (getentropy(&cx->seed, sizeof(cx->seed)) != 0)
+        cx->seed = 0x9E3779B97F4A7C15u;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl != NULL ? nl : end;
@@ -266,13 +282,9 @@ struct evidence_ctx *evidence_new(void)
     return cx;
 }
 
-size_t evidence_products_count(void)
+size_t evidence_products(const struct evidence_ctx *cx)
 {
-    struct evidence_ctx *cx = evidence_new();
-    size_t n = cx != NULL ? cx->nprod : 0;
-
-    evidence_free(cx);
-    return n;
+    return cx->nprod;
 }
 
 /* ---- items ------------------------------------------------------------- */
@@ -299,9 +311,8 @@ static bool matches(const struct pattern *pt, const char *s)
 }
 
 /* product_items: each product whose pattern matches, its strongest match. */
-static void product_items(const struct evidence_ctx *cx, const struct session *s,
-                          const struct x509_info *const *chain, size_t n,
-                          const struct smtp_facts *sf, struct evidence *ev)
+static void product_items(const struct evidence_ctx *cx, const struct x509_info *const *chain,
+                          size_t n, const struct smtp_facts *sf, struct evidence *ev)
 {
     for (size_t i = 0; i < cx->nprod; i++) {
         const struct product *pr = &cx->prod[i];
@@ -365,15 +376,6 @@ static void product_items(const struct evidence_ctx *cx, const struct session *s
             it->source = pr->source;
         }
     }
-    (void)s;
-}
-
-static bool fqdn_like(const char *s)
-{
-    char norm[HOSTNAME_BUFSZ];
-
-    return s != NULL && strchr(s, '.') != NULL && !hostname_is_ip(s) &&
-           hostname_normalize(s, norm, sizeof(norm));
 }
 
 static bool same_name(const char *a, const char *b)
@@ -392,9 +394,9 @@ static void names_item(const struct session *s, const struct x509_info *leaf,
                        const char *expected_name, const struct smtp_facts *sf,
                        struct evidence *ev)
 {
-    const char *want = expected_name != NULL && fqdn_like(expected_name) ? expected_name
-                       : fqdn_like(s->sni)                               ? s->sni
-                                                                         : NULL;
+    const char *want = hostname_fqdn_like(expected_name) ? expected_name
+                       : hostname_fqdn_like(s->sni)       ? s->sni
+                                                          : NULL;
     const char *self = NULL, *how = NULL;
     struct evidence_item *it;
     struct strbuf b;
@@ -402,9 +404,9 @@ static void names_item(const struct session *s, const struct x509_info *leaf,
 
     if (want == NULL || sf == NULL || leaf == NULL || !leaf->parsed)
         return;
-    if (fqdn_like(sf->banner_host) && !same_name(sf->banner_host, want))
+    if (hostname_fqdn_like(sf->banner_host) && !same_name(sf->banner_host, want))
         self = sf->banner_host, how = "banner";
-    else if (fqdn_like(sf->ehlo_host) && !same_name(sf->ehlo_host, want))
+    else if (hostname_fqdn_like(sf->ehlo_host) && !same_name(sf->ehlo_host, want))
         self = sf->ehlo_host, how = "EHLO reply";
     if (self == NULL || hostname_check(leaf, want, NULL, 0) != HOST_NO_MATCH)
         return;
@@ -427,21 +429,13 @@ static void names_item(const struct session *s, const struct x509_info *leaf,
  * dialogue, from this one point. */
 static void masked_item(const struct smtp_facts *sf, struct evidence *ev)
 {
-    for (size_t i = 0; sf != NULL && i < sf->ncaps; i++) {
-        const char *k = sf->caps[i];
-        size_t x = 0;
-        struct evidence_item *it;
+    const char *k = sf != NULL ? smtp_starttls_masked(sf) : NULL;
+    struct evidence_item *it;
 
-        if (k == NULL || strlen(k) != 8)
-            continue;
-        while (x < 8 && k[x] == 'X')
-            x++;
-        if (x < 7 || (it = item(ev, EV_STARTTLS_MASKED, EV_STRONG)) == NULL)
-            continue;
-        snprintf(it->seen, sizeof(it->seen), "EHLO keyword %s where STARTTLS stands", k);
-        snprintf(it->expected, sizeof(it->expected), "STARTTLS");
+    if (k == NULL || (it = item(ev, EV_STARTTLS_MASKED, EV_STRONG)) == NULL)
         return;
-    }
+    snprintf(it->seen, sizeof(it->seen), "EHLO keyword %s where STARTTLS stands", k);
+    snprintf(it->expected, sizeof(it->expected), "STARTTLS");
 }
 
 /* sender_item: Office 365's own status codes for what it met at the
@@ -474,23 +468,21 @@ static void sender_item(const struct smtp_facts *sf, struct evidence *ev)
 
 /* ---- the network layer --------------------------------------------------- */
 
-static uint32_t fnv(uint32_t h, const void *p, size_t n)
+static struct net_fp net_fp(const struct session_net *n)
 {
-    const uint8_t *b = p;
+    struct net_fp fp;
 
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 16777619u;
-    return h;
+    memset(&fp, 0, sizeof(fp));
+    memcpy(fp.opts, n->synack_opts, n->nsynack_opts);
+    fp.nopts = n->nsynack_opts;
+    fp.wscale = n->synack_wscale;
+    return fp;
 }
 
-/* net_fp: the SYN-ACK's option kinds in order and its window scale (the
- * MSS and the window are left out: a router's MSS clamping and the
- * moment's buffers change them on one host). */
-static uint32_t net_fp(const struct session_net *n)
+static bool net_fp_equal(const struct net_fp *a, const struct net_fp *b)
 {
-    uint32_t h = fnv(2166136261u, n->synack_opts, n->nsynack_opts);
-
-    return fnv(h, &n->synack_wscale, sizeof(n->synack_wscale));
+    return a->nopts == b->nopts && a->wscale == b->wscale &&
+           memcmp(a->opts, b->opts, a->nopts) == 0;
 }
 
 static void hops_text(char *buf, size_t size, uint8_t ttl)
@@ -507,11 +499,11 @@ static void net_items(struct evidence_ctx *cx, const struct session *s, struct e
 {
     const struct session_net *n = &s->net;
     uint8_t ttl = n->synack_ttl != 0 ? n->synack_ttl : n->data_ttl[TCP_TO_CLIENT];
-    uint32_t h = fnv(fnv(2166136261u, &s->input, sizeof(s->input)), s->server.b, 16);
+    uint64_t h = keyhash(cx->seed ^ s->input, s->server.b, sizeof(s->server.b));
     struct net_addr *a = &cx->net[(h ^ s->server.family) % NET_SLOTS];
     struct net_port *mine = NULL;
     char now[64], then[64];
-    uint32_t fp = net_fp(n);
+    struct net_fp fp = net_fp(n);
     bool fp_seen = n->synack_us != 0;
     bool ttl_said = false, fp_said = false;
 
@@ -564,7 +556,7 @@ static void net_items(struct evidence_ctx *cx, const struct session *s, struct e
             snprintf(it->expected, sizeof(it->expected), "one host: one distance on every port");
             ttl_said = true;
         }
-        if (!fp_said && fp_seen && o->fp_seen && o->fp != fp &&
+        if (!fp_said && fp_seen && o->fp_seen && !net_fp_equal(&o->fp, &fp) &&
             (it = item(ev, EV_TCP_FINGERPRINT, other_port ? EV_MEDIUM : EV_WEAK)) != NULL) {
             char opts[96];
 
@@ -611,7 +603,7 @@ void evidence_session(struct evidence_ctx *cx, const struct session *s,
     memset(ev, 0, sizeof(*ev));
     if (cx == NULL)
         return;
-    product_items(cx, s, chain, n, sf, ev);
+    product_items(cx, chain, n, sf, ev);
     names_item(s, leaf, expected_name, sf, ev);
     masked_item(sf, ev);
     sender_item(sf, ev);

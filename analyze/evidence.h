@@ -67,16 +67,15 @@ struct evidence {
 const char *evidence_kind_name(enum evidence_kind k);      /* "product_certificate" */
 const char *evidence_strength_name(enum evidence_strength s); /* "weak" "medium" "strong" */
 
-/* evidence_products_count returns the number of product entries compiled in
- * (for --version and the tests). */
-size_t evidence_products_count(void);
-
 struct evidence_ctx;
 
 /* evidence_new returns a context (NULL on allocation failure): the product
  * patterns compiled once. */
 struct evidence_ctx *evidence_new(void);
 void evidence_free(struct evidence_ctx *cx);
+
+/* evidence_products returns the number of product entries compiled in. */
+size_t evidence_products(const struct evidence_ctx *cx);
 
 /* evidence_session gathers the items of one session into |*ev| and adds
  * KNOWN_INTERCEPTOR and TLS_TERMINATOR_SUSPECTED to |fs| (not sorted again:

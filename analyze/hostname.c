@@ -310,6 +310,14 @@ bool hostname_normalize(const char *in, char *out, size_t outlen)
     return true;
 }
 
+bool hostname_fqdn_like(const char *name)
+{
+    char norm[HOSTNAME_BUFSZ];
+
+    return name != NULL && strchr(name, '.') != NULL && !hostname_is_ip(name) &&
+           hostname_normalize(name, norm, sizeof(norm));
+}
+
 bool hostname_is_ip(const char *name)
 {
     unsigned char a[16];

@@ -60,6 +60,10 @@ int hostname_punycode_encode(const uint32_t *cp, size_t n, char *out, size_t out
  * form or a textual IPv6 address (inet_pton's grammar; no brackets). */
 bool hostname_is_ip(const char *name);
 
+/* hostname_fqdn_like is true when |name| is worth checking a certificate
+ * against: not NULL, it has a dot, it is no IP address and it normalizes. */
+bool hostname_fqdn_like(const char *name);
+
 /* The outcome of hostname_check. */
 enum hostname_result {
     HOST_MATCH = 0,    /* a presented identifier matches the name */

@@ -267,35 +267,7 @@ static void pin_text(const struct expect_pin *p, char *buf, size_t size)
     }
 }
 
-/* fqdn_like: worth checking a certificate against (has a dot, is a name). */
-static bool fqdn_like(const char *s)
-{
-    char norm[HOSTNAME_BUFSZ];
-
-    return s != NULL && strchr(s, '.') != NULL && !hostname_is_ip(s) &&
-           hostname_normalize(s, norm, sizeof(norm));
-}
-
 /* ---- the checks -------------------------------------------------------- */
-
-/* masked_starttls: an EHLO keyword that is STARTTLS overwritten by a
- * middlebox: Cisco PIX/ASA ESMTP inspection turns it into "XXXXXXXA"
- * (same length, so the reply's length is kept). */
-static const char *masked_starttls(const struct smtp_facts *sf)
-{
-    for (size_t i = 0; i < sf->ncaps; i++) {
-        const char *k = sf->caps[i];
-        size_t x = 0;
-
-        if (k == NULL || strlen(k) != 8)
-            continue;
-        while (x < 8 && k[x] == 'X')
-            x++;
-        if (x >= 7)
-            return k;
-    }
-    return NULL;
-}
 
 static void check_smtp(struct judge *j, const struct session *s, struct findings *f)
 {
@@ -308,7 +280,7 @@ static void check_smtp(struct judge *j, const struct session *s, struct findings
         return;
     ehlo_seen = sf->ehlo && (sf->ncaps > 0 || sf->ehlo_host != NULL);
     not_offered = ehlo_seen && !sf->starttls_offered && !sf->x_anonymoustls_offered && !s->tls;
-    masked = not_offered ? masked_starttls(sf) : NULL;
+    masked = not_offered ? smtp_starttls_masked(sf) : NULL;
     if (masked != NULL)
         findings_add(f, F_STARTTLS_STRIPPED, SEV_HIGH,
                      "the EHLO reply lists '%s' where STARTTLS would be: a middlebox between "
@@ -566,10 +538,10 @@ static void check_names(struct judge *j, const struct session *s, const struct x
     if (s->sni != NULL && s->sni[0] != '\0') {
         name = s->sni;
         src = "the SNI";
-    } else if (sf != NULL && fqdn_like(sf->banner_host)) {
+    } else if (sf != NULL && hostname_fqdn_like(sf->banner_host)) {
         name = sf->banner_host;
         src = "the server's banner name";
-    } else if (sf != NULL && fqdn_like(sf->ehlo_host)) {
+    } else if (sf != NULL && hostname_fqdn_like(sf->ehlo_host)) {
         name = sf->ehlo_host;
         src = "the server's EHLO name";
     }

@@ -188,6 +188,7 @@ void pipeline_session(void *pipeline, const struct session *s)
     struct analysed *a = &p->a;
     const struct x509_info *sc[TLS_MAX_CERTS], *cc[TLS_MAX_CERTS];
     struct server *sv;
+    size_t nfs;
 
     memset(a, 0, sizeof(*a));
     a->s = s;
@@ -198,11 +199,13 @@ void pipeline_session(void *pipeline, const struct session *s)
     memcpy(a->client_chain, cc, a->nclient * sizeof(cc[0]));
     judge_session(p->judge, s, a->server_chain, a->nserver, &p->fs, p->expected,
                   sizeof(p->expected));
+    nfs = p->fs.n;
     evidence_session(p->evidence, s, a->server_chain, a->nserver, NULL,
                      a->nserver > 0 && p->expected[0] != '\0' &&
                          !findings_has(&p->fs, F_CERT_MISMATCH),
                      &p->ev, &p->fs);
-    findings_sort(&p->fs);
+    if (p->fs.n != nfs)
+        findings_sort(&p->fs);   /* the judge's are sorted: only the evidence's to place */
     judge_steps(s, &p->fs, a->steps);
     a->fs = &p->fs;
     a->ev = &p->ev;

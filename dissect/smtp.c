@@ -1220,6 +1220,22 @@ enum smtp_mode smtp_mode(const struct smtp *s, enum tcp_dir dir)
     return SMTP_MODE_TEXT;
 }
 
+const char *smtp_starttls_masked(const struct smtp_facts *sf)
+{
+    for (size_t i = 0; i < sf->ncaps; i++) {
+        const char *k = sf->caps[i];
+        size_t x = 0;
+
+        if (k == NULL || strlen(k) != 8)
+            continue;
+        while (x < 8 && k[x] == 'X')
+            x++;
+        if (x >= 7)
+            return k;
+    }
+    return NULL;
+}
+
 const struct smtp_facts *smtp_facts(const struct smtp *s)
 {
     return s ? &s->f : NULL;

@@ -134,6 +134,11 @@ enum smtp_mode smtp_mode(const struct smtp *s, enum tcp_dir dir);
 /* smtp_facts returns the facts so far (owned by |s|). */
 const struct smtp_facts *smtp_facts(const struct smtp *s);
 
+/* smtp_starttls_masked returns the EHLO keyword of |sf| that is STARTTLS
+ * overwritten by a middlebox, or NULL: Cisco PIX/ASA ESMTP inspection turns
+ * it into "XXXXXXXA" (same length, so the reply's length is kept). */
+const char *smtp_starttls_masked(const struct smtp_facts *sf);
+
 /* smtp_enhanced_code parses an RFC 3463 enhanced status code at the start
  * of |text| ("4.7.320 ..."): true and |*cls|, |*subject|, |*detail| when it
  * is one. */

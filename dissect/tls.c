@@ -1639,13 +1639,21 @@ static void alert_record(struct tls *t, enum tcp_dir d, struct cbs frag, bool en
 
 /* ---- records -------------------------------------------------------- */
 
+/* appdata_seen: the first application data record of |d| is said once. */
+static void appdata_seen(struct tls *t, enum tcp_dir d)
+{
+    if (!t->h[d].appdata) {
+        t->h[d].appdata = true;
+        if (t->cbs.on_appdata)
+            t->cbs.on_appdata(t->user, d);
+    }
+}
+
 /* plain_record reads the content of one record of |d| that is in clear or
  * was decrypted (|decrypted|): the seam tls_feed_plaintext opens to tests. */
 static void plain_record(struct tls *t, enum tcp_dir d, uint8_t type, struct cbs frag,
                          bool decrypted)
 {
-    struct tls_half *h = &t->h[d];
-
     switch (type) {
     case TLS_CT_HANDSHAKE:
         hs_fragment(t, d, 0x0303, frag, true);   /* §5.1 legacy_record_version */
@@ -1654,11 +1662,7 @@ static void plain_record(struct tls *t, enum tcp_dir d, uint8_t type, struct cbs
         alert_record(t, d, frag, false);
         break;
     case TLS_CT_APPDATA:
-        if (!h->appdata) {
-            h->appdata = true;
-            if (t->cbs.on_appdata)
-                t->cbs.on_appdata(t->user, d);
-        }
+        appdata_seen(t, d);
         if (decrypted && cbs_len(&frag) > 0 && t->cbs.on_plaintext)
             t->cbs.on_plaintext(t->user, d, cbs_data(&frag), cbs_len(&frag));
         break;
@@ -1744,11 +1748,7 @@ static void record(struct tls *t, enum tcp_dir d, const uint8_t hdr5[5], uint8_t
         }
         break;
     case TLS_CT_APPDATA:
-        if (!h->appdata) {
-            h->appdata = true;
-            if (t->cbs.on_appdata)
-                t->cbs.on_appdata(t->user, d);
-        }
+        appdata_seen(t, d);
         break;
     default:   /* heartbeat (RFC 6520): nothing to learn */
         break;

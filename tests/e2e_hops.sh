@@ -29,19 +29,6 @@ sha_out=$(truth_field pcaps/appliance-outside.truth cert_sha256)
 sha_in=$(truth_field pcaps/appliance-inside.truth cert_sha256)
 expect="--ca-file pcaps/certs/test-root-ca.pem --expect mail.example.test=pem:pcaps/certs/appliance-inside.pem"
 
-# run_points NAME OUT [OPTIONS...]: mxwitness --json OPTIONS, status in OUT.rc
-run_points() {
-    _n=$1 _o=$2
-    shift 2
-    "$BIN" --json "$@" >"$_o" 2>"$_o.err"
-    _rc=$?
-    echo "$_rc" >"$_o.rc"
-    if _why=$(crash_report "$_rc" "$_o.err"); then
-        fail "$_n" "crashed: $_why"
-        return 1
-    fi
-    return 0
-}
 
 # hops_summary FILE: one line per delivery:
 #   certificate_changed_between  sha@outside  sha@inside  codes:severities
@@ -53,7 +40,7 @@ hops_summary() {
 }
 
 # 1. two points in path order, with the expectation
-if run_points two-points "$tmp/two" $expect -r "$out@outside" -r "$in@inside"; then
+if run_json two-points "$tmp/two" $expect -r "$out@outside" -r "$in@inside"; then
     got=$(hops_summary "$tmp/two")
     want="outside>inside $sha_out $sha_in CERT_REPLACED:critical"
     if [ -n "$sha_out" ] && [ -n "$sha_in" ] && [ "$got" = "$want" ] && [ "$(cat "$tmp/two.rc")" = 1 ]; then
@@ -71,16 +58,16 @@ if run_points two-points "$tmp/two" $expect -r "$out@outside" -r "$in@inside"; t
 fi
 
 # 2. without an expectation the replacement is high, not critical
-if run_points no-expectation "$tmp/noexp" -r "$out@outside" -r "$in@inside"; then
+if run_json no-expectation "$tmp/noexp" -r "$out@outside" -r "$in@inside"; then
     got=$(hops_summary "$tmp/noexp")
     want="outside>inside $sha_out $sha_in CERT_REPLACED:high"
     if [ "$got" = "$want" ]; then pass no-expectation; else fail no-expectation "want [$want], got [$got]"; fi
 fi
 
 # 3. the same from JSON lines of two separate runs
-if run_points json-outside "$tmp/o.json" $expect -r "$out" &&
-   run_points json-inside "$tmp/i.json" $expect -r "$in" &&
-   run_points from-json "$tmp/fj" --from-json "$tmp/o.json@outside" --from-json "$tmp/i.json@inside"; then
+if run_json json-outside "$tmp/o.json" $expect -r "$out" &&
+   run_json json-inside "$tmp/i.json" $expect -r "$in" &&
+   run_json from-json "$tmp/fj" --from-json "$tmp/o.json@outside" --from-json "$tmp/i.json@inside"; then
     a=$(hops_summary "$tmp/two")
     b=$(hops_summary "$tmp/fj")
     if [ -n "$b" ] && [ "$a" = "$b" ] && [ "$(cat "$tmp/fj.rc")" = 1 ] &&
@@ -95,14 +82,14 @@ fi
 # 4. JSON lines from standard input, labelled by their observer.name
 if jq -c '.observer.name = "outside"' "$tmp/o.json" >"$tmp/o2.json" &&
    jq -c '.observer.name = "inside"' "$tmp/i.json" >"$tmp/i2.json" &&
-   run_points from-json-stdin "$tmp/fs" --from-json - --from-json "$tmp/i2.json" <"$tmp/o2.json"; then
+   run_json from-json-stdin "$tmp/fs" --from-json - --from-json "$tmp/i2.json" <"$tmp/o2.json"; then
     got=$(hops_summary "$tmp/fs")
     want="outside>inside $sha_out $sha_in CERT_REPLACED:critical"
     if [ "$got" = "$want" ]; then pass from-json-stdin; else fail from-json-stdin "want [$want], got [$got]"; fi
 fi
 
 # 5. a point that saw nothing of it: unpaired, with why, and no replacement claimed
-if run_points unpaired "$tmp/un" -r "$out@outside" -r pcaps/clean-tls12.pcap@inside; then
+if run_json unpaired "$tmp/un" -r "$out@outside" -r pcaps/clean-tls12.pcap@inside; then
     n=$(jq -r 'select(.event.dataset == "mxwitness.hops") | select(.hops.confidence == 0) |
                .hops.reason' "$tmp/un" | grep -c "^seen at outside only: no session at inside began")
     r=$(jq -r 'select(.event.dataset == "mxwitness.hops") | .findings[].code' "$tmp/un" | grep -c CERT_REPLACED)
@@ -116,7 +103,7 @@ fi
 
 # 6. a line that is not of mxwitness --json: a warning with FILE:LINE, the rest still read
 { head -n 1 "$tmp/o.json"; echo '{"event": {"dataset": "mxwitness.session"}, "source": {"port": "x"}}'; echo 'not json'; tail -n +2 "$tmp/o.json"; } >"$tmp/bad.json"
-if run_points bad-line "$tmp/bl" --from-json "$tmp/bad.json@outside" --from-json "$tmp/i.json@inside"; then
+if run_json bad-line "$tmp/bl" --from-json "$tmp/bad.json@outside" --from-json "$tmp/i.json@inside"; then
     if grep -q "bad.json:2: source.port: not a port" "$tmp/bl.err" &&
        grep -q "bad.json:3: not JSON" "$tmp/bl.err" &&
        [ "$(hops_summary "$tmp/bl")" = "outside>inside $sha_out $sha_in CERT_REPLACED:critical" ]; then
@@ -193,7 +180,7 @@ for sc in $scenarios; do
             "$(tf "$h" banner_changed_between)" "$(tf "$h" findings)"
     done | sort >"$tmp/$sc.want"
     # shellcheck disable=SC2086
-    if ! (cd pcaps && run_points "hops-$sc" "$tmp/$sc.pts" $opts $rs); then continue; fi
+    if ! (cd pcaps && run_json "hops-$sc" "$tmp/$sc.pts" $opts $rs); then continue; fi
     delivery_view "$tmp/$sc.pts" >"$tmp/$sc.got"
     unp=$(jq -r 'select(.event.dataset == "mxwitness.hops" and .hops.confidence == 0) | .hops.reason' "$tmp/$sc.pts")
     if [ -s "$tmp/$sc.want" ] && cmp -s "$tmp/$sc.want" "$tmp/$sc.got" && [ -z "$unp" ]; then
@@ -244,10 +231,10 @@ for sc in $scenarios; do
     ok=1
     for pt in $(echo "$path" | tr ',' ' '); do
         # shellcheck disable=SC2086
-        (cd pcaps && run_points "hops-$sc-json-$pt" "$tmp/$sc-$pt.json" $opts -r "$sc-$pt.pcap") || ok=0
+        (cd pcaps && run_json "hops-$sc-json-$pt" "$tmp/$sc-$pt.json" $opts -r "$sc-$pt.pcap") || ok=0
     done
     # shellcheck disable=SC2086
-    [ "$ok" = 1 ] && run_points "hops-$sc-from-json" "$tmp/$sc.fj" $js || ok=0
+    [ "$ok" = 1 ] && run_json "hops-$sc-from-json" "$tmp/$sc.fj" $js || ok=0
     # (JSON lines are read for the hops: the exit status is what the hops'
     # findings make it, 1 for a high or critical one)
     want_rc=0
@@ -281,7 +268,7 @@ if [ -f "$tmp/balancer.pts" ]; then
 fi
 
 # 9. one point: no comparison at all
-if run_points one-point "$tmp/one" -r "$out"; then
+if run_json one-point "$tmp/one" -r "$out"; then
     if [ "$(jq -c 'select(.event.dataset == "mxwitness.hops")' "$tmp/one" | wc -l)" = 0 ] &&
        [ "$(jq -c 'select(.event.dataset == "mxwitness.session")' "$tmp/one" | wc -l)" = 1 ]; then
         pass one-point

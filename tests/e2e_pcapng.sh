@@ -34,14 +34,7 @@ n_in=$(capinfos_count "$in")
 run() {
     _n=$1 _o=$2
     shift 2
-    "$BIN" --json --stats "$@" >"$_o" 2>"$_o.err"
-    _rc=$?
-    echo "$_rc" >"$_o.rc"
-    if _why=$(crash_report "$_rc" "$_o.err"); then
-        fail "$_n" "crashed: $_why"
-        return 1
-    fi
-    return 0
+    run_json "$_n" "$_o" --stats "$@"
 }
 
 # hops_summary FILE: per delivery, the points in order, where the

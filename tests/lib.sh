@@ -76,6 +76,22 @@ run_capture() {
     return 0
 }
 
+# run_json NAME OUT [OPTIONS...]: mxwitness --json OPTIONS into OUT (stderr
+# in OUT.err, the exit status in OUT.rc); false, with the FAIL line, when
+# it crashed.  Any other status is the caller's to judge.
+run_json() {
+    _jn=$1 _jo=$2
+    shift 2
+    "${BIN:-$MXW_BIN}" --json "$@" >"$_jo" 2>"$_jo.err"
+    _jrc=$?
+    echo "$_jrc" >"$_jo.rc"
+    if _jwhy=$(crash_report "$_jrc" "$_jo.err"); then
+        fail "$_jn" "crashed: $_jwhy"
+        return 1
+    fi
+    return 0
+}
+
 # mk_tmpdir: set $tmp to a fresh directory, removed when the script exits.
 mk_tmpdir() {
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/mxw-e2e.XXXXXX") || exit 2

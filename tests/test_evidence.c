@@ -22,6 +22,7 @@
 
 #include "analyze/evidence.h"
 #include "analyze/x509.h"
+#include "tests/x509_take.h"
 #include "tests/smtp_lines.h"
 
 #define US 1000000ull
@@ -66,9 +67,6 @@ static const struct x509_info *cert(const char *const *subject, const char *cons
                                     const char *dns)
 {
     X509 *x = X509_new();
-    unsigned char *der = NULL;
-    const struct x509_info *xi;
-    int n;
 
     assert_non_null(x);
     assert_true(X509_set_version(x, X509_VERSION_3));
@@ -88,14 +86,7 @@ static const struct x509_info *cert(const char *const *subject, const char *cons
         GENERAL_NAMES_free(g);
     }
     assert_true(X509_sign(x, key, EVP_sha256()) > 0);
-    n = i2d_X509(x, &der);
-    assert_true(n > 0);
-    xi = x509_cache_get(xc, der, (size_t)n);
-    assert_non_null(xi);
-    assert_true(xi->parsed);
-    OPENSSL_free(der);
-    X509_free(x);
-    return xi;
+    return x509_take(xc, x);
 }
 
 /* session: 192.0.2.10 -> 203.0.113.25:|port|, the SMTP dialogue |lines|
@@ -207,7 +198,7 @@ static void test_table(void **state)
     /* the table compiled in reads whole: every entry has a role, a source
      * and a pattern (evidence_new fails otherwise) */
     assert_non_null(cx);
-    assert_true(evidence_products_count() >= 10);
+    assert_true(evidence_products(cx) >= 10);
     assert_string_equal(evidence_kind_name(EV_PRODUCT_BANNER), "product_banner");
     assert_string_equal(evidence_kind_name(EV_KIND_COUNT), "?");
     assert_string_equal(evidence_strength_name(EV_STRONG), "strong");

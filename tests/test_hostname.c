@@ -26,6 +26,7 @@
 
 #include "analyze/hostname.h"
 #include "analyze/x509.h"
+#include "tests/x509_take.h"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -56,9 +57,6 @@ static const struct x509_info *cert(const char *cn, const char *san)
 {
     X509 *x = X509_new();
     X509_NAME *nm;
-    unsigned char *der = NULL;
-    int len;
-    const struct x509_info *xi;
 
     assert_non_null(x);
     assert_int_equal(X509_set_version(x, 2), 1);
@@ -82,14 +80,7 @@ static const struct x509_info *cert(const char *cn, const char *san)
         X509_EXTENSION_free(ext);
     }
     assert_true(X509_sign(x, key, EVP_sha256()) > 0);
-    len = i2d_X509(x, &der);
-    assert_true(len > 0);
-    xi = x509_cache_get(cache, der, (size_t)len);
-    assert_non_null(xi);
-    assert_true(xi->parsed);
-    OPENSSL_free(der);
-    X509_free(x);
-    return xi;
+    return x509_take(cache, x);
 }
 
 static void done(const struct x509_info *xi)

@@ -24,6 +24,7 @@
 #include "analyze/names.h"
 #include "analyze/weak.h"
 #include "analyze/x509.h"
+#include "tests/x509_take.h"
 #include "dissect/tls.h"
 #include "dissect/tls_suite.h"
 
@@ -194,9 +195,6 @@ static const struct x509_info *cert_signed(struct x509_cache *xc, EVP_PKEY *key,
 {
     X509 *x = X509_new();
     X509_NAME *nm;
-    unsigned char *der = NULL;
-    const struct x509_info *xi;
-    int n;
 
     assert_non_null(x);
     X509_set_version(x, 2);
@@ -236,14 +234,7 @@ static const struct x509_info *cert_signed(struct x509_cache *xc, EVP_PKEY *key,
     } else {
         assert_true(X509_sign(x, key, md) > 0);
     }
-    n = i2d_X509(x, &der);
-    assert_true(n > 0);
-    xi = x509_cache_get(xc, der, (size_t)n);
-    assert_non_null(xi);
-    assert_true(xi->parsed);
-    OPENSSL_free(der);
-    X509_free(x);
-    return xi;
+    return x509_take(xc, x);
 }
 
 static void test_signature_real(void **state)

@@ -16,7 +16,7 @@
 set -eu
 what=${1:-build}
 pkgs="gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libcmocka-dev"
-[ "$what" = test ] && pkgs="$pkgs jq openssl ca-certificates iproute2 wireshark-common chromium"
+[ "$what" = test ] && pkgs="$pkgs jq python3 openssl ca-certificates iproute2 wireshark-common chromium"
 [ "$what" = bench ] && pkgs="$pkgs jq tshark"
 [ "$what" = record ] && pkgs="postfix swaks libnet-ssleay-perl openssl tcpdump tshark iproute2 nftables haproxy"
 missing=""

@@ -4,6 +4,16 @@
  * and the server table's counters when it had to evict or refuse.  Field
  * names follow the Elastic Common Schema where ECS has a field (README).
  *
+ * Each distinct certificate's PEM is written once, in a
+ * mxwitness.certificate line just before the first session line that
+ * names it; session lines carry the chain's SHA-256s and the leaf's x509
+ * fields (the habit of Zeek's x509.log and of Packetbeat without
+ * include_raw_certificates), unless --json-chains asks for the PEM in
+ * every line.  The certificates already written are remembered in a
+ * table of CERT_SEEN_SLOTS digests; when it is CERT_SEEN_MAX full it is
+ * emptied, so over months a certificate may be written again, after that
+ * many others, and a consumer keeps the last line of each SHA-256.
+ *
  * Every string goes through the JSON writer (report/json), which escapes
  * it: a hostile certificate cannot break the JSON a SIEM ingests.
  */
@@ -34,10 +44,17 @@ struct x509_memo {
     size_t len;
 };
 
+#define CERT_SEEN_SLOTS 65536         /* 2 MiB of digests, allocated at the first certificate */
+#define CERT_SEEN_MAX (CERT_SEEN_SLOTS / 4 * 3)
+
 struct json_writer {
     FILE *out;
     const struct pipeline *pl;
     struct x509_memo *xmemo;         /* X509_MEMO slots, NULL until the first line */
+    bool chains;                     /* --json-chains: the PEM chain in every session line */
+    uint8_t (*seen)[32];             /* certificates written (open addressing; all-zero: empty) */
+    size_t nseen;
+    uint64_t certs_written;
 };
 
 static void json_strings(struct json *j, const char *key, char *const *v, size_t n)
@@ -126,6 +143,92 @@ static const char *x509_json(struct json_writer *r, const struct x509_info *xi, 
     return text;
 }
 
+/* line_open starts a line of |dataset| at time |us|: the object, its
+ * @timestamp, and its event object, left open for the caller's fields. */
+static void line_open(struct json *j, FILE *out, uint64_t us, const char *dataset)
+{
+    char t[40];
+
+    json_init(j, out);
+    json_obj(j, NULL);
+    json_ascii(j, "@timestamp", out_time_rfc3339(us, t, sizeof(t)));
+    json_obj(j, "event");
+    json_ascii(j, "dataset", dataset);
+}
+
+/* cert_seen says whether |sha256| was written already, and remembers it
+ * (true also when the table cannot be had: no line rather than no memory
+ * bound). */
+static bool cert_seen(struct json_writer *r, const uint8_t sha256[32])
+{
+    static const uint8_t zero[32];
+    uint64_t h;
+    size_t slot;
+
+    if (r->seen == NULL && (r->seen = calloc(CERT_SEEN_SLOTS, sizeof(*r->seen))) == NULL)
+        return true;
+    if (r->nseen >= CERT_SEEN_MAX) {
+        memset(r->seen, 0, CERT_SEEN_SLOTS * sizeof(*r->seen));
+        r->nseen = 0;
+    }
+    memcpy(&h, sha256 + 8, sizeof(h));   /* a digest: its bytes are as good as any hash */
+    for (slot = (size_t)h & (CERT_SEEN_SLOTS - 1);; slot = (slot + 1) & (CERT_SEEN_SLOTS - 1)) {
+        if (memcmp(r->seen[slot], sha256, 32) == 0)
+            return true;
+        if (memcmp(r->seen[slot], zero, 32) == 0)
+            break;
+    }
+    if (memcmp(sha256, zero, 32) == 0)   /* never a real digest; it would look empty */
+        return true;
+    memcpy(r->seen[slot], sha256, 32);
+    r->nseen++;
+    return false;
+}
+
+/* json_certificates writes a mxwitness.certificate line for each
+ * certificate of |v| not written before: its x509 fields, SHA-256 and
+ * PEM, and the session that first presented it. */
+static void json_certificates(struct json_writer *r, const struct session *s, const char *side,
+                              const struct x509_info *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *x;
+        size_t xlen;
+        struct json j;
+
+        if (cert_seen(r, v[i]->sha256))
+            continue;
+        line_open(&j, r->out, s->first_us, "mxwitness.certificate");
+        json_obj_end(&j);
+        json_obj(&j, "observer");
+        json_str(&j, "name", pipeline_point(r->pl, s->input));
+        json_obj_end(&j);
+        json_obj(&j, "file");
+        json_obj(&j, "hash");
+        json_ascii(&j, "sha256", v[i]->sha256_hex);
+        json_obj_end(&j);
+        if ((x = x509_json(r, v[i], &xlen)) != NULL)
+            json_raw(&j, "x509", x, xlen);
+        else
+            json_x509(&j, "x509", v[i]);
+        json_obj_end(&j);
+        json_obj(&j, "mxwitness");
+        json_obj(&j, "certificate");
+        if (v[i]->pem_json != NULL)
+            json_raw(&j, "pem", v[i]->pem_json, v[i]->pem_json_len);
+        else
+            json_str(&j, "pem", v[i]->pem);
+        json_ascii(&j, "first_side", side);
+        json_u64(&j, "first_chain_position", i);
+        json_u64(&j, "first_session_id", s->id);
+        json_obj_end(&j);
+        json_obj_end(&j);
+        json_obj_end(&j);
+        json_end(&j);
+        r->certs_written++;
+    }
+}
+
 /* The certificate fields of one side, inside that side's object. */
 static void json_cert_fields(struct json_writer *r, struct json *j, const struct session_chain *c,
                              const struct x509_info *const *v, size_t n)
@@ -142,14 +245,16 @@ static void json_cert_fields(struct json_writer *r, struct json *j, const struct
         json_raw(j, "x509", x, xlen);
     else
         json_x509(j, "x509", v[0]);
-    json_arr(j, "certificate_chain");
-    for (size_t i = 0; i < n; i++) {
-        if (v[i]->pem_json != NULL)
-            json_raw(j, NULL, v[i]->pem_json, v[i]->pem_json_len);
-        else
-            json_str(j, NULL, v[i]->pem);
+    if (r->chains) {
+        json_arr(j, "certificate_chain");
+        for (size_t i = 0; i < n; i++) {
+            if (v[i]->pem_json != NULL)
+                json_raw(j, NULL, v[i]->pem_json, v[i]->pem_json_len);
+            else
+                json_str(j, NULL, v[i]->pem);
+        }
+        json_arr_end(j);
     }
-    json_arr_end(j);
     json_arr(j, "certificate_chain_sha256");
     for (size_t i = 0; i < n; i++)
         json_ascii(j, NULL, v[i]->sha256_hex);
@@ -165,11 +270,11 @@ static void json_session(void *ctx, const struct analysed *an)
     struct json j;
     char t[40], a[64], md5[33], cb[16];
 
-    json_init(&j, r->out);
-    json_obj(&j, NULL);
-    json_ascii(&j, "@timestamp", out_time_rfc3339(s->first_us, t, sizeof(t)));
-    json_obj(&j, "event");
-    json_ascii(&j, "dataset", "mxwitness.session");
+    if (!r->chains) {
+        json_certificates(r, s, "server", an->server_chain, an->nserver);
+        json_certificates(r, s, "client", an->client_chain, an->nclient);
+    }
+    line_open(&j, r->out, s->first_us, "mxwitness.session");
     json_ascii(&j, "end", out_time_rfc3339(s->last_us, t, sizeof(t)));
     json_u64(&j, "duration", (s->last_us - s->first_us) * 1000u);
     json_obj_end(&j);
@@ -548,11 +653,7 @@ static void json_delivery(void *ctx, const struct hop_delivery *d, const struct 
         first = d->at[i];
     if (first == NULL)
         return;
-    json_init(&j, r->out);
-    json_obj(&j, NULL);
-    json_ascii(&j, "@timestamp", out_time_rfc3339(first->first_us, t, sizeof(t)));
-    json_obj(&j, "event");
-    json_ascii(&j, "dataset", "mxwitness.hops");
+    line_open(&j, r->out, first->first_us, "mxwitness.hops");
     json_obj_end(&j);
     json_obj(&j, "hops");
     json_arr(&j, "points");
@@ -692,7 +793,7 @@ static void json_finish(void *ctx, struct server *const *v, size_t n,
     json_table_stats(ctx, t);
 }
 
-struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl)
+struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl, bool chains)
 {
     struct json_writer *r = calloc(1, sizeof(*r));
 
@@ -700,6 +801,7 @@ struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl)
         return NULL;
     r->out = out;
     r->pl = pl;
+    r->chains = chains;
     return r;
 }
 
@@ -724,5 +826,6 @@ void json_writer_free(struct json_writer *r)
         for (size_t i = 0; i < X509_MEMO; i++)
             free(r->xmemo[i].json);
     free(r->xmemo);
+    free(r->seen);
     free(r);
 }

@@ -16,9 +16,12 @@
 #   --json certificate lines: each distinct certificate of both sides once,
 #                with the PEM of pcaps/certs (and its SHA-256 by openssl),
 #                before the first session line naming it, which carries
-#                the chain's SHA-256s and no PEM; --json-chains puts the
-#                PEMs back into every session line and writes no
-#                certificate line
+#                the chain's SHA-256s and no PEM; each client fingerprint's
+#                raw forms (JA3 string, JA4_r) once, in a
+#                mxwitness.fingerprint line whose JA3 string has the MD5
+#                (md5sum) the sessions name; --json-chains puts the PEMs and
+#                the raw forms back into every session line and writes
+#                neither kind of line
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 . tests/lib.sh
@@ -150,12 +153,24 @@ else
     [ "$ncert" = 4 ] && [ "$nlines" = 4 ] || bad="$bad $nlines certificate lines of $ncert certificates (expected 4 once each);"
     [ "$nsess" = 41 ] || bad="$bad $nsess session lines (40 + 1);"
     [ "$withpem" = 0 ] || bad="$bad $withpem session lines with PEM;"
+    # the fingerprints: one line per distinct one, its JA3 string hashing
+    # to the JA3 the sessions carry; no raw form in a session line
+    jq -r 'select(.event.dataset == "mxwitness.session") | .tls.client.ja3' "$tmp/c.json" | sort -u >"$tmp/ja3.s"
+    jq -r 'select(.event.dataset == "mxwitness.fingerprint") | .mxwitness.fingerprint.ja3' "$tmp/c.json" | sort >"$tmp/ja3.f"
+    jq -r 'select(.event.dataset == "mxwitness.fingerprint") | .mxwitness.fingerprint.ja3_string' "$tmp/c.json" |
+        while IFS= read -r x; do printf '%s' "$x" | md5sum | cut -d' ' -f1; done | sort >"$tmp/ja3.m"
+    raw=$(jq -r 'select(.event.dataset == "mxwitness.session" and (.tls.client.ja3_string != null or .tls.client.ja4_r != null)) | 1' "$tmp/c.json" | wc -l)
+    [ -s "$tmp/ja3.s" ] && cmp -s "$tmp/ja3.s" "$tmp/ja3.f" && cmp -s "$tmp/ja3.f" "$tmp/ja3.m" ||
+        bad="$bad fingerprint lines ($(tr '\n' ' ' <"$tmp/ja3.f")) against the sessions' JA3 ($(tr '\n' ' ' <"$tmp/ja3.s")), md5 of their strings ($(tr '\n' ' ' <"$tmp/ja3.m"));"
+    [ "$raw" = 0 ] || bad="$bad $raw session lines with a raw fingerprint;"
     "$BIN" --json-chains -r pcaps/many-sessions.pcap -r pcaps/mutual-tls.pcap >"$tmp/cc.json" 2>>"$tmp/err"
     rc2=$?
     full=$(jq -r 'select(.event.dataset == "mxwitness.session" and (.tls.server.certificate_chain | length) == 2) | 1' "$tmp/cc.json" | wc -l)
-    clines=$(jq -r 'select(.event.dataset == "mxwitness.certificate") | 1' "$tmp/cc.json" | wc -l)
+    clines=$(jq -r 'select(.event.dataset == "mxwitness.certificate" or .event.dataset == "mxwitness.fingerprint") | 1' "$tmp/cc.json" | wc -l)
+    rawc=$(jq -r 'select(.event.dataset == "mxwitness.session" and .tls.client.ja3_string != null and .tls.client.ja4_r != null) | 1' "$tmp/cc.json" | wc -l)
     leaf=$(jq -r -s '[.[] | select(.event.dataset == "mxwitness.session" and .observer.name == "many-sessions.pcap")][0].tls.server.certificate_chain[0]' "$tmp/cc.json" | tr -d '\n')
-    [ "$full" = 41 ] && [ "$clines" = 0 ] || bad="$bad --json-chains: $full lines with both PEMs, $clines certificate lines;"
+    [ "$full" = 41 ] && [ "$clines" = 0 ] && [ "$rawc" = 41 ] ||
+        bad="$bad --json-chains: $full lines with both PEMs, $rawc with raw fingerprints, $clines certificate or fingerprint lines;"
     [ "$leaf" = "$(pem_one pcaps/certs/many-sessions.pem)" ] || bad="$bad --json-chains: the leaf PEM differs;"
     if [ "$rc" != 2 ] && [ "$rc2" != 2 ] && [ -z "$bad" ]; then
         pass json-certificates "4 certificates once for 41 sessions; --json-chains in every line"

@@ -675,7 +675,9 @@ static void json_server(struct json_writer *r, const struct server *sv, bool evi
     if (s->conclusion)
         json_str(&j, "conclusion", s->conclusion);
     json_ascii(&j, "worst_severity", severity_name(s->worst));
-    json_obj(&j, "checks");
+    /* not "checks": that is a session's step verdicts, strings, and one
+     * index cannot map a field as a string and as an object */
+    json_obj(&j, "check_counts");
     for (unsigned k = 0; k < STEP_COUNT; k++) {
         json_obj(&j, judge_step_name((enum judge_step)k));
         json_u64(&j, "pass", s->steps[k][STEP_PASS]);

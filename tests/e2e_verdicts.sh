@@ -238,7 +238,7 @@ if [ -z "$bad" ]; then pass report-text; else fail report-text "$bad $(tail -n 1
 if jq -e -s 'map(select(.event.dataset == "mxwitness.summary")) | length == 1 and (.[0] |
           .mxwitness.worst_severity == "critical" and
           (.mxwitness.verdict | test("certificate is not the expected one")) and
-          .mxwitness.checks.certificate.fail == 1 and .mxwitness.checks.tls.pass == 1 and
+          .mxwitness.check_counts.certificate.fail == 1 and .mxwitness.check_counts.tls.pass == 1 and
           ([.mxwitness.findings[].code] | sort == ["CERT_MISMATCH","NAME_MISMATCH","SELF_SIGNED"]))' \
           "$tmp/t.json" >/dev/null; then
     pass report-json-summary

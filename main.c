@@ -33,6 +33,7 @@
 #include "analyze/servers.h"
 #include "analyze/verify.h"
 #include "analyze/x509.h"
+#include "capture/cap_clock.h"
 #include "capture/cap_pipe.h"
 #include "capture/cap_source.h"
 #include "capture/tcp_flow.h"
@@ -40,6 +41,7 @@
 #include "lib/privs.h"
 #include "dissect/classify.h"
 #include "dissect/session.h"
+#include "report/events.h"
 #include "report/flows_report.h"
 #include "report/report.h"
 
@@ -611,9 +613,10 @@ static void print_stats(const struct cap_source *src, const struct cap_counters 
             fprintf(stderr, ", %s %llu", tcp_close_reason_name((enum tcp_close_reason)r),
                     (unsigned long long)fs->closed[r]);
     fprintf(stderr, "\n  late packets %llu (data after a RST %llu), stray packets %llu,"
-            " impossible flags %llu\n",
+            " impossible flags %llu, clock jumps %llu\n",
             (unsigned long long)fs->late_packets, (unsigned long long)fs->late_after_rst,
-            (unsigned long long)fs->stray_packets, (unsigned long long)fs->bad_packets);
+            (unsigned long long)fs->stray_packets, (unsigned long long)fs->bad_packets,
+            (unsigned long long)fs->clock_jumps);
     fprintf(stderr, "reassembly memory: peak %zu bytes, refusals %llu\n", fs->mem_peak,
             (unsigned long long)fs->mem_refusals);
     if (cap_source_live_stats(msrc, &ls))
@@ -1000,6 +1003,19 @@ static void print_analysis_stats(struct pipeline *p)
     fputc('\n', stderr);
 }
 
+/* clock_in_doubt: a capture point's clock cannot be right (capture/
+ * cap_clock): said, and the judge told, so that its validity findings
+ * state the time they were judged at. */
+static void clock_in_doubt(const struct options *o, FILE *out, const struct cap_source *src,
+                           struct report_run *run, const struct cap_clock_event *ev)
+{
+    const struct cap_input *in = cap_source_input(src, ev->point);
+
+    if (run != NULL && judge_clock_note(pipeline_judge(run->pipeline), ev->point, ev->what) < 0)
+        fprintf(stderr, "mxwitness: out of memory\n");
+    report_clock_event(out, o->json, ev, in != NULL ? in->label : "?", o->at_set, o->at);
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -1021,6 +1037,8 @@ int main(int argc, char **argv)
     int rc = EXIT_OK;
     struct keylog *keylog = NULL;
     size_t nsecrets_fed = 0, dsb_keys = 0;
+    struct cap_clock *clk = cap_clock_new();
+    struct cap_clock_event cev;
 
     if (parse_options(argc, argv, &o) < 0)
         return EXIT_USAGE;
@@ -1182,8 +1200,11 @@ int main(int argc, char **argv)
     while ((r = cap_source_next(src, &pkt)) != CAP_NEXT_END) {
         if (keylog != NULL && cap_source_nsecrets(src) > nsecrets_fed)
             nsecrets_fed = feed_secrets(keylog, src, nsecrets_fed, &dsb_keys);
-        if (r == CAP_NEXT_PACKET)
+        if (r == CAP_NEXT_PACKET) {
+            if (clk != NULL && cap_clock_packet(clk, pkt.input, pkt.ts_us, &cev))
+                clock_in_doubt(&o, outf, src, running ? &run : NULL, &cev);
             cap_pipe_packet(&o.ports, tab, &pkt, &ctr);
+        }
         else if (r == CAP_NEXT_IDLE)
             tcp_flow_expire(tab, wall_us());
         else {
@@ -1215,6 +1236,9 @@ int main(int argc, char **argv)
         html_out = NULL;
         html = NULL;
     }
+    if (tcp_flow_table_stats(tab)->clock_jumps > 0)
+        report_clock_jumps(outf, o.json, tcp_flow_table_stats(tab)->clock_jumps,
+                           o.idle_timeout_s ? o.idle_timeout_s : 300);
     print_warnings(src, &ctr, tab, src);
     if (unreadable_input(src) != NULL) {
         fprintf(stderr, "mxwitness: %s: no packet could be read\n", unreadable_input(src)->path);
@@ -1260,6 +1284,7 @@ int main(int argc, char **argv)
     expect_free(expect);
     classify_free(cls);
     g_src = NULL;
+    cap_clock_free(clk);
     cap_source_free(src);
     return rc;
 }

@@ -26,6 +26,16 @@ int privs_lookup(const char *user, struct privs_user *out, char *err, size_t err
         if (errno == 0 && *end == '\0' && id < (unsigned long)(uid_t)-1)
             pw = getpwuid((uid_t)id);
     }
+    if (pw == NULL && geteuid() != 0 && getenv("USER") != NULL &&
+        strcmp(getenv("USER"), user) == 0) {
+        /* a systemd unit's DynamicUser, which the user database may not
+         * list (no nss-systemd): the unit runs as it already, and says so
+         * in $USER */
+        out->uid = getuid();
+        out->gid = getgid();
+        snprintf(out->name, sizeof(out->name), "%s", user);
+        return 0;
+    }
     if (pw == NULL) {
         snprintf(err, errlen, "-Z: no user \"%s\"", user);
         return -1;

@@ -11,7 +11,10 @@
 #     connection clock: the 40 deliveries of many-sessions.pcap are all
 #     analysed, none INCOMPLETE, and the jump is said and counted;
 #   - a capture whose clock says 1970 is said once, and its NOT_YET_VALID
-#     findings say the time they were judged at.
+#     findings say the time they were judged at;
+#   - tools/mxwitness@.service passes systemd-analyze verify, and the
+#     options of its ExecStart work (with -r for -i, paths under a
+#     temporary folder).
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 . tests/lib.sh
@@ -143,6 +146,34 @@ else
         pass clock-1970-at "--at stated, and nothing is NOT_YET_VALID at it"
     else
         fail clock-1970-at "exit $rc: $(head -c 300 "$tmp/err")"
+    fi
+fi
+
+# ---- the systemd unit
+unit=tools/mxwitness@.service
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+    skip systemd-unit "systemd-analyze is not installed (make test installs systemd)"
+    exit 0
+fi
+mkdir "$tmp/unit"
+sed "s#/usr/local/bin/mxwitness#$BIN#" "$unit" >"$tmp/unit/mxwitness@lo.service"
+args=$(sed -n 's/^ExecStart=[^ ]* //p' "$unit" | sed "s/-i %i/-r $(echo "$pcap" | sed 's#/#\\/#g')/;
+       s/ -Z mxwitness//; s/ \$MXW_OPTS//; s#/var/log/mxwitness#$tmp/unit/log#; s#/var/lib/mxwitness#$tmp/unit/lib#;
+       s/%i/lo/g")
+mkdir "$tmp/unit/log" "$tmp/unit/lib"
+if ! systemd-analyze verify "$tmp/unit/mxwitness@lo.service" >"$tmp/err" 2>&1; then
+    fail systemd-unit "systemd-analyze verify: $(head -c 400 "$tmp/err")"
+else
+    # shellcheck disable=SC2086
+    "$BIN" $args >"$tmp/o" 2>"$tmp/err"
+    rc=$?
+    n=$(jq -r 'select(.event.dataset == "mxwitness.session") | .source.port' "$tmp/unit/log/lo.json" 2>/dev/null | wc -l)
+    if [ "$rc" = 1 ] && [ "$n" = 40 ] && [ "$(ls "$tmp/unit/lib/certs" | wc -l)" -ge 1 ] &&
+       grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$unit" && grep -q '^AmbientCapabilities=CAP_NET_RAW' "$unit" &&
+       grep -q '^After=.*time-sync.target' "$unit"; then
+        pass systemd-unit "verified; its options ($args) write 40 sessions"
+    else
+        fail systemd-unit "exit $rc, $n sessions with: $args: $(head -c 300 "$tmp/err")"
     fi
 fi
 exit 0

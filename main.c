@@ -1130,12 +1130,13 @@ int main(int argc, char **argv)
                             "ports only\n");
         so.classify = cls;
         if (o.report_html) {
-            char err[512];
+            char err[512], label[PATH_MAX + 16];
 
-            if ((html_out = outfile_open(o.report_html, OUTFILE_TRUNCATE, NULL, err,
+            snprintf(label, sizeof(label), "--report %s", o.report_html);
+            if ((html_out = outfile_open(o.report_html, OUTFILE_TRUNCATE, label, err,
                                          sizeof(err))) == NULL ||
                 (html = outfile_stream(html_out, false)) == NULL) {
-                fprintf(stderr, "mxwitness: --report %s\n", html_out ? "out of memory" : err);
+                fprintf(stderr, "mxwitness: %s\n", html_out ? "out of memory" : err);
                 discard_report(html_out);
                 html_out = NULL;
             }

@@ -44,10 +44,10 @@ static void say_failed(struct outfile *o, int e, unsigned tries)
     o->failed = true;
     o->err = e;
     if (tries > 0)
-        fprintf(stderr, "mxwitness: writing %s: %s (gave up after %u tries)\n", o->label,
+        fprintf(stderr, "mxwitness: %s: %s (gave up after %u tries)\n", o->label,
                 strerror(e), tries + 1);
     else
-        fprintf(stderr, "mxwitness: writing %s: %s\n", o->label, strerror(e));
+        fprintf(stderr, "mxwitness: %s: %s\n", o->label, strerror(e));
 }
 
 /* wait_retry sleeps before try |k| (0-based): 100 ms, doubling, at most
@@ -63,7 +63,7 @@ static bool wait_retry(struct outfile *o, unsigned k, int e)
         ms = 5000;
     if (o->stop != NULL && *o->stop)
         return false;
-    fprintf(stderr, "mxwitness: writing %s: %s; trying again in %.1f s (%u of %u)\n", o->label,
+    fprintf(stderr, "mxwitness: %s: %s; trying again in %.1f s (%u of %u)\n", o->label,
             strerror(e), (double)ms / 1000.0, k + 1, o->max_retries);
     ts.tv_sec = (time_t)(ms / 1000);
     ts.tv_nsec = (long)(ms % 1000) * 1000000L;
@@ -116,7 +116,7 @@ static bool write_all(struct outfile *o, struct iovec *iov, int n)
         }
     }
     if (tries > 0)
-        fprintf(stderr, "mxwitness: writing %s: written again after %u tries\n", o->label,
+        fprintf(stderr, "mxwitness: %s: written again after %u tries\n", o->label,
                 tries);
     return true;
 }
@@ -190,14 +190,19 @@ static int cookie_close(void *c)
     return 0;
 }
 
-static struct outfile *outfile_alloc(int fd, const char *name)
+/* outfile_alloc: |label| is how messages name the file as is ("--report
+ * FILE"); without one, "writing NAME". */
+static struct outfile *outfile_alloc(int fd, const char *label, const char *name)
 {
     struct outfile *o = calloc(1, sizeof(*o));
+    size_t n = label != NULL ? strlen(label) + 1 : strlen(name) + 9;
 
     if (o == NULL)
         return NULL;
     o->fd = fd;
-    if ((o->label = strdup(name)) == NULL) {
+    if ((o->label = malloc(n)) != NULL)
+        snprintf(o->label, n, label != NULL ? "%s" : "writing %s", label != NULL ? label : name);
+    if (o->label == NULL) {
         free(o);
         return NULL;
     }
@@ -222,7 +227,7 @@ struct outfile *outfile_open(const char *path, enum outfile_mode mode, const cha
         snprintf(err, errlen, "%s: %s", label != NULL ? label : path, strerror(errno));
         return NULL;
     }
-    if ((o = outfile_alloc(fd, label != NULL ? label : path)) == NULL ||
+    if ((o = outfile_alloc(fd, label, path)) == NULL ||
         (o->path = strdup(path)) == NULL) {
         snprintf(err, errlen, "out of memory");
         close(fd);
@@ -237,7 +242,7 @@ struct outfile *outfile_open(const char *path, enum outfile_mode mode, const cha
 
 struct outfile *outfile_fd(int fd, const char *name)
 {
-    return outfile_alloc(fd, name);
+    return outfile_alloc(fd, NULL, name);
 }
 
 FILE *outfile_stream(struct outfile *o, bool live)
@@ -260,13 +265,13 @@ int outfile_reopen(struct outfile *o, char *err, size_t errlen)
     int fd;
 
     if (o->path == NULL) {
-        snprintf(err, errlen, "%s cannot be reopened", o->label);
+        snprintf(err, errlen, "%s: only a file can be reopened", o->label);
         return -1;
     }
     if (o->f != NULL)
         fflush(o->f);            /* what is complete, to the old file */
     if ((fd = open_path(o->path, OUTFILE_APPEND)) < 0) {
-        snprintf(err, errlen, "reopening %s: %s (still writing the old file)", o->label,
+        snprintf(err, errlen, "reopening %s: %s (still writing the old file)", o->path,
                  strerror(errno));
         return -1;
     }

@@ -28,13 +28,14 @@ enum outfile_mode {
 };
 
 /* outfile_open opens |path| for writing (mode 0644 when created); |label|
- * names it in messages (e.g. "--report FILE"; NULL: the path).  NULL, with
- * the reason in |err|, when it cannot be opened. */
+ * names it in messages, "mxwitness: LABEL: ERROR" (e.g. "--report FILE";
+ * NULL: "writing PATH").  NULL, with the reason in |err| ("LABEL: ERROR",
+ * or "PATH: ERROR"), when it cannot be opened. */
 struct outfile *outfile_open(const char *path, enum outfile_mode mode, const char *label,
                              char *err, size_t errlen);
 
 /* outfile_fd writes to the descriptor |fd| (standard output), which
- * outfile_close leaves open; |name| names it in messages. */
+ * outfile_close leaves open; messages say "writing NAME". */
 struct outfile *outfile_fd(int fd, const char *name);
 
 /* outfile_stream returns the FILE to write to (owned by |o|).  |live|:

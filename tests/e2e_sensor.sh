@@ -67,7 +67,7 @@ else
     fail stdout-closed-pipe "exit $rc: $(head -c 300 "$tmp/err")"
 fi
 run_to /dev/null -r "$pcap" --report /dev/full
-if [ "$rc" = 2 ] && grep -qx 'mxwitness: writing /dev/full: No space left on device' "$tmp/err"; then
+if [ "$rc" = 2 ] && grep -qx 'mxwitness: --report /dev/full: No space left on device' "$tmp/err"; then
     pass report-full "the file and the errno named"
 else
     fail report-full "exit $rc: $(head -c 300 "$tmp/err")"

@@ -1037,7 +1037,7 @@ int main(int argc, char **argv)
     int rc = EXIT_OK;
     struct keylog *keylog = NULL;
     size_t nsecrets_fed = 0, dsb_keys = 0;
-    struct cap_clock *clk = cap_clock_new();
+    struct cap_clock *clk = NULL;
     struct cap_clock_event cev;
 
     if (parse_options(argc, argv, &o) < 0)
@@ -1181,6 +1181,8 @@ int main(int argc, char **argv)
 
     g_src = src;
     set_signals();
+    if ((clk = cap_clock_new()) == NULL)
+        fprintf(stderr, "mxwitness: warning: out of memory: the capture clock is not checked\n");
     /* The output (lib/outfile): live, each line as soon as it is complete
      * (a log shipper tails it); files, 64 KiB a write (the reports are
      * mostly output; larger buffers measured slower, as for the input
@@ -1202,7 +1204,8 @@ int main(int argc, char **argv)
         if (keylog != NULL && cap_source_nsecrets(src) > nsecrets_fed)
             nsecrets_fed = feed_secrets(keylog, src, nsecrets_fed, &dsb_keys);
         if (r == CAP_NEXT_PACKET) {
-            if (clk != NULL && cap_clock_packet(clk, pkt.input, pkt.ts_us, &cev))
+            if (clk != NULL && cap_clock_packet(clk, pkt.input, cap_source_input(src, pkt.input)->live,
+                                                pkt.ts_us, &cev))
                 clock_in_doubt(&o, outf, src, running ? &run : NULL, &cev);
             cap_pipe_packet(&o.ports, tab, &pkt, &ctr);
         }
@@ -1224,6 +1227,9 @@ int main(int argc, char **argv)
     }
     /* the end of the input, or a stop signal: every open connection's
      * session, then the servers' summaries */
+    for (unsigned p = 0; clk != NULL && cap_clock_finish(clk, p, &cev); p++)
+        if (cev.problem != CAP_CLOCK_OK)
+            clock_in_doubt(&o, outf, src, running ? &run : NULL, &cev);
     tcp_flow_finish(tab);
     if (running)
         report_run_finish(&run);

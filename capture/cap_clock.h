@@ -42,9 +42,19 @@ void cap_clock_free(struct cap_clock *c);
 
 /* cap_clock_packet looks at a packet of capture point |point| captured at
  * |ts_us|; true the first time the point's clock is found implausible,
- * with |ev| filled (later packets of that point: false). */
-bool cap_clock_packet(struct cap_clock *c, unsigned point, uint64_t ts_us,
+ * with |ev| filled (later packets of that point: false).  Before 2000 is
+ * found at once.  A packet more than a day from the point's clock is
+ * found at the next packet, when that one is back near the clock (a
+ * second packet that agrees with it is a gap in the capture, and the
+ * point's clock follows).  A |live| point's clock is the system's, so
+ * only the first test applies: a sensor may see no mail for a day. */
+bool cap_clock_packet(struct cap_clock *c, unsigned point, bool live, uint64_t ts_us,
                       struct cap_clock_event *ev);
+
+/* cap_clock_finish, at the end of the input: true while |point| is a
+ * point that was watched, with |ev| filled when its last packet was a far
+ * one (problem CAP_CLOCK_OK otherwise); false past the last point. */
+bool cap_clock_finish(struct cap_clock *c, unsigned point, struct cap_clock_event *ev);
 
 /* cap_clock_implausible: the clock of |point| was found implausible. */
 bool cap_clock_implausible(const struct cap_clock *c, unsigned point);

@@ -124,6 +124,26 @@ else
     fi
 fi
 
+# ---- a real gap is no jump: the deliveries again two days later (on port
+# 587, so that no connection's endpoints repeat), appended
+if ! command -v mergecap >/dev/null 2>&1; then
+    skip clock-gap "mergecap is not installed (make test installs wireshark-common)"
+elif ! "$BUILD/tests/helper_retime" "$pcap" "$tmp/later.pcap" 0 172800 ||
+     ! "$BUILD/tests/helper_portmap" "$tmp/later.pcap" "$tmp/later587.pcap" 25 587 ||
+     ! mergecap -F pcap -a -w "$tmp/gap.pcap" "$pcap" "$tmp/later587.pcap"; then
+    fail clock-gap "the capture with a gap could not be written"
+else
+    run_to "$tmp/g.json" -r "$tmp/gap.pcap" --json --stats
+    s=$(jq -r 'select(.event.dataset == "mxwitness.session") | .source.port' "$tmp/g.json" | wc -l)
+    if [ "$rc" = 1 ] && [ "$s" = 80 ] && ! grep -q INCOMPLETE "$tmp/g.json" &&
+       ! grep -q mxwitness.clock "$tmp/g.json" && grep -q 'clock jumps 0$' "$tmp/err" &&
+       ! grep -q 'capture.s other timestamps' "$tmp/err"; then
+        pass clock-gap "two days without packets: 80 sessions, no clock said in doubt"
+    else
+        fail clock-gap "exit $rc, $s sessions: $(head -c 300 "$tmp/err")"
+    fi
+fi
+
 # ---- a 1970 clock: every packet moved back 56.9 years
 if ! "$BUILD/tests/helper_retime" "$pcap" "$tmp/1970.pcap" 0 -1795000000; then
     fail clock-1970 "tests/helper_retime failed"

@@ -13,7 +13,7 @@
 # judged by the expectations read again; a connection still open at SIGTERM
 # is written with the servers' summaries and the exit status is 0; the
 # certificates are written into a --certs directory made by root for
-# nobody.  Needs root and `ip netns`; skipped otherwise.
+# nobody, and a --ca-path only root can read still gives the anchor.  Needs root and `ip netns`; skipped otherwise.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 . tests/lib.sh
@@ -109,9 +109,12 @@ sha=$(openssl x509 -inform DER -in "$d/c.der" -noout -fingerprint -sha256 | sed 
     exit 0
 }
 mkdir "$d/log" && chown "$user" "$d/log"
+# the certificate is its own anchor, in a --ca-path only root can read
+mkdir -m 700 "$d/ca" && openssl x509 -inform DER -in "$d/c.der" -out "$d/ca/c.pem" &&
+    openssl rehash "$d/ca" 2>/dev/null
 echo "198.51.100.80=sha256:$(printf '%064d' 0)" >"$d/expect.conf"
 ip netns exec "$a" "$BIN" -i mxwt0 --json -w "$d/log/live.json" --certs "$d/certs" \
-    -Z "$user" --expect-file "$d/expect.conf" >"$out" 2>"$err" &
+    -Z "$user" --expect-file "$d/expect.conf" --ca-path "$d/ca" >"$out" 2>"$err" &
 pid=$!
 i=0
 while [ $i -lt 50 ] && kill -0 "$pid" 2>/dev/null; do
@@ -170,6 +173,13 @@ if [ "$rc" = 0 ] && [ "$(jq -r 'select(.source.port == 40002) | .event.dataset' 
     pass live-term "the open connection's session and the server summary written at SIGTERM, exit 0"
 else
     fail live-term "exit $rc; $(jq -c '[.event.dataset, .source.port]' "$new" 2>/dev/null | tr '\n' ' ') $(head -c 300 "$err")"
+fi
+all=$(for p in 40000 40001 40002; do codes "$old" $p; codes "$new" $p; done)
+if [ "$(jq -r 'select(.event.dataset == "mxwitness.session") | .source.port' "$old" "$new" 2>/dev/null | wc -l)" = 3 ] &&
+   ! printf '%s' "$all" | grep -q 'SELF_SIGNED\|UNTRUSTED'; then
+    pass live-ca-path-dropped "the --ca-path only root reads was read before -Z: the anchor trusted"
+else
+    fail live-ca-path-dropped "findings [$all]"
 fi
 f=$d/certs/$sha.pem
 if [ -f "$f" ] && [ "$(stat -c %U "$f")" = "$user" ] && [ "$(stat -c %U "$d/certs")" = "$user" ] &&

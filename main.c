@@ -1117,7 +1117,7 @@ int main(int argc, char **argv)
         };
         struct report_opts ro = {
             .json = o.json, .transcript = o.transcript, .certs_dir = o.certs_dir,
-            .color = !o.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
+            .color = !o.json && !o.write_file && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
             .quiet = o.quiet, .answer_first = o.iface == NULL,
         };
         struct session_opts so = {

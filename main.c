@@ -1204,8 +1204,10 @@ int main(int argc, char **argv)
         if (keylog != NULL && cap_source_nsecrets(src) > nsecrets_fed)
             nsecrets_fed = feed_secrets(keylog, src, nsecrets_fed, &dsb_keys);
         if (r == CAP_NEXT_PACKET) {
-            if (clk != NULL && cap_clock_packet(clk, pkt.input, cap_source_input(src, pkt.input)->live,
-                                                pkt.ts_us, &cev))
+            const struct cap_input *in = cap_source_input(src, pkt.input);
+
+            if (clk != NULL && in != NULL &&
+                cap_clock_packet(clk, pkt.input, in->live, pkt.ts_us, &cev))
                 clock_in_doubt(&o, outf, src, running ? &run : NULL, &cev);
             cap_pipe_packet(&o.ports, tab, &pkt, &ctr);
         }

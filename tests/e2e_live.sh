@@ -13,7 +13,8 @@
 # judged by the expectations read again; a connection still open at SIGTERM
 # is written with the servers' summaries and the exit status is 0; the
 # certificates are written into a --certs directory made by root for
-# nobody, and a --ca-path only root can read still gives the anchor.  Needs root and `ip netns`; skipped otherwise.
+# nobody, and a --ca-path only root can read still gives the anchor.
+# Needs root and `ip netns`; skipped otherwise.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 . tests/lib.sh

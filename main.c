@@ -33,11 +33,15 @@
 #include "analyze/servers.h"
 #include "analyze/verify.h"
 #include "analyze/x509.h"
+#include "capture/cap_clock.h"
 #include "capture/cap_pipe.h"
 #include "capture/cap_source.h"
 #include "capture/tcp_flow.h"
+#include "lib/outfile.h"
+#include "lib/privs.h"
 #include "dissect/classify.h"
 #include "dissect/session.h"
+#include "report/events.h"
 #include "report/flows_report.h"
 #include "report/report.h"
 
@@ -67,6 +71,9 @@ struct options {
     int buffer_kib;
     bool promisc;
     const char *user;
+    const char *write_file;           /* -w FILE */
+    unsigned write_retries;
+    bool certs_made;                  /* --certs DIR was created by this run */
     struct cap_ports ports;
     bool json;
     bool json_chains;                 /* --json-chains */
@@ -94,13 +101,41 @@ struct options {
     int64_t at;
 };
 
+/* Signals: TERM and INT end the run as the end of the input would (every
+ * open connection is closed, its session written, then the summaries);
+ * HUP asks the loop to reopen -w and read the --expect-file files again;
+ * a closed pipe is a write error (EPIPE), said and ended like any other. */
 static struct cap_source *g_src;
+static volatile sig_atomic_t g_stop, g_hup;
 
-static void on_signal(int sig)
+static void on_stop(int sig)
 {
     (void)sig;
+    g_stop = 1;
     if (g_src)
         cap_source_break(g_src);
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    g_hup = 1;
+}
+
+static void set_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop;      /* no SA_RESTART: a wait to write again ends */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
 }
 
 static void usage(FILE *f)
@@ -125,7 +160,9 @@ static void usage(FILE *f)
 "  -s SNAPLEN         live snap length (default 262144)\n"
 "  -B KIB             live kernel buffer size in KiB\n"
 "  -p                 do not put the interface in promiscuous mode\n"
-"  -Z USER            drop privileges to USER after opening the interface\n"
+"  -Z USER            with -i: drop to USER once the interface, the trust\n"
+"                     anchors, the output and the expectations are open (the\n"
+"                     --certs directory made here is given to USER)\n"
 "ports\n"
 "  --port N           follow TCP port N too (repeatable); default 25 465 587 2525\n"
 "  --any-port         follow every TCP connection\n"
@@ -136,6 +173,11 @@ static void usage(FILE *f)
 "                     that presents it)\n"
 "  --json-chains      --json with everything in every session line: the PEM\n"
 "                     chain, all x509 fields, the raw client fingerprints\n"
+"  -w FILE            write the sessions (JSON lines or text) to FILE,\n"
+"                     appending; SIGHUP reopens it (logrotate) and reads the\n"
+"                     --expect-file files again\n"
+"  --write-retries N  with -w, a failed write waits and is tried again up to N\n"
+"                     times (default 10; 0: fail at once), then the run ends\n"
 "  -q, --quiet        text: only the servers (one line each when nothing is\n"
 "                     wrong), their findings and the summary line\n"
 "  --transcript       the SMTP dialogue and TLS handshake line by line\n"
@@ -177,8 +219,9 @@ static void usage(FILE *f)
 "  --idle-timeout S   close a connection idle this long (default 300)\n"
 "\n"
 "  -h, --help         this text;  -V, --version  the version\n"
-"exit status: 0 nothing at or above --fail-on, 1 a finding at or above it,\n"
-"             2 usage or input error\n", f);
+"exit status: 0 nothing at or above --fail-on, 1 a finding at or above it\n"
+"             (files only: -i ends with 0 on SIGTERM or SIGINT), 2 usage, input or\n"
+"             output error (a write that failed: disk full, a closed pipe)\n", f);
 }
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -200,7 +243,7 @@ enum long_only {
     OPT_PORT = 256, OPT_ANY_PORT, OPT_FLOWS, OPT_JSON, OPT_JSON_CHAINS, OPT_STATS,
     OPT_MAX_FLOWS, OPT_MEMCAP, OPT_IDLE, OPT_TRANSCRIPT, OPT_REDACT, OPT_CERTS, OPT_REPORT,
     OPT_EXPECT, OPT_EXPECT_FILE, OPT_CA_FILE, OPT_CA_PATH, OPT_FAIL_ON, OPT_AT,
-    OPT_MAX_SERVERS, OPT_FROM_JSON, OPT_POINT, OPT_HOP_WINDOW, OPT_KEYLOG,
+    OPT_MAX_SERVERS, OPT_FROM_JSON, OPT_POINT, OPT_HOP_WINDOW, OPT_KEYLOG, OPT_WRITE_RETRIES,
 };
 
 /* parse_time reads --at: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (UTC; a space
@@ -276,6 +319,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"ca-path", required_argument, NULL, OPT_CA_PATH},
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
         {"at", required_argument, NULL, OPT_AT},
+        {"write-retries", required_argument, NULL, OPT_WRITE_RETRIES},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -287,9 +331,10 @@ static int parse_options(int argc, char **argv, struct options *o)
     memset(o, 0, sizeof(*o));
     o->promisc = true;
     o->fail_on = SEV_HIGH;
+    o->write_retries = 10;
     cap_ports_init(&o->ports);
     cap_ports_add_mail(&o->ports);
-    while ((c = getopt_long(argc, argv, "r:i:f:s:B:pZ:qhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:i:f:s:B:pZ:w:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             if (o->nfiles >= CAP_MAX_INPUTS) {
@@ -342,6 +387,14 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'p': o->promisc = false; break;
         case 'q': o->quiet = true; break;
         case 'Z': o->user = optarg; break;
+        case 'w': o->write_file = optarg; break;
+        case OPT_WRITE_RETRIES:
+            if (!parse_uint(optarg, 1000, &v)) {
+                fprintf(stderr, "mxwitness: --write-retries: 0..1000 expected\n");
+                return -1;
+            }
+            o->write_retries = (unsigned)v;
+            break;
         case OPT_PORT:
             if (!parse_uint(optarg, 65535, &v) || v == 0) {
                 fprintf(stderr, "mxwitness: --port: \"%s\" is not a port number\n", optarg);
@@ -452,12 +505,20 @@ static int parse_options(int argc, char **argv, struct options *o)
         fprintf(stderr, "mxwitness: -r and -i cannot be used together\n");
         return -1;
     }
+    if (o->user && !o->iface) {
+        fprintf(stderr, "mxwitness: -Z drops root after opening an interface (-i); files are "
+                        "read with the privileges mxwitness is started with\n");
+        return -1;
+    }
     if (o->certs_dir) {
         struct stat sb;
 
-        if (stat(o->certs_dir, &sb) != 0 && mkdir(o->certs_dir, 0755) != 0) {
-            fprintf(stderr, "mxwitness: --certs %s: %s\n", o->certs_dir, strerror(errno));
-            return -1;
+        if (stat(o->certs_dir, &sb) != 0) {
+            if (mkdir(o->certs_dir, 0755) != 0) {
+                fprintf(stderr, "mxwitness: --certs %s: %s\n", o->certs_dir, strerror(errno));
+                return -1;
+            }
+            o->certs_made = true;
         }
         if (stat(o->certs_dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || access(o->certs_dir, W_OK) != 0) {
             fprintf(stderr, "mxwitness: --certs %s: not a writable directory\n", o->certs_dir);
@@ -486,22 +547,6 @@ static int open_file(struct cap_source *src, const char *arg, char *errbuf)
     rc = cap_source_add_file(src, path, at + 1, errbuf);
     free(path);
     return rc;
-}
-
-static int drop_privileges(const char *user)
-{
-    struct passwd *pw = getpwnam(user);
-
-    if (!pw) {
-        fprintf(stderr, "mxwitness: -Z: no user \"%s\"\n", user);
-        return -1;
-    }
-    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-        setuid(pw->pw_uid) != 0) {
-        fprintf(stderr, "mxwitness: -Z %s: %s\n", user, strerror(errno));
-        return -1;
-    }
-    return 0;
 }
 
 static uint64_t wall_us(void)
@@ -575,9 +620,10 @@ static void print_stats(const struct cap_source *src, const struct cap_counters 
             fprintf(stderr, ", %s %llu", tcp_close_reason_name((enum tcp_close_reason)r),
                     (unsigned long long)fs->closed[r]);
     fprintf(stderr, "\n  late packets %llu (data after a RST %llu), stray packets %llu,"
-            " impossible flags %llu\n",
+            " impossible flags %llu, clock jumps %llu\n",
             (unsigned long long)fs->late_packets, (unsigned long long)fs->late_after_rst,
-            (unsigned long long)fs->stray_packets, (unsigned long long)fs->bad_packets);
+            (unsigned long long)fs->stray_packets, (unsigned long long)fs->bad_packets,
+            (unsigned long long)fs->clock_jumps);
     fprintf(stderr, "reassembly memory: peak %zu bytes, refusals %llu\n", fs->mem_peak,
             (unsigned long long)fs->mem_refusals);
     if (cap_source_live_stats(msrc, &ls))
@@ -622,6 +668,28 @@ static void print_warnings(const struct cap_source *src, const struct cap_counte
                 (unsigned long long)ls.dropped, (unsigned long long)ls.if_dropped);
 }
 
+/* read_expectations builds the set of --expect and --expect-file (at
+ * start, and again on SIGHUP); NULL with the reason in |err|. */
+static struct expect_set *read_expectations(const struct options *o, char *err, size_t errlen)
+{
+    struct expect_set *e = expect_new();
+
+    if (e == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < o->nexpects; i++)
+        if (expect_add(e, o->expects[i], "--expect", err, errlen) < 0)
+            goto fail;
+    for (size_t i = 0; i < o->nexpect_files; i++)
+        if (expect_add_file(e, o->expect_files[i], err, errlen) < 0)
+            goto fail;
+    return e;
+fail:
+    expect_free(e);
+    return NULL;
+}
+
 /* setup_verdicts reads the expectations and the trust anchors; a bad spec
  * or an unreadable file is a usage error naming it. */
 static int setup_verdicts(const struct options *o, struct expect_set **exp,
@@ -629,23 +697,10 @@ static int setup_verdicts(const struct options *o, struct expect_set **exp,
 {
     char err[512];
 
-    if (o->nexpects || o->nexpect_files) {
-        if ((*exp = expect_new()) == NULL) {
-            fprintf(stderr, "mxwitness: out of memory\n");
-            return -1;
-        }
-        for (size_t i = 0; i < o->nexpects; i++) {
-            if (expect_add(*exp, o->expects[i], "--expect", err, sizeof(err)) < 0) {
-                fprintf(stderr, "mxwitness: %s\n", err);
-                return -1;
-            }
-        }
-        for (size_t i = 0; i < o->nexpect_files; i++) {
-            if (expect_add_file(*exp, o->expect_files[i], err, sizeof(err)) < 0) {
-                fprintf(stderr, "mxwitness: %s\n", err);
-                return -1;
-            }
-        }
+    if ((o->nexpects || o->nexpect_files) &&
+        (*exp = read_expectations(o, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "mxwitness: %s\n", err);
+        return -1;
     }
     if ((*store = verify_store_new(o->ca_file, o->ca_path, err, sizeof(err))) == NULL) {
         fprintf(stderr, "mxwitness: %s\n", err);
@@ -654,14 +709,84 @@ static int setup_verdicts(const struct options *o, struct expect_set **exp,
     return 0;
 }
 
+/* open_output: -w FILE (appending, written again after a failed write up
+ * to --write-retries times) or standard output. */
+static struct outfile *open_output(const struct options *o)
+{
+    struct outfile *w;
+    char err[512];
+
+    if (o->write_file == NULL) {
+        if ((w = outfile_fd(STDOUT_FILENO, "standard output")) == NULL)
+            fprintf(stderr, "mxwitness: out of memory\n");
+        return w;
+    }
+    if ((w = outfile_open(o->write_file, OUTFILE_APPEND, NULL, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "mxwitness: -w %s\n", err);
+        return NULL;
+    }
+    outfile_set_retries(w, o->write_retries, &g_stop);
+    return w;
+}
+
+/* drop_root (-Z): the trust anchors read into memory, the --certs
+ * directory made by this run and the -w file given to the user, then the
+ * drop; the --certs directory must be the user's to write then. */
+static int drop_root(const struct options *o, struct verify_store *store)
+{
+    struct privs_user u;
+    struct stat sb;
+    char err[512];
+
+    if (privs_lookup(o->user, &u, err, sizeof(err)) < 0 ||
+        (store != NULL && verify_store_preload(store, err, sizeof(err)) < 0) ||
+        (o->certs_made && privs_give(o->certs_dir, &u, err, sizeof(err)) < 0) ||
+        (o->write_file && stat(o->write_file, &sb) == 0 && S_ISREG(sb.st_mode) &&
+         privs_give(o->write_file, &u, err, sizeof(err)) < 0) ||
+        privs_drop(&u, err, sizeof(err)) < 0) {
+        fprintf(stderr, "mxwitness: %s\n", err);
+        return -1;
+    }
+    if (o->certs_dir && access(o->certs_dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "mxwitness: --certs %s: not writable by %s (-Z): %s\n", o->certs_dir,
+                u.name, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* reload (SIGHUP): -w reopened (logrotate moved it), the --expect-file
+ * files read again; what fails is said and the old kept.  Sessions,
+ * connections and the server table are untouched. */
+static void reload(const struct options *o, struct outfile *w, struct expect_set *expect)
+{
+    char err[512];
+
+    if (o->write_file) {
+        if (outfile_reopen(w, err, sizeof(err)) < 0)
+            fprintf(stderr, "mxwitness: SIGHUP: %s\n", err);
+        else
+            fprintf(stderr, "mxwitness: SIGHUP: %s reopened\n", o->write_file);
+    }
+    if (expect != NULL && o->nexpect_files > 0) {
+        struct expect_set *e = read_expectations(o, err, sizeof(err));
+
+        if (e == NULL) {
+            fprintf(stderr, "mxwitness: SIGHUP: %s; the expectations stay as they were\n", err);
+            return;
+        }
+        expect_swap(expect, e);
+        expect_free(e);
+        fprintf(stderr, "mxwitness: SIGHUP: %zu expectation(s) read again\n",
+                expect_count(expect));
+    }
+}
+
 /* discard_report closes and removes a --report file that will not be
  * written (a run that failed before reading its input). */
-static void discard_report(FILE *f, const char *path)
+static void discard_report(struct outfile *f)
 {
-    if (f != NULL) {
-        fclose(f);
-        remove(path);
-    }
+    outfile_discard(f);
 }
 
 static void keylog_warning(void *ctx, const char *msg)
@@ -885,6 +1010,19 @@ static void print_analysis_stats(struct pipeline *p)
     fputc('\n', stderr);
 }
 
+/* clock_in_doubt: a capture point's clock cannot be right (capture/
+ * cap_clock): said, and the judge told, so that its validity findings
+ * state the time they were judged at. */
+static void clock_in_doubt(const struct options *o, FILE *out, const struct cap_source *src,
+                           struct report_run *run, const struct cap_clock_event *ev)
+{
+    const struct cap_input *in = cap_source_input(src, ev->point);
+
+    if (run != NULL && judge_clock_note(pipeline_judge(run->pipeline), ev->point, ev->what) < 0)
+        fprintf(stderr, "mxwitness: out of memory\n");
+    report_clock_event(out, o->json, ev, in != NULL ? in->label : "?", o->at_set, o->at);
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -899,12 +1037,15 @@ int main(int argc, char **argv)
     struct cap_counters ctr = {0};
     struct expect_set *expect = NULL;
     struct verify_store *store = NULL;
-    FILE *html = NULL;
+    struct outfile *out = NULL, *html_out = NULL;
+    FILE *outf, *html = NULL;
     struct cap_packet pkt;
     enum cap_next_result r;
     int rc = EXIT_OK;
     struct keylog *keylog = NULL;
     size_t nsecrets_fed = 0, dsb_keys = 0;
+    struct cap_clock *clk = NULL;
+    struct cap_clock_event cev;
 
     if (parse_options(argc, argv, &o) < 0)
         return EXIT_USAGE;
@@ -946,10 +1087,6 @@ int main(int argc, char **argv)
             cap_source_free(src);
             return fail_usage(expect, store);
         }
-        if (o.user && drop_privileges(o.user) < 0) {
-            cap_source_free(src);
-            return fail_usage(expect, store);
-        }
     } else if (o.bpf && cap_source_set_filter(src, o.bpf, errbuf) < 0) {
         fprintf(stderr, "mxwitness: %s\n", errbuf);
         cap_source_free(src);
@@ -966,8 +1103,16 @@ int main(int argc, char **argv)
         cap_source_free(src);
         return fail_usage(expect, store);
     }
+    if ((out = open_output(&o)) == NULL || (outf = outfile_stream(out, o.iface != NULL)) == NULL) {
+        if (out != NULL)
+            fprintf(stderr, "mxwitness: out of memory\n");
+        outfile_close(out);
+        keylog_free(keylog);
+        cap_source_free(src);
+        return fail_usage(expect, store);
+    }
     if (o.flows) {
-        fr.out = stdout;
+        fr.out = outf;
         fr.json = o.json;
         fr.src = src;
         tab = tcp_flow_table_new(&fc, flows_report_cbs(), &fr);
@@ -980,7 +1125,7 @@ int main(int argc, char **argv)
         struct report_opts ro = {
             .json = o.json, .json_chains = o.json_chains, .transcript = o.transcript,
             .certs_dir = o.certs_dir,
-            .color = !o.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
+            .color = !o.json && !o.write_file && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
             .quiet = o.quiet, .answer_first = o.iface == NULL,
         };
         struct session_opts so = {
@@ -992,22 +1137,35 @@ int main(int argc, char **argv)
             fprintf(stderr, "mxwitness: warning: nDPI failed to start; --any-port follows mail "
                             "ports only\n");
         so.classify = cls;
-        if (o.report_html && (html = fopen(o.report_html, "w")) == NULL) {
-            fprintf(stderr, "mxwitness: --report %s: %s\n", o.report_html, strerror(errno));
+        if (o.report_html) {
+            char err[512], label[PATH_MAX + 16];
+
+            snprintf(label, sizeof(label), "--report %s", o.report_html);
+            if ((html_out = outfile_open(o.report_html, OUTFILE_TRUNCATE, label, err,
+                                         sizeof(err))) == NULL ||
+                (html = outfile_stream(html_out, false)) == NULL) {
+                fprintf(stderr, "mxwitness: %s\n", html_out ? "out of memory" : err);
+                discard_report(html_out);
+                html_out = NULL;
+            }
+        }
+        if (o.report_html && html_out == NULL) {
+            outfile_close(out);
             classify_free(cls);
             keylog_free(keylog);
             cap_source_free(src);
             return fail_usage(expect, store);
         }
         ro.html = html;
-        if (report_run_open(&run, &po, &ro, &so, stdout) == 0) {
+        if (report_run_open(&run, &po, &ro, &so, outf) == 0) {
             running = true;
             tab = tcp_flow_table_new(&fc, session_layer_cbs(), run.sessions);
             if (tab && pipeline_hops(run.pipeline) &&
                 add_points(&o, src, run.pipeline) < 0) {
                 tcp_flow_table_free(tab);
                 report_run_close(&run);
-                discard_report(html, o.report_html);
+                discard_report(html_out);
+                outfile_close(out);
                 classify_free(cls);
                 keylog_free(keylog);
                 cap_source_free(src);
@@ -1015,11 +1173,14 @@ int main(int argc, char **argv)
             }
         }
     }
-    if (!tab) {
-        fprintf(stderr, "mxwitness: out of memory\n");
+    if (!tab || (o.user && drop_root(&o, store) < 0)) {
+        if (!tab)
+            fprintf(stderr, "mxwitness: out of memory\n");
+        tcp_flow_table_free(tab);
         if (running)
             report_run_close(&run);
-        discard_report(html, o.report_html);
+        discard_report(html_out);
+        outfile_close(out);
         classify_free(cls);
         keylog_free(keylog);
         cap_source_free(src);
@@ -1027,18 +1188,16 @@ int main(int argc, char **argv)
     }
 
     g_src = src;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    /* Live: each record as soon as it is written (a log shipper tails it).
-     * Files: a 64 KiB buffer (the reports are mostly output; larger ones
-     * measured slower, as for the input side in cap_source.c). */
-    if (o.iface)
-        setvbuf(stdout, NULL, _IOLBF, 0);
-    else
-        setvbuf(stdout, NULL, _IOFBF, 1u << 16);
+    set_signals();
+    if ((clk = cap_clock_new()) == NULL)
+        fprintf(stderr, "mxwitness: warning: out of memory: the capture clock is not checked\n");
+    /* The output (lib/outfile): live, each line as soon as it is complete
+     * (a log shipper tails it); files, 64 KiB a write (the reports are
+     * mostly output; larger buffers measured slower, as for the input
+     * side in cap_source.c). */
 #ifdef __GLIBC__
-    /* one thread writes stdout: skip the stream lock taken by every putc */
-    __fsetlocking(stdout, FSETLOCKING_BYCALLER);
+    /* one thread writes the output: skip the stream lock taken by every putc */
+    __fsetlocking(outf, FSETLOCKING_BYCALLER);
     /* Sessions come and go by the thousand, each with a few buffers: by
      * default glibc gives the top of the heap back to the kernel as soon as
      * 128 KiB are free and faults the pages in again (zeroed) a moment
@@ -1052,8 +1211,14 @@ int main(int argc, char **argv)
     while ((r = cap_source_next(src, &pkt)) != CAP_NEXT_END) {
         if (keylog != NULL && cap_source_nsecrets(src) > nsecrets_fed)
             nsecrets_fed = feed_secrets(keylog, src, nsecrets_fed, &dsb_keys);
-        if (r == CAP_NEXT_PACKET)
+        if (r == CAP_NEXT_PACKET) {
+            const struct cap_input *in = cap_source_input(src, pkt.input);
+
+            if (clk != NULL && in != NULL &&
+                cap_clock_packet(clk, pkt.input, in->live, pkt.ts_us, &cev))
+                clock_in_doubt(&o, outf, src, running ? &run : NULL, &cev);
             cap_pipe_packet(&o.ports, tab, &pkt, &ctr);
+        }
         else if (r == CAP_NEXT_IDLE)
             tcp_flow_expire(tab, wall_us());
         else {
@@ -1061,26 +1226,36 @@ int main(int argc, char **argv)
             rc = EXIT_USAGE;
             break;
         }
+        if (g_hup) {
+            g_hup = 0;
+            reload(&o, out, expect);
+        }
+        if (outfile_failed(out)) {
+            rc = EXIT_USAGE;     /* said by outfile; nothing more can be written */
+            break;
+        }
     }
+    /* the end of the input, or a stop signal: every open connection's
+     * session, then the servers' summaries */
+    for (unsigned p = 0; clk != NULL && cap_clock_finish(clk, p, &cev); p++)
+        if (cev.problem != CAP_CLOCK_OK)
+            clock_in_doubt(&o, outf, src, running ? &run : NULL, &cev);
     tcp_flow_finish(tab);
     if (running)
         report_run_finish(&run);
-    fflush(stdout);
-    if (html != NULL) {
-        /* the report was written by report_run_finish */
-        int err = 0;
-
-        errno = 0;
-        if (fflush(html) != 0 || ferror(html))
-            err = errno != 0 ? errno : EIO;
-        if (fclose(html) != 0 && err == 0)
-            err = errno;
-        if (err != 0) {
-            fprintf(stderr, "mxwitness: --report %s: %s\n", o.report_html, strerror(err));
+    fflush(outf);
+    if (outfile_failed(out))
+        rc = EXIT_USAGE;
+    if (html_out != NULL) {
+        /* the report was written by report_run_finish; a failure was said */
+        if (outfile_close(html_out) != 0)
             rc = EXIT_USAGE;
-        }
+        html_out = NULL;
         html = NULL;
     }
+    if (tcp_flow_table_stats(tab)->clock_jumps > 0)
+        report_clock_jumps(outf, o.json, tcp_flow_table_stats(tab)->clock_jumps,
+                           o.idle_timeout_s ? o.idle_timeout_s : 300);
     print_warnings(src, &ctr, tab, src);
     if (unreadable_input(src) != NULL) {
         fprintf(stderr, "mxwitness: %s: no packet could be read\n", unreadable_input(src)->path);
@@ -1101,10 +1276,17 @@ int main(int argc, char **argv)
 
         if (report_errors(run.report))
             rc = EXIT_USAGE;
-        if (rc == EXIT_OK && worst != SEV_NONE && worst >= o.fail_on)
+        /* findings decide the status of a file's analysis; a sensor (-i)
+         * stopped by a signal ends normally: 0 */
+        if (rc == EXIT_OK && !o.iface && worst != SEV_NONE && worst >= o.fail_on)
             rc = EXIT_FINDING;
         report_run_close(&run);
     }
+    if (outfile_retries(out) > 0)
+        fprintf(stderr, "mxwitness: warning: %llu write(s) to %s failed and were tried again\n",
+                (unsigned long long)outfile_retries(out), o.write_file);
+    if (outfile_close(out) != 0)
+        rc = EXIT_USAGE;
     if (keylog != NULL) {
         struct keylog_stats ks;
 
@@ -1119,6 +1301,7 @@ int main(int argc, char **argv)
     expect_free(expect);
     classify_free(cls);
     g_src = NULL;
+    cap_clock_free(clk);
     cap_source_free(src);
     return rc;
 }

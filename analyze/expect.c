@@ -122,6 +122,14 @@ void expect_free(struct expect_set *set)
     free(set);
 }
 
+void expect_swap(struct expect_set *a, struct expect_set *b)
+{
+    struct expect_set t = *a;
+
+    *a = *b;
+    *b = t;
+}
+
 size_t expect_count(const struct expect_set *set)
 {
     return set != NULL ? set->nrules : 0;

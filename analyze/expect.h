@@ -120,6 +120,11 @@ int expect_add_file(struct expect_set *set, const char *path, char *err, size_t 
 
 /* expect_count returns the number of SPECs (rules) in |set|; expect_pin_count
  * the number of pins (a pem: rule gives one per certificate). */
+/* expect_swap exchanges the expectations of |a| and |b|: SIGHUP reads the
+ * files into a new set and, when every one was read, swaps it into the
+ * set the judge holds (then frees the old one in |b|). */
+void expect_swap(struct expect_set *a, struct expect_set *b);
+
 size_t expect_count(const struct expect_set *set);
 size_t expect_pin_count(const struct expect_set *set);
 

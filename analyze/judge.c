@@ -115,6 +115,8 @@ struct judge {
     struct server *last;             /* the last session's server, by address */
     bool own_servers;
     uint64_t seed;
+    char **clock_notes;              /* per capture point: why its clock is in doubt */
+    size_t nclock_notes;
 };
 
 struct judge *judge_new(const struct judge_opts *o)
@@ -145,7 +147,55 @@ void judge_free(struct judge *j)
         return;
     if (j->own_servers)
         servers_free(j->servers);
+    for (size_t i = 0; i < j->nclock_notes; i++)
+        free(j->clock_notes[i]);
+    free(j->clock_notes);
     free(j);
+}
+
+int judge_clock_note(struct judge *j, unsigned point, const char *what)
+{
+    char *note;
+
+    if (point >= j->nclock_notes) {
+        size_t n = (size_t)point + 1;
+        char **v = realloc(j->clock_notes, n * sizeof(*v));
+
+        if (v == NULL)
+            return -1;
+        for (size_t i = j->nclock_notes; i < n; i++)
+            v[i] = NULL;
+        j->clock_notes = v;
+        j->nclock_notes = n;
+    }
+    if ((note = strdup(what)) == NULL)
+        return -1;
+    free(j->clock_notes[point]);
+    j->clock_notes[point] = note;
+    return 0;
+}
+
+/* validity_note writes into |out| the message of a validity problem |p| of
+ * a session at a capture point whose clock is in doubt: the problem, the
+ * time it was judged at and why that time may be wrong.  False when the
+ * point's clock is not in doubt (the message stays as it is). */
+static bool validity_note(const struct judge *j, const struct session *s, int64_t at,
+                          const struct verify_problem *p, char *out, size_t outlen)
+{
+    char t[40];
+
+    if ((p->kind != VERIFY_EXPIRED && p->kind != VERIFY_NOT_YET_VALID) ||
+        s->input >= j->nclock_notes || j->clock_notes[s->input] == NULL)
+        return false;
+    out_time_rfc3339(at > 0 ? (uint64_t)at * 1000000u : 0, t, sizeof(t));
+    if (j->o.at_set)
+        snprintf(out, outlen, "%s; judged as of %s (--at; the capture clock is in doubt: %s)",
+                 p->message, t, j->clock_notes[s->input]);
+    else
+        snprintf(out, outlen, "%s; judged as of %s, the session's capture time, which is in "
+                 "doubt: %s (--at TIME judges at another time)", p->message, t,
+                 j->clock_notes[s->input]);
+    return true;
 }
 
 /* change_slot: the CERT_CHANGED memo slot of an entry (by its address). */
@@ -501,11 +551,12 @@ static void check_chain(struct judge *j, const struct session *s,
         for (size_t i = 0; i < vr->nproblems; i++) {
             const struct verify_problem *p = &vr->problems[i];
             enum finding_code c = verify_code(p->kind);
+            char m[FINDING_MSG_MAX];
 
-            merge(f, c, c == F_CHAIN_ORDER ? SEV_LOW : SEV_HIGH, p->message);
+            merge(f, c, c == F_CHAIN_ORDER ? SEV_LOW : SEV_HIGH,
+                  validity_note(j, s, at, p, m, sizeof(m)) ? m : p->message);
         }
     }
-    (void)s;
 }
 
 /* name_check: hostname_check, remembered per certificate and name. */

@@ -48,6 +48,13 @@ struct judge *judge_new(const struct judge_opts *o);
 /* judge_free frees |j| (and its own server table).  NULL is a no-op. */
 void judge_free(struct judge *j);
 
+/* judge_clock_note: the clock of capture point |point| is in doubt
+ * (|what|, copied: "the capture clock says 1970-..., before 2000-01-01").
+ * The EXPIRED and NOT_YET_VALID findings of its sessions then say the time
+ * they were judged at (the capture time, or --at) and why it is in doubt.
+ * -1 on allocation failure. */
+int judge_clock_note(struct judge *j, unsigned point, const char *what);
+
 /* judge_server returns the entry of the last judged session's server (by
  * address and port) in the server table, NULL if it could not be had. */
 struct server *judge_server(const struct judge *j);

@@ -49,6 +49,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -299,6 +300,8 @@ struct verify_store {
     struct centry *oldest, *newest;
     size_t count, max;
     struct verify_stats st;
+    char dirs[PATH_MAX];           /* the hashed directories in use (':' between), for
+                                      verify_store_preload */
 };
 
 static void errf(char *err, size_t errlen, const char *f, ...) __attribute__((format(printf, 3, 4)));
@@ -485,7 +488,7 @@ static bool hashed_dir(const char *dir)
  * the same directory; when the bundle is that file and the directory is
  * hashed, the directory alone holds the same anchors and OpenSSL reads one
  * only when a chain asks for its issuer. */
-static bool system_store(X509_STORE *st)
+static bool system_store(X509_STORE *st, char *dirs, size_t dirslen)
 {
     const char *file = getenv(X509_get_default_cert_file_env());
     const char *dir = getenv(X509_get_default_cert_dir_env());
@@ -497,8 +500,11 @@ static bool system_store(X509_STORE *st)
         dir = X509_get_default_cert_dir();
     if (strchr(dir, ':') == NULL && realpath(file, rf) != NULL && realpath(dir, rd) != NULL &&
         snprintf(want, sizeof(want), "%s/ca-certificates.crt", rd) < (int)sizeof(want) &&
-        strcmp(rf, want) == 0 && hashed_dir(rd))
+        strcmp(rf, want) == 0 && hashed_dir(rd)) {
+        snprintf(dirs, dirslen, "%s", rd);
         return X509_STORE_load_path(st, rd) == 1;
+    }
+    snprintf(dirs, dirslen, "%s", dir);
     return X509_STORE_set_default_paths(st) == 1;
 }
 
@@ -523,7 +529,7 @@ struct verify_store *verify_store_new(const char *ca_file, const char *ca_path, 
         goto fail;
     }
     if (ca_file == NULL && ca_path == NULL) {
-        if (!system_store(s->store)) {
+        if (!system_store(s->store, s->dirs, sizeof(s->dirs))) {
             errf(err, errlen, "cannot use the system trust store: %s",
                  ossl_reason(why, sizeof(why), "unknown error"));
             goto fail;
@@ -533,6 +539,8 @@ struct verify_store *verify_store_new(const char *ca_file, const char *ca_path, 
             goto fail;
         if (ca_path != NULL && !load_ca_path(s->store, ca_path, err, errlen))
             goto fail;
+        if (ca_path != NULL)
+            snprintf(s->dirs, sizeof(s->dirs), "%s", ca_path);
         /* an intermediate given as an anchor is one (DESIGN.md) */
         X509_STORE_set_flags(s->store, X509_V_FLAG_PARTIAL_CHAIN);
     }
@@ -542,6 +550,54 @@ fail:
     ERR_clear_error();
     verify_store_free(s);
     return NULL;
+}
+
+/* preload_dir loads every hashed-name file of |dir| into the store; a
+ * directory that does not exist is no error (the system's default list
+ * may name one), a file that cannot be read is. */
+static bool preload_dir(X509_LOOKUP *lu, const char *dir, size_t *n, char *err,
+                        size_t errlen)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char path[PATH_MAX];
+    bool ok = true;
+
+    if (d == NULL)
+        return errno == ENOENT;
+    while (ok && (de = readdir(d)) != NULL) {
+        if (!hashed_name(de->d_name) ||
+            snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+            continue;
+        if (access(path, R_OK) != 0) {
+            errf(err, errlen, "cannot read CA file %s: %s", path, strerror(errno));
+            ok = false;
+        } else if (X509_load_cert_crl_file(lu, path, X509_FILETYPE_PEM) > 0) {
+            (*n)++;
+        }
+    }
+    closedir(d);
+    ERR_clear_error();
+    return ok;
+}
+
+int verify_store_preload(struct verify_store *s, char *err, size_t errlen)
+{
+    X509_LOOKUP *lu = X509_STORE_add_lookup(s->store, X509_LOOKUP_file());
+    char *list, *save = NULL;
+    size_t n = 0;
+    bool ok = true;
+
+    if (lu == NULL || (list = strdup(s->dirs)) == NULL) {
+        errf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (char *dir = strtok_r(list, ":", &save); ok && dir != NULL;
+         dir = strtok_r(NULL, ":", &save))
+        ok = preload_dir(lu, dir, &n, err, errlen);
+    free(list);
+    ERR_clear_error();
+    return ok ? (int)(n > INT_MAX ? INT_MAX : n) : -1;
 }
 
 static void centry_free(struct centry *e)

@@ -92,6 +92,14 @@ struct verify_store;
  * is one.  On failure (unreadable file, a file with no certificate, a
  * directory with no hashed names, out of memory) returns NULL and writes
  * the reason into |err| (|errlen| bytes, may be 0). */
+/* verify_store_preload reads every certificate of the store's hashed
+ * directories (--ca-path, or the system's) into memory, which OpenSSL
+ * otherwise reads when a chain first needs one: after -Z dropped root, a
+ * directory only root can read would give no anchor and false
+ * SELF_SIGNED or UNTRUSTED findings.  Returns the number of files read,
+ * or -1 with the reason in |err| (a file that cannot be read). */
+int verify_store_preload(struct verify_store *s, char *err, size_t errlen);
+
 struct verify_store *verify_store_new(const char *ca_file, const char *ca_path, char *err,
                                       size_t errlen);
 

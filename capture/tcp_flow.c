@@ -42,6 +42,9 @@ struct tcp_flow_table {
     uint64_t next_id;
     size_t nclosed;                /* entries on the closed list */
     uint64_t now_us, last_expire_us;
+    bool clock_set;                /* now_us has a packet's time */
+    bool jump_pending;             /* the last packet was far from now_us: jump_us */
+    uint64_t jump_us;
 };
 
 static const char *const close_names[TCP_CLOSE_COUNT] = {
@@ -278,6 +281,11 @@ void tcp_flow_finish(struct tcp_flow_table *tab)
     size_t n = 0, i = 0;
     struct tcp_flow **v;
 
+    if (tab->jump_pending) {       /* the last packet was a lone jump */
+        tab->st.clock_jumps++;
+        tab->jump_pending = false;
+    }
+
     for (unsigned l = L_OPEN; l <= L_CLOSING; l++)
         for (struct tcp_flow *f = tab->lists[l].head; f; f = f->lnext)
             n++;
@@ -452,6 +460,45 @@ static bool rst_acceptable(const struct tcp_flow *f, enum tcp_dir dir, const str
     return d >= -65536 && d <= 1024 * 1024;
 }
 
+/* clock_step moves the connection clock to a packet's time.  A packet
+ * further than the idle timeout from the clock, ahead or behind, does not
+ * move it: one bogus timestamp (10 years ahead, or 1970) would otherwise
+ * time out every open connection, and the packets after it would start
+ * them again mid-stream.  A second packet in a row that agrees with it
+ * (within the idle timeout) moves the clock there: a real gap in the
+ * capture, or a clock that was itself wrong.  A lone one is counted in
+ * clock_jumps. */
+static void clock_step(struct tcp_flow_table *tab, uint64_t ts_us)
+{
+    uint64_t idle = tab->cfg.idle_timeout_us;
+
+    if (!tab->clock_set) {
+        tab->clock_set = true;
+        tab->now_us = ts_us;
+        return;
+    }
+    if (ts_us <= tab->now_us + idle && ts_us + idle >= tab->now_us) {
+        if (tab->jump_pending) {
+            tab->st.clock_jumps++;
+            tab->jump_pending = false;
+        }
+        if (ts_us > tab->now_us)
+            tab->now_us = ts_us;
+        return;
+    }
+    if (tab->jump_pending && ts_us <= tab->jump_us + idle && ts_us + idle >= tab->jump_us) {
+        tab->jump_pending = false;
+        if (ts_us < tab->now_us)
+            tab->last_expire_us = ts_us;   /* the sweep's schedule follows back */
+        tab->now_us = ts_us;
+        return;
+    }
+    if (tab->jump_pending)
+        tab->st.clock_jumps++;
+    tab->jump_pending = true;
+    tab->jump_us = ts_us;
+}
+
 void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
                      uint64_t ts_us, unsigned input, enum tcp_flow_hint hint)
 {
@@ -467,14 +514,7 @@ void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
         return;
     }
     f = lookup(tab, seg, input, h, &dir);
-    /* Capture time: a packet far behind the clock means the clock had been
-     * pushed ahead by a bogus timestamp (or the inputs' clocks differ): follow
-     * the packets.  The packet's own connection is never expired by the time
-     * it brings. */
-    if (ts_us + tab->cfg.idle_timeout_us < tab->now_us)
-        tab->now_us = tab->last_expire_us = ts_us;
-    if (ts_us > tab->now_us)
-        tab->now_us = ts_us;
+    clock_step(tab, ts_us);
     if (tab->now_us >= tab->last_expire_us + EXPIRE_EVERY_US) {
         /* The sweep must not take the connection this packet belongs to
          * (its own time may be the bogus one): hold it out of the lists. */

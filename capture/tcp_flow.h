@@ -113,6 +113,8 @@ struct tcp_flow_stats {
                                     stopped both directions, so it was told at the RST) */
     uint64_t stray_packets;      /* RST/FIN/bare ACK for no known connection: not tracked */
     uint64_t bad_packets;        /* impossible flag combinations (SYN+RST): ignored */
+    uint64_t clock_jumps;        /* lone packets further than the idle timeout from the
+                                    connection clock, which they did not move */
     size_t mem_used, mem_peak;   /* reassembly bytes */
     uint64_t mem_refusals;
 };

@@ -4,7 +4,17 @@
 # connection attempt to port 25 and one to port 8080, and mxwitness -i on one
 # end with privileges dropped after opening.  It must report the mail-port
 # connection, not the other (the default filter covers the mail ports), and
-# stop cleanly on SIGINT; --point names its capture point.  Needs root and `ip netns`; skipped otherwise.
+# stop cleanly on SIGINT; --point names its capture point.
+#
+# Then the sensor: mxwitness -i --json -w FILE --certs DIR -Z nobody
+# --expect-file, and STARTTLS sessions (tests/helper_starttls, sent out of
+# the other end by tests/helper_replay): a session before a SIGHUP goes to
+# the file logrotate moved away, one after it to the reopened file and is
+# judged by the expectations read again; a connection still open at SIGTERM
+# is written with the servers' summaries and the exit status is 0; the
+# certificates are written into a --certs directory made by root for
+# nobody, and a --ca-path only root can read still gives the anchor.
+# Needs root and `ip netns`; skipped otherwise.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 . tests/lib.sh
@@ -15,12 +25,13 @@ if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null 2>&1 || ! command -v bash >
     exit 0
 fi
 a=mxwt-a-$$ b=mxwt-b-$$
-out=$(mktemp) err=$(mktemp)
+out=$(mktemp) err=$(mktemp) d=$(mktemp -d)
 cleanup() {
     [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null
     ip netns del "$a" 2>/dev/null
     ip netns del "$b" 2>/dev/null
     rm -f "$out" "$err"
+    rm -rf "$d"
 }
 trap cleanup EXIT
 # a TERM (a timeout around the suite) or INT still removes the namespaces
@@ -77,5 +88,105 @@ if grep -q '^  input span1: [1-9][0-9]* packets .* from mxwt0$' "$err"; then
     pass live-point
 else
     fail live-point "no 'input span1: N packets ... from mxwt0' in --stats: $(grep input "$err")"
+fi
+
+# ---- the sensor: SIGHUP, SIGTERM, -Z with --certs and -w
+BUILD=${MXW_BUILD_DIR:-$top/build}
+if ! command -v jq >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1 ||
+   [ ! -x "$BUILD/tests/helper_replay" ] || [ "$user" = root ]; then
+    skip live-sensor "needs jq, openssl, the user nobody and tests/helper_replay (make tests-bin)"
+    exit 0
+fi
+chmod 755 "$d"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/k.pem" \
+    -subj /CN=mx.live.test -addext subjectAltName=DNS:mx.live.test -days 30 -outform DER \
+    -out "$d/c.der" 2>/dev/null
+sha=$(openssl x509 -inform DER -in "$d/c.der" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g')
+# three connections to 198.51.100.80:25, client ports 40000, 40001, 40002
+"$BUILD/tests/helper_starttls" "$d/c.der" "$d/s0.pcap" mx.live.test mx.live.test &&
+"$BUILD/tests/helper_portmap" "$d/s0.pcap" "$d/s1.pcap" 40000 40001 &&
+"$BUILD/tests/helper_portmap" "$d/s0.pcap" "$d/s2.pcap" 40000 40002 || {
+    fail live-sensor "the test sessions could not be written"
+    exit 0
+}
+mkdir "$d/log" && chown "$user" "$d/log"
+# the certificate is its own anchor, in a --ca-path only root can read
+mkdir -m 700 "$d/ca" && openssl x509 -inform DER -in "$d/c.der" -out "$d/ca/c.pem" &&
+    openssl rehash "$d/ca" 2>/dev/null
+echo "198.51.100.80=sha256:$(printf '%064d' 0)" >"$d/expect.conf"
+ip netns exec "$a" "$BIN" -i mxwt0 --json -w "$d/log/live.json" --certs "$d/certs" \
+    -Z "$user" --expect-file "$d/expect.conf" --ca-path "$d/ca" >"$out" 2>"$err" &
+pid=$!
+i=0
+while [ $i -lt 50 ] && kill -0 "$pid" 2>/dev/null; do
+    [ "$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')" = "$user" ] && break
+    sleep 0.1
+    i=$((i + 1))
+done
+sleep 0.3
+send() { ip netns exec "$b" "$BUILD/tests/helper_replay" mxwt1 "$@"; }
+# wait_for FILE PATTERN: at most 5 s for a line matching PATTERN in FILE
+wait_for() {
+    _i=0
+    while [ $_i -lt 50 ] && ! grep -q "$2" "$1" 2>/dev/null; do sleep 0.1; _i=$((_i + 1)); done
+}
+send "$d/s0.pcap"
+wait_for "$d/log/live.json" '"port":40000'
+mv "$d/log/live.json" "$d/log/live.json.1"
+echo "198.51.100.80=sha256:$sha" >"$d/expect.conf"
+kill -HUP "$pid" 2>/dev/null
+wait_for "$err" 'reopened'
+send "$d/s1.pcap"
+wait_for "$d/log/live.json" '"port":40001'
+send "$d/s2.pcap" 1 6          # handshake, banner, EHLO: left open
+sleep 0.5
+kill -TERM "$pid" 2>/dev/null
+i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 "$pid" 2>/dev/null; then
+    fail live-sensor "did not stop within 5 s of SIGTERM"
+    exit 0
+fi
+wait "$pid"
+rc=$?
+pid=
+old=$d/log/live.json.1 new=$d/log/live.json
+codes() { # codes FILE PORT: the finding codes of the session from PORT
+    jq -r "select(.event.dataset == \"mxwitness.session\" and .source.port == $2) |
+           .findings[]?.code" "$1" 2>/dev/null | sort -u | tr '\n' ' '
+}
+n_old=$(jq -r 'select(.event.dataset == "mxwitness.session") | .source.port' "$old" 2>/dev/null | tr '\n' ' ')
+if [ "$n_old" = "40000 " ] && codes "$old" 40000 | grep -q CERT_MISMATCH; then
+    pass live-hup-before "the session before SIGHUP in the moved file, judged by the first pin"
+else
+    fail live-hup-before "moved file: sessions from [$n_old], findings [$(codes "$old" 40000)]: $(head -c 300 "$err")"
+fi
+if grep -q "mxwitness: SIGHUP: $d/log/live.json reopened" "$err" &&
+   grep -q 'SIGHUP: 1 expectation(s) read again' "$err" &&
+   [ "$(jq -r 'select(.source.port == 40001) | .event.dataset' "$new" 2>/dev/null)" = mxwitness.session ] &&
+   ! codes "$new" 40001 | grep -q CERT_MISMATCH; then
+    pass live-hup-after "the file reopened, the expectations read again, the next session judged by them"
+else
+    fail live-hup-after "findings [$(codes "$new" 40001)]: $(head -c 400 "$err") | $(head -c 300 "$new")"
+fi
+if [ "$rc" = 0 ] && [ "$(jq -r 'select(.source.port == 40002) | .event.dataset' "$new" 2>/dev/null)" = mxwitness.session ] &&
+   [ "$(jq -r 'select(.event.dataset == "mxwitness.summary") | .destination.ip' "$new" 2>/dev/null)" = 198.51.100.80 ]; then
+    pass live-term "the open connection's session and the server summary written at SIGTERM, exit 0"
+else
+    fail live-term "exit $rc; $(jq -c '[.event.dataset, .source.port]' "$new" 2>/dev/null | tr '\n' ' ') $(head -c 300 "$err")"
+fi
+all=$(for p in 40000 40001 40002; do codes "$old" $p; codes "$new" $p; done)
+if [ "$(jq -r 'select(.event.dataset == "mxwitness.session") | .source.port' "$old" "$new" 2>/dev/null | wc -l)" = 3 ] &&
+   ! printf '%s' "$all" | grep -q 'SELF_SIGNED\|UNTRUSTED'; then
+    pass live-ca-path-dropped "the --ca-path only root reads was read before -Z: the anchor trusted"
+else
+    fail live-ca-path-dropped "findings [$all]"
+fi
+f=$d/certs/$sha.pem
+if [ -f "$f" ] && [ "$(stat -c %U "$f")" = "$user" ] && [ "$(stat -c %U "$d/certs")" = "$user" ] &&
+   openssl x509 -in "$f" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | grep -qx "$sha"; then
+    pass live-certs-dropped "-Z $user: the certificate written into the --certs directory made for $user"
+else
+    fail live-certs-dropped "no $sha.pem written by $user: $(ls -l "$d/certs" 2>&1 | head -5) $(head -c 300 "$err")"
 fi
 exit 0

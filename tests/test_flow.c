@@ -290,6 +290,37 @@ static void test_idle_timeout(void **state)
     tcp_flow_table_free(t);
 }
 
+/* One packet ten years ahead, or back in 1970, among the others: the
+ * connection clock stays, so no open connection times out; the lone jump
+ * is counted.  Two in a row that agree (a real gap) do move it. */
+static void test_clock_jump_bounded(void **state)
+{
+    struct rec r = {0};
+    struct tcp_flow_config cfg = {.idle_timeout_us = 10 * SEC};
+    struct tcp_flow_table *t = tcp_flow_table_new(&cfg, &cbs, &r);
+    uint64_t later = 100 * SEC + 315360000ull * SEC;
+
+    (void)state;
+    pkt(t, mk(10, 42000, 25, 25, SYN, 1, 0, NULL), 100 * SEC);
+    pkt(t, mk(11, 42001, 25, 25, SYN, 1, 0, NULL), 101 * SEC);
+    pkt(t, mk(25, 25, 10, 42000, SYN | ACK, 900, 2, NULL), later);   /* bogus */
+    pkt(t, mk(12, 42002, 25, 25, SYN, 1, 0, NULL), 102 * SEC);
+    assert_int_equal(r.closed, 0);
+    assert_int_equal(tcp_flow_table_stats(t)->clock_jumps, 1);
+    pkt(t, mk(25, 25, 11, 42001, SYN | ACK, 900, 2, NULL), 1 * SEC); /* 1970 */
+    pkt(t, mk(13, 42003, 25, 25, SYN, 1, 0, NULL), 103 * SEC);
+    assert_int_equal(r.closed, 0);
+    assert_int_equal(tcp_flow_table_stats(t)->clock_jumps, 2);
+    /* a real gap: two packets a minute on, the idle ones time out */
+    pkt(t, mk(14, 42004, 25, 25, SYN, 1, 0, NULL), 160 * SEC);
+    pkt(t, mk(15, 42005, 25, 25, SYN, 1, 0, NULL), 161 * SEC);
+    pkt(t, mk(16, 42006, 25, 25, SYN, 1, 0, NULL), 162 * SEC);
+    assert_int_equal(r.closed, 4);
+    assert_int_equal(r.last_reason, TCP_CLOSE_TIMEOUT);
+    assert_int_equal(tcp_flow_table_stats(t)->clock_jumps, 2);
+    tcp_flow_table_free(t);
+}
+
 static void test_eviction_bounded(void **state)
 {
     struct rec r = {0};
@@ -371,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_rst_injection),
         cmocka_unit_test(test_rst_closes_at_once_when_stopped),
         cmocka_unit_test(test_idle_timeout),
+        cmocka_unit_test(test_clock_jump_bounded),
         cmocka_unit_test(test_eviction_bounded),
         cmocka_unit_test(test_memcap_shared),
         cmocka_unit_test(test_declined_flow_costs_nothing),

@@ -433,13 +433,17 @@ pf_master() { echo "$*" >>"$PFD/conf/master.cf"; }
 # sets OpenSSL's key log callback on every SSL_CTX; postfix passes the
 # variables to its daemons through import_environment (name=value).  The
 # daemons run as the postfix user, which owns FILE.
-pf_keylog() {
+preload_so() {    # build pcaps/keylog-preload.c once per run; print its path
   local so=$W/keylog-preload.so
   if [[ ! -f $so ]]; then
     cc -std=c11 -O2 -Wall -Wextra -shared -fPIC -o "$so" "$HERE/keylog-preload.c" -ldl \
       >>"$W/logs/keylog-preload.log" 2>&1 || die "cannot build keylog-preload.so (see keylog-preload.log)"
     chmod 755 "$so"
   fi
+  echo "$so"
+}
+pf_keylog() {
+  local so; so=$(preload_so)
   : >"$1"; chown postfix "$1"; chmod 644 "$1"
   pf_main "import_environment = $(postconf -dh import_environment) LD_PRELOAD=$so SSLKEYLOGFILE=$1 MXW_KEYLOG_ROLE=$2"
 }
@@ -1485,30 +1489,38 @@ sc_mtls13-rejected() {
   pf_main "smtpd_tls_security_level = encrypt" "smtpd_tls_req_ccert = yes" "smtpd_tls_CAfile = $PKI/$s.cafile"
   pf_start 25
   cap_start $s mta mta0
-  # it presents leaf + its intermediate; the server rejects it (the exit status is not ours)
-  sclient_smtp mail snd $s $MTA4:25 -tls1_3 -servername $MX_NAME -cert "$cpki/$c.pem" -key "$cpki/$c.key" \
-    -cert_chain "$cpki/inter/ca.pem" -keylogfile "$W/out/$s.keylog" || true
+  # swaks presents the leaf (it sends no chain) and logs every reply; its key
+  # log comes from pcaps/keylog-preload.c (Net::SSLeay's libssl), as the
+  # appliance's.  (openssl s_client -cert -keylogfile does the same handshake
+  # but loses the server's last reply when the close_notify follows it at once.)
+  local so; so=$(preload_so)
+  ( export LD_PRELOAD=$so SSLKEYLOGFILE=$W/out/$s.keylog
+    swaks_run snd $s $MTA4 25 --tls --tls-sni $MX_NAME --tls-cert "$cpki/$c.pem" --tls-key "$cpki/$c.key" ) \
+    && die "$s: swaks delivered the mail"
   wait_log "$PFD/maillog" 'smtpd.*disconnect from' 1
   cap_stop $s; pf_stop_all
-  grep -q 'Client certificate not trusted' "$PFD/maillog" || die "$s: postfix did not log the untrusted client certificate"
+  # postfix logs the abort; the reply it sends is the sender's to log
+  grep -q 'NOQUEUE: abort: TLS from .*: Client certificate not trusted' "$PFD/maillog" \
+    || die "$s: postfix did not log the untrusted client certificate"
+  grep -q 'TLS connection established from.*TLSv1.3' "$PFD/maillog" || die "$s: postfix logged no TLS 1.3"
   topo_down
-  log=$W/logs/$s.s_client.log
-  grep -q 'TLSv1.3' "$log" || die "$s: s_client did not negotiate TLS 1.3"
-  grep -q '^250 .*Ok: queued' "$log" && die "$s: the server accepted the mail"
-  # the rejection, as the sender received it (inside TLS): its first 4xx/5xx
-  reply=$(grep -m 1 -oE '^[45][0-9][0-9][ -][245]\.[0-9]+\.[0-9]+' "$log" | tr - ' ')
+  log=$W/logs/$s.swaks.log
+  grep -q '^CLIENT_HANDSHAKE_TRAFFIC_SECRET ' "$W/out/$s.keylog" || die "$s: no key log from swaks"
+  # the rejection, as the sender logged it: the reply to its EHLO inside TLS
+  reply=$(sed -n 's/^<~\{0,1\}\*\{0,1\} *\([45][0-9][0-9]\) \([245]\.[0-9]*\.[0-9]*\) .*/\1 \2/p' "$log" | head -n 1)
   [[ -n $reply ]] || die "$s: no 4xx/5xx reply in $log"
   truth_header $s "STARTTLS, TLS 1.3, mutual TLS with the client certificate rejected: postfix asks for and" \
     "requires a trusted client certificate (smtpd_tls_security_level = encrypt, smtpd_tls_req_ccert =" \
-    "yes, smtpd_tls_CAfile = the scenario's root and intermediate). openssl s_client -tls1_3" \
-    "-keylogfile presents CN=$HELO with its intermediate (client_chain_len=2), issued by a CA of its" \
-    "own the server does not trust. The handshake completes; postfix logs 'Client certificate not" \
-    "trusted' and answers inside TLS with '$reply' (as s_client received it). Both certificates and" \
-    "the reply are encrypted on the wire; $s.keylog decrypts them. Judged with the trust line's CA."
+    "yes, smtpd_tls_CAfile = the scenario's root and intermediate). swaks --tls --tls-cert presents" \
+    "CN=$HELO (leaf only), issued by a CA of its own the server does not trust; its key log is written" \
+    "by pcaps/keylog-preload.c (LD_PRELOAD into swaks' Net::SSLeay). The TLS 1.3 handshake completes;" \
+    "postfix logs 'NOQUEUE: abort: TLS from ...: Client certificate not trusted' and answers the EHLO" \
+    "inside TLS with '$reply' (the reply as swaks logged it), then closes. Both certificates and the" \
+    "reply are encrypted on the wire; $s.keylog decrypts them. Judged with the trust line's CA."
   trust_line $s
   truth_reset; truth_tls 1.3; T[server]=$MTA4; T[sni]=$MX_NAME; T[keylog]=$s.keylog; T[reply]=$reply
   T[findings]=CERT_HIDDEN
-  truth_cert "$PKI/$s.pem" 2; truth_client_cert "$cpki/$c.pem" 2; truth_line $s
+  truth_cert "$PKI/$s.pem" 2; truth_client_cert "$cpki/$c.pem" 1; truth_line $s
   export_cert "$PKI/$s.pem" $s; export_cert "$cpki/$c.pem" $c
   cp "$cpki/root/ca.pem" "$W/out/certs/$s-client-root-ca.pem"
 }

@@ -156,6 +156,8 @@ fuzz:
 install: mxwitness
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 mxwitness $(DESTDIR)$(BINDIR)/mxwitness
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 mxwitness.1 $(DESTDIR)$(MANDIR)/man1/mxwitness.1
 
 clean:
 	rm -rf build build-asan build-fuzz mxwitness

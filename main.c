@@ -69,6 +69,7 @@ struct options {
     const char *user;
     struct cap_ports ports;
     bool json;
+    bool json_chains;                 /* --json-chains */
     bool quiet;
     bool flows;
     bool stats;
@@ -130,7 +131,11 @@ static void usage(FILE *f)
 "  --any-port         follow every TCP connection\n"
 "output\n"
 "  --json             JSON lines instead of text (one object per session,\n"
-"                     then one per server)\n"
+"                     then one per server; each certificate's PEM once, in a\n"
+"                     mxwitness.certificate line before the first session\n"
+"                     that presents it)\n"
+"  --json-chains      --json with everything in every session line: the PEM\n"
+"                     chain, all x509 fields, the raw client fingerprints\n"
 "  -q, --quiet        text: only the servers (one line each when nothing is\n"
 "                     wrong), their findings and the summary line\n"
 "  --transcript       the SMTP dialogue and TLS handshake line by line\n"
@@ -192,7 +197,7 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 }
 
 enum long_only {
-    OPT_PORT = 256, OPT_ANY_PORT, OPT_FLOWS, OPT_JSON, OPT_STATS,
+    OPT_PORT = 256, OPT_ANY_PORT, OPT_FLOWS, OPT_JSON, OPT_JSON_CHAINS, OPT_STATS,
     OPT_MAX_FLOWS, OPT_MEMCAP, OPT_IDLE, OPT_TRANSCRIPT, OPT_REDACT, OPT_CERTS, OPT_REPORT,
     OPT_EXPECT, OPT_EXPECT_FILE, OPT_CA_FILE, OPT_CA_PATH, OPT_FAIL_ON, OPT_AT,
     OPT_MAX_SERVERS, OPT_FROM_JSON, OPT_POINT, OPT_HOP_WINDOW, OPT_KEYLOG,
@@ -251,6 +256,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"any-port", no_argument, NULL, OPT_ANY_PORT},
         {"flows", no_argument, NULL, OPT_FLOWS},
         {"json", no_argument, NULL, OPT_JSON},
+        {"json-chains", no_argument, NULL, OPT_JSON_CHAINS},
         {"stats", no_argument, NULL, OPT_STATS},
         {"transcript", no_argument, NULL, OPT_TRANSCRIPT},
         {"redact", no_argument, NULL, OPT_REDACT},
@@ -346,6 +352,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_ANY_PORT: o->ports.any = true; break;
         case OPT_FLOWS: o->flows = true; break;
         case OPT_JSON: o->json = true; break;
+        case OPT_JSON_CHAINS: o->json = o->json_chains = true; break;
         case OPT_STATS: o->stats = true; break;
         case OPT_TRANSCRIPT: o->transcript = true; break;
         case OPT_REDACT: o->redact = true; break;
@@ -971,7 +978,8 @@ int main(int argc, char **argv)
             .hops = cap_source_ninputs(src) + o.njsons > 1, .hop_window_us = o.hop_window_us,
         };
         struct report_opts ro = {
-            .json = o.json, .transcript = o.transcript, .certs_dir = o.certs_dir,
+            .json = o.json, .json_chains = o.json_chains, .transcript = o.transcript,
+            .certs_dir = o.certs_dir,
             .color = !o.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
             .quiet = o.quiet, .answer_first = o.iface == NULL,
         };

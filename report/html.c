@@ -26,6 +26,18 @@
  * counted), HTML_MAX_SERVERS servers, HTML_MAX_CERTS certificates,
  * HTML_MAX_FINDINGS distinct findings and HTML_MAX_SHAPES distinct
  * delivery diagrams (deliveries alike are drawn once, with their count).
+ *
+ * Those counts bound the memory; the size of the page is bounded apart,
+ * by bytes: it is what gets attached to a ticket, and mail systems refuse
+ * big attachments.  The page is composed in memory, and each part may
+ * grow up to a share of HTML_MAX_BYTES, counted from the top of the page,
+ * so that what one part leaves unused the next one may take: the answer
+ * to HTML_BUDGET_ANSWER, the findings to _FINDINGS, the certificates to
+ * _CERTS (their PEM blocks to _PEM), the sessions to _SESSIONS.  An item
+ * is started only below its part's mark, and no item is larger than
+ * HTML_ITEM_MAX, so the page ends below HTML_MAX_BYTES; what did not fit
+ * is counted where it would have been ("not listed: the report is kept
+ * under 1 MB").
  */
 #include "report/writers.h"
 
@@ -49,6 +61,13 @@
 #define HTML_MAX_SHAPES 32
 #define HTML_SHAPE_FINDINGS 8
 #define HTML_SVG_TEXT 30             /* bytes of a subject drawn in a diagram box */
+#define HTML_MAX_BYTES 1000000       /* the page stays below this (under 1 MiB with room) */
+#define HTML_ITEM_MAX 24000          /* no server block, finding, certificate or row is bigger */
+#define HTML_BUDGET_ANSWER (HTML_MAX_BYTES * 30 / 100)
+#define HTML_BUDGET_FINDINGS (HTML_MAX_BYTES * 50 / 100)
+#define HTML_BUDGET_PEM (HTML_MAX_BYTES * 65 / 100)
+#define HTML_BUDGET_CERTS (HTML_MAX_BYTES * 75 / 100)
+#define HTML_BUDGET_SESSIONS (HTML_MAX_BYTES - HTML_ITEM_MAX - 4000)
 
 /* a row keeps its finding codes as bits of a uint32_t */
 _Static_assert(F_CODE_COUNT <= 32, "html_row.codes holds a bit per finding code");
@@ -96,6 +115,7 @@ struct html_cert {
     int64_t not_before, not_after;
     int key_bits;
     uint64_t sessions, first_us, last_us;
+    bool listed;                     /* its block made it into the page */
 };
 
 /* html_ev: one item of the evidence behind a finding (analyze/evidence). */
@@ -115,6 +135,7 @@ struct html_finding {
     char *msg;
     uint64_t hash, count;
     bool delivery;                   /* refs are delivery diagrams, else sessions */
+    bool listed;                     /* its block made it into the page */
     size_t nrefs;
     struct { unsigned input; uint64_t id; } refs[HTML_FINDING_REFS];
 };
@@ -144,7 +165,13 @@ struct html_shape {
 };
 
 struct html_writer {
-    FILE *out;
+    FILE *out;                       /* what put() and esc() write to: the page or an item */
+    FILE *dest;                      /* the --report file */
+    FILE *page;                      /* the page being composed (a memory stream) */
+    char *page_buf, *item_buf;
+    size_t page_len, item_len;
+    uint64_t cut[4];                 /* items left out for size: servers, findings, certs, rows */
+    uint64_t pem_cut;                /* certificates listed without their PEM, for size */
     const struct pipeline *pl;
     bool several_points;
     uint64_t key;                    /* keyhash key of the findings table */
@@ -169,6 +196,7 @@ struct html_writer {
     struct html_shape *shapes[HTML_MAX_SHAPES];
     size_t nshapes;
     uint64_t deliveries, shapes_unlisted;
+    bool findings_written, certs_written;   /* sections 2 and 3 are on the page */
 };
 
 static char *dup_or_null(const char *s)
@@ -268,6 +296,7 @@ static int finding_keep(struct html_writer *w, const struct finding *x, bool del
             strcmp(f->msg, x->msg) == 0)
             goto found;
     }
+    f = NULL;   /* the loop left it on the last finding probed: not ours to free */
     if (w->nfindings == HTML_MAX_FINDINGS || (f = calloc(1, sizeof(*f))) == NULL ||
         (f->msg = strdup(x->msg)) == NULL) {
         free(f);
@@ -578,6 +607,52 @@ static void put(struct html_writer *w, const char *s)
     fputs(s, w->out);
 }
 
+/* page_size is how many bytes the page has so far. */
+static uint64_t page_size(struct html_writer *w)
+{
+    off_t at = ftello(w->page);
+
+    return at < 0 ? 0 : (uint64_t)at;
+}
+
+/* item_open has what is written next composed apart, for item_close to
+ * add to the page or leave out.  Without memory for it, the item goes to
+ * the page directly (the page then only risks being larger). */
+static void item_open(struct html_writer *w)
+{
+    FILE *f = open_memstream(&w->item_buf, &w->item_len);
+
+    w->out = f != NULL ? f : w->page;
+}
+
+/* cut_note says how many |what|s (a plural in s) the size bound left out
+ * of a part, and where to find them all. */
+static void cut_note(struct html_writer *w, uint64_t n, const char *what, const char *where)
+{
+    if (n)
+        fprintf(w->out, "<p class=\"muted\">%llu more %s%s not listed here: the report is kept "
+                "under %d bytes (%s).</p>\n", (unsigned long long)n, what, n == 1 ? "" : "s",
+                HTML_MAX_BYTES, where);
+}
+
+/* item_close adds the item to the page when the page stays within |mark|
+ * bytes with it; false when it was left out. */
+static bool item_close(struct html_writer *w, uint64_t mark)
+{
+    bool fits;
+
+    if (w->out == w->page)
+        return true;
+    fits = fclose(w->out) == 0 && page_size(w) + w->item_len <= mark;
+    if (fits)
+        fwrite(w->item_buf, 1, w->item_len, w->page);
+    free(w->item_buf);
+    w->item_buf = NULL;
+    w->item_len = 0;
+    w->out = w->page;
+    return fits;
+}
+
 static void esc(struct html_writer *w, const char *s)
 {
     out_html_cstr(w->out, s);
@@ -640,20 +715,25 @@ static void server_title(struct html_writer *w, const struct html_server *e)
 static void cert_link(struct html_writer *w, int i, bool subject)
 {
     const struct html_cert *c = w->certs[i];
+    bool link = c->listed || !w->certs_written;   /* not known before section 3 is written */
 
-    fprintf(w->out, "<a href=\"#c-%s\">", c->sha256_hex);
+    if (link)
+        fprintf(w->out, "<a href=\"#c-%s\">", c->sha256_hex);
     if (subject) {
         esc_cut(w, c->subject ? c->subject : "(no subject)", 80);
-        put(w, "</a> ");
+        put(w, link ? "</a> " : " ");
     }
-    fprintf(w->out, "<code>%.16s</code>%s", c->sha256_hex, subject ? "" : "</a>");
+    fprintf(w->out, "<code>%.16s</code>%s", c->sha256_hex, subject || !link ? "" : "</a>");
 }
 
 static void finding_anchor(struct html_writer *w, int k)
 {
     const struct html_finding *f = w->findings[k];
 
-    fprintf(w->out, "<a href=\"#f-%d\">%s</a>", k, finding_code_name(f->code));
+    if (f->listed || !w->findings_written)
+        fprintf(w->out, "<a href=\"#f-%d\">%s</a>", k, finding_code_name(f->code));
+    else
+        put(w, finding_code_name(f->code));
 }
 
 /* svg_node draws a box of the hop diagram with its title and a second
@@ -902,6 +982,11 @@ static void write_answer(struct html_writer *w, const struct pipeline_totals *t)
 
         if (!e->summarised)
             continue;
+        if (w->cut[0]) {
+            w->cut[0]++;
+            continue;
+        }
+        item_open(w);
         fprintf(w->out, "<div class=\"server worst-%s\" id=\"srv-%zu\"><h3>", sev_word(e->worst), i);
         sev_badge(w, e->worst);
         put(w, " ");
@@ -949,7 +1034,10 @@ static void write_answer(struct html_writer *w, const struct pipeline_totals *t)
             if (!w->shapes[k]->drawn && shape_for_server(w, w->shapes[k], e))
                 shape_write(w, k);
         put(w, "</div>\n");
+        if (!item_close(w, HTML_BUDGET_ANSWER))
+            w->cut[0]++;
     }
+    cut_note(w, w->cut[0], "server", "the text and JSON outputs have every one");
     if (w->servers_unlisted)
         fprintf(w->out, "<p class=\"muted\">%llu more server%s (%llu sessions, worst %s) not listed: "
                 "the report lists %d.</p>\n", (unsigned long long)w->servers_unlisted,
@@ -960,7 +1048,10 @@ static void write_answer(struct html_writer *w, const struct pipeline_totals *t)
         if (!w->shapes[k]->drawn) {
             if (hdr++ == 0)
                 put(w, "<h3>Deliveries along the capture points</h3>\n");
+            item_open(w);
             shape_write(w, k);
+            if (!item_close(w, HTML_BUDGET_ANSWER))
+                w->shapes_unlisted++;
         }
     if (w->shapes_unlisted)
         fprintf(w->out, "<p class=\"muted\">%llu more deliveries of other kinds not drawn.</p>\n",
@@ -979,6 +1070,11 @@ static void write_findings(struct html_writer *w)
 
             if ((int)f->sev != sev)
                 continue;
+            if (w->cut[1]) {
+                w->cut[1]++;
+                continue;
+            }
+            item_open(w);
             fprintf(w->out, "<div class=\"finding\" id=\"f-%zu\"><h3>", i);
             sev_badge(w, f->sev);
             fprintf(w->out, " %s</h3>\n<p class=\"msg\">", finding_code_name(f->code));
@@ -1024,7 +1120,13 @@ static void write_findings(struct html_writer *w)
                        "with its strength, from the session first listed.</p>\n");
             }
             put(w, "</div>\n");
+            if (item_close(w, HTML_BUDGET_FINDINGS))
+                w->findings[i]->listed = true;
+            else
+                w->cut[1]++;
         }
+    w->findings_written = true;
+    cut_note(w, w->cut[1], "finding", "the text and JSON outputs have every one");
     if (w->findings_unlisted)
         fprintf(w->out, "<p class=\"muted\">%llu more findings with other messages not listed "
                 "(the report lists %d distinct ones).</p>\n",
@@ -1040,8 +1142,13 @@ static void write_certs(struct html_writer *w)
     if (w->ncerts == 0)
         put(w, "<p>None seen.</p>\n");
     for (size_t i = 0; i < w->ncerts; i++) {
-        const struct html_cert *c = w->certs[i];
+        struct html_cert *c = w->certs[i];
 
+        if (w->cut[2]) {
+            w->cut[2]++;
+            continue;
+        }
+        item_open(w);
         fprintf(w->out, "<div class=\"cert\" id=\"c-%s\"><h3>", c->sha256_hex);
         esc(w, c->parsed ? (c->subject ? c->subject : "(no subject)") : "unparseable certificate");
         put(w, "</h3>\n<dl>");
@@ -1092,12 +1199,26 @@ static void write_certs(struct html_writer *w)
         time_text(w, c->last_us);
         put(w, "</dd></dl>\n");
         if (c->pem) {
-            put(w, "<details><summary>PEM</summary><pre>");
-            esc(w, c->pem);
-            put(w, "</pre></details>\n");
+            off_t at = ftello(w->out);
+
+            if (at >= 0 && page_size(w) + (uint64_t)at + strlen(c->pem) < HTML_BUDGET_PEM) {
+                put(w, "<details><summary>PEM</summary><pre>");
+                esc(w, c->pem);
+                put(w, "</pre></details>\n");
+            } else {
+                put(w, "<p class=\"muted\">PEM left out to keep the report small: "
+                       "<code>--certs DIR</code> writes it.</p>\n");
+                w->pem_cut++;
+            }
         }
         put(w, "</div>\n");
+        if (item_close(w, HTML_BUDGET_CERTS))
+            c->listed = true;
+        else
+            w->cut[2]++;
     }
+    w->certs_written = true;
+    cut_note(w, w->cut[2], "certificate", "<code>--certs DIR</code> writes every one");
     if (w->certs_unlisted)
         fprintf(w->out, "<p class=\"muted\">%llu presentations of further certificates not "
                 "listed (the report lists %d).</p>\n", (unsigned long long)w->certs_unlisted,
@@ -1112,7 +1233,13 @@ static void write_sessions(struct html_writer *w)
     put(w, "<section id=\"sessions\"><h2>4. Sessions</h2>\n");
     for (size_t i = 0; i < w->nservers; i++) {
         const struct html_server *e = w->servers[i];
+        size_t rows = 0;
 
+        if (w->cut[3]) {
+            w->cut[3] += e->nrows;
+            continue;
+        }
+        item_open(w);
         fprintf(w->out, "<h3 id=\"sessions-%zu\">", i);
         server_title(w, e);
         put(w, "</h3>\n");
@@ -1123,9 +1250,14 @@ static void write_sessions(struct html_writer *w)
             put(w, "<th>start</th><th>duration</th><th>client</th><th>TLS</th>"
                    "<th>certificate</th><th>findings</th></tr></thead><tbody>\n");
         }
-        for (size_t k = 0; k < e->nrows; k++) {
+        if (!item_close(w, HTML_BUDGET_SESSIONS)) {
+            w->cut[3] += e->nrows + (e->nrows == 0);
+            continue;
+        }
+        for (size_t k = 0; k < e->nrows && !w->cut[3]; k++, rows++) {
             const struct html_row *r = &e->rows[k];
 
+            item_open(w);
             fprintf(w->out, "<tr id=\"s-%u-%llu\"><td>%llu</td>", r->input,
                     (unsigned long long)r->id, (unsigned long long)r->id);
             if (w->several_points) {
@@ -1178,6 +1310,8 @@ static void write_sessions(struct html_writer *w)
                 }
             }
             put(w, "</td></tr>\n");
+            if (!item_close(w, HTML_BUDGET_SESSIONS))
+                w->cut[3] += e->nrows - k;
         }
         if (e->nrows)
             put(w, "</tbody></table>\n");
@@ -1187,6 +1321,7 @@ static void write_sessions(struct html_writer *w)
                     (unsigned long long)e->unlisted, e->unlisted == 1 ? "" : "s",
                     HTML_ROWS_PER_SERVER, HTML_MAX_ROWS);
     }
+    cut_note(w, w->cut[3], "session", "the text and JSON outputs have every one");
     if (w->rows_unlisted)
         fprintf(w->out, "<p class=\"muted\">%llu session%s to servers not listed.</p>\n",
                 (unsigned long long)w->rows_unlisted, w->rows_unlisted == 1 ? "" : "s");
@@ -1228,6 +1363,9 @@ static void html_finish(void *ctx, struct server *const *v, size_t n,
             w->servers[j] = w->servers[j - 1];
             w->servers[j - 1] = tmp;
         }
+    /* composed in memory (to bound its size), then written out */
+    w->page = open_memstream(&w->page_buf, &w->page_len);
+    w->out = w->page != NULL ? w->page : w->dest;
     put(w, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
            "style-src 'unsafe-inline'\">\n"
@@ -1246,7 +1384,17 @@ static void html_finish(void *ctx, struct server *const *v, size_t n,
     write_certs(w);
     write_sessions(w);
     put(w, "</body></html>\n");
-    fflush(w->out);
+    if (w->page != NULL) {
+        if (fclose(w->page) == 0)
+            fwrite(w->page_buf, 1, w->page_len, w->dest);
+        else
+            fputs("mxwitness: --report: out of memory composing the page\n", stderr);
+        free(w->page_buf);
+        w->page = NULL;
+        w->page_buf = NULL;
+    }
+    w->out = w->dest;
+    fflush(w->dest);
 }
 
 struct html_writer *html_writer_new(FILE *out, const struct pipeline *pl, bool several_points)
@@ -1255,7 +1403,7 @@ struct html_writer *html_writer_new(FILE *out, const struct pipeline *pl, bool s
 
     if (w == NULL)
         return NULL;
-    w->out = out;
+    w->out = w->dest = out;
     w->pl = pl;
     w->several_points = several_points;
     w->key = (uint64_t)(uintptr_t)w ^ 0x6d78772d68746d6cu;   /* "mxw-html" */

@@ -4,6 +4,16 @@
  * and the server table's counters when it had to evict or refuse.  Field
  * names follow the Elastic Common Schema where ECS has a field (README).
  *
+ * Each distinct certificate's PEM is written once, in a
+ * mxwitness.certificate line just before the first session line that
+ * names it; session lines carry the chain's SHA-256s and the leaf's x509
+ * fields (the habit of Zeek's x509.log and of Packetbeat without
+ * include_raw_certificates), unless --json-chains asks for the PEM in
+ * every line.  The certificates already written are remembered in a
+ * table of CERT_SEEN_SLOTS digests; when it is CERT_SEEN_MAX full it is
+ * emptied, so over months a certificate may be written again, after that
+ * many others, and a consumer keeps the last line of each SHA-256.
+ *
  * Every string goes through the JSON writer (report/json), which escapes
  * it: a hostile certificate cannot break the JSON a SIEM ingests.
  */
@@ -11,6 +21,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "analyze/digest.h"
 #include "analyze/findings.h"
@@ -34,10 +46,23 @@ struct x509_memo {
     size_t len;
 };
 
+#define SEEN_SLOTS 65536              /* 2 MiB of digests, allocated at the first one */
+#define SEEN_MAX (SEEN_SLOTS / 4 * 3)
+
+/* seen_set: SHA-256 digests of what was written once (open addressing;
+ * an all-zero slot is empty) */
+struct seen_set {
+    uint8_t (*k)[32];
+    size_t n;
+};
+
 struct json_writer {
     FILE *out;
     const struct pipeline *pl;
     struct x509_memo *xmemo;         /* X509_MEMO slots, NULL until the first line */
+    bool chains;                     /* --json-chains: the PEM chain in every session line */
+    struct seen_set certs;           /* certificates written */
+    struct seen_set prints;          /* client fingerprints written (ja3 string, ja4_r) */
 };
 
 static void json_strings(struct json *j, const char *key, char *const *v, size_t n)
@@ -58,7 +83,10 @@ static void json_name(struct json *j, const char *key, char *const *cn, size_t n
     json_obj_end(j);
 }
 
-static void json_x509(struct json *j, const char *key, const struct x509_info *xi)
+/* json_x509 writes the ECS x509 object of |xi|; |brief| (a session line's
+ * leaf, whose certificate line has the rest) only what a search needs:
+ * subject, issuer, names, validity, serial and whether it signed itself. */
+static void json_x509(struct json *j, const char *key, const struct x509_info *xi, bool brief)
 {
     char a[40];
 
@@ -69,13 +97,16 @@ static void json_x509(struct json *j, const char *key, const struct x509_info *x
         json_strings(j, "alternative_names", xi->san, xi->nsan);
         json_ascii(j, "not_before", report_cert_time(xi->not_before, a, sizeof(a)));
         json_ascii(j, "not_after", report_cert_time(xi->not_after, a, sizeof(a)));
-        json_str(j, "public_key_algorithm", xi->key_alg);
-        json_u64(j, "public_key_size", xi->key_bits > 0 ? (uint64_t)xi->key_bits : 0);
-        if (xi->key_curve)
-            json_str(j, "public_key_curve", xi->key_curve);
-        json_str(j, "signature_algorithm", xi->sig_alg);
+        if (!brief) {
+            json_str(j, "public_key_algorithm", xi->key_alg);
+            json_u64(j, "public_key_size", xi->key_bits > 0 ? (uint64_t)xi->key_bits : 0);
+            if (xi->key_curve)
+                json_str(j, "public_key_curve", xi->key_curve);
+            json_str(j, "signature_algorithm", xi->sig_alg);
+        }
         json_ascii(j, "serial_number", xi->serial_hex);
-        json_u64(j, "version_number", (uint64_t)xi->version);
+        if (!brief)
+            json_u64(j, "version_number", (uint64_t)xi->version);
         json_bool(j, "self_signed", xi->self_signed);
     } else {
         json_str(j, "parse_error", xi->parse_error);
@@ -86,7 +117,8 @@ static void json_x509(struct json *j, const char *key, const struct x509_info *x
 /* x509_json returns the memoised x509 object of |xi| (its length in
  * |*len|), building it on first use; NULL if memory ran out (the caller
  * writes it directly then). */
-static const char *x509_json(struct json_writer *r, const struct x509_info *xi, size_t *len)
+static const char *x509_json(struct json_writer *r, const struct x509_info *xi, bool brief,
+                             size_t *len)
 {
     struct x509_memo *m;
     uint64_t h;
@@ -95,10 +127,10 @@ static const char *x509_json(struct json_writer *r, const struct x509_info *xi, 
     FILE *mf;
     struct json *j;
 
-    if (!r->xmemo && (r->xmemo = calloc(X509_MEMO, sizeof(*r->xmemo))) == NULL)
+    if (!r->xmemo && (r->xmemo = calloc(2 * X509_MEMO, sizeof(*r->xmemo))) == NULL)
         return NULL;
     memcpy(&h, xi->sha256, sizeof(h));
-    m = &r->xmemo[h & (X509_MEMO - 1)];
+    m = &r->xmemo[(h & (X509_MEMO - 1)) + (brief ? X509_MEMO : 0)];
     if (m->xi == (uintptr_t)xi && memcmp(m->sha256, xi->sha256, sizeof(m->sha256)) == 0) {
         *len = m->len;
         return m->json;
@@ -110,7 +142,7 @@ static const char *x509_json(struct json_writer *r, const struct x509_info *xi, 
         return NULL;
     }
     json_init(j, mf);
-    json_x509(j, NULL, xi);
+    json_x509(j, NULL, xi, brief);
     json_flush(j);
     free(j);
     if (fclose(mf) != 0 || !text) {
@@ -126,6 +158,154 @@ static const char *x509_json(struct json_writer *r, const struct x509_info *xi, 
     return text;
 }
 
+/* json_client_prints writes the client's JA3 and JA4 (with their raw
+ * forms when |raw|) into the open tls.client object. */
+static void json_client_prints(struct json *j, const struct session *s, char md5[33], bool raw)
+{
+    if (s->ja3) {
+        x509_md5_hex((const uint8_t *)s->ja3, strlen(s->ja3), md5);
+        json_ascii(j, "ja3", md5);
+        if (raw)
+            json_ascii(j, "ja3_string", s->ja3);
+    }
+    if (s->ja4_r) {
+        char ja4[X509_JA4_LEN + 1];
+
+        if (x509_ja4(s->ja4_r, ja4))
+            json_ascii(j, "ja4", ja4);
+        if (raw)
+            json_ascii(j, "ja4_r", s->ja4_r);
+    }
+}
+
+/* line_open starts a line of |dataset| at time |us|: the object, its
+ * @timestamp, and its event object, left open for the caller's fields. */
+static void line_open(struct json *j, FILE *out, uint64_t us, const char *dataset)
+{
+    char t[40];
+
+    json_init(j, out);
+    json_obj(j, NULL);
+    json_ascii(j, "@timestamp", out_time_rfc3339(us, t, sizeof(t)));
+    json_obj(j, "event");
+    json_ascii(j, "dataset", dataset);
+}
+
+/* once_open starts a line of |dataset| about something session |s| showed
+ * first: its time and capture point. */
+static void once_open(struct json_writer *r, struct json *j, const struct session *s,
+                      const char *dataset)
+{
+    line_open(j, r->out, s->first_us, dataset);
+    json_obj_end(j);
+    json_obj(j, "observer");
+    json_str(j, "name", pipeline_point(r->pl, s->input));
+    json_obj_end(j);
+}
+
+/* seen says whether |sha256| was written already, and remembers it (true
+ * also when the table cannot be had: no line rather than no memory
+ * bound). */
+static bool seen(struct seen_set *t, const uint8_t sha256[32])
+{
+    static const uint8_t zero[32];
+    uint64_t h;
+    size_t slot;
+
+    if (t->k == NULL && (t->k = calloc(SEEN_SLOTS, sizeof(*t->k))) == NULL)
+        return true;
+    if (t->n >= SEEN_MAX) {
+        memset(t->k, 0, SEEN_SLOTS * sizeof(*t->k));
+        t->n = 0;
+    }
+    memcpy(&h, sha256 + 8, sizeof(h));   /* a digest: its bytes are as good as any hash */
+    for (slot = (size_t)h & (SEEN_SLOTS - 1);; slot = (slot + 1) & (SEEN_SLOTS - 1)) {
+        if (memcmp(t->k[slot], sha256, 32) == 0)
+            return true;
+        if (memcmp(t->k[slot], zero, 32) == 0)
+            break;
+    }
+    if (memcmp(sha256, zero, 32) == 0)   /* never a real digest; it would look empty */
+        return true;
+    memcpy(t->k[slot], sha256, 32);
+    t->n++;
+    return false;
+}
+
+/* json_fingerprint writes a mxwitness.fingerprint line for the client
+ * fingerprint of |s| the first time it is seen: the JA3 and JA4 hashes
+ * with their raw forms, which session lines leave out (500-odd bytes the
+ * same in every session of one sending software). */
+static void json_fingerprint(struct json_writer *r, const struct session *s)
+{
+    const char *ja3 = s->ja3 ? s->ja3 : "", *ja4r = s->ja4_r ? s->ja4_r : "";
+    uint8_t key[32];
+    char md5[33];
+    struct json j;
+    EVP_MD_CTX *c;
+    bool ok;
+
+    if (s->ja3 == NULL && s->ja4_r == NULL)
+        return;
+    if ((c = EVP_MD_CTX_new()) == NULL)
+        return;
+    ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+         EVP_DigestUpdate(c, ja3, strlen(ja3) + 1) == 1 &&
+         EVP_DigestUpdate(c, ja4r, strlen(ja4r)) == 1 && EVP_DigestFinal_ex(c, key, NULL) == 1;
+    EVP_MD_CTX_free(c);
+    if (!ok || seen(&r->prints, key))
+        return;
+    once_open(r, &j, s, "mxwitness.fingerprint");
+    /* not under tls.client: a search there finds the sessions only */
+    json_obj(&j, "mxwitness");
+    json_obj(&j, "fingerprint");
+    json_client_prints(&j, s, md5, true);
+    json_u64(&j, "first_session_id", s->id);
+    json_obj_end(&j);
+    json_obj_end(&j);
+    json_obj_end(&j);
+    json_end(&j);
+}
+
+/* json_certificates writes a mxwitness.certificate line for each
+ * certificate of |v| not written before: its x509 fields, SHA-256 and
+ * PEM, and the session that first presented it. */
+static void json_certificates(struct json_writer *r, const struct session *s, const char *side,
+                              const struct x509_info *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *x;
+        size_t xlen;
+        struct json j;
+
+        if (seen(&r->certs, v[i]->sha256))
+            continue;
+        once_open(r, &j, s, "mxwitness.certificate");
+        json_obj(&j, "file");
+        json_obj(&j, "hash");
+        json_ascii(&j, "sha256", v[i]->sha256_hex);
+        json_obj_end(&j);
+        if ((x = x509_json(r, v[i], false, &xlen)) != NULL)
+            json_raw(&j, "x509", x, xlen);
+        else
+            json_x509(&j, "x509", v[i], false);
+        json_obj_end(&j);
+        json_obj(&j, "mxwitness");
+        json_obj(&j, "certificate");
+        if (v[i]->pem_json != NULL)
+            json_raw(&j, "pem", v[i]->pem_json, v[i]->pem_json_len);
+        else
+            json_str(&j, "pem", v[i]->pem);
+        json_ascii(&j, "first_side", side);
+        json_u64(&j, "first_chain_position", i);
+        json_u64(&j, "first_session_id", s->id);
+        json_obj_end(&j);
+        json_obj_end(&j);
+        json_obj_end(&j);
+        json_end(&j);
+    }
+}
+
 /* The certificate fields of one side, inside that side's object. */
 static void json_cert_fields(struct json_writer *r, struct json *j, const struct session_chain *c,
                              const struct x509_info *const *v, size_t n)
@@ -138,18 +318,20 @@ static void json_cert_fields(struct json_writer *r, struct json *j, const struct
     json_obj(j, "hash");
     json_ascii(j, "sha256", v[0]->sha256_hex);
     json_obj_end(j);
-    if ((x = x509_json(r, v[0], &xlen)) != NULL)
+    if ((x = x509_json(r, v[0], !r->chains, &xlen)) != NULL)
         json_raw(j, "x509", x, xlen);
     else
-        json_x509(j, "x509", v[0]);
-    json_arr(j, "certificate_chain");
-    for (size_t i = 0; i < n; i++) {
-        if (v[i]->pem_json != NULL)
-            json_raw(j, NULL, v[i]->pem_json, v[i]->pem_json_len);
-        else
-            json_str(j, NULL, v[i]->pem);
+        json_x509(j, "x509", v[0], !r->chains);
+    if (r->chains) {
+        json_arr(j, "certificate_chain");
+        for (size_t i = 0; i < n; i++) {
+            if (v[i]->pem_json != NULL)
+                json_raw(j, NULL, v[i]->pem_json, v[i]->pem_json_len);
+            else
+                json_str(j, NULL, v[i]->pem);
+        }
+        json_arr_end(j);
     }
-    json_arr_end(j);
     json_arr(j, "certificate_chain_sha256");
     for (size_t i = 0; i < n; i++)
         json_ascii(j, NULL, v[i]->sha256_hex);
@@ -165,11 +347,13 @@ static void json_session(void *ctx, const struct analysed *an)
     struct json j;
     char t[40], a[64], md5[33], cb[16];
 
-    json_init(&j, r->out);
-    json_obj(&j, NULL);
-    json_ascii(&j, "@timestamp", out_time_rfc3339(s->first_us, t, sizeof(t)));
-    json_obj(&j, "event");
-    json_ascii(&j, "dataset", "mxwitness.session");
+    if (!r->chains) {
+        json_certificates(r, s, "server", an->server_chain, an->nserver);
+        json_certificates(r, s, "client", an->client_chain, an->nclient);
+        if (s->client_hello)
+            json_fingerprint(r, s);
+    }
+    line_open(&j, r->out, s->first_us, "mxwitness.session");
     json_ascii(&j, "end", out_time_rfc3339(s->last_us, t, sizeof(t)));
     json_u64(&j, "duration", (s->last_us - s->first_us) * 1000u);
     json_obj_end(&j);
@@ -205,10 +389,12 @@ static void json_session(void *ctx, const struct analysed *an)
         json_str(&j, "reply", sf->starttls_reply);
         json_obj_end(&j);
         json_bool(&j, "mail_in_clear", sf->mail_in_clear);
-        json_arr(&j, "tls_errors");
-        for (size_t i = 0; i < sf->ntls_errors; i++)
-            json_str(&j, NULL, sf->tls_errors[i].text);
-        json_arr_end(&j);
+        if (sf->ntls_errors) {
+            json_arr(&j, "tls_errors");
+            for (size_t i = 0; i < sf->ntls_errors; i++)
+                json_str(&j, NULL, sf->tls_errors[i].text);
+            json_arr_end(&j);
+        }
         if (sf->stop != SMTP_STOP_NONE)
             json_str(&j, "parse_stopped", smtp_stop_name(sf->stop));
     } else {
@@ -278,18 +464,7 @@ static void json_session(void *ctx, const struct analysed *an)
         json_obj(&j, "client");
         if (s->sni)
             json_str(&j, "server_name", s->sni);
-        if (s->ja3) {
-            x509_md5_hex((const uint8_t *)s->ja3, strlen(s->ja3), md5);
-            json_ascii(&j, "ja3", md5);
-            json_ascii(&j, "ja3_string", s->ja3);
-        }
-        if (s->ja4_r) {
-            char ja4[X509_JA4_LEN + 1];
-
-            if (x509_ja4(s->ja4_r, ja4))
-                json_ascii(&j, "ja4", ja4);
-            json_ascii(&j, "ja4_r", s->ja4_r);
-        }
+        json_client_prints(&j, s, md5, r->chains);
         json_ascii(&j, "offered_version", tls_version_name(s->ch_version));
         if (s->client_random_seen) {
             char hx[65];
@@ -332,7 +507,8 @@ static void json_session(void *ctx, const struct analysed *an)
         json_cert_fields(r, &j, &s->server_chain, an->server_chain, an->nserver);
         json_obj_end(&j);
     }
-    json_arr(&j, "alerts");
+    if (s->nalerts)
+        json_arr(&j, "alerts");
     for (size_t i = 0; i < s->nalerts; i++) {
         const struct session_alert *al = &s->alerts[i];
 
@@ -349,7 +525,8 @@ static void json_session(void *ctx, const struct analysed *an)
         }
         json_obj_end(&j);
     }
-    json_arr_end(&j);
+    if (s->nalerts)
+        json_arr_end(&j);
     json_obj_end(&j);
 
     json_arr(&j, "findings");
@@ -367,9 +544,13 @@ static void json_session(void *ctx, const struct analysed *an)
     json_obj(&j, "mxwitness");
     json_u64(&j, "session_id", s->id);
     json_ascii(&j, "end", tcp_close_reason_name(s->end));
-    json_u64(&j, "gap_bytes", s->gap_bytes[0] + s->gap_bytes[1]);
-    json_bool(&j, "midstream", s->midstream);
-    json_bool(&j, "protocol_mismatch", s->protocol_mismatch);
+    /* the anomalies only when there are some (as not_kept) */
+    if (s->gap_bytes[0] + s->gap_bytes[1])
+        json_u64(&j, "gap_bytes", s->gap_bytes[0] + s->gap_bytes[1]);
+    if (s->midstream)
+        json_bool(&j, "midstream", true);
+    if (s->protocol_mismatch)
+        json_bool(&j, "protocol_mismatch", true);
     if (s->alloc_failed) {
         /* what could not be kept (out of memory): missing for that reason,
          * not because the wire lacked it */
@@ -393,7 +574,8 @@ static void json_session(void *ctx, const struct analysed *an)
             json_u64(&j, "synack_ttl", n->synack_ttl);
         if (n->data_ttl[TCP_TO_CLIENT] != 0)
             json_u64(&j, "server_data_ttl", n->data_ttl[TCP_TO_CLIENT]);
-        if (n->ttl_min[TCP_TO_CLIENT] != 0) {
+        if (n->ttl_min[TCP_TO_CLIENT] != 0 && n->ttl_min[TCP_TO_CLIENT] != n->ttl_max[TCP_TO_CLIENT]) {
+            /* the range only when the server's TTL moved */
             json_u64(&j, "server_ttl_min", n->ttl_min[TCP_TO_CLIENT]);
             json_u64(&j, "server_ttl_max", n->ttl_max[TCP_TO_CLIENT]);
         }
@@ -550,11 +732,7 @@ static void json_delivery(void *ctx, const struct hop_delivery *d, const struct 
         first = d->at[i];
     if (first == NULL)
         return;
-    json_init(&j, r->out);
-    json_obj(&j, NULL);
-    json_ascii(&j, "@timestamp", out_time_rfc3339(first->first_us, t, sizeof(t)));
-    json_obj(&j, "event");
-    json_ascii(&j, "dataset", "mxwitness.hops");
+    line_open(&j, r->out, first->first_us, "mxwitness.hops");
     json_obj_end(&j);
     json_obj(&j, "hops");
     json_arr(&j, "points");
@@ -694,7 +872,7 @@ static void json_finish(void *ctx, struct server *const *v, size_t n,
     json_table_stats(ctx, t);
 }
 
-struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl)
+struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl, bool chains)
 {
     struct json_writer *r = calloc(1, sizeof(*r));
 
@@ -702,6 +880,7 @@ struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl)
         return NULL;
     r->out = out;
     r->pl = pl;
+    r->chains = chains;
     return r;
 }
 
@@ -723,8 +902,10 @@ void json_writer_free(struct json_writer *r)
     if (r == NULL)
         return;
     if (r->xmemo)
-        for (size_t i = 0; i < X509_MEMO; i++)
+        for (size_t i = 0; i < 2 * X509_MEMO; i++)
             free(r->xmemo[i].json);
     free(r->xmemo);
+    free(r->certs.k);
+    free(r->prints.k);
     free(r);
 }

@@ -23,6 +23,8 @@
 
 struct report_opts {
     bool json;             /* JSON lines instead of text */
+    bool json_chains;      /* --json-chains: every session line carries its PEM chain
+                              (else each certificate's PEM is written once) */
     bool transcript;       /* the dialogue under each session */
     const char *certs_dir; /* write every presented certificate as DIR/<SHA256>.pem */
     bool color;            /* ANSI colour (only on a terminal) */

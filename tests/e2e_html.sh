@@ -23,6 +23,10 @@
 #               (RFC 2253, one backslash) and no control byte; the JSON valid
 #               and carrying the subject and names
 #   size        1000 sessions (bench/gen) give a report under 1 MB
+#   worst       the worst case of that bound: 2650 sessions to 301 servers
+#               and 150 certificates of their own (openssl, here) stay
+#               under 1,000,000 bytes, well-formed, every certificate
+#               listed one of those made here, and what was left out said
 #   errors      an unwritable --report is exit 2 with the file named
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -288,6 +292,75 @@ elif report size "$tmp/big.html" -q -r "$tmp/big.pcap"; then
         pass size "$sz bytes for 1000 sessions, $rows listed"
     else
         fail size "$sz bytes (limit 1048576), $rows rows; $(grep -o '[0-9]* servers, [0-9]* sessions' "$tmp/big.html" | head -n 1)"
+    fi
+fi
+
+# 4b. the worst case: more rows, servers and certificates than the page
+# may hold; it must stay under its bound, say what it left out, and stay
+# a well-formed page whose certificates are those made here
+worst() {
+    mkdir -p "$tmp/w" || return 1
+    i=1
+    while [ $i -le 150 ]; do
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/w/k.pem" \
+            -subj "/O=Worst Case $i/CN=mx$i.worst.test" -days 30 -outform DER -out "$tmp/w/c$i.der" \
+            -addext "subjectAltName=DNS:mx$i.worst.test,DNS:mail$i.worst.test" 2>/dev/null &&
+        openssl x509 -inform DER -in "$tmp/w/c$i.der" -noout -fingerprint -sha256 |
+            sed 's/.*=//; s/://g' >>"$tmp/w/fps" &&
+        "$BUILD/tests/helper_starttls" "$tmp/w/c$i.der" "$tmp/w/h$i.pcap" mx$i.worst.test \
+            mx$i.worst.test $((41000 + i)) || return 1
+        i=$((i + 1))
+    done
+    "$BUILD/bench/gen" -q -o "$tmp/w/gen.pcap" --sessions 2500 --servers 300 \
+        pcaps/clean-tls12.pcap pcaps/wrong-hostname.pcap &&
+    mergecap -F pcap -w "$tmp/w/all.pcap" "$tmp/w/gen.pcap" "$tmp/w"/h*.pcap
+}
+if ! command -v mergecap >/dev/null 2>&1; then
+    skip worst "mergecap is not installed (make test installs wireshark-common)"
+elif ! worst; then
+    fail worst "could not make the certificates or the capture"
+elif report worst "$tmp/w.html" -q -r "$tmp/w/all.pcap"; then
+    sz=$(wc -c <"$tmp/w.html")
+    bad=""
+    [ "$sz" -lt 1000000 ] || bad="$bad size=$sz"
+    grep -q "servers*, 2650 sessions" "$tmp/w.html" || bad="$bad total"
+    grep -q -E '[0-9]+ more sessions not listed here' "$tmp/w.html" || bad="$bad no-sessions-cut"
+    # every certificate listed is one made here or the seeds' (the leaves of
+    # clean-tls12 and wrong-hostname, and the intermediate both send)
+    for c in pcaps/clean-tls12.truth pcaps/wrong-hostname.truth; do
+        truth_field "$c" cert_sha256 >>"$tmp/w/fps"
+    done
+    openssl x509 -in pcaps/certs/test-intermediate-ca.pem -noout -fingerprint -sha256 |
+        sed 's/.*=//; s/://g' >>"$tmp/w/fps"
+    grep -o '<div class="cert" id="c-[0-9A-F]*"' "$tmp/w.html" | sed 's/.*id="c-//; s/"//' >"$tmp/w/listed"
+    nl=$(wc -l <"$tmp/w/listed")
+    [ "$nl" -gt 100 ] || bad="$bad listed=$nl"
+    grep -v -x -F -f "$tmp/w/fps" "$tmp/w/listed" >"$tmp/w/strange" && bad="$bad foreign-cert"
+    python3 - "$tmp/w.html" >"$tmp/w/parse" 2>&1 <<'PY' || bad="$bad $(head -c 200 "$tmp/w/parse")"
+import html.parser, sys
+VOID = {"meta", "br", "img", "hr", "input", "link"}
+class P(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.open = []
+    def handle_starttag(self, t, a):
+        if t not in VOID:
+            self.open.append(t)
+    def handle_endtag(self, t):
+        if t in VOID:
+            return
+        if not self.open or self.open[-1] != t:
+            sys.exit("unbalanced </%s> after %s" % (t, self.open[-3:]))
+        self.open.pop()
+p = P()
+p.feed(open(sys.argv[1], encoding="utf-8").read())
+if p.open:
+    sys.exit("unclosed %s" % p.open)
+PY
+    if [ -z "$bad" ]; then
+        pass worst "$sz bytes for 2650 sessions and $nl certificates listed; the rest said"
+    else
+        fail worst "$bad"
     fi
 fi
 

@@ -13,6 +13,15 @@
 #   the text answers first: from files, the per-server answer (the worst
 #                server first, with its hop conclusion) comes before the
 #                session blocks, and every block still follows it
+#   --json certificate lines: each distinct certificate of both sides once,
+#                with the PEM of pcaps/certs (and its SHA-256 by openssl),
+#                before the first session line naming it, which carries
+#                the chain's SHA-256s and no PEM; each client fingerprint's
+#                raw forms (JA3 string, JA4_r) once, in a
+#                mxwitness.fingerprint line whose JA3 string has the MD5
+#                (md5sum) the sessions name; --json-chains puts the PEMs and
+#                the raw forms back into every session line and writes
+#                neither kind of line
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 . tests/lib.sh
@@ -116,5 +125,57 @@ if [ "$rc" = 1 ] && [ -n "$f_ok" ] && [ -n "$l_high" ] && [ -n "$l_concl" ] && [
     pass answer-first
 else
     fail answer-first "exit $rc; first line '$first'; lines high=$l_high conclusion=$l_concl ok=$l_ok session1=$l_s1 session2=$l_s2 summary=$l_sum"
+fi
+
+# --json: each certificate's PEM once, in its own line
+pem_one() { openssl x509 -in "$1" | tr -d '\n'; }
+fp_one() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1 | tr a-f A-F; }
+if ! command -v jq >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
+    skip json-certificates "jq or openssl is not installed (make test installs both)"
+else
+    "$BIN" --json -r pcaps/many-sessions.pcap -r pcaps/mutual-tls.pcap >"$tmp/c.json" 2>"$tmp/err"
+    rc=$?
+    bad=""
+    for pem in pcaps/certs/many-sessions.pem pcaps/certs/test-intermediate-ca.pem \
+               pcaps/certs/mutual-tls.pem pcaps/certs/mutual-tls-client.pem; do
+        fp=$(fp_one "$pem")
+        n=$(jq -r --arg f "$fp" 'select(.event.dataset == "mxwitness.certificate" and .file.hash.sha256 == $f) | .mxwitness.certificate.pem' "$tmp/c.json" | tr -d '\n')
+        [ "$n" = "$(pem_one "$pem")" ] || bad="$bad $pem: not once with its PEM;"
+        # its line comes before the first session that names it
+        lc=$(jq -r --arg f "$fp" 'select(.event.dataset == "mxwitness.certificate" and .file.hash.sha256 == $f) | input_line_number' "$tmp/c.json" | head -n 1)
+        ls=$(jq -r --arg f "$fp" 'select(.event.dataset == "mxwitness.session" and ((.tls.server.certificate_chain_sha256 // []) + (.tls.client.certificate_chain_sha256 // []) | index($f))) | input_line_number' "$tmp/c.json" | head -n 1)
+        [ -n "$lc" ] && [ -n "$ls" ] && [ "$lc" -lt "$ls" ] || bad="$bad $pem: line $lc, first session line $ls;"
+    done
+    ncert=$(jq -r 'select(.event.dataset == "mxwitness.certificate") | .file.hash.sha256' "$tmp/c.json" | sort | uniq | wc -l)
+    nlines=$(jq -r 'select(.event.dataset == "mxwitness.certificate") | .file.hash.sha256' "$tmp/c.json" | wc -l)
+    nsess=$(jq -r 'select(.event.dataset == "mxwitness.session") | .mxwitness.session_id' "$tmp/c.json" | wc -l)
+    withpem=$(jq -r 'select(.event.dataset == "mxwitness.session" and (.tls.server.certificate_chain != null or .tls.client.certificate_chain != null)) | 1' "$tmp/c.json" | wc -l)
+    [ "$ncert" = 4 ] && [ "$nlines" = 4 ] || bad="$bad $nlines certificate lines of $ncert certificates (expected 4 once each);"
+    [ "$nsess" = 41 ] || bad="$bad $nsess session lines (40 + 1);"
+    [ "$withpem" = 0 ] || bad="$bad $withpem session lines with PEM;"
+    # the fingerprints: one line per distinct one, its JA3 string hashing
+    # to the JA3 the sessions carry; no raw form in a session line
+    jq -r 'select(.event.dataset == "mxwitness.session") | .tls.client.ja3' "$tmp/c.json" | sort -u >"$tmp/ja3.s"
+    jq -r 'select(.event.dataset == "mxwitness.fingerprint") | .mxwitness.fingerprint.ja3' "$tmp/c.json" | sort >"$tmp/ja3.f"
+    jq -r 'select(.event.dataset == "mxwitness.fingerprint") | .mxwitness.fingerprint.ja3_string' "$tmp/c.json" |
+        while IFS= read -r x; do printf '%s' "$x" | md5sum | cut -d' ' -f1; done | sort >"$tmp/ja3.m"
+    raw=$(jq -r 'select(.event.dataset == "mxwitness.session" and (.tls.client.ja3_string != null or .tls.client.ja4_r != null)) | 1' "$tmp/c.json" | wc -l)
+    [ -s "$tmp/ja3.s" ] && cmp -s "$tmp/ja3.s" "$tmp/ja3.f" && cmp -s "$tmp/ja3.f" "$tmp/ja3.m" ||
+        bad="$bad fingerprint lines ($(tr '\n' ' ' <"$tmp/ja3.f")) against the sessions' JA3 ($(tr '\n' ' ' <"$tmp/ja3.s")), md5 of their strings ($(tr '\n' ' ' <"$tmp/ja3.m"));"
+    [ "$raw" = 0 ] || bad="$bad $raw session lines with a raw fingerprint;"
+    "$BIN" --json-chains -r pcaps/many-sessions.pcap -r pcaps/mutual-tls.pcap >"$tmp/cc.json" 2>>"$tmp/err"
+    rc2=$?
+    full=$(jq -r 'select(.event.dataset == "mxwitness.session" and (.tls.server.certificate_chain | length) == 2) | 1' "$tmp/cc.json" | wc -l)
+    clines=$(jq -r 'select(.event.dataset == "mxwitness.certificate" or .event.dataset == "mxwitness.fingerprint") | 1' "$tmp/cc.json" | wc -l)
+    rawc=$(jq -r 'select(.event.dataset == "mxwitness.session" and .tls.client.ja3_string != null and .tls.client.ja4_r != null) | 1' "$tmp/cc.json" | wc -l)
+    leaf=$(jq -r -s '[.[] | select(.event.dataset == "mxwitness.session" and .observer.name == "many-sessions.pcap")][0].tls.server.certificate_chain[0]' "$tmp/cc.json" | tr -d '\n')
+    [ "$full" = 41 ] && [ "$clines" = 0 ] && [ "$rawc" = 41 ] ||
+        bad="$bad --json-chains: $full lines with both PEMs, $rawc with raw fingerprints, $clines certificate or fingerprint lines;"
+    [ "$leaf" = "$(pem_one pcaps/certs/many-sessions.pem)" ] || bad="$bad --json-chains: the leaf PEM differs;"
+    if [ "$rc" != 2 ] && [ "$rc2" != 2 ] && [ -z "$bad" ]; then
+        pass json-certificates "4 certificates once for 41 sessions; --json-chains in every line"
+    else
+        fail json-certificates "exit $rc/$rc2:$bad $(head -c 200 "$tmp/err")"
+    fi
 fi
 exit 0

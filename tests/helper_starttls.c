@@ -5,9 +5,12 @@
  * subject with markup, say.  Capturing a real exchange on the loopback
  * needs root; this needs nothing.
  *
- *   helper_starttls CERT.der OUT.pcap BANNER_HOST SNI
+ *   helper_starttls CERT.der OUT.pcap BANNER_HOST SNI [CLIENT_PORT]
  *
- * Ethernet, IPv4, client 192.0.2.50:40000, server 198.51.100.80:25, with
+ * Ethernet, IPv4, client 192.0.2.50:CLIENT_PORT (40000), server
+ * 198.51.100.80:25, starting CLIENT_PORT - 40000 seconds after
+ * 2025-11-24T16:00:00Z (so that captures of several ports merge into
+ * sessions one after the other), with
  * the three-way handshake, the dialogue
  *
  *   S: 220 BANNER_HOST ESMTP
@@ -32,6 +35,7 @@
 
 static pcap_dumper_t *g_out;
 static uint64_t g_us = UINT64_C(1764000000000000);
+static unsigned g_cport = 40000;
 static uint32_t g_seq[2] = {1000, 5000000};   /* next sequence number: client, server */
 
 static void put16(uint8_t *p, unsigned v)
@@ -81,8 +85,8 @@ static void packet(int from_server, uint8_t flags, const uint8_t *data, size_t n
         sum = (sum & 0xffff) + (sum >> 16);
     put16(ip + 10, ~sum & 0xffff);
     memset(tcp, 0, 20);
-    put16(tcp, from_server ? 25 : 40000);
-    put16(tcp + 2, from_server ? 40000 : 25);
+    put16(tcp, from_server ? 25 : g_cport);
+    put16(tcp + 2, from_server ? g_cport : 25);
     put32(tcp + 4, g_seq[me]);
     put32(tcp + 8, (flags & 0x10) ? g_seq[!me] : 0);
     tcp[12] = 5 << 4;
@@ -132,8 +136,19 @@ int main(int argc, char **argv)
     FILE *f;
     pcap_t *dead;
 
-    if (argc != 5) {
-        fprintf(stderr, "usage: helper_starttls CERT.der OUT.pcap BANNER_HOST SNI\n");
+    if (argc == 6) {
+        char *end;
+        unsigned long p = strtoul(argv[5], &end, 10);
+
+        if (*end != '\0' || p < 1024 || p > 65535) {
+            fprintf(stderr, "helper_starttls: CLIENT_PORT 1024..65535\n");
+            return 2;
+        }
+        g_cport = (unsigned)p;
+        g_us += (uint64_t)((long)p - 40000) * 1000000;
+    }
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: helper_starttls CERT.der OUT.pcap BANNER_HOST SNI [CLIENT_PORT]\n");
         return 2;
     }
     if ((f = fopen(argv[1], "rb")) == NULL) {

@@ -107,7 +107,7 @@ session_filter() {
     # (captures recorded before the hrr key lack it)
     v=$(field "$line" hrr)
     case $v in yes) f="$f and .tls.hello_retry == true" ;;
-               no) f="$f and .tls.hello_retry == false" ;; esac
+               no) f="$f and (.tls.hello_retry // false) == false" ;; esac
     v=$(field "$line" alert)
     if [ "$v" != "-" ] && [ -n "$v" ]; then
         from=${v%%:*}; rest=${v#*:}; level=${rest%%:*}; desc=${rest#*:}

@@ -30,7 +30,8 @@ ALL_SCENARIOS=(clean-tls12 appliance-outside appliance-inside implicit-465
   starttls-strip-asa-outside starttls-strip-asa-inside
   balancer-outside balancer-inside
   appliance-same-second-outside appliance-same-second-inside
-  onepoint-appliance onepoint-nat)
+  onepoint-appliance onepoint-nat
+  hrr-tls13 mtls13-rejected hostile-cert)
 # scenarios recorded at several points of one path, each with its own CA:
 # the scenario's name, then its captures in path order
 MULTI=("appliance-outside appliance-outside appliance-inside"
@@ -40,6 +41,9 @@ MULTI=("appliance-outside appliance-outside appliance-inside"
   "starttls-strip-asa starttls-strip-asa-outside starttls-strip-asa-inside"
   "balancer balancer-outside balancer-inside"
   "appliance-same-second appliance-same-second-outside appliance-same-second-inside")
+# one capture each, with a CA of their own too (a trust line in the truth),
+# so that recording them leaves certs/test-root-ca.pem as it is
+OWN_CA_SINGLE=(hrr-tls13 mtls13-rejected hostile-cert)
 scenario_of() {   # CAPTURE or SCENARIO -> the scenario that records it
   local m w
   for m in "${MULTI[@]}"; do
@@ -54,6 +58,7 @@ captures_of() {   # SCENARIO -> its captures
 }
 own_ca() {        # SCENARIO: has a CA of its own (not certs/test-root-ca.pem)
   [[ $1 == onepoint-* ]] && return 0    # one capture, but its own CA (its truth's trust line)
+  [[ " ${OWN_CA_SINGLE[*]} " == *" $1 "* ]] && return 0
   [[ $1 != appliance-outside && $(captures_of "$1") != "$1" ]]
 }
 
@@ -112,6 +117,8 @@ ensure_packages() {
   command -v perl     >/dev/null || need+=(perl)
   command -v nft      >/dev/null || need+=(nftables)     # the NAT router
   command -v haproxy  >/dev/null || need+=(haproxy)      # the TCP balancer
+  command -v cc       >/dev/null || need+=(gcc)          # pcaps/keylog-preload.c
+  [[ -f /usr/include/openssl/ssl.h ]] || need+=(libssl-dev)
   ((${#need[@]})) || return 0
   log "installing: ${need[*]}"
   # keep the host's postfix from starting during the install
@@ -420,6 +427,26 @@ EOF
   PF_INST_NS=$RUN-$2
 }
 pf_master() { echo "$*" >>"$PFD/conf/master.cf"; }
+# pf_keylog FILE ROLE: the instance's TLS connections of ROLE (client: its
+# smtp client; server: smtpd) write their NSS key log to FILE.  postfix has
+# no key log option: pcaps/keylog-preload.c, an LD_PRELOAD library of ours,
+# sets OpenSSL's key log callback on every SSL_CTX; postfix passes the
+# variables to its daemons through import_environment (name=value).  The
+# daemons run as the postfix user, which owns FILE.
+preload_so() {    # build pcaps/keylog-preload.c once per run; print its path
+  local so=$W/keylog-preload.so
+  if [[ ! -f $so ]]; then
+    cc -std=c11 -O2 -Wall -Wextra -shared -fPIC -o "$so" "$HERE/keylog-preload.c" -ldl \
+      >>"$W/logs/keylog-preload.log" 2>&1 || die "cannot build keylog-preload.so (see keylog-preload.log)"
+    chmod 755 "$so"
+  fi
+  echo "$so"
+}
+pf_keylog() {
+  local so; so=$(preload_so)
+  : >"$1"; chown postfix "$1"; chmod 644 "$1"
+  pf_main "import_environment = $(postconf -dh import_environment) LD_PRELOAD=$so SSLKEYLOGFILE=$1 MXW_KEYLOG_ROLE=$2"
+}
 pf_main() {   # "key = value"...; a later setting replaces an earlier one
   local kv k
   for kv in "$@"; do
@@ -530,7 +557,7 @@ sclient_smtp() {
 TKEYS=(server port client count starttls_offered starttls_used implicit_tls starttls_reply
   tls_version sni cert_sha256 cert_subject cert_issuer chain_len client_cert_sha256
   client_cert_subject alert reply cert_visible cipher mx_name cert_not_before cert_not_after
-  client_chain_len keylog expect findings)
+  client_chain_len keylog expect findings hrr)
 # expect and findings: what mxwitness must conclude, from the scenario's own
 # definition: judged with --ca-file certs/test-root-ca.pem and, when expect is
 # not '-', --expect EXPECT (paths relative to pcaps/); findings is the sorted
@@ -540,7 +567,7 @@ truth_reset() {
   T=()
   local k; for k in "${TKEYS[@]}"; do T[$k]=-; done
   T[port]=25; T[client]=$SND4; T[count]=1; T[implicit_tls]=no; T[mx_name]=$MX_NAME
-  T[cert_visible]=-; T[expect]=-; T[findings]=-
+  T[cert_visible]=-; T[expect]=-; T[findings]=-; T[hrr]=-
 }
 # truth_cert PEM CHAIN_LEN: fill the server-certificate fields from a file
 truth_cert() {
@@ -553,7 +580,7 @@ truth_client_cert() {
 }
 # starttls TLS12 session defaults
 truth_tls() {   # VERSION
-  T[starttls_offered]=yes; T[starttls_used]=yes; T[starttls_reply]=220; T[tls_version]=$1
+  T[starttls_offered]=yes; T[starttls_used]=yes; T[starttls_reply]=220; T[tls_version]=$1; T[hrr]=no
   if [[ $1 == 1.3 ]]; then T[cert_visible]=no; else T[cert_visible]=yes; fi
 }
 truth_header() {  # NAME DESCRIPTION...
@@ -936,7 +963,9 @@ pf_chain() {
 # second smtpd listener on MTA_PORT when given, and the appliance (postfix,
 # self-signed CN=barracuda.local, certs/PREFIX-outside.pem; its smtpd_banner
 # BANNER when given) relaying to it over STARTTLS.  Sets MTALOG and PRXLOG.
-MTALOG= PRXLOG=
+# With PRX_KEYLOG set, the appliance's smtp client (its outbound leg) writes
+# the NSS key log of its connections there (pf_keylog).
+MTALOG= PRXLOG= PRX_KEYLOG=
 appliance_up() {
   local pre=$1 mode=$2 banner=${3:-} port=${4:-}
   leaf "$pre-inside" $MX_NAME $MX_NAME
@@ -953,6 +982,7 @@ appliance_up() {
     "smtp_connection_cache_on_demand = no" "smtp_tls_session_cache_database =" \
     "smtpd_client_port_logging = yes"
   [[ -z $banner ]] || pf_main "smtpd_banner = $banner"
+  [[ -z $PRX_KEYLOG ]] || pf_keylog "$PRX_KEYLOG" client
   pf_start 25
   PRXLOG=$PFD/maillog
   export_cert "$PKI/$pre-inside.pem" "$pre-inside"
@@ -960,7 +990,7 @@ appliance_up() {
 }
 # the truth of an appliance pair's session lines: outside (the appliance's
 # certificate) and inside (the real one)
-appliance_truth() {   # PREFIX VERSION OUTSIDE_CAPTURE INSIDE_CAPTURE OUT_FINDINGS OUT_CLIENT OUT_KEYLOG
+appliance_truth() {   # PREFIX VERSION OUTSIDE_CAPTURE INSIDE_CAPTURE OUT_FINDINGS OUT_CLIENT OUT_KEYLOG IN_KEYLOG
   local pre=$1 v=$2 o=$3 i=$4
   truth_reset; truth_tls "$v"; T[server]=$PRXO4; T[client]=$6; T[sni]=$MX_NAME
   truth_cert "$PKI/$pre-outside.pem" 1
@@ -968,7 +998,7 @@ appliance_truth() {   # PREFIX VERSION OUTSIDE_CAPTURE INSIDE_CAPTURE OUT_FINDIN
   truth_line "$o"
   truth_reset; truth_tls "$v"; T[server]=$MTA4; T[client]=$PRXI4; T[sni]=$MX_NAME
   truth_cert "$PKI/$pre-inside.pem" 2
-  T[expect]=$MX_NAME=pem:certs/$pre-inside.pem
+  T[expect]=$MX_NAME=pem:certs/$pre-inside.pem; T[keylog]=${8:--}
   [[ $v == 1.3 ]] && T[findings]=CERT_HIDDEN
   truth_line "$i"
 }
@@ -977,6 +1007,7 @@ sc_appliance-tls13() {
   local s=appliance-tls13 o=appliance-tls13-outside i=appliance-tls13-inside
   scenario_pki $s
   topo_appliance
+  local PRX_KEYLOG=$W/out/$i.keylog
   appliance_up $s any
   cap_start $o prx prx0
   cap_start $i mta mta0
@@ -988,6 +1019,10 @@ sc_appliance-tls13() {
   cap_stop $o; cap_stop $i
   grep -q 'TLSv1.3' "$W/logs/$o.s_client.log" || die "$s: s_client did not negotiate TLS 1.3"
   grep -q 'TLS connection established to.*TLSv1.3' "$PRXLOG" || die "$s: the relay hop is not TLS 1.3"
+  grep -q '^CLIENT_HANDSHAKE_TRAFFIC_SECRET ' "$W/out/$i.keylog" \
+    || die "$s: the relay's smtp client wrote no key log ($W/out/$i.keylog)"
+  [[ $(grep -c '^SERVER_HANDSHAKE_TRAFFIC_SECRET ' "$W/out/$i.keylog") == 1 ]] \
+    || die "$s: the relay's key log is not of one connection"
   local chain; chain=$(pf_chain "$PRXLOG" "$MTALOG") || die "$s: $chain"
   pf_stop_all; topo_down
   read -r oc op ic ip <<<"$chain"
@@ -997,13 +1032,15 @@ sc_appliance-tls13() {
     "appliance (postfix, self-signed CN=barracuda.local, chain of 1), which relays to the real MTA over" \
     "STARTTLS/TLS 1.3 (see $i.pcap, same run). Both certificates are encrypted; nothing but the" \
     "size of the server's encrypted flight and its ServerHello tells the two terminators apart." \
-    "$o.keylog (s_client -keylogfile) decrypts the outside session; no key log exists for the inside."
+    "$o.keylog (s_client -keylogfile) decrypts the outside session."
   truth_header $i "Appliance case in TLS 1.3, inside link: the appliance's postfix smtp client ($PRXI4," \
     "smtp_tls_servername=$MX_NAME) to the real MTA (leaf+intermediate of the scenario's CA), same run" \
-    "as $o.pcap."
+    "as $o.pcap. $i.keylog is the key log of the appliance's smtp client: postfix has none of its own," \
+    "so pcaps/keylog-preload.c (LD_PRELOAD, given to postfix's daemons by import_environment) sets" \
+    "OpenSSL's key log callback on its SSL_CTX."
   truth_capture $o $s outside 1 outside,inside
   truth_capture $i $s inside 2 outside,inside
-  appliance_truth $s 1.3 $o $i CERT_HIDDEN "$SND4" $o.keylog
+  appliance_truth $s 1.3 $o $i CERT_HIDDEN "$SND4" $o.keylog $i.keylog
   truth_hops $o $i
 }
 
@@ -1396,6 +1433,133 @@ onepoint() {   # SCENARIO MODE
 sc_onepoint-appliance() { onepoint onepoint-appliance plain; }
 sc_onepoint-nat() { onepoint onepoint-nat nat; }
 
+# ================================================= TLS 1.3, one point, own CA
+# One capture each, each with a CA of its own (certs/<scenario>-root-ca.pem,
+# named by the truth's trust line), so that recording one of them leaves
+# every other capture as it is.
+trust_line() { printf 'trust\tca=certs/%s-root-ca.pem\n' "$1" >>"$W/out/$1.truth"; }
+
+sc_hrr-tls13() {
+  local s=hrr-tls13
+  scenario_pki $s
+  leaf $s $MX_NAME $MX_NAME
+  topo_direct
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$s.chain.pem" "$PKI/$s.key" any
+  # the server's only group is X25519 (postfix 3.7: tls_eecdh_auto_curves; no
+  # FFDHE groups in TLS 1.3 before 3.8's tls_ffdhe_auto_groups)
+  pf_main "tls_eecdh_auto_curves = X25519"
+  pf_start 25
+  cap_start $s mta mta0
+  # OpenSSL's client sends a key share for its first group only (P-256):
+  # the server must ask again for X25519, with a HelloRetryRequest
+  sclient_smtp mail snd $s $MTA4:25 -tls1_3 -groups P-256:X25519 -servername $MX_NAME \
+    -keylogfile "$W/out/$s.keylog" || die "$s: s_client failed"
+  wait_log "$PFD/maillog" 'smtpd.*disconnect from' 1
+  cap_stop $s; pf_stop_all
+  grep -q "TLS connection established from.*TLSv1.3" "$PFD/maillog" || die "$s: postfix logged no TLS 1.3"
+  topo_down
+  grep -q 'TLSv1.3' "$W/logs/$s.s_client.log" || die "$s: s_client did not negotiate TLS 1.3"
+  grep -q 'Server Temp Key: X25519' "$W/logs/$s.s_client.log" || die "$s: the key exchange is not X25519"
+  truth_header $s "STARTTLS, TLS 1.3 with a HelloRetryRequest: openssl s_client -starttls smtp -tls1_3" \
+    "-groups P-256:X25519 -keylogfile sends a key share for P-256 only; postfix allows X25519 only" \
+    "(tls_eecdh_auto_curves = X25519) and answers the first ClientHello with a HelloRetryRequest" \
+    "for X25519; the second ClientHello completes the handshake. Leaf+intermediate of the scenario's" \
+    "CA, encrypted on the wire; $s.keylog decrypts it. Judged with the trust line's CA, no --expect."
+  trust_line $s
+  truth_reset; truth_tls 1.3; T[server]=$MTA4; T[sni]=$MX_NAME; T[keylog]=$s.keylog; T[hrr]=yes
+  T[findings]=CERT_HIDDEN
+  truth_cert "$PKI/$s.pem" 2; truth_line $s; export_cert "$PKI/$s.pem" $s
+}
+
+sc_mtls13-rejected() {
+  local s=mtls13-rejected c=mtls13-rejected-client spki cpki log reply
+  scenario_pki $s
+  leaf $s $MX_NAME $MX_NAME
+  cat "$PKI/root/ca.pem" "$PKI/inter/ca.pem" >"$PKI/$s.cafile"
+  # the client's certificate comes from a CA of its own, which the server
+  # does not trust (its CAfile holds the scenario's root and intermediate)
+  spki=$PKI; cpki=$PKI/client-ca; mkdir -p "$cpki"
+  make_ca "$cpki" "$s client"
+  PKI=$cpki; leaf $c $HELO $HELO client; PKI=$spki
+  topo_direct
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$s.chain.pem" "$PKI/$s.key" any
+  # smtpd_tls_req_ccert needs mandatory TLS (security level encrypt)
+  pf_main "smtpd_tls_security_level = encrypt" "smtpd_tls_req_ccert = yes" "smtpd_tls_CAfile = $PKI/$s.cafile"
+  pf_start 25
+  cap_start $s mta mta0
+  # swaks presents the leaf (it sends no chain) and logs every reply; its key
+  # log comes from pcaps/keylog-preload.c (Net::SSLeay's libssl), as the
+  # appliance's.  (openssl s_client -cert -keylogfile does the same handshake
+  # but loses the server's last reply when the close_notify follows it at once.)
+  local so; so=$(preload_so)
+  ( export LD_PRELOAD=$so SSLKEYLOGFILE=$W/out/$s.keylog
+    swaks_run snd $s $MTA4 25 --tls --tls-sni $MX_NAME --tls-cert "$cpki/$c.pem" --tls-key "$cpki/$c.key" ) \
+    && die "$s: swaks delivered the mail"
+  wait_log "$PFD/maillog" 'smtpd.*disconnect from' 1
+  cap_stop $s; pf_stop_all
+  # postfix logs the abort; the reply it sends is the sender's to log
+  grep -q 'NOQUEUE: abort: TLS from .*: Client certificate not trusted' "$PFD/maillog" \
+    || die "$s: postfix did not log the untrusted client certificate"
+  grep -q 'TLS connection established from.*TLSv1.3' "$PFD/maillog" || die "$s: postfix logged no TLS 1.3"
+  topo_down
+  log=$W/logs/$s.swaks.log
+  grep -q '^CLIENT_HANDSHAKE_TRAFFIC_SECRET ' "$W/out/$s.keylog" || die "$s: no key log from swaks"
+  # the rejection, as the sender logged it: the reply to its EHLO inside TLS
+  reply=$(sed -n 's/^<~\{0,1\}\*\{0,1\} *\([45][0-9][0-9]\) \([245]\.[0-9]*\.[0-9]*\) .*/\1 \2/p' "$log" | head -n 1)
+  [[ -n $reply ]] || die "$s: no 4xx/5xx reply in $log"
+  truth_header $s "STARTTLS, TLS 1.3, mutual TLS with the client certificate rejected: postfix asks for and" \
+    "requires a trusted client certificate (smtpd_tls_security_level = encrypt, smtpd_tls_req_ccert =" \
+    "yes, smtpd_tls_CAfile = the scenario's root and intermediate). swaks --tls --tls-cert presents" \
+    "CN=$HELO (leaf only), issued by a CA of its own the server does not trust; its key log is written" \
+    "by pcaps/keylog-preload.c (LD_PRELOAD into swaks' Net::SSLeay). The TLS 1.3 handshake completes;" \
+    "postfix logs 'NOQUEUE: abort: TLS from ...: Client certificate not trusted' and answers the EHLO" \
+    "inside TLS with '$reply' (the reply as swaks logged it), then closes. Both certificates and the" \
+    "reply are encrypted on the wire; $s.keylog decrypts them. Judged with the trust line's CA."
+  trust_line $s
+  truth_reset; truth_tls 1.3; T[server]=$MTA4; T[sni]=$MX_NAME; T[keylog]=$s.keylog; T[reply]=$reply
+  T[findings]=CERT_HIDDEN
+  truth_cert "$PKI/$s.pem" 2; truth_client_cert "$cpki/$c.pem" 1; truth_line $s
+  export_cert "$PKI/$s.pem" $s; export_cert "$cpki/$c.pem" $c
+  cp "$cpki/root/ca.pem" "$W/out/certs/$s-client-root-ca.pem"
+}
+
+sc_hostile-cert() {
+  local s=hostile-cert now; now=$(date +%s)
+  scenario_pki $s
+  # a leaf whose subject and names hold markup, quotes, script and control
+  # characters (ESC, TAB), for the escaping of every output (text, JSON, HTML)
+  printf '%s\n' '[req]' 'distinguished_name = dn' 'prompt = no' 'utf8 = yes' '[dn]' \
+    "O = \\\"quoted\\\" & \\'single\\' <b>bold</b>" \
+    "OU = esc"$'\x1b'"[31mred"$'\x1b'"[0m tab\\ttab" \
+    'CN = <script>alert(\"mxw\")</script>' >"$PKI/$s.cnf"
+  printf '%s\n' 'basicConstraints = critical,CA:FALSE' 'keyUsage = critical,digitalSignature,keyEncipherment' \
+    'extendedKeyUsage = serverAuth' 'subjectKeyIdentifier = hash' 'authorityKeyIdentifier = keyid' \
+    'subjectAltName = @alt_names' '[alt_names]' 'DNS.1 = <img src=x onerror=alert(1)>.example.test' \
+    "DNS.2 = a\\\"b\\'c.example.test" 'DNS.3 = <script>alert(2)</script>.example.test' >"$PKI/$s.ext"
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$PKI/$s.key" -out "$PKI/$s.csr" -config "$PKI/$s.cnf" \
+    2>>"$W/logs/pki.log" || die "$s: openssl req failed"
+  ca_sign "$PKI/inter" "$PKI/$s.csr" "$PKI/$s.pem" $((now - DAY)) $((now + 365 * DAY)) "$PKI/$s.ext"
+  cat "$PKI/$s.pem" "$PKI/inter/ca.pem" >"$PKI/$s.chain.pem"; chmod 644 "$PKI/$s.key"
+  subj "$PKI/$s.pem" | grep -q '^CN=\\<script\\>' || die "$s: the subject is not the hostile one: $(subj "$PKI/$s.pem")"
+  topo_direct
+  pf_setup mta mta $MX_NAME "$MTA4, $MTA6"; pf_master "smtp inet n - n - - smtpd"
+  pf_tls "$PKI/$s.chain.pem" "$PKI/$s.key" max12; pf_start 25
+  cap_start $s mta mta0
+  swaks_run snd $s $MTA4 25 --tls --tls-sni $MX_NAME || die "$s: swaks failed"
+  wait_log "$PFD/maillog" 'smtpd.*disconnect from' 1
+  cap_stop $s; pf_stop_all; topo_down
+  truth_header $s "STARTTLS, TLS 1.2 (the certificate in clear), swaks --tls, SNI $MX_NAME. The server's leaf" \
+    "(signed by the scenario's intermediate, sent with it) is hostile to whatever shows it: its subject" \
+    "holds markup, script, quotes, an ampersand and control characters (ESC, TAB), its DNS names markup" \
+    "and quotes (pcaps/record.sh sc_hostile-cert has the openssl config). None of the names is the" \
+    "host's: NAME_MISMATCH. Judged with the trust line's CA."
+  trust_line $s
+  truth_reset; truth_tls 1.2; T[server]=$MTA4; T[sni]=$MX_NAME; T[findings]=NAME_MISMATCH
+  truth_cert "$PKI/$s.pem" 2; truth_line $s; export_cert "$PKI/$s.pem" $s
+}
+
 # ============================================================ verification
 # Independent check of a capture against its truth file with tshark: every
 # TCP connection must belong to exactly one truth line whose facts it shows.
@@ -1412,23 +1576,23 @@ my %suite = ("0x002f"=>"TLS_RSA_WITH_AES_128_CBC_SHA");
 use Digest::SHA qw(sha256_hex);
 sub sha { return uc sha256_hex(pack("H*",shift)); }
 sub canon { my $a=lc shift; return $a; }
-# fields: stream src dst sport dport syn ack cmd rcode rparam hstype hsver suppver suite sni cert alevel adesc
+# fields: stream src dst sport dport syn ack cmd rcode rparam hstype hsver suppver suite sni cert alevel adesc random
 sub load { my ($f)=@_; my %s; return \%s unless $f;
   open(my $fh,"<",$f) or die "$f: $!";
   while (<$fh>) { chomp; my @c=split /\t/,$_,-1;
-    my ($st,$src,$dst,$sp,$dp,$syn,$ack,$cmd,$rc,$rp,$ht,$hv,$sv,$cs,$sni,$cert,$al,$ad)=@c;
+    my ($st,$src,$dst,$sp,$dp,$syn,$ack,$cmd,$rc,$rp,$ht,$hv,$sv,$cs,$sni,$cert,$al,$ad,$rnd)=@c;
     next if $st eq ""; my $S=($s{$st}//={ id=>$st, syns=>0, ev=>[] });
     if ($syn eq "1" && $ack eq "0") { $S->{syns}++; $S->{client}=$src; $S->{server}=$dst; $S->{port}=$dp; $S->{cport}=$sp; }
     next unless defined $S->{server};
     my $fromsrv = ($src eq $S->{server} && $sp eq $S->{port});
-    push @{$S->{ev}}, [$fromsrv,$cmd//"",$rc//"",$rp//"",$ht//"",$hv//"",$sv//"",$cs//"",$sni//"",$cert//"",$al//"",$ad//""];
+    push @{$S->{ev}}, [$fromsrv,$cmd//"",$rc//"",$rp//"",$ht//"",$hv//"",$sv//"",$cs//"",$sni//"",$cert//"",$al//"",$ad//"",$rnd//""];
   } close $fh; return \%s; }
 sub facts { my ($S)=@_; my %f=(server=>$S->{server}, port=>$S->{port}, client=>$S->{client},
     starttls_offered=>"no", starttls_used=>"no", starttls_reply=>"-", tls_version=>"-", sni=>"-",
     cert_sha256=>"-", chain_len=>"-", client_cert_sha256=>"-", client_chain_len=>"-", alert=>"-",
-    reply=>"-", cipher=>"-", smtp_seen=>0);
+    reply=>"-", cipher=>"-", smtp_seen=>0, hrr=>"-");
   my $pend=0;
-  for my $e (@{$S->{ev}}) { my ($fs,$cmd,$rc,$rp,$ht,$hv,$sv,$cs,$sni,$cert,$al,$ad)=@$e;
+  for my $e (@{$S->{ev}}) { my ($fs,$cmd,$rc,$rp,$ht,$hv,$sv,$cs,$sni,$cert,$al,$ad,$rnd)=@$e;
     if (!$fs && $cmd ne "") { $f{smtp_seen}=1; if ($cmd =~ /(^|,)STARTTLS(\\r\\n|\s|,|$)/i) { $f{starttls_used}="yes"; $pend=1; } }
     if ($fs && $rc ne "") { $f{smtp_seen}=1;
       if ($rp =~ /(^|,)STARTTLS(,|$)/) { $f{starttls_offered}="yes"; }
@@ -1442,7 +1606,10 @@ sub facts { my ($S)=@_; my %f=(server=>$S->{server}, port=>$S->{port}, client=>$
     if ($fs && grep {$_ eq "2"} @ht) {
       my @sv=split /,/,$sv; my $v=$ver{(split /,/,$hv)[0]} // "?";
       $v="1.3" if grep {$_ eq "0x0304"} @sv; $f{tls_version}=$v;
-      my $c=(split /,/,$cs)[0]; $f{cipher}=$suite{$c} // $c; }
+      my $c=(split /,/,$cs)[0]; $f{cipher}=$suite{$c} // $c;
+      # a ServerHello with the special random of RFC 8446 4.1.3 is a HelloRetryRequest
+      $f{hrr}="no" if $f{hrr} eq "-";
+      $f{hrr}="yes" if grep { (my $x=lc $_) =~ s/^0x|://g; $x eq "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c" } split /,/,$rnd; }
     if (grep {$_ eq "11"} @ht and $cert ne "") { my @c=split /,/,$cert;
       if ($fs) { $f{cert_sha256}=sha($c[0]); $f{chain_len}=scalar @c; }
       else { $f{client_cert_sha256}=sha($c[0]); $f{client_chain_len}=scalar @c; } }
@@ -1484,6 +1651,8 @@ for my $st (sort {$a<=>$b} keys %$plain) { my $S=$plain->{$st};
     for my $k (qw(client_cert_sha256 client_chain_len)) { push @miss,"$k=$g->{$k}" if $g->{$k} ne $L->{$k}; }
     push @miss,"alert=$f->{alert}" if $f->{alert} ne $L->{alert};
     push @miss,"reply=$g->{reply}" if $g->{reply} ne $L->{reply};
+    # (captures recorded before the hrr key lack it)
+    push @miss,"hrr=$f->{hrr}" if defined $L->{hrr} && $L->{hrr} ne "-" && $f->{hrr} ne $L->{hrr};
     if (@miss) { push @why,"line ".($i+1).": ".join("; ",@miss); next L; }
     push @cand,$i; }
   if (!@cand) { push @err,"stream $st ($f->{client} -> $f->{server}:$f->{port}) matches no truth line: ".join(" | ",@why); next; }
@@ -1513,10 +1682,10 @@ tshark_dump() {   # PCAP OUT [KEYLOG]
     smtp.command_line smtp.response.code smtp.rsp.parameter tls.handshake.type tls.handshake.version \
     tls.handshake.extensions.supported_version tls.handshake.ciphersuite \
     tls.handshake.extensions_server_name tls.handshake.certificate tls.alert_message.level \
-    tls.alert_message.desc; do opts+=(-e "$f"); done
+    tls.alert_message.desc tls.handshake.random; do opts+=(-e "$f"); done
   # IPv6 rows: tshark leaves ip.src empty; fill it from ipv6.*
   tshark "${opts[@]}" -e ipv6.src -e ipv6.dst 2>/dev/null |
-    awk -F'\t' 'BEGIN{OFS="\t"} { if ($2=="") { $2=$19; $3=$20 } NF=18; print }' >"$2"
+    awk -F'\t' 'BEGIN{OFS="\t"} { if ($2=="") { $2=$20; $3=$21 } NF=19; print }' >"$2"
 }
 verify_capture() {   # DIR NAME
   local d=$1 n=$2 tmp kl=""

@@ -418,6 +418,10 @@ static void json_session(void *ctx, const struct analysed *an)
     json_bool(&j, "established", s->tls_state == SESSION_TLS_ESTABLISHED);
     json_ascii(&j, "state", session_tls_state_name(s->tls_state));
     json_bool(&j, "certificate_hidden", s->cert_hidden);
+    /* the server asked for another key share (TLS 1.3 HelloRetryRequest):
+     * written only when it did */
+    if (s->hello_retry)
+        json_bool(&j, "hello_retry", true);
     json_bool(&j, "incomplete", s->incomplete);
     if (s->decrypt != SESSION_DECRYPT_NONE) {
         /* with --keylog: what became of decryption, records by sender */

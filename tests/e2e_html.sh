@@ -14,6 +14,14 @@
 #               tests/helper_starttls writes around it (recording one needs
 #               root): no element of theirs in the DOM, the script did not
 #               run, the text shows as text, no attribute broken out of
+#   hostile-recorded  pcaps/hostile-cert.pcap, recorded from postfix and swaks
+#               with such a certificate (markup, script, quotes, &, ESC and
+#               TAB in the subject; markup and quotes in the names): the
+#               subject of its truth file and the names as text in the DOM,
+#               no element of theirs, nothing ran, no control byte in the
+#               page; in the text output the subject as the truth writes it
+#               (RFC 2253, one backslash) and no control byte; the JSON valid
+#               and carrying the subject and names
 #   size        1000 sessions (bench/gen) give a report under 1 MB
 #   worst       the worst case of that bound: 2650 sessions to 301 servers
 #               and 150 certificates of their own (openssl, here) stay
@@ -211,6 +219,62 @@ elif report hostile "$tmp/h.html" -r "$tmp/h.pcap"; then
         pass hostile "subject, names, banner shown as text; nothing ran"
     else
         fail hostile "$bad"
+    fi
+fi
+
+# 3b. the recorded hostile certificate (pcaps/hostile-cert: its truth file
+# has the subject openssl wrote, RFC 2253)
+ht=pcaps/hostile-cert.truth
+hca=pcaps/$(awk -F'\t' '$1 == "trust" { sub(/^ca=/, "", $2); print $2 }' "$ht")
+hsubj=$(truth_field "$ht" cert_subject)
+hsha=$(truth_field "$ht" cert_sha256)
+# as_dom TEXT: TEXT as the DOM serializes a text node
+as_dom() {
+    printf '%s' "$1" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g'
+}
+# ctl FILE: how many control bytes other than newline FILE holds
+ctl() {
+    LC_ALL=C tr -d '\n\040-\176\200-\377' <"$1" | wc -c | tr -d ' '
+}
+if [ ! -f pcaps/hostile-cert.pcap ] || [ -z "$hsubj" ]; then
+    fail hostile-recorded "pcaps/hostile-cert.pcap or its truth is missing"
+elif report hostile-recorded "$tmp/hr.html" --ca-file "$hca" -r pcaps/hostile-cert.pcap; then
+    dom "$tmp/hr.html" "$tmp/hr.dom"
+    bad=""
+    grep -q -i '<script' "$tmp/hr.dom" && bad="$bad script-element"
+    grep -q -i '<img' "$tmp/hr.dom" && bad="$bad img-element"
+    grep -q -F '<b>bold</b>' "$tmp/hr.dom" && bad="$bad b-element"
+    grep -q -i -E '<[^>]*[[:space:]]on(error|load)=' "$tmp/hr.dom" && bad="$bad handler-attribute"
+    grep -q '<title>mxwitness report</title>' "$tmp/hr.dom" || bad="$bad title-changed"
+    grep -q -F -- "$(as_dom "$hsubj")" "$tmp/hr.dom" || bad="$bad subject-text"
+    for n in '<img src=x onerror=alert(1)>.example.test' "a\"b'c.example.test" '<script>alert(2)</script>.example.test'; do
+        grep -q -F -- "$(as_dom "$n")" "$tmp/hr.dom" || bad="$bad [name $n]"
+    done
+    grep -q "<div class=\"cert\" id=\"c-$hsha\">" "$tmp/hr.dom" || bad="$bad anchor"
+    [ "$(ctl "$tmp/hr.html")" = 0 ] || bad="$bad $(ctl "$tmp/hr.html")-control-bytes-in-page"
+    grep -q 'NAME_MISMATCH' "$tmp/hr.dom" || bad="$bad no-NAME_MISMATCH"
+    if [ -z "$bad" ]; then
+        pass hostile-recorded "the recorded subject and names as text; nothing ran"
+    else
+        fail hostile-recorded "$bad"
+    fi
+    # text: the subject as RFC 2253 writes it (one backslash before < and
+    # the control characters as \1B and \09), no control byte
+    NO_COLOR=1 "$BIN" --ca-file "$hca" -r pcaps/hostile-cert.pcap >"$tmp/hr.txt" 2>"$tmp/hr.txt.err"
+    rc=$?
+    if [ "$rc" -le 1 ] && grep -q -F -- "$hsubj" "$tmp/hr.txt" && [ "$(ctl "$tmp/hr.txt")" = 0 ] &&
+       ! grep -q -F '\\<' "$tmp/hr.txt"; then
+        pass hostile-text "the subject as the truth writes it, no control byte"
+    else
+        fail hostile-text "exit $rc, subject lines $(grep -c -F -- "$hsubj" "$tmp/hr.txt"), $(ctl "$tmp/hr.txt") control bytes, doubled backslashes $(grep -c -F '\\<' "$tmp/hr.txt")"
+    fi
+    "$BIN" --json --ca-file "$hca" -r pcaps/hostile-cert.pcap >"$tmp/hr.json" 2>/dev/null
+    got=$(jq -r --arg s "$hsubj" 'select(.tls) | [(.tls.server.x509.subject.distinguished_name == $s),
+              (.tls.server.x509.alternative_names | length)] | @tsv' "$tmp/hr.json" 2>/dev/null)
+    if jq -e . "$tmp/hr.json" >/dev/null 2>&1 && [ "$got" = "$(printf 'true\t3')" ] && [ "$(ctl "$tmp/hr.json")" = 0 ]; then
+        pass hostile-json "valid JSON, the subject of the truth, three names, no control byte"
+    else
+        fail hostile-json "JSON valid: $(jq -e . "$tmp/hr.json" >/dev/null 2>&1 && echo yes || echo no), subject and names '$got', $(ctl "$tmp/hr.json") control bytes"
     fi
 fi
 

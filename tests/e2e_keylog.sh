@@ -7,7 +7,13 @@
 # CERT_HIDDEN with the reason; the key log as a pcapng Decryption Secrets
 # Block decrypts the same; a key log that matches no session is said
 # once; Wireshark's tls13-rfc8446 capture with its keys (../shared, skipped
-# when absent) shows the certificate Wireshark's reference shows.
+# when absent) shows the certificate Wireshark's reference shows; a
+# HelloRetryRequest (hrr-tls13) is reported with and without the key log,
+# and the certificate read after it; TLS 1.3 mutual TLS with the client
+# certificate refused (mtls13-rejected) shows the client's certificate and
+# the encrypted 421 with its key log, both hidden without; the TLS 1.3
+# appliance case with the key logs of both legs shows both certificates and
+# certificate_changed_between, without them terminator_changed_between.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 . tests/lib.sh
@@ -127,4 +133,102 @@ if [ "$rc" -eq 2 ] && grep -q -- "--keylog: .*none.keylog" "$tmp/h.err" && [ ! -
     pass keylog-unreadable "$(head -n 1 "$tmp/h.err")"
 else
     fail keylog-unreadable "exit $rc, stderr '$(head -c 200 "$tmp/h.err")'"
+fi
+
+# tv FILE KEY: KEY's value on the truth FILE's first session line
+tv() {
+    awk -F'\t' -v k="$2" '$1 == "session" { for (i = 2; i <= NF; i++) if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit } }' "$1"
+}
+
+# 8. a HelloRetryRequest (hrr-tls13: the client's key share was for P-256,
+# the server allows X25519 only): with the key log the certificate of the
+# truth; without it CERT_HIDDEN; both say the server asked again
+t=pcaps/hrr-tls13.truth
+if [ "$(tv "$t" hrr)" != yes ]; then
+    fail hrr-truth "pcaps/hrr-tls13.truth does not say hrr=yes"
+else
+    if run_capture hrr-keylog pcaps/hrr-tls13.pcap "$tmp/r1" --keylog pcaps/hrr-tls13.keylog; then
+        got=$(jq -r 'select(.tls) | [.tls.hello_retry, .tls.decrypted, .tls.server.x509.subject.distinguished_name,
+                     (.tls.server.hash.sha256 // ""), .tls.server.certificate_chain_length,
+                     ([.findings[]?.code] | index("CERT_HIDDEN") != null)] | @tsv' "$tmp/r1")
+        want=$(printf 'true\ttrue\t%s\t%s\t%s\tfalse' "$(tv "$t" cert_subject)" "$(tv "$t" cert_sha256)" "$(tv "$t" chain_len)")
+        if [ "$got" = "$want" ]; then
+            pass hrr-keylog "after the HelloRetryRequest, $(tv "$t" cert_subject) through the key log"
+        else
+            fail hrr-keylog "got '$got', want '$want'"
+        fi
+    fi
+    if run_capture hrr-no-keylog pcaps/hrr-tls13.pcap "$tmp/r2"; then
+        got=$(jq -r 'select(.tls) | [.tls.hello_retry, .tls.version, .tls.certificate_hidden, .tls.established,
+                     ([.findings[]?.code] | index("CERT_HIDDEN") != null)] | @tsv' "$tmp/r2")
+        if [ "$got" = "$(printf 'true\t1.3\ttrue\ttrue\ttrue')" ]; then
+            pass hrr-no-keylog "HelloRetryRequest reported, CERT_HIDDEN"
+        else
+            fail hrr-no-keylog "got '$got', want hello_retry, 1.3, hidden, established, CERT_HIDDEN"
+        fi
+    fi
+    # a session without one says so
+    got=$(jq -r 'select(.tls) | [.tls.version, (.tls.hello_retry // "absent")] | @tsv' "$tmp/b" 2>/dev/null)
+    [ "$got" = "$(printf '1.3\tabsent')" ] && pass hrr-absent "starttls-tls13: no hello_retry" ||
+        fail hrr-absent "starttls-tls13: '$got', want 1.3 without hello_retry"
+fi
+
+# 9. TLS 1.3 mutual TLS, the client certificate rejected (mtls13-rejected:
+# postfix requires a trusted one; the truth's reply is as the sender logged
+# it): with the key log the client's certificate and the encrypted refusal;
+# without it both certificates hidden and the refusal unread
+t=pcaps/mtls13-rejected.truth
+csub=$(tv "$t" client_cert_subject) csha=$(tv "$t" client_cert_sha256) reply=$(tv "$t" reply)
+if run_capture mtls13-keylog pcaps/mtls13-rejected.pcap "$tmp/m1" --keylog pcaps/mtls13-rejected.keylog; then
+    got=$(jq -r 'select(.tls) | [.tls.decrypted, .tls.client.x509.subject.distinguished_name, .tls.client.hash.sha256,
+                 .tls.client.certificate_chain_length, .tls.server.hash.sha256,
+                 ([.findings[]? | select(.code == "SMTP_TLS_ERROR") | .message] | join(" "))] | @tsv' "$tmp/m1")
+    want=$(printf 'true\t%s\t%s\t%s\t%s\t' "$csub" "$csha" "$(tv "$t" client_chain_len)" "$(tv "$t" cert_sha256)")
+    case $got in
+    "$want"*"'$reply "*"inside TLS"*) pass mtls13-keylog "client $csub, refused: $reply inside TLS" ;;
+    *) fail mtls13-keylog "got '$got', want '$want' and SMTP_TLS_ERROR quoting '$reply'" ;;
+    esac
+fi
+if run_capture mtls13-no-keylog pcaps/mtls13-rejected.pcap "$tmp/m2"; then
+    got=$(jq -r 'select(.tls) | [.tls.certificate_hidden, (.tls.client.hash // "none"), .tls.established,
+                 ([.findings[]?.code] | sort | join(","))] | @tsv' "$tmp/m2")
+    if [ "$got" = "$(printf 'true\tnone\ttrue\tCERT_HIDDEN')" ]; then
+        pass mtls13-no-keylog "CERT_HIDDEN, no client certificate, the refusal unread"
+    else
+        fail mtls13-no-keylog "got '$got', want hidden, no client certificate, established, CERT_HIDDEN only"
+    fi
+fi
+
+# 10. the TLS 1.3 appliance case with the key logs of both legs (the
+# sender's and the appliance's smtp client's): the two real certificates,
+# and the certificate (not only the terminator) changed between the points
+o=pcaps/appliance-tls13-outside i=pcaps/appliance-tls13-inside
+ca=pcaps/$(awk -F'\t' '$1 == "capture" { sub(/^ca=/, "", $6); print $6 }' "$o.truth")
+if [ "$(tv "$i.truth" keylog)" != appliance-tls13-inside.keylog ] || [ ! -f "$i.keylog" ]; then
+    fail appliance-tls13-keylogs "the inside capture has no key log in its truth"
+elif run_json appliance-tls13-keylogs "$tmp/a1" --ca-file "$ca" -r "$o.pcap@outside" -r "$i.pcap@inside" \
+        --keylog "$o.keylog" --keylog "$i.keylog"; then
+    got=$(jq -r 'select(.event.dataset == "mxwitness.session") | [.destination.ip, .tls.decrypted,
+                 .tls.server.hash.sha256, .tls.server.x509.subject.distinguished_name] | @tsv' "$tmp/a1" | sort)
+    want=$(printf '%s\ttrue\t%s\t%s\n%s\ttrue\t%s\t%s' \
+        "$(tv "$i.truth" server)" "$(tv "$i.truth" cert_sha256)" "$(tv "$i.truth" cert_subject)" \
+        "$(tv "$o.truth" server)" "$(tv "$o.truth" cert_sha256)" "$(tv "$o.truth" cert_subject)" | sort)
+    hops=$(jq -r 'select(.event.dataset == "mxwitness.hops") | [(.hops.certificate_changed_between // [] | join(",")),
+                  ([.findings[]?.code] | join(","))] | @tsv' "$tmp/a1")
+    if [ "$got" = "$want" ] && [ "$hops" = "$(printf 'outside,inside\tCERT_REPLACED')" ]; then
+        pass appliance-tls13-keylogs "both legs decrypted: the certificate changed between outside and inside"
+    else
+        fail appliance-tls13-keylogs "sessions '$got' (want '$want'), hops '$hops' (want outside,inside CERT_REPLACED)"
+    fi
+fi
+# the same without the key logs: hidden at both, the terminator changed
+if run_json appliance-tls13-no-keylogs "$tmp/a2" --ca-file "$ca" -r "$o.pcap@outside" -r "$i.pcap@inside"; then
+    got=$(jq -r 'select(.event.dataset == "mxwitness.session") | .tls.certificate_hidden' "$tmp/a2" | sort -u)
+    hops=$(jq -r 'select(.event.dataset == "mxwitness.hops") | [(.hops.certificate_changed_between // [] | join(",")),
+                  (.hops.terminator_changed_between // [] | join(","))] | @tsv' "$tmp/a2")
+    if [ "$got" = true ] && [ "$hops" = "$(printf '\toutside,inside')" ]; then
+        pass appliance-tls13-no-keylogs "hidden at both points, terminator_changed_between outside,inside"
+    else
+        fail appliance-tls13-no-keylogs "hidden '$got', hops '$hops'"
+    fi
 fi

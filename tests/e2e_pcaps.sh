@@ -15,7 +15,12 @@
 #             its reply code, implicit TLS, TLS version, SNI, the leaf's
 #             SHA-256, subject and issuer, chain length, the client
 #             certificate, the certificate hidden by TLS 1.3, alerts, the
-#             4.7.x reply)
+#             4.7.x reply, the HelloRetryRequest)
+#   keyed     a line with a `keylog`: --json --keylog pcaps/KEYLOG, exactly
+#             `count` sessions decrypted, the certificate no longer hidden:
+#             the leaf's SHA-256, subject, issuer and chain length, the
+#             client certificate and its chain length, and a 4.7.x/5.7.x
+#             `reply` as SMTP_TLS_ERROR quoting it
 #   findings  --json from pcaps/ with --ca-file certs/test-root-ca.pem (or the
 #             CA of the capture's own scenario, its `capture` or `trust`
 #             line's `ca`) and
@@ -43,6 +48,31 @@ field() {
     printf '%s\n' "$1" | tr '\t' '\n' | sed -n "s/^$2=//p" | head -n 1
 }
 
+# lit VALUE: VALUE as a JSON (and jq) string literal; subjects hold
+# backslashes and quotes
+lit() {
+    jq -n --arg v "$1" '$v'
+}
+
+# cert_filter LINE: the server certificate of a line, as jq conditions
+cert_filter() {
+    printf ' and .tls.server.hash.sha256 == %s' "$(lit "$(field "$1" cert_sha256)")"
+    printf ' and .tls.server.x509.subject.distinguished_name == %s' "$(lit "$(field "$1" cert_subject)")"
+    printf ' and .tls.server.x509.issuer.distinguished_name == %s' "$(lit "$(field "$1" cert_issuer)")"
+    _v=$(field "$1" chain_len)
+    [ "$_v" != "-" ] && [ -n "$_v" ] && printf ' and .tls.server.certificate_chain_length == %s' "$_v"
+}
+
+# client_filter LINE: the client certificate of a line, when it has one
+client_filter() {
+    _v=$(field "$1" client_cert_sha256)
+    [ "$_v" != "-" ] && [ -n "$_v" ] || return 0
+    printf ' and .tls.client.hash.sha256 == %s' "$(lit "$_v")"
+    printf ' and .tls.client.x509.subject.distinguished_name == %s' "$(lit "$(field "$1" client_cert_subject)")"
+    _v=$(field "$1" client_chain_len)
+    [ "$_v" != "-" ] && [ -n "$_v" ] && printf ' and .tls.client.certificate_chain_length == %s' "$_v"
+}
+
 # A jq boolean expression over one session object for one truth line.
 session_filter() {
     line=$1
@@ -64,20 +94,20 @@ session_filter() {
     v=$(field "$line" tls_version)
     if [ "$v" = "-" ]; then f="$f and .tls.version == null"; elif [ -n "$v" ]; then f="$f and .tls.version == \"$v\""; fi
     v=$(field "$line" sni)
-    [ "$v" != "-" ] && [ -n "$v" ] && f="$f and .tls.client.server_name == \"$v\""
+    [ "$v" != "-" ] && [ -n "$v" ] && f="$f and .tls.client.server_name == $(lit "$v")"
     visible=$(field "$line" cert_visible)
     v=$(field "$line" cert_sha256)
     if [ "$visible" = "no" ]; then
-        f="$f and .tls.certificate_hidden == true and .tls.server.hash == null"
-    elif [ "$v" != "-" ] && [ -n "$v" ]; then
-        f="$f and .tls.server.hash.sha256 == \"$v\""
-        f="$f and .tls.server.x509.subject.distinguished_name == \"$(field "$line" cert_subject)\""
-        f="$f and .tls.server.x509.issuer.distinguished_name == \"$(field "$line" cert_issuer)\""
-        v=$(field "$line" chain_len)
-        [ "$v" != "-" ] && [ -n "$v" ] && f="$f and .tls.server.certificate_chain_length == $v"
+        # TLS 1.3 without its key log: both certificates are encrypted
+        f="$f and .tls.certificate_hidden == true and .tls.server.hash == null and .tls.client.hash == null"
+    else
+        [ "$v" != "-" ] && [ -n "$v" ] && f="$f$(cert_filter "$line")"
+        f="$f$(client_filter "$line")"
     fi
-    v=$(field "$line" client_cert_sha256)
-    [ "$v" != "-" ] && [ -n "$v" ] && f="$f and .tls.client.hash.sha256 == \"$v\""
+    # (captures recorded before the hrr key lack it)
+    v=$(field "$line" hrr)
+    case $v in yes) f="$f and .tls.hello_retry == true" ;;
+               no) f="$f and (.tls.hello_retry // false) == false" ;; esac
     v=$(field "$line" alert)
     if [ "$v" != "-" ] && [ -n "$v" ]; then
         from=${v%%:*}; rest=${v#*:}; level=${rest%%:*}; desc=${rest#*:}
@@ -90,6 +120,23 @@ session_filter() {
        [ "$(field "$line" implicit_tls)" != yes ]; then
         f="$f and any(.smtp.tls_errors[]; startswith(\"$v\"))"
     fi
+    printf '%s' "$f"
+}
+
+# keyed_filter LINE: what its key log must show of the line's sessions
+keyed_filter() {
+    line=$1
+    f='.event.dataset == "mxwitness.session"'
+    f="$f and .destination.ip == \"$(field "$line" server)\""
+    f="$f and .destination.port == $(field "$line" port)"
+    f="$f and .source.ip == \"$(field "$line" client)\""
+    f="$f and .tls.decrypted == true and .tls.certificate_hidden == false"
+    f="$f$(cert_filter "$line")$(client_filter "$line")"
+    v=$(field "$line" reply)
+    case $v in
+    [45]??" "[45].7.*)
+        f="$f and any(.findings[]; .code == \"SMTP_TLS_ERROR\" and (.message | contains($(lit "'$v "))))" ;;
+    esac
     printf '%s' "$f"
 }
 
@@ -160,6 +207,31 @@ for pcap in pcaps/*.pcap; do
         fi
     done <"$tmp/groups"
     if [ -z "$bad" ]; then pass "sessions-$name"; else fail "sessions-$name" "$bad"; fi
+
+    # --- keyed: the lines with a key log, decrypted with it
+    for kl in $(sed -n 's/.*	keylog=\([^	]*\).*/\1/p' "$tmp/truth" | grep -v '^-$' | sort -u); do
+        bad=""
+        if [ ! -f "pcaps/$kl" ]; then
+            fail "keyed-$name" "no key log pcaps/$kl"
+            continue
+        fi
+        "$BIN" --json --keylog "pcaps/$kl" -r "$pcap" >"$tmp/k.json" 2>"$tmp/k.err"
+        rc=$?
+        if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
+            fail "keyed-$name" "exit status $rc ($(head -c 300 "$tmp/k.err"))"
+            continue
+        fi
+        nl=0
+        while IFS= read -r line; do
+            [ "$(field "$line" keylog)" = "$kl" ] || continue
+            nl=$((nl + 1))
+            c=$(field "$line" count)
+            got=$(jq -s "[.[] | select($(keyed_filter "$line"))] | length" "$tmp/k.json" 2>"$tmp/jq.err")
+            [ "$got" = "$c" ] ||
+                bad="$bad [$(field "$line" client)->$(field "$line" server)] want $c decrypted as the truth says, got ${got:-jq error $(head -c 200 "$tmp/jq.err")};"
+        done <"$tmp/truth"
+        if [ -z "$bad" ]; then pass "keyed-$name" "$nl line(s) through $kl"; else fail "keyed-$name" "$bad"; fi
+    done
 
     # --- findings: exactly the codes the scenario was built to produce
     capline=$(grep '^capture' "$truth" | head -n 1)

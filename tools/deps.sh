@@ -13,7 +13,8 @@
 #   record: what pcaps/record.sh records the test captures with: postfix,
 #          swaks (and Net::SSLeay), openssl, tcpdump, tshark, iproute2,
 #          nftables (the NAT router), haproxy (the TCP balancer); the host's
-#          own postfix and haproxy are kept from starting
+#          own postfix and haproxy are kept from starting; gcc and libssl-dev
+#          build pcaps/keylog-preload.c (the appliance relay's key log)
 # As root it installs what is missing with apt-get; otherwise it prints the
 # command to run and fails.
 set -eu
@@ -21,7 +22,7 @@ what=${1:-build}
 pkgs="gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libcmocka-dev"
 [ "$what" = test ] && pkgs="$pkgs jq python3 man-db openssl ca-certificates iproute2 wireshark-common chromium systemd"
 [ "$what" = bench ] && pkgs="$pkgs jq tshark"
-[ "$what" = record ] && pkgs="postfix swaks libnet-ssleay-perl openssl tcpdump tshark iproute2 nftables haproxy"
+[ "$what" = record ] && pkgs="postfix swaks libnet-ssleay-perl openssl tcpdump tshark iproute2 nftables haproxy gcc libssl-dev"
 missing=""
 for p in $pkgs; do
     st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)

@@ -402,7 +402,7 @@ static void run(const struct dialogue *d, enum mode m, size_t si, size_t cut,
 {
     struct harness *h = calloc(1, sizeof(*h));
     struct session_opts so = {0};
-    struct session_sink sk = {sink, r};
+    struct session_sink sk = {sink, r, NULL};
     uint16_t sport = ro && ro->sport ? ro->sport : 25;
     uint64_t ts = T0;
 

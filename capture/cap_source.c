@@ -106,6 +106,9 @@ struct cap_source {
     ssize_t last;                  /* input returned last time, -1 none */
     volatile sig_atomic_t stop;
     char err[CAP_ERRBUF_SIZE];
+    /* live: pcap_stats' 32-bit counters, last seen, and their 64-bit totals */
+    uint32_t ps_last[3];
+    struct cap_live_stats ps_total;
 };
 
 struct cap_source *cap_source_new(void)
@@ -844,10 +847,17 @@ bool cap_source_live_stats(struct cap_source *src, struct cap_live_stats *out)
     if (src->n != 1 || !src->in[0].pcap || !src->pt[src->in[0].point].pub.live ||
         pcap_stats(src->in[0].pcap, &ps) < 0)
         return false;
-    out->received = ps.ps_recv;
-    out->dropped = ps.ps_drop;
-    out->if_dropped = ps.ps_ifdrop;
+    cap_counter_add(&src->ps_total.received, &src->ps_last[0], ps.ps_recv);
+    cap_counter_add(&src->ps_total.dropped, &src->ps_last[1], ps.ps_drop);
+    cap_counter_add(&src->ps_total.if_dropped, &src->ps_last[2], ps.ps_ifdrop);
+    *out = src->ps_total;
     return true;
+}
+
+void cap_counter_add(uint64_t *total, uint32_t *last, uint32_t now)
+{
+    *total += (uint32_t)(now - *last);
+    *last = now;
 }
 
 const char *cap_source_error(const struct cap_source *src)

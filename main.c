@@ -583,6 +583,9 @@ static void print_stats(const struct cap_source *src, const struct cap_counters 
         if (fs->closed[r])
             fprintf(stderr, ", %s %llu", tcp_close_reason_name((enum tcp_close_reason)r),
                     (unsigned long long)fs->closed[r]);
+    if (fs->evicted_no_dialogue)
+        fprintf(stderr, " (%llu of them without a payload byte)",
+                (unsigned long long)fs->evicted_no_dialogue);
     fprintf(stderr, "\n  late packets %llu (data after a RST %llu), stray packets %llu,"
             " impossible flags %llu\n",
             (unsigned long long)fs->late_packets, (unsigned long long)fs->late_after_rst,
@@ -892,6 +895,9 @@ static void print_analysis_stats(struct pipeline *p)
                 (unsigned long long)t->st.created[k], t->st.active[k], t->st.peak[k],
                 (unsigned long long)t->st.evicted[k], (unsigned long long)t->st.refused[k]);
     fputc('\n', stderr);
+    fprintf(stderr, "connections without a dialogue: %llu (not sessions; %llu counted on their "
+                    "server)\n", (unsigned long long)t->no_dialogue,
+            (unsigned long long)t->no_dialogue_counted);
 }
 
 int main(int argc, char **argv)

@@ -389,9 +389,12 @@ static struct tcp_flow *create(struct tcp_flow_table *tab, const struct cap_tcp_
     struct tcp_flow *f;
     bool src_client;
 
-    /* Make room: forget lingering closed connections first, then evict the
-     * least recently active connection without a dialogue, then one a RST
-     * ended, and only then an open dialogue. */
+    /* Make room: forget lingering closed connections first, then evict one
+     * a RST ended (what lingers after a RST is rarely more than a repeated
+     * RST), then the least recently active connection without a dialogue,
+     * and only then an open dialogue.  Under a SYN flood the table churns
+     * through the flood's own connections: a real delivery is silent only
+     * until its banner, a round trip, and never evicted for the flood. */
     while (tab->st.active + tab->nclosed >= tab->cfg.max_flows) {
         struct tcp_flow *victim = NULL;
 
@@ -399,8 +402,9 @@ static struct tcp_flow *create(struct tcp_flow_table *tab, const struct cap_tcp_
             remove_flow(tab, tab->lists[L_CLOSED].head);
             continue;
         }
-        for (unsigned l = L_SILENT; victim == NULL && l <= L_CLOSING; l++)
-            victim = tab->lists[l].head;
+        victim = tab->lists[L_CLOSING].head;
+        if (victim == NULL)
+            victim = tab->lists[L_SILENT].head;
         if (victim == NULL)
             victim = tab->lists[L_OPEN].head;
         if (victim == NULL)

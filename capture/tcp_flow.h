@@ -7,10 +7,10 @@
  * eviction or the end of the capture.  A consumer (the SMTP/TLS dissector, or
  * the --flows report) is attached per connection through struct tcp_flow_cbs.
  *
- * Bounded: at most max_flows connections (to make room, the least recently
- * active connection without a payload byte is evicted first, then one a RST
- * ended, then the least recently active dialogue), and every reassembly byte
- * is drawn from one memcap.
+ * Bounded: at most max_flows connections (to make room, one a RST ended is
+ * evicted first, then the least recently active connection without a
+ * payload byte, then the least recently active dialogue), and every
+ * reassembly byte is drawn from one memcap.
  * Everything evicted, refused or ignored is counted in struct tcp_flow_stats.
  */
 #ifndef MXW_TCP_FLOW_H

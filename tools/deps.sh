@@ -5,7 +5,8 @@
 #          (the system trust store the verdict tests verify against), iproute2 and
 #          wireshark-common (capinfos: the packet counts the end-to-end tests check
 #          mxwitness's --stats against, from a reader other than libpcap) and chromium
-#          (tests/e2e_html.sh renders the HTML report headless and reads the DOM)
+#          (tests/e2e_html.sh renders the HTML report headless and reads the DOM) and
+#          tcpreplay (tests/e2e_live.sh replays a capture onto a veth pair)
 #   bench: the above plus tshark (the peer the benchmark measures against)
 #   record: what pcaps/record.sh records the test captures with: postfix,
 #          swaks (and Net::SSLeay), openssl, tcpdump, tshark, iproute2,
@@ -16,7 +17,7 @@
 set -eu
 what=${1:-build}
 pkgs="gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libcmocka-dev"
-[ "$what" = test ] && pkgs="$pkgs jq openssl ca-certificates iproute2 wireshark-common chromium"
+[ "$what" = test ] && pkgs="$pkgs jq openssl ca-certificates iproute2 wireshark-common chromium tcpreplay"
 [ "$what" = bench ] && pkgs="$pkgs jq tshark"
 [ "$what" = record ] && pkgs="postfix swaks libnet-ssleay-perl openssl tcpdump tshark iproute2 nftables haproxy"
 missing=""

@@ -129,7 +129,8 @@ static void write_text(struct stats_ticker *t, const struct stats_counts *now, b
     FILE *f = t->o.err;
 
     fprintf(f, "mxwitness: %s %s to %s:", final ? "stats (final)" : "stats",
-            out_time_rfc3339(t->start_us, t1, sizeof(t1)), out_time_rfc3339(end_us, t2, sizeof(t2)));
+            out_time_rfc3339(t->start_us, t1, sizeof(t1)),
+            out_time_rfc3339(end_us, t2, sizeof(t2)));
     for (size_t i = 0; i < NCOUNTERS; i++)
         if (live || !counters[i].kernel)
             fprintf(f, " %s +%llu (%llu)", counters[i].name,

@@ -274,7 +274,8 @@ static void no_dialogue_line(FILE *f, const struct pipeline_totals *t)
     fprintf(f, "connections without a dialogue (no payload either way: SYN floods, scans, "
                "half-open): %llu, not written as sessions", (unsigned long long)t->no_dialogue);
     if (t->no_dialogue_counted)
-        fprintf(f, "; %llu of them counted in their server's summary", (unsigned long long)t->no_dialogue_counted);
+        fprintf(f, "; %llu of them counted in their server's summary",
+                (unsigned long long)t->no_dialogue_counted);
     fputc('\n', f);
 }
 

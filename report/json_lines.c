@@ -671,11 +671,12 @@ static void json_periodic(void *ctx, struct server *const *v, size_t n)
 }
 
 /* json_table_stats writes the server table's counters, when it evicted or
- * refused anything (a run within its budget writes none). */
+ * refused anything, and the connections without a dialogue, when there
+ * were any (a run within its budget and without them writes none). */
 static void json_table_stats(struct json_writer *r, const struct pipeline_totals *t)
 {
     const struct servers_stats *st = &t->st;
-    bool any = t->unsummarised != 0;
+    bool any = t->unsummarised != 0 || t->no_dialogue != 0;
     struct json j;
 
     for (unsigned k = 0; k < SERVER_KIND_COUNT; k++)
@@ -700,6 +701,7 @@ static void json_table_stats(struct json_writer *r, const struct pipeline_totals
     }
     json_u64(&j, "sessions_not_summarised", t->unsummarised);
     json_obj_end(&j);
+    json_u64(&j, "connections_without_dialogue", t->no_dialogue);
     json_obj_end(&j);
     json_obj_end(&j);
     json_end(&j);

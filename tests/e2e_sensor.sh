@@ -9,7 +9,8 @@
 #   flood-sessions     exactly the 40 deliveries are sessions, each as the
 #                      truth says (server, count, certificate, STARTTLS, TLS 1.2)
 #   flood-no-dialogue  the 20000 flood connections are counted, not written:
-#                      in the stats, in --stats, in the text report, and on
+#                      in the stats lines and the end line, in --stats, in the
+#                      text report, and on
 #                      the servers' summaries (at most the total between them)
 #   flood-max-flows    with a table of 200 the flood evicts only itself: 40
 #                      sessions, none evicted, every eviction one without a
@@ -76,6 +77,9 @@ per=$(jq -s '[.[] | select(.event.dataset == "mxwitness.summary" and .mxwitness.
 "$BIN" -q -r "$tmp/flood.pcap" >"$tmp/f.txt" 2>/dev/null
 bad=""
 [ "$nd" = 20000 ] || bad="$bad stats: $nd connections without a dialogue, not 20000;"
+ne=$(jq -r 'select(.event.dataset == "mxwitness.stats" and .mxwitness.window == null) |
+            .mxwitness.connections_without_dialogue' "$tmp/f.json")
+[ "$ne" = 20000 ] || bad="$bad the end line: '$ne' connections without a dialogue, not 20000;"
 grep -q '^connections without a dialogue: 20000 (not sessions; [0-9]* counted on their server)$' \
     "$tmp/f.err" || bad="$bad --stats: $(grep -i dialogue "$tmp/f.err");"
 grep -q '^connections without a dialogue (no payload either way.*: 20000, not written as sessions' \

@@ -189,6 +189,8 @@ void stats_ticker_finish(struct stats_ticker *t, uint64_t now_us)
 {
     if (now_us == 0)
         now_us = t->last_us;
+    if (!t->started && now_us == 0)
+        return;   /* no packet and no clock (an empty file, JSON lines only) */
     if (!t->started)
         t->start_us = now_us;
     if (now_us < t->start_us)

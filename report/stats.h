@@ -54,7 +54,8 @@ struct stats_ticker *stats_ticker_new(const struct stats_opts *o);
 void stats_tick(struct stats_ticker *t, uint64_t now_us);
 
 /* stats_ticker_finish writes the final line, covering the time since the
- * last one up to |now_us| (0: the latest time seen). */
+ * last one up to |now_us| (0: the latest time seen; none when no time was
+ * ever seen). */
 void stats_ticker_finish(struct stats_ticker *t, uint64_t now_us);
 
 /* stats_ticker_lines returns the stats lines written so far. */

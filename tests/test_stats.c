@@ -145,7 +145,8 @@ static void test_intervals(void **state)
     fclose(out);
 }
 
-/* A ticker that never saw a time writes its final line at the time given. */
+/* A ticker that never saw a time writes its final line at the time given,
+ * and none without one. */
 static void test_finish_only(void **state)
 {
     FILE *out = tmpfile();
@@ -159,6 +160,14 @@ static void test_finish_only(void **state)
 
     (void)state;
     assert_non_null(t);
+    {   /* no packet, no clock: nothing to say when */
+        struct stats_ticker *e = stats_ticker_new(&o);
+
+        assert_non_null(e);
+        stats_ticker_finish(e, 0);
+        assert_int_equal(stats_ticker_lines(e), 0);
+        stats_ticker_free(e);
+    }
     stats_ticker_finish(t, T0);
     stats_ticker_free(t);
     assert_int_equal(read_lines(out, l, 2), 1);

@@ -10,7 +10,7 @@
 #                      truth says (server, count, certificate, STARTTLS, TLS 1.2)
 #   flood-no-dialogue  the 20000 flood connections are counted, not written:
 #                      in the stats lines and the end line, in --stats, in the
-#                      text report, and on
+#                      text and HTML reports (40 session rows), and on
 #                      the servers' summaries (at most the total between them)
 #   flood-max-flows    with a table of 200 the flood evicts only itself: 40
 #                      sessions, none evicted, every eviction one without a
@@ -88,6 +88,13 @@ case $per in ''|*[!0-9]*) bad="$bad summaries: no connections_without_dialogue (
 *) { [ "$per" -gt 0 ] && [ "$per" -le 20000 ]; } ||
        bad="$bad summaries count $per connections without a dialogue (0 < n <= 20000 expected);" ;;
 esac
+# the HTML report: the 40 sessions, the flood counted on the servers
+"$BIN" -q --report "$tmp/f.html" -r "$tmp/flood.pcap" >/dev/null 2>&1
+rows=$(grep -c '<tr id="s-' "$tmp/f.html" 2>/dev/null)
+hd=$(grep -o 'and [0-9]* connections without a dialogue, not sessions' "$tmp/f.html" 2>/dev/null |
+     sed 's/and \([0-9]*\) .*/\1/' | awk '{ n += $1 } END { print n + 0 }')
+[ "${rows:-0}" = 40 ] || bad="$bad HTML: ${rows:-0} session rows, not 40;"
+[ "$hd" = "$per" ] || bad="$bad HTML: $hd connections without a dialogue on the servers, JSON $per;"
 if [ -z "$bad" ]; then pass flood-no-dialogue "20000 counted, $per of them on the servers' summaries"
 else fail flood-no-dialogue "$bad"; fi
 

@@ -176,6 +176,14 @@ void stats_tick(struct stats_ticker *t, uint64_t now_us)
         t->next_us = now_us + t->o.interval_us;
         return;
     }
+    if (now_us + t->o.interval_us < t->start_us) {
+        /* more than an interval behind the open interval: the clock had
+         * been pushed ahead by a bogus time (a packet from the future), so
+         * follow the packets again from here */
+        t->start_us = t->last_us = now_us;
+        t->next_us = now_us + t->o.interval_us;
+        return;
+    }
     if (now_us > t->last_us)
         t->last_us = now_us;
     if (now_us < t->next_us)

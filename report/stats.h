@@ -8,7 +8,9 @@
  * interface still reports).  Intervals are aligned on the first time seen:
  * [t0, t0+S), [t0+S, t0+2S), ...; a stretch without packets longer than an
  * interval is one line that covers it whole, never a line per empty
- * interval.  Each line carries what happened in its interval and the
+ * interval.  A time more than an interval behind the open interval means
+ * the clock had been pushed ahead by a bogus time: the intervals follow the
+ * packets again from there (one odd line, not a run without lines).  Each line carries what happened in its interval and the
  * totals since the start, so that the intervals of a run add up to its last
  * line's totals; a final line at the end covers the rest.
  */

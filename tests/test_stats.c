@@ -178,12 +178,48 @@ static void test_finish_only(void **state)
     fclose(out);
 }
 
+/* One packet ten years ahead: one line up to it, then the intervals follow
+ * the packets again, and the final line ends at the last real time. */
+static void test_bogus_jump(void **state)
+{
+    FILE *out = tmpfile();
+    struct cap_counters ctr = {0};
+    struct tcp_flow_table *tab = tcp_flow_table_new(NULL, &no_cbs, NULL);
+    struct stats_opts o = {
+        .interval_us = 10 * SEC, .json = true, .out = out, .err = stderr, .ctr = &ctr, .tab = tab,
+    };
+    struct stats_ticker *t = stats_ticker_new(&o);
+    struct line l[8];
+
+    (void)state;
+    assert_non_null(t);
+    stats_tick(t, T0);
+    stats_tick(t, T0 + 3 * SEC);
+    stats_tick(t, T0 + 10ull * 365 * 86400 * SEC);   /* the bogus one */
+    assert_int_equal(stats_ticker_lines(t), 1);
+    stats_tick(t, T0 + 4 * SEC);                      /* back: followed again */
+    stats_tick(t, T0 + 13 * SEC);
+    assert_int_equal(stats_ticker_lines(t), 1);
+    stats_tick(t, T0 + 14 * SEC);                     /* [T0+4, T0+14) */
+    assert_int_equal(stats_ticker_lines(t), 2);
+    stats_ticker_finish(t, 0);
+    stats_ticker_free(t);
+    assert_int_equal(read_lines(out, l, 8), 3);
+    assert_string_equal(l[1].start, "2023-11-14T22:13:24.000000Z");
+    assert_string_equal(l[1].end, "2023-11-14T22:13:34.000000Z");
+    assert_string_equal(l[2].start, l[1].end);
+    assert_string_equal(l[2].end, l[1].end);          /* the latest real time */
+    tcp_flow_table_free(tab);
+    fclose(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counter_wraps),
         cmocka_unit_test(test_intervals),
         cmocka_unit_test(test_finish_only),
+        cmocka_unit_test(test_bogus_jump),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

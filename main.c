@@ -44,6 +44,7 @@
 #include "report/events.h"
 #include "report/flows_report.h"
 #include "report/report.h"
+#include "report/stats.h"
 
 #define MXW_VERSION "0.1.0"
 
@@ -80,6 +81,7 @@ struct options {
     bool quiet;
     bool flows;
     bool stats;
+    long stats_interval_s;            /* --stats-interval; -1: not given */
     bool transcript;
     bool redact;
     const char *certs_dir;
@@ -190,6 +192,10 @@ static void usage(FILE *f)
 "  --flows            diagnostic: one line per TCP connection (bytes each way,\n"
 "                     gaps, retransmissions, anomalies, how it ended)\n"
 "  --stats            counters on standard error at the end\n"
+"  --stats-interval S a mxwitness.stats line every S seconds (JSON lines; text:\n"
+"                     on standard error) and, in JSON, the summaries of the\n"
+"                     servers that changed; capture time for -r (default off),\n"
+"                     the clock for -i (default 60); 0: off\n"
 "capture points\n"
 "  The order of -r, -i and --from-json on the command line is the path from\n"
 "  the sender to the receiver.  With several points, the sessions of each\n"
@@ -244,6 +250,7 @@ enum long_only {
     OPT_MAX_FLOWS, OPT_MEMCAP, OPT_IDLE, OPT_TRANSCRIPT, OPT_REDACT, OPT_CERTS, OPT_REPORT,
     OPT_EXPECT, OPT_EXPECT_FILE, OPT_CA_FILE, OPT_CA_PATH, OPT_FAIL_ON, OPT_AT,
     OPT_MAX_SERVERS, OPT_FROM_JSON, OPT_POINT, OPT_HOP_WINDOW, OPT_KEYLOG, OPT_WRITE_RETRIES,
+    OPT_STATS_INTERVAL,
 };
 
 /* parse_time reads --at: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (UTC; a space
@@ -301,6 +308,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"json", no_argument, NULL, OPT_JSON},
         {"json-chains", no_argument, NULL, OPT_JSON_CHAINS},
         {"stats", no_argument, NULL, OPT_STATS},
+        {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"transcript", no_argument, NULL, OPT_TRANSCRIPT},
         {"redact", no_argument, NULL, OPT_REDACT},
         {"certs", required_argument, NULL, OPT_CERTS},
@@ -330,6 +338,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
     memset(o, 0, sizeof(*o));
     o->promisc = true;
+    o->stats_interval_s = -1;
     o->fail_on = SEV_HIGH;
     o->write_retries = 10;
     cap_ports_init(&o->ports);
@@ -407,6 +416,13 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_JSON: o->json = true; break;
         case OPT_JSON_CHAINS: o->json = o->json_chains = true; break;
         case OPT_STATS: o->stats = true; break;
+        case OPT_STATS_INTERVAL:
+            if (!parse_uint(optarg, 366u * 86400u, &v)) {
+                fprintf(stderr, "mxwitness: --stats-interval: seconds (0..31622400) expected\n");
+                return -1;
+            }
+            o->stats_interval_s = (long)v;
+            break;
         case OPT_TRANSCRIPT: o->transcript = true; break;
         case OPT_REDACT: o->redact = true; break;
         case OPT_CERTS: o->certs_dir = optarg; break;
@@ -619,6 +635,9 @@ static void print_stats(const struct cap_source *src, const struct cap_counters 
         if (fs->closed[r])
             fprintf(stderr, ", %s %llu", tcp_close_reason_name((enum tcp_close_reason)r),
                     (unsigned long long)fs->closed[r]);
+    if (fs->evicted_no_dialogue)
+        fprintf(stderr, " (%llu of them without a payload byte)",
+                (unsigned long long)fs->evicted_no_dialogue);
     fprintf(stderr, "\n  late packets %llu (data after a RST %llu), stray packets %llu,"
             " impossible flags %llu, clock jumps %llu\n",
             (unsigned long long)fs->late_packets, (unsigned long long)fs->late_after_rst,
@@ -1008,6 +1027,9 @@ static void print_analysis_stats(struct pipeline *p)
                 (unsigned long long)t->st.created[k], t->st.active[k], t->st.peak[k],
                 (unsigned long long)t->st.evicted[k], (unsigned long long)t->st.refused[k]);
     fputc('\n', stderr);
+    fprintf(stderr, "connections without a dialogue: %llu (not sessions; %llu counted on their "
+                    "server)\n", (unsigned long long)t->no_dialogue,
+            (unsigned long long)t->no_dialogue_counted);
 }
 
 /* clock_in_doubt: a capture point's clock cannot be right (capture/
@@ -1046,6 +1068,8 @@ int main(int argc, char **argv)
     size_t nsecrets_fed = 0, dsb_keys = 0;
     struct cap_clock *clk = NULL;
     struct cap_clock_event cev;
+    struct stats_ticker *tick = NULL;
+    long interval_s;
 
     if (parse_options(argc, argv, &o) < 0)
         return EXIT_USAGE;
@@ -1208,6 +1232,19 @@ int main(int argc, char **argv)
     mallopt(M_TOP_PAD, 4 << 20);
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
 #endif
+    /* --stats-interval: capture time for files, the clock for a live capture */
+    interval_s = o.stats_interval_s >= 0 ? o.stats_interval_s : o.iface ? 60 : 0;
+    if (interval_s > 0) {
+        struct stats_opts sto = {
+            .interval_us = (uint64_t)interval_s * 1000000u, .json = o.json, .out = stdout,
+            .err = stderr, .ctr = &ctr, .tab = tab, .src = src, .run = running ? &run : NULL,
+        };
+
+        if ((tick = stats_ticker_new(&sto)) == NULL)
+            fprintf(stderr, "mxwitness: warning: out of memory: no --stats-interval lines\n");
+        else if (o.iface)
+            stats_tick(tick, wall_us());
+    }
     while ((r = cap_source_next(src, &pkt)) != CAP_NEXT_END) {
         if (keylog != NULL && cap_source_nsecrets(src) > nsecrets_fed)
             nsecrets_fed = feed_secrets(keylog, src, nsecrets_fed, &dsb_keys);
@@ -1218,10 +1255,13 @@ int main(int argc, char **argv)
                 cap_clock_packet(clk, pkt.input, in->live, pkt.ts_us, &cev))
                 clock_in_doubt(&o, outf, src, running ? &run : NULL, &cev);
             cap_pipe_packet(&o.ports, tab, &pkt, &ctr);
-        }
-        else if (r == CAP_NEXT_IDLE)
+            if (tick)
+                stats_tick(tick, o.iface ? wall_us() : pkt.ts_us);
+        } else if (r == CAP_NEXT_IDLE) {
             tcp_flow_expire(tab, wall_us());
-        else {
+            if (tick)
+                stats_tick(tick, wall_us());
+        } else {
             fprintf(stderr, "mxwitness: %s\n", cap_source_error(src));
             rc = EXIT_USAGE;
             break;
@@ -1241,6 +1281,8 @@ int main(int argc, char **argv)
         if (cev.problem != CAP_CLOCK_OK)
             clock_in_doubt(&o, outf, src, running ? &run : NULL, &cev);
     tcp_flow_finish(tab);
+    if (tick)
+        stats_ticker_finish(tick, o.iface ? wall_us() : 0);
     if (running)
         report_run_finish(&run);
     fflush(outf);
@@ -1270,6 +1312,7 @@ int main(int argc, char **argv)
         if (running)
             print_analysis_stats(run.pipeline);
     }
+    stats_ticker_free(tick);
     tcp_flow_table_free(tab);
     if (running) {
         enum severity worst = report_run_worst(&run);

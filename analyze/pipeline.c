@@ -23,6 +23,7 @@ struct pipeline {
     struct session_digest digest;
     struct hops *hops;               /* opts.hops */
     struct findings hfs;             /* a delivery's findings */
+    uint64_t now_us;                 /* the clock (pipeline_clock) */
 };
 
 /* on_evict: a server leaves the table.  The judge forgets it first (its
@@ -78,7 +79,9 @@ int pipeline_add(struct pipeline *p, const struct pipeline_consumer *c)
 
 struct session_sink pipeline_sink(struct pipeline *p)
 {
-    struct session_sink sink = {.on_session = pipeline_session, .ctx = p};
+    struct session_sink sink = {
+        .on_session = pipeline_session, .ctx = p, .on_no_dialogue = pipeline_no_dialogue,
+    };
 
     return sink;
 }
@@ -159,6 +162,7 @@ static void count(const struct analysed *a, struct server *sv)
     if (s->last_us > u->last_us)
         u->last_us = s->last_us;
     u->sessions++;
+    u->dirty = true;
     for (unsigned k = 0; k < STEP_COUNT; k++)
         u->steps[k][a->steps[k] & 3]++;
     count_findings(u, a->fs, NULL);
@@ -211,6 +215,7 @@ void pipeline_session(void *pipeline, const struct session *s)
     a->ev = &p->ev;
     a->expected = p->expected;
 
+    pipeline_clock(p, s->last_us);
     p->t.sessions++;
     for (size_t i = 0; i < p->fs.n; i++) {
         p->t.by_sev[p->fs.v[i].sev]++;
@@ -237,6 +242,31 @@ void pipeline_session(void *pipeline, const struct session *s)
             p->c[i].on_session(p->c[i].ctx, a);
     chain_put(p, sc, a->nserver);
     chain_put(p, cc, a->nclient);
+}
+
+void pipeline_no_dialogue(void *pipeline, const struct session *s)
+{
+    struct pipeline *p = pipeline;
+    struct server *sv = servers_addr(p->servers, s->input, &s->server, s->sport, false);
+
+    pipeline_clock(p, s->last_us);
+    p->t.no_dialogue++;
+    if (sv != NULL && sv->sum != NULL) {
+        sv->sum->no_dialogue++;
+        sv->sum->dirty = true;
+        p->t.no_dialogue_counted++;
+    }
+}
+
+void pipeline_clock(struct pipeline *p, uint64_t now_us)
+{
+    if (now_us > p->now_us)
+        p->now_us = now_us;
+}
+
+uint64_t pipeline_now(const struct pipeline *p)
+{
+    return p->now_us;
 }
 
 static int cmp_server(const void *x, const void *y)
@@ -317,6 +347,28 @@ static void on_delivery(void *ctx, const struct hop_delivery *d)
     for (size_t i = 0; i < p->nc; i++)
         if (p->c[i].on_delivery != NULL)
             p->c[i].on_delivery(p->c[i].ctx, d, &p->hfs);
+}
+
+void pipeline_periodic(struct pipeline *p, uint64_t now_us)
+{
+    size_t n, k = 0;
+    struct server **v;
+
+    pipeline_clock(p, now_us);
+    v = servers_list(p->servers, SERVER_BY_ADDR, &n);
+    if (v == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (v[i]->sum != NULL && v[i]->sum->dirty)
+            v[k++] = v[i];
+    qsort(v, k, sizeof(*v), cmp_server);
+    if (k > 0)
+        for (size_t i = 0; i < p->nc; i++)
+            if (p->c[i].on_periodic != NULL)
+                p->c[i].on_periodic(p->c[i].ctx, v, k);
+    for (size_t i = 0; i < k; i++)
+        v[i]->sum->dirty = false;
+    free(v);
 }
 
 void pipeline_finish(struct pipeline *p)

@@ -63,6 +63,9 @@ struct pipeline_totals {
     uint64_t servers;                           /* distinct server entries made */
     uint64_t unsummarised;                      /* sessions whose server entry could not be had */
     uint64_t deliveries;                        /* several points: deliveries compared */
+    uint64_t no_dialogue;                       /* mail connections without a payload byte:
+                                                   not sessions (pipeline_no_dialogue) */
+    uint64_t no_dialogue_counted;               /* of those, counted on their server's entry */
     struct servers_stats st;                    /* the server table's counters */
 };
 
@@ -73,6 +76,9 @@ struct pipeline_consumer {
     /* several capture points: one delivery along them, with the findings
      * of its hops (before on_finish) */
     void (*on_delivery)(void *ctx, const struct hop_delivery *d, const struct findings *fs);
+    /* periodically (pipeline_periodic): the servers whose summary changed
+     * since the last call, sorted as at the end; may be NULL */
+    void (*on_periodic)(void *ctx, struct server *const *v, size_t n);
     /* the end: the servers still in the table, sorted, and the totals */
     void (*on_finish)(void *ctx, struct server *const *v, size_t n,
                       const struct pipeline_totals *t);
@@ -107,6 +113,25 @@ struct session_sink pipeline_sink(struct pipeline *p);
 /* pipeline_session analyses one finished session and hands it on (the
  * session sink's function). */
 void pipeline_session(void *pipeline, const struct session *s);
+
+/* pipeline_no_dialogue counts a mail connection that carried no payload
+ * byte (the session sink's on_no_dialogue): in the totals, and on its
+ * server's entry when the server has one already (a scan of a network makes
+ * no entries, so it cannot push real servers out of the table). */
+void pipeline_no_dialogue(void *pipeline, const struct session *s);
+
+/* pipeline_clock moves the pipeline's clock to |now_us| (it never goes
+ * back): capture time for files, the wall clock for a live capture.  The
+ * clock is also the end of each session handed in.  A summary's @timestamp
+ * is this clock when it is written. */
+void pipeline_clock(struct pipeline *p, uint64_t now_us);
+
+/* pipeline_now returns the pipeline's clock (0 before anything happened). */
+uint64_t pipeline_now(const struct pipeline *p);
+
+/* pipeline_periodic moves the clock to |now_us| and hands the servers whose
+ * summary changed since the last call to the consumers' on_periodic. */
+void pipeline_periodic(struct pipeline *p, uint64_t now_us);
 
 /* pipeline_hops returns the comparison of capture points (NULL unless
  * opts.hops): add the points in path order before the first session. */

@@ -76,6 +76,9 @@ struct server_summary {
     char *expected;                  /* the expectation that applied (first seen; owned) */
     char *conclusion;                /* several points: the first hop finding of a
                                         delivery it received (owned), or NULL */
+    uint64_t no_dialogue;            /* connections to it without a payload byte (not
+                                        sessions), counted while it has an entry */
+    bool dirty;                      /* changed since its last periodic summary */
 };
 
 struct server {

@@ -1048,6 +1048,240 @@ static bool mail_step(struct inst *in)
 
 /* ---------------------------------------------------------------- main */
 
+/* ---------------------------------------------------------------- SYN flood */
+
+/* --syn-flood N: the seed capture as it is (each packet re-framed as
+ * Ethernet), merged by time with N SYNs from random sources and ports to the
+ * mail servers the seed's SYNs went to, spread evenly (with jitter) over the
+ * seed's time span or --flood-span seconds from its first packet.  A quarter
+ * of the SYNs are answered by a SYN-ACK, a quarter by a RST-ACK, the rest
+ * not at all (half-open): connections without a dialogue, every kind.
+ * Sources: 100.64.0.0/10 and 2001:db8:f100::/48, by the server's family. */
+#define FLOOD_MAX_SERVERS 64
+#define FLOOD_REPLY_US    50
+
+struct flood_pkt {
+    uint64_t ts_us;
+    uint32_t ip_off, ip_len, extra;
+};
+
+struct flood_reply {
+    uint64_t ts_us;
+    uint32_t srv;
+    uint8_t src[16];
+    uint16_t sport;
+    uint32_t seq;
+    bool rst;
+};
+
+/* flood_tcp writes an IP+TCP packet without payload into g_frame + ETH_HLEN
+ * and returns its length. */
+static size_t flood_tcp(bool v6, const uint8_t *src, const uint8_t *dst, uint16_t sport,
+                        uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+    uint8_t *ip = g_frame + ETH_HLEN, *tcp;
+    size_t ihl = v6 ? 40 : 20, alen = v6 ? 16 : 4;
+    uint32_t sum;
+
+    memset(ip, 0, ihl + 20);
+    if (v6) {
+        ip[0] = 0x60;
+        put16(ip + 4, 20);
+        ip[6] = 6;
+        ip[7] = 64;
+        memcpy(ip + 8, src, 16);
+        memcpy(ip + 24, dst, 16);
+    } else {
+        ip[0] = 0x45;
+        put16(ip + 2, 40);
+        put16(ip + 4, (uint16_t)rnd());
+        ip[8] = 64;
+        ip[9] = 6;
+        memcpy(ip + 12, src, 4);
+        memcpy(ip + 16, dst, 4);
+        ipv4_fix_checksum(ip);
+    }
+    tcp = ip + ihl;
+    put16(tcp, sport);
+    put16(tcp + 2, dport);
+    put32(tcp + 4, seq);
+    put32(tcp + 8, ack);
+    tcp[12] = 5 << 4;
+    tcp[13] = flags;
+    put16(tcp + 14, flags & 0x04 ? 0 : 64240);
+    sum = csum_add(0, src, alen);
+    sum = csum_add(sum, dst, alen);
+    sum += 6 + 20;
+    put16(tcp + 16, csum_fold(csum_add(sum, tcp, 20)));
+    return ihl + 20;
+}
+
+static int flood_run(const char *seed, const char *out, uint64_t nsyn, uint64_t span_s,
+                     bool quiet)
+{
+    char errbuf[PCAP_ERRBUF_SIZE];
+    pcap_t *in = pcap_open_offline(seed, errbuf), *dead;
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    struct flood_pkt *pk = NULL;
+    size_t npk = 0, pkcap = 0, nsrv = 0, rhead = 0, rtail = 0, rcap = 1024;
+    struct cap_addr srv[FLOOD_MAX_SERVERS];
+    uint16_t srv_port[FLOOD_MAX_SERVERS];
+    struct flood_reply *rq;
+    uint64_t t0 = 0, t1 = 0, step, sent = 0, nsynack = 0, nrst = 0, next_syn;
+    FILE *fp;
+    int dlt;
+
+    if (!in) {
+        fprintf(stderr, "gen: %s: %s\n", seed, errbuf);
+        return 2;
+    }
+    dlt = pcap_datalink(in);
+    while (pcap_next_ex(in, &h, &data) == 1) {
+        struct cap_l3 l3;
+        struct cap_tcp_seg seg;
+        uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+
+        if (cap_link_decode(dlt, data, h->caplen, &l3) != CAP_OK || l3.len > 65535)
+            continue;
+        if (npk == pkcap)
+            pk = xrealloc(pk, (pkcap = pkcap ? 2 * pkcap : 4096) * sizeof(*pk));
+        if (g_arena_len + l3.len > g_arena_cap)
+            g_arena = xrealloc(g_arena, g_arena_cap = 2 * (g_arena_cap + l3.len));
+        memcpy(g_arena + g_arena_len, l3.data, l3.len);
+        pk[npk].ts_us = ts;
+        pk[npk].ip_off = (uint32_t)g_arena_len;
+        pk[npk].ip_len = (uint32_t)l3.len;
+        pk[npk].extra = h->len > h->caplen ? h->len - h->caplen : 0;
+        g_arena_len += l3.len;
+        if (npk == 0 || ts < t0)
+            t0 = ts;
+        if (ts > t1)
+            t1 = ts;
+        npk++;
+        if (cap_ip_decode(&l3, &seg) == CAP_OK && (seg.flags & CAP_TH_SYN) &&
+            !(seg.flags & CAP_TH_ACK) && is_mail_port(seg.dport)) {
+            size_t k = 0;
+
+            while (k < nsrv && !(addr_eq(&srv[k], &seg.dst) && srv_port[k] == seg.dport))
+                k++;
+            if (k == nsrv && nsrv < FLOOD_MAX_SERVERS) {
+                srv[nsrv] = seg.dst;
+                srv_port[nsrv++] = seg.dport;
+            }
+        }
+    }
+    pcap_close(in);
+    if (nsrv == 0) {
+        fprintf(stderr, "gen: %s: no SYN to a mail port: no server to flood\n", seed);
+        free(pk);
+        return 2;
+    }
+    if (span_s)
+        t1 = t0 + span_s * 1000000u;
+    step = (t1 - t0) / nsyn;
+    g_frame = xrealloc(NULL, ETH_HLEN + 65535 + 64);
+    rq = xrealloc(NULL, rcap * sizeof(*rq));
+    dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 262144, PCAP_TSTAMP_PRECISION_MICRO);
+    fp = strcmp(out, "-") == 0 ? stdout : fopen(out, "wb");
+    if (!dead || !fp || !(g_dump = pcap_dump_fopen(dead, fp))) {
+        fprintf(stderr, "gen: %s: %s\n", out, strerror(errno));
+        return 2;
+    }
+    setvbuf(fp, NULL, _IOFBF, 1 << 20);
+    next_syn = t0 + rnd_below(step + 1);
+    for (size_t i = 0;;) {
+        uint64_t ts_syn = sent < nsyn ? next_syn : UINT64_MAX;
+        uint64_t ts_pk = i < npk ? pk[i].ts_us : UINT64_MAX;
+        uint64_t ts_rp = rhead != rtail ? rq[rhead].ts_us : UINT64_MAX;
+
+        if (ts_syn == UINT64_MAX && ts_pk == UINT64_MAX && ts_rp == UINT64_MAX)
+            break;
+        if (ts_pk <= ts_syn && ts_pk <= ts_rp) {
+            uint8_t *ip = g_arena + pk[i].ip_off;
+
+            memcpy(g_frame + ETH_HLEN, ip, pk[i].ip_len);
+            emit(ts_pk, true, (ip[0] >> 4) == 6, pk[i].ip_len, pk[i].extra, true);
+            i++;
+        } else if (ts_rp <= ts_syn) {
+            struct flood_reply *r = &rq[rhead];
+            const struct cap_addr *d = &srv[r->srv];
+            size_t len = flood_tcp(d->family == 6, d->b, r->src, srv_port[r->srv], r->sport,
+                                   r->rst ? 0 : (uint32_t)rnd(), r->seq + 1,
+                                   r->rst ? 0x14 : 0x12);
+
+            emit(r->ts_us, false, d->family == 6, len, 0, true);
+            rhead = (rhead + 1) % rcap;
+        } else {
+            uint32_t k = (uint32_t)rnd_below(nsrv);
+            const struct cap_addr *d = &srv[k];
+            uint8_t src[16] = {0};
+            uint16_t sport = (uint16_t)(1024 + rnd_below(64512));
+            uint32_t seq = (uint32_t)rnd();
+            uint64_t x = rnd(), y = rnd();
+            size_t len;
+            unsigned kind = (unsigned)rnd_below(4);
+
+            if (d->family == 6) {
+                src[0] = 0x20, src[1] = 0x01, src[2] = 0x0d, src[3] = 0xb8, src[4] = 0xf1;
+                memcpy(src + 8, &x, 8);
+                src[6] = (uint8_t)y, src[7] = (uint8_t)(y >> 8);
+            } else {
+                src[0] = 100;
+                src[1] = (uint8_t)(64 | (x & 63));
+                src[2] = (uint8_t)(x >> 8);
+                src[3] = (uint8_t)((x >> 16) | 1);
+            }
+            len = flood_tcp(d->family == 6, src, d->b, sport, srv_port[k], seq, 0, 0x02);
+            emit(ts_syn, true, d->family == 6, len, 0, true);
+            sent++;
+            /* evenly spaced, jittered within the step: never before the last */
+            next_syn = t0 + sent * step + rnd_below(step + 1);
+            if (next_syn < ts_syn)
+                next_syn = ts_syn;
+            if (kind < 2) {
+                struct flood_reply *r;
+
+                if ((rtail + 1) % rcap == rhead) {   /* full: grow, unwrapping */
+                    struct flood_reply *n = xrealloc(NULL, 2 * rcap * sizeof(*n));
+                    size_t m = 0;
+
+                    for (size_t j = rhead; j != rtail; j = (j + 1) % rcap)
+                        n[m++] = rq[j];
+                    free(rq);
+                    rq = n, rhead = 0, rtail = m, rcap *= 2;
+                }
+                r = &rq[rtail];
+                r->ts_us = ts_syn + FLOOD_REPLY_US;
+                r->srv = k;
+                memcpy(r->src, src, 16);
+                r->sport = sport;
+                r->seq = seq;
+                r->rst = kind == 1;
+                nsynack += kind == 0;
+                nrst += kind == 1;
+                rtail = (rtail + 1) % rcap;
+            }
+        }
+    }
+    if (pcap_dump_flush(g_dump) != 0 || ferror(fp)) {
+        fprintf(stderr, "gen: %s: write error\n", out);
+        return 2;
+    }
+    pcap_dump_close(g_dump);
+    pcap_close(dead);
+    if (!quiet)
+        fprintf(stderr, "gen: wrote %s: %zu seed packets, %" PRIu64 " SYNs to %zu server(s) "
+                "(%" PRIu64 " answered by a SYN-ACK, %" PRIu64 " by a RST), %" PRIu64
+                " packets, %.1f s of capture time\n", out, npk, nsyn, nsrv, nsynack, nrst,
+                g_out_packets, (double)(t1 - t0) / 1e6);
+    free(rq);
+    free(pk);
+    free(g_frame);
+    free(g_arena);
+    return 0;
+}
+
 static void usage(FILE *f)
 {
     fputs("usage: gen -o OUT [--size MB | --sessions N] [--mixed PERCENT] [--concurrency N]\n"
@@ -1058,7 +1292,11 @@ static void usage(FILE *f)
           "  --concurrency N   mail sessions open at once, on average (default 1000)\n"
           "  --servers N       about N distinct mail servers, each with its own address\n"
           "                    and host name (default: 64 addresses, the seeds' names)\n"
-          "  --seed N          PRNG seed (default fixed)\n", f);
+          "  --seed N          PRNG seed (default fixed)\n"
+          "       gen -o OUT --syn-flood N [--flood-span S] [--seed N] [-q] SEED.pcap\n"
+          "  --syn-flood N     the seed as it is, with N SYNs from random sources to its\n"
+          "                    mail servers mixed in (a quarter answered by a SYN-ACK, a\n"
+          "                    quarter by a RST), over its time span or S seconds\n", f);
 }
 
 static bool parse_num(const char *s, uint64_t max, uint64_t *out)
@@ -1085,11 +1323,14 @@ int main(int argc, char **argv)
         {"sessions", required_argument, NULL, 'n'},
         {"servers", required_argument, NULL, 'v'},
         {"seed", required_argument, NULL, 'S'},
+        {"syn-flood", required_argument, NULL, 'F'},
+        {"flood-span", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *out = NULL;
     uint64_t size_mb = 100, mixed = 0, conc = 1000, max_sessions = 0, v;
+    uint64_t flood = 0, flood_span = 0;
     bool quiet = false;
     struct load_stats ls = {0, 0, 0};
     uint64_t target, sched_mail = 0, sched_bulk = 0, next_start, interval, sum_dur = 0;
@@ -1140,14 +1381,28 @@ int main(int argc, char **argv)
             }
             g_rng = v;
             break;
+        case 'F':
+            if (!parse_num(optarg, UINT32_MAX, &flood) || !flood) {
+                fprintf(stderr, "gen: --syn-flood: a positive number expected\n");
+                return 2;
+            }
+            break;
+        case 'T':
+            if (!parse_num(optarg, 86400u * 366u, &flood_span) || !flood_span) {
+                fprintf(stderr, "gen: --flood-span: seconds expected\n");
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (!out || optind >= argc) {
+    if (!out || optind >= argc || (flood && optind + 1 != argc)) {
         usage(stderr);
         return 2;
     }
+    if (flood)
+        return flood_run(argv[optind], out, flood, flood_span, quiet);
     for (int i = optind; i < argc; i++)
         if (load_seed(argv[i], &ls) < 0)
             fprintf(stderr, "gen: warning: seed %s skipped\n", argv[i]);

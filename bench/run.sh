@@ -16,6 +16,10 @@
 #               addresses and host names differ): cost must not grow with them
 #   srv-q       a quarter of the sessions to ~BENCH_SERVERS servers, so srv-4x
 #               is 4x both the sessions and the servers of srv-q
+#   flood       pcaps/many-sessions.pcap (40 deliveries) with BENCH_FLOOD SYNs
+#               to its servers mixed in (gen --syn-flood): issue 13's acceptance,
+#               at most a few hundred session lines, every delivery analysed,
+#               peak RSS under 256 MB
 # Seeds: pcaps/*.pcap and pcaps/*.pcapng, or, when there are none, the public
 # smtp-starttls captures in $SHARED/pcaps/{ndpi,zeek}/.
 #
@@ -35,6 +39,7 @@
 #                            0 skips the server-count row (and its ~1.9 GB of data)
 #   BENCH_SERVER_SESSIONS=4*BENCH_SERVERS   sessions in srv-1x and srv-4x
 #   BENCH_MAX_SERVERS=1000   the --max-servers budget of the mxw-json-cap runs
+#   BENCH_FLOOD=1000000      SYNs in the flood file (0 skips it)
 #
 # The server-count row runs `mxwitness --json` on srv-1x, srv-4x and srv-q in
 # turn, BENCH_REPS rounds, so each round's three runs meet the same machine;
@@ -62,6 +67,8 @@ TOOLS=${BENCH_TOOLS:-"readloop mxw_flows mxw_json tshark_conv tshark_x509"}
 SERVERS=${BENCH_SERVERS:-30000}
 SERVER_SESSIONS=${BENCH_SERVER_SESSIONS:-$((4 * SERVERS))}
 MAX_SERVERS=${BENCH_MAX_SERVERS:-1000}
+FLOOD=${BENCH_FLOOD:-1000000}
+FLOOD_SEED=pcaps/many-sessions.pcap
 
 # ------------------------------------------------------------------ the rows
 # Each tool_NAME measures one tool on capture $1.  Names appear in the table
@@ -362,6 +369,37 @@ if [ -n "$SRV_FILES" ]; then
         say "  --max-servers: not supported by this binary" \
             "(peak RSS with a server budget not measured)"
     fi
+fi
+# The SYN flood: once, with --stats-interval 1 so that the counters say what
+# became of the flood; the deliveries against the seed's truth file.
+if [ "$FLOOD" -gt 0 ] && [ -f "$FLOOD_SEED" ]; then
+    _fout=$DATA/flood.pcap
+    _stamp="flood=$FLOOD $(cksum <"$GEN") $(cksum <"$FLOOD_SEED")"
+    if [ ! -f "$_fout" ] || [ "$(cat "$_fout.stamp" 2>/dev/null)" != "$_stamp" ]; then
+        "$GEN" -o "$_fout" --syn-flood "$FLOOD" "$FLOOD_SEED" 2>"$_fout.log" ||
+            die "generating $_fout failed"
+        printf '%s\n' "$_stamp" >"$_fout.stamp"
+    fi
+    sed 's/^/data: /' "$_fout.log"
+    _line=$("$MEASURE" -o "$DATA/flood.json" -l mxw-flood -- \
+            "$MXW" --json --stats-interval 1 -r "$_fout" 2>>"$LOG") || true
+    _rss=$(printf '%s\n' "$_line" | sed -n 's/.*maxrss_kb=\([0-9]*\).*/\1/p')
+    _wall=$(printf '%s\n' "$_line" | sed -n 's/.* wall=\([0-9.]*\).*/\1/p')
+    _sess=$(grep -c '"dataset":"mxwitness.session"' "$DATA/flood.json" || true)
+    _truth=$(awk -F '\t' '$1 == "session" { for (i = 2; i <= NF; i++)
+                 if ($i ~ /^count=/) { sub(/^count=/, "", $i); n += $i } } END { print n + 0 }' \
+             "${FLOOD_SEED%.pcap}.truth")
+    # a delivery is analysed when its session line has the server's leaf
+    _deliv=$(grep '"dataset":"mxwitness.session"' "$DATA/flood.json" |
+             grep -c '"tls":{.*"server":{.*"hash":{"sha256":"' || true)
+    _nodlg=$(grep '"final":true' "$DATA/flood.json" |
+             sed -n 's/.*"total":{.*"connections_without_dialogue":\([0-9]*\).*/\1/p')
+    say "SYN flood ($FLOOD SYNs and the $_truth deliveries of $FLOOD_SEED; --json, ${_wall:-?} s)"
+    say "  session lines written: $_sess; deliveries analysed: $_deliv of $_truth;" \
+        "connections without a dialogue: ${_nodlg:-?}"
+    verdict "flood: session lines" "$_sess" le 300 ""
+    verdict "flood: deliveries analysed / truth" "$(ratio "$_deliv" "$_truth")" ge 1 x
+    verdict "flood: peak RSS (MB)" "$(mb "$_rss")" le 256 " MB"
 fi
 say "same-round ratios (median over rounds; how steady the machine was)"
 verdict "mxwitness --json / readloop wall, mixed" "$(paired mxw-json readloop mixed)" info - x

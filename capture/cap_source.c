@@ -32,6 +32,7 @@
 #include "cap_source.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,9 @@ struct input {
     unsigned cur_point;
     /* libpcap */
     pcap_t *pcap;
+    int live_fd;                   /* live, non-blocking: the fd to poll; else 0 and
+                                      live_ms 0 (pcap_next_ex blocks as libpcap does) */
+    int live_ms;                   /* how long to wait for a packet */
     char *iobuf;                   /* stdio buffer of a capture file */
     struct pcap_pkthdr *hdr;
     const u_char *data;
@@ -106,6 +110,9 @@ struct cap_source {
     ssize_t last;                  /* input returned last time, -1 none */
     volatile sig_atomic_t stop;
     char err[CAP_ERRBUF_SIZE];
+    /* live: pcap_stats' 32-bit counters, last seen, and their 64-bit totals */
+    uint32_t ps_last[3];
+    struct cap_live_stats ps_total;
 };
 
 struct cap_source *cap_source_new(void)
@@ -585,7 +592,21 @@ int cap_source_add_live(struct cap_source *src, const char *iface, const char *l
         pcap_close(p);
         return -1;
     }
-    return add_pcap_input(src, p, iface, label && *label ? label : iface, true, errbuf);
+    /* Linux's TPACKET_V3 hands packets over in blocks that the kernel
+     * retires on the timeout only once a packet is in them: a blocking read
+     * on a silent interface never returns, and the periodic stats and the
+     * idle timeout would wait for traffic.  Non-blocking, with our own poll
+     * of the timeout, an idle interface comes back every timeout. */
+    rc = pcap_get_selectable_fd(p);
+    if (rc >= 0 && pcap_setnonblock(p, 1, pe) < 0)
+        rc = -1;
+    if (add_pcap_input(src, p, iface, label && *label ? label : iface, true, errbuf) < 0)
+        return -1;
+    if (rc >= 0) {
+        src->in[src->n - 1].live_fd = rc;
+        src->in[src->n - 1].live_ms = o.timeout_ms > 0 ? o.timeout_ms : 200;
+    }
+    return 0;
 }
 
 int cap_source_set_filter(struct cap_source *src, const char *bpf, char *errbuf)
@@ -726,6 +747,14 @@ static int refill(struct cap_source *src, struct input *in)
         blk_hand_back(&in->m);
     }
     rc = pcap_next_ex(in->pcap, &in->hdr, &in->data);
+    if (rc == 0 && in->live_ms > 0) {
+        /* non-blocking: wait for a packet at most the timeout (a signal
+         * ends the wait too, and the caller finds src->stop) */
+        struct pollfd pfd = {.fd = in->live_fd, .events = POLLIN};
+
+        if (poll(&pfd, 1, in->live_ms) > 0)
+            rc = pcap_next_ex(in->pcap, &in->hdr, &in->data);
+    }
     if (rc == 1)
         return take_pcap(in);
     if (rc == 0)
@@ -844,10 +873,17 @@ bool cap_source_live_stats(struct cap_source *src, struct cap_live_stats *out)
     if (src->n != 1 || !src->in[0].pcap || !src->pt[src->in[0].point].pub.live ||
         pcap_stats(src->in[0].pcap, &ps) < 0)
         return false;
-    out->received = ps.ps_recv;
-    out->dropped = ps.ps_drop;
-    out->if_dropped = ps.ps_ifdrop;
+    cap_counter_add(&src->ps_total.received, &src->ps_last[0], ps.ps_recv);
+    cap_counter_add(&src->ps_total.dropped, &src->ps_last[1], ps.ps_drop);
+    cap_counter_add(&src->ps_total.if_dropped, &src->ps_last[2], ps.ps_ifdrop);
+    *out = src->ps_total;
     return true;
+}
+
+void cap_counter_add(uint64_t *total, uint32_t *last, uint32_t now)
+{
+    *total += (uint32_t)(now - *last);
+    *last = now;
 }
 
 const char *cap_source_error(const struct cap_source *src)

@@ -126,8 +126,16 @@ size_t cap_source_nsecrets(const struct cap_source *src);
 bool cap_source_secret(const struct cap_source *src, size_t i, struct cap_secret *out);
 
 /* cap_source_live_stats fills |*out| for a live source; false for files or
- * when libpcap cannot tell. */
+ * when libpcap cannot tell.  libpcap's counters are 32-bit and wrap (a
+ * busy span port passes 2^32 packets in days): each call adds what they
+ * moved since the previous call, modulo 2^32, to 64-bit totals, so the
+ * totals stay right across wraps as long as it is called at least once per
+ * 2^32 packets (the periodic stats do). */
 bool cap_source_live_stats(struct cap_source *src, struct cap_live_stats *out);
+
+/* cap_counter_add adds to |*total| what a wrapping 32-bit counter moved
+ * from |*last| to |now| (modulo 2^32), and remembers |now| in |*last|. */
+void cap_counter_add(uint64_t *total, uint32_t *last, uint32_t now);
 
 /* cap_source_error returns the message of the last CAP_NEXT_ERROR. */
 const char *cap_source_error(const struct cap_source *src);

@@ -23,8 +23,11 @@ struct flow_list {
     struct tcp_flow *head, *tail;  /* head = least recently active */
 };
 
-/* Which list a connection is on. */
-enum { L_OPEN = 0, L_CLOSING, L_CLOSED, L_COUNT };
+/* Which list a connection is on.  Open connections are on two lists: those
+ * that carried a payload byte (a dialogue) and those that did not yet (a
+ * SYN, a handshake, a scan): when the table is full the second kind goes
+ * first, so a SYN flood evicts its own connections, not the mail. */
+enum { L_OPEN = 0, L_SILENT, L_CLOSING, L_CLOSED, L_COUNT };
 
 struct tcp_flow_table {
     struct tcp_flow_config cfg;
@@ -33,6 +36,7 @@ struct tcp_flow_table {
     struct tcp_flow **buckets;
     size_t nbuckets;               /* power of two */
     /* open: in activity order, for the idle timeout and eviction.
+     * silent: the same for open connections without a payload byte yet.
      * closing: a RST was seen; closed after the linger unless more data
      * follows (a RST the endpoint ignored was not the endpoint's: injected).
      * closed: on_close done; absorbs late packets until the linger ends. */
@@ -191,6 +195,12 @@ static bool has_consumer(const struct tcp_flow *f)
     return f->user != NULL;
 }
 
+/* The list of an open connection: by whether it carried a payload byte. */
+static unsigned open_list(const struct tcp_flow *f)
+{
+    return f->flags & TCP_FLOW_DATA ? L_OPEN : L_SILENT;
+}
+
 /* ---- table ---------------------------------------------------------- */
 
 struct tcp_flow_table *tcp_flow_table_new(const struct tcp_flow_config *cfg,
@@ -325,9 +335,10 @@ void tcp_flow_expire(struct tcp_flow_table *tab, uint64_t now_us)
         tab->now_us = now_us;
     now_us = tab->now_us;
     tab->last_expire_us = now_us;
-    while (tab->lists[L_OPEN].head &&
-           tab->lists[L_OPEN].head->last_us + tab->cfg.idle_timeout_us < now_us)
-        close_flow(tab, tab->lists[L_OPEN].head, TCP_CLOSE_TIMEOUT);
+    for (unsigned l = L_OPEN; l <= L_SILENT; l++)
+        while (tab->lists[l].head &&
+               tab->lists[l].head->last_us + tab->cfg.idle_timeout_us < now_us)
+            close_flow(tab, tab->lists[l].head, TCP_CLOSE_TIMEOUT);
     while (tab->lists[L_CLOSING].head &&
            tab->lists[L_CLOSING].head->last_us + tab->cfg.linger_us < now_us)
         close_flow(tab, tab->lists[L_CLOSING].head, TCP_CLOSE_RST);
@@ -386,19 +397,30 @@ static struct tcp_flow *create(struct tcp_flow_table *tab, const struct cap_tcp_
     struct tcp_flow *f;
     bool src_client;
 
-    /* Make room: forget lingering closed connections first, then evict the
-     * least recently active open one. */
+    /* Make room: forget lingering closed connections first, then evict one
+     * a RST ended (what lingers after a RST is rarely more than a repeated
+     * RST), then the least recently active connection without a dialogue,
+     * and only then an open dialogue.  Under a SYN flood the table churns
+     * through the flood's own connections: a real delivery is silent only
+     * until its banner, a round trip, and never evicted for the flood. */
     while (tab->st.active + tab->nclosed >= tab->cfg.max_flows) {
-        if (tab->lists[L_CLOSED].head)
-            remove_flow(tab, tab->lists[L_CLOSED].head);
-        else if (tab->lists[L_CLOSING].head || tab->lists[L_OPEN].head) {
-            struct tcp_flow *victim = tab->lists[L_CLOSING].head ? tab->lists[L_CLOSING].head
-                                                                 : tab->lists[L_OPEN].head;
+        struct tcp_flow *victim = NULL;
 
-            close_flow(tab, victim, TCP_CLOSE_EVICTED);
-            remove_flow(tab, victim);
-        } else
+        if (tab->lists[L_CLOSED].head) {
+            remove_flow(tab, tab->lists[L_CLOSED].head);
+            continue;
+        }
+        victim = tab->lists[L_CLOSING].head;
+        if (victim == NULL)
+            victim = tab->lists[L_SILENT].head;
+        if (victim == NULL)
+            victim = tab->lists[L_OPEN].head;
+        if (victim == NULL)
             break;
+        if (!(victim->flags & TCP_FLOW_DATA))
+            tab->st.evicted_no_dialogue++;
+        close_flow(tab, victim, TCP_CLOSE_EVICTED);
+        remove_flow(tab, victim);
     }
     f = calloc(1, sizeof(*f));
     if (!f)
@@ -426,8 +448,8 @@ static struct tcp_flow *create(struct tcp_flow_table *tab, const struct cap_tcp_
                   tab->cfg.max_ooo, tab->cfg.max_hist);
     f->hnext = tab->buckets[h & (tab->nbuckets - 1)];
     tab->buckets[h & (tab->nbuckets - 1)] = f;
-    list_append(&tab->lists[L_OPEN], f);
-    f->list = L_OPEN;
+    list_append(&tab->lists[L_SILENT], f);
+    f->list = L_SILENT;
     tab->st.created++;
     tab->st.active++;
     if (tab->st.active > tab->st.peak_active)
@@ -560,15 +582,17 @@ void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
      * packet that far ahead of its own connection carries a bogus time. */
     if (ts_us > f->last_us && ts_us <= f->last_us + tab->cfg.idle_timeout_us)
         f->last_us = ts_us;
+    if (seg->payload_len > 0)
+        f->flags |= TCP_FLOW_DATA;
     if (f->list == L_CLOSING && (seg->payload_len > 0 || fin || syn)) {
         /* The connection goes on after a RST: the RST did not come from the
          * endpoint that seemed to send it. */
         f->half[!dir].st.anomalies[TCP_AN_DATA_AFTER_RST]++;
         bridge_anomaly(f, (enum tcp_dir)!dir, TCP_AN_DATA_AFTER_RST, f->half[!dir].next_off);
         f->half[!dir].flags &= ~TCP_HALF_RST;
-        move_to(tab, f, L_OPEN);
-    } else if (f->list == L_OPEN) {
-        move_to(tab, f, L_OPEN);
+        move_to(tab, f, open_list(f));
+    } else if (f->list == L_OPEN || f->list == L_SILENT) {
+        move_to(tab, f, open_list(f));
     }
     f->packets[dir]++;
     if (seg->ttl < f->ttl_min[dir])
@@ -626,7 +650,7 @@ void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
          * (late bytes are counted, see late_after_rst), so its state is not
          * held for the linger. */
         half->flags |= TCP_HALF_RST;
-        if (f->list == L_OPEN) {
+        if (f->list == L_OPEN || f->list == L_SILENT) {
             tcp_half_flush(&f->half[TCP_TO_SERVER], &tab->mc, &bridge, f);
             tcp_half_flush(&f->half[TCP_TO_CLIENT], &tab->mc, &bridge, f);
             if (has_consumer(f) && (f->half[0].flags & TCP_HALF_STOPPED) &&

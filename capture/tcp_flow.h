@@ -7,8 +7,10 @@
  * eviction or the end of the capture.  A consumer (the SMTP/TLS dissector, or
  * the --flows report) is attached per connection through struct tcp_flow_cbs.
  *
- * Bounded: at most max_flows connections (the least recently active one is
- * evicted to make room), and every reassembly byte is drawn from one memcap.
+ * Bounded: at most max_flows connections (to make room, one a RST ended is
+ * evicted first, then the least recently active connection without a
+ * payload byte, then the least recently active dialogue), and every
+ * reassembly byte is drawn from one memcap.
  * Everything evicted, refused or ignored is counted in struct tcp_flow_stats.
  */
 #ifndef MXW_TCP_FLOW_H
@@ -44,6 +46,9 @@ const char *tcp_close_reason_name(enum tcp_close_reason r);
 #define TCP_FLOW_CLOSED     0x08u  /* on_close was called; lingering for late packets */
 #define TCP_FLOW_IP_FRAG    0x10u  /* a segment came in fragmented IP */
 #define TCP_FLOW_SNAPPED    0x20u  /* a segment was cut by the snap length */
+#define TCP_FLOW_DATA       0x40u  /* a segment with payload was seen (either way): a
+                                      connection without it had no dialogue (a SYN
+                                      flood, a scan, a half-open or RST-only one) */
 
 struct tcp_flow_table;
 
@@ -107,6 +112,8 @@ struct tcp_flow_stats {
     uint64_t created;
     uint64_t active, peak_active;
     uint64_t closed[TCP_CLOSE_COUNT];
+    uint64_t evicted_no_dialogue; /* of closed[TCP_CLOSE_EVICTED], those without a
+                                    payload byte (TCP_FLOW_DATA unset) */
     uint64_t late_packets;       /* packets for a connection already closed */
     uint64_t late_after_rst;     /* of those, data or a FIN after the RST that closed it:
                                     the RST was not the endpoint's (the consumer had

@@ -67,6 +67,7 @@ struct session_layer {
     struct session_sink sink;
     uint64_t count;
     uint64_t lost;                  /* connections without a record (SESSION_ALLOC_SESSION) */
+    uint64_t no_dialogue;           /* mail connections without a payload byte */
 };
 
 static const char *const tls_state_names[] = {
@@ -1049,6 +1050,15 @@ static void sl_close(void *ctx, struct tcp_flow *f)
     }
     s->last_us = f->last_us;
     s->end = f->close_reason;
+    if (!(f->flags & TCP_FLOW_DATA)) {
+        /* No byte either way (a SYN flood, a scan, a half-open or RST-only
+         * connection): nothing to analyse, counted, never a session. */
+        sl->no_dialogue++;
+        if (sl->sink.on_no_dialogue)
+            sl->sink.on_no_dialogue(sl->sink.ctx, s);
+        session_release(st);
+        return;
+    }
     s->midstream = !(f->flags & (TCP_FLOW_SYN | TCP_FLOW_SYNACK));
     for (int d = 0; d < 2; d++) {
         s->net.ttl_min[d] = f->packets[d] > 0 ? f->ttl_min[d] : 0;
@@ -1116,4 +1126,9 @@ uint64_t session_layer_count(const struct session_layer *sl)
 uint64_t session_layer_lost(const struct session_layer *sl)
 {
     return sl->lost;
+}
+
+uint64_t session_layer_no_dialogue(const struct session_layer *sl)
+{
+    return sl->no_dialogue;
 }

@@ -258,10 +258,15 @@ struct session_opts {
 };
 
 /* session_sink receives each finished session; it may keep nothing from it
- * after returning (the session is freed right after). */
+ * after returning (the session is freed right after).  A mail connection
+ * that carried no payload byte either way (TCP_FLOW_DATA unset: a SYN flood,
+ * a scan, a half-open or RST-only connection) is not a session: it goes to
+ * on_no_dialogue instead (may be NULL), with only the addresses, ports,
+ * capture point, times and end of |s| filled in. */
 struct session_sink {
     void (*on_session)(void *ctx, const struct session *s);
     void *ctx;
+    void (*on_no_dialogue)(void *ctx, const struct session *s);
 };
 
 struct session_layer;
@@ -284,5 +289,9 @@ uint64_t session_layer_count(const struct session_layer *sl);
 /* session_layer_lost returns the connections that have no session record
  * because their state could not be allocated (SESSION_ALLOC_SESSION). */
 uint64_t session_layer_lost(const struct session_layer *sl);
+
+/* session_layer_no_dialogue returns the mail connections closed without a
+ * payload byte either way (not sessions; see struct session_sink). */
+uint64_t session_layer_no_dialogue(const struct session_layer *sl);
 
 #endif

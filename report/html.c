@@ -100,6 +100,7 @@ struct html_server {
     char *name, *verdict, *conclusion;
     enum severity worst;
     uint64_t sessions, tls_sessions, plain, hidden, first_us, last_us;
+    uint64_t no_dialogue;            /* connections without a payload byte: not sessions */
     uint64_t code_sessions[F_CODE_COUNT];
     enum severity code_sev[F_CODE_COUNT];
     uint64_t steps[STEP_COUNT][4];
@@ -455,6 +456,7 @@ static void server_summarise(struct html_server *e, const struct server *sv)
     e->tls_sessions = u->tls_sessions;
     e->plain = u->plain;
     e->hidden = u->hidden;
+    e->no_dialogue = u->no_dialogue;
     e->first_us = u->first_us;
     e->last_us = u->last_us;
     memcpy(e->code_sessions, u->code_sessions, sizeof(e->code_sessions));
@@ -1006,6 +1008,9 @@ static void write_answer(struct html_writer *w, const struct pipeline_totals *t)
         if (e->hidden)
             fprintf(w->out, ", %llu with the certificate hidden by TLS 1.3",
                     (unsigned long long)e->hidden);
+        if (e->no_dialogue)
+            fprintf(w->out, " (and %llu connection%s without a dialogue, not sessions)",
+                    (unsigned long long)e->no_dialogue, e->no_dialogue == 1 ? "" : "s");
         if (e->sessions) {
             put(w, "; ");
             time_text(w, e->first_us);

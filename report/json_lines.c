@@ -625,19 +625,28 @@ static void json_session(void *ctx, const struct analysed *an)
     json_end(&j);
 }
 
-/* json_server writes the summary object of one server; |evicted| when it
- * is written because it left the server table. */
-static void json_server(struct json_writer *r, const struct server *sv, bool evicted)
+/* Why a summary is written. */
+enum summary_why { SUM_END, SUM_EVICTED, SUM_PERIODIC };
+
+/* json_server writes the summary object of one server.  Its @timestamp is
+ * the time of writing (the pipeline's clock); the window it covers runs
+ * from the first session counted in the entry to then. */
+static void json_server(struct json_writer *r, const struct server *sv, enum summary_why why)
 {
+    static const char *const whys[] = {"end", "evicted", "periodic"};
     const struct server_summary *s = sv->sum;
+    uint64_t now = pipeline_now(r->pl);
     char a[64], t[40], vb[3072];
     struct json j;
 
+    if (now < s->last_us)
+        now = s->last_us;
     json_init(&j, r->out);
     json_obj(&j, NULL);
-    json_ascii(&j, "@timestamp", out_time_rfc3339(s->first_us, t, sizeof(t)));
+    json_ascii(&j, "@timestamp", out_time_rfc3339(now, t, sizeof(t)));
     json_obj(&j, "event");
     json_ascii(&j, "dataset", "mxwitness.summary");
+    json_ascii(&j, "start", out_time_rfc3339(s->first_us, t, sizeof(t)));
     json_ascii(&j, "end", out_time_rfc3339(s->last_us, t, sizeof(t)));
     json_obj_end(&j);
     json_obj(&j, "observer");
@@ -650,7 +659,13 @@ static void json_server(struct json_writer *r, const struct server *sv, bool evi
         json_str(&j, "domain", s->name);
     json_obj_end(&j);
     json_obj(&j, "mxwitness");
+    json_ascii(&j, "written", whys[why]);
+    json_obj(&j, "window");
+    json_ascii(&j, "start", out_time_rfc3339(s->first_us, t, sizeof(t)));
+    json_ascii(&j, "end", out_time_rfc3339(now, t, sizeof(t)));
+    json_obj_end(&j);
     json_u64(&j, "sessions", s->sessions);
+    json_u64(&j, "connections_without_dialogue", s->no_dialogue);
     json_u64(&j, "tls_sessions", s->tls_sessions);
     json_u64(&j, "plain_sessions", s->plain);
     json_u64(&j, "hidden_certificate_sessions", s->hidden);
@@ -702,7 +717,7 @@ static void json_server(struct json_writer *r, const struct server *sv, bool evi
         json_obj_end(&j);
     }
     json_arr_end(&j);
-    if (evicted)
+    if (why == SUM_EVICTED)
         json_bool(&j, "evicted", true);
     json_obj_end(&j);
     json_obj_end(&j);
@@ -830,15 +845,22 @@ static void json_delivery(void *ctx, const struct hop_delivery *d, const struct 
 
 static void json_evicted(void *ctx, const struct server *sv)
 {
-    json_server(ctx, sv, true);
+    json_server(ctx, sv, SUM_EVICTED);
+}
+
+static void json_periodic(void *ctx, struct server *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        json_server(ctx, v[i], SUM_PERIODIC);
 }
 
 /* json_table_stats writes the server table's counters, when it evicted or
- * refused anything (a run within its budget writes none). */
+ * refused anything, and the connections without a dialogue, when there
+ * were any (a run within its budget and without them writes none). */
 static void json_table_stats(struct json_writer *r, const struct pipeline_totals *t)
 {
     const struct servers_stats *st = &t->st;
-    bool any = t->unsummarised != 0;
+    bool any = t->unsummarised != 0 || t->no_dialogue != 0;
     struct json j;
 
     for (unsigned k = 0; k < SERVER_KIND_COUNT; k++)
@@ -863,6 +885,7 @@ static void json_table_stats(struct json_writer *r, const struct pipeline_totals
     }
     json_u64(&j, "sessions_not_summarised", t->unsummarised);
     json_obj_end(&j);
+    json_u64(&j, "connections_without_dialogue", t->no_dialogue);
     json_obj_end(&j);
     json_obj_end(&j);
     json_end(&j);
@@ -872,7 +895,7 @@ static void json_finish(void *ctx, struct server *const *v, size_t n,
                         const struct pipeline_totals *t)
 {
     for (size_t i = 0; i < n; i++)
-        json_server(ctx, v[i], false);
+        json_server(ctx, v[i], SUM_END);
     json_table_stats(ctx, t);
 }
 
@@ -893,6 +916,7 @@ struct pipeline_consumer json_writer_consumer(struct json_writer *r)
     struct pipeline_consumer c = {
         .on_session = json_session,
         .on_evicted = json_evicted,
+        .on_periodic = json_periodic,
         .on_delivery = json_delivery,
         .on_finish = json_finish,
         .ctx = r,

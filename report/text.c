@@ -268,6 +268,17 @@ static void server_name(struct text_writer *r, FILE *f, const struct server *sv)
     }
 }
 
+/* no_dialogue_line: the connections that were not sessions. */
+static void no_dialogue_line(FILE *f, const struct pipeline_totals *t)
+{
+    fprintf(f, "connections without a dialogue (no payload either way: SYN floods, scans, "
+               "half-open): %llu, not written as sessions", (unsigned long long)t->no_dialogue);
+    if (t->no_dialogue_counted)
+        fprintf(f, "; %llu of them counted in their server's summary",
+                (unsigned long long)t->no_dialogue_counted);
+    fputc('\n', f);
+}
+
 static void text_server(struct text_writer *r, const struct server *sv)
 {
     const struct server_summary *s = sv->sum;
@@ -280,6 +291,9 @@ static void text_server(struct text_writer *r, const struct server *sv)
             s->sessions == 1 ? "" : "s", (unsigned long long)s->tls_sessions);
     if (s->plain)
         fprintf(f, ", %llu without", (unsigned long long)s->plain);
+    if (s->no_dialogue)
+        fprintf(f, "; %llu connection%s without a dialogue", (unsigned long long)s->no_dialogue,
+                s->no_dialogue == 1 ? "" : "s");
     report_verdict(sv, vb, sizeof(vb));
     if (s->conclusion != NULL) {
         fputs("\n    conclusion ", f);
@@ -533,6 +547,8 @@ static void text_finish(void *ctx, struct server *const *v, size_t n,
 
     if (t->servers == 0 && t->deliveries == 0) {
         fputs("no mail sessions found\n", f);
+        if (t->no_dialogue)
+            no_dialogue_line(f, t);
         return;
     }
     if (t->servers == 0)
@@ -563,6 +579,8 @@ static void text_finish(void *ctx, struct server *const *v, size_t n,
             (unsigned long long)t->by_sev[SEV_CRITICAL], (unsigned long long)t->by_sev[SEV_HIGH],
             (unsigned long long)t->by_sev[SEV_MEDIUM], (unsigned long long)t->by_sev[SEV_LOW],
             (unsigned long long)t->by_sev[SEV_INFO]);
+    if (t->no_dialogue)
+        no_dialogue_line(f, t);
 }
 
 struct text_writer *text_writer_new(FILE *out, const struct report_opts *o,

@@ -14,7 +14,14 @@
 # is written with the servers' summaries and the exit status is 0; the
 # certificates are written into a --certs directory made by root for
 # nobody, and a --ca-path only root can read still gives the anchor.
-# Needs root and `ip netns`; skipped otherwise.
+#
+# Then --stats-interval 1 on the same interface: a stats line every second
+# while nothing arrives (the capture wakes up on its timeout) and while
+# tcpreplay sends the 40 deliveries of pcaps/many-sessions.pcap with a SYN
+# flood mixed in (bench/gen --syn-flood) from the other namespace, each line
+# with the kernel's received/dropped counters, the intervals adding up to
+# the totals.
+# Needs root and `ip netns` (and tcpreplay for the replay); skipped otherwise.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 . tests/lib.sh
@@ -25,12 +32,12 @@ if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null 2>&1 || ! command -v bash >
     exit 0
 fi
 a=mxwt-a-$$ b=mxwt-b-$$
-out=$(mktemp) err=$(mktemp) d=$(mktemp -d)
+out=$(mktemp) err=$(mktemp) d=$(mktemp -d) flood=$(mktemp)
 cleanup() {
     [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null
     ip netns del "$a" 2>/dev/null
     ip netns del "$b" 2>/dev/null
-    rm -f "$out" "$err"
+    rm -f "$out" "$err" "$flood"
     rm -rf "$d"
 }
 trap cleanup EXIT
@@ -91,11 +98,12 @@ else
 fi
 
 # ---- the sensor: SIGHUP, SIGTERM, -Z with --certs and -w
+live_sensor() {
 BUILD=${MXW_BUILD_DIR:-$top/build}
 if ! command -v jq >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1 ||
    [ ! -x "$BUILD/tests/helper_replay" ] || [ "$user" = root ]; then
     skip live-sensor "needs jq, openssl, the user nobody and tests/helper_replay (make tests-bin)"
-    exit 0
+    return 0
 fi
 chmod 755 "$d"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/k.pem" \
@@ -107,7 +115,7 @@ sha=$(openssl x509 -inform DER -in "$d/c.der" -noout -fingerprint -sha256 | sed 
 "$BUILD/tests/helper_portmap" "$d/s0.pcap" "$d/s1.pcap" 40000 40001 &&
 "$BUILD/tests/helper_portmap" "$d/s0.pcap" "$d/s2.pcap" 40000 40002 || {
     fail live-sensor "the test sessions could not be written"
-    exit 0
+    return 0
 }
 mkdir "$d/log" && chown "$user" "$d/log"
 # the certificate is its own anchor, in a --ca-path only root can read
@@ -145,7 +153,7 @@ i=0
 while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 if kill -0 "$pid" 2>/dev/null; then
     fail live-sensor "did not stop within 5 s of SIGTERM"
-    exit 0
+    return 0
 fi
 wait "$pid"
 rc=$?
@@ -189,4 +197,89 @@ if [ -f "$f" ] && [ "$(stat -c %U "$f")" = "$user" ] && [ "$(stat -c %U "$d/cert
 else
     fail live-certs-dropped "no $sha.pem written by $user: $(ls -l "$d/certs" 2>&1 | head -5) $(head -c 300 "$err")"
 fi
+}
+
+# ---- --stats-interval 1 live: idle, then a replay ----------------------------
+live_stats() {
+BUILD=${MXW_BUILD_DIR:-$top/build}
+start=$(date +%s.%N)
+ip netns exec "$a" "$BIN" -i mxwt0 --json --stats-interval 1 -Z "$user" >"$out" 2>"$err" &
+pid=$!
+i=0
+while [ $i -lt 50 ] && kill -0 "$pid" 2>/dev/null; do
+    [ "$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')" = "$user" ] && break
+    sleep 0.1
+    i=$((i + 1))
+done
+sleep 2.6                                  # nothing on the wire: two lines all the same
+replayed=no
+if command -v tcpreplay >/dev/null 2>&1 && [ -x "$BUILD/bench/gen" ] &&
+   "$BUILD/bench/gen" -q -o "$flood" --syn-flood 5000 pcaps/many-sessions.pcap; then
+    ip netns exec "$b" tcpreplay -q -i mxwt1 --pps 10000 "$flood" >/dev/null 2>&1 && replayed=yes
+fi
+sleep 1.5
+kill -INT "$pid" 2>/dev/null
+i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait "$pid"
+rc=$?
+pid=
+elapsed=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo 0)
+if ! command -v jq >/dev/null 2>&1; then
+    skip live-stats "jq is not installed (make test installs it)"
+    return 0
+fi
+st=$(jq -c 'select(.event.dataset == "mxwitness.stats" and .mxwitness.window != null)' "$out" 2>/dev/null)
+n=$(printf '%s\n' "$st" | grep -c .)
+bad=""
+[ "$rc" -le 1 ] || bad="$bad exit $rc: $(head -c 200 "$err");"
+# one line a second while it ran, and the final line at SIGINT (the clock
+# started a moment after $start: a second of slack below)
+lo=$(echo "$elapsed" | awk '{ n = int($1) - 1; print n < 3 ? 3 : n }')
+hi=$(echo "$elapsed" | awk '{ print int($1) + 2 }')
+{ [ "$n" -ge "$lo" ] && [ "$n" -le "$hi" ]; } ||
+    bad="$bad $n stats lines in ${elapsed}s ($lo..$hi expected);"
+printf '%s\n' "$st" | jq -s -e 'length > 0 and (.[-1].mxwitness.final == true) and
+        ([.[:-1][] | .mxwitness.final] | all(. == false))' >/dev/null 2>&1 ||
+    bad="$bad the final flag is not on the last line only;"
+printf '%s\n' "$st" | jq -s -e 'def sec: sub("\\.[0-9]+Z$"; "Z") | fromdate;
+        [.[:-1][] | .mxwitness.window | (.end | sec) - (.start | sec) == 1] | all' >/dev/null 2>&1 ||
+    bad="$bad a periodic window is not one second;"
+printf '%s\n' "$st" | jq -s -e '[range(1; length) as $i | .[$i - 1].mxwitness.window.end == .[$i].mxwitness.window.start] | all' >/dev/null 2>&1 ||
+    bad="$bad the windows are not contiguous;"
+printf '%s\n' "$st" | jq -s -e '[.[] | .mxwitness.interval | has("kernel_received") and has("kernel_dropped") and has("interface_dropped")] | all' >/dev/null 2>&1 ||
+    bad="$bad a line without the kernel's counters;"
+for k in packets kernel_received kernel_dropped interface_dropped sessions_written connections_without_dialogue; do
+    printf '%s\n' "$st" | jq -s -e --arg k "$k" '(map(.mxwitness.interval[$k]) | add) == .[-1].mxwitness.total[$k]' >/dev/null 2>&1 ||
+        bad="$bad the intervals' $k do not add up;"
+done
+# the first two lines came while nothing was sent
+idle=$(printf '%s\n' "$st" | jq -s -r '.[0:2] | map(.mxwitness.interval.packets) | add' 2>/dev/null)
+[ "$idle" = 0 ] || bad="$bad $idle packets in the first two (idle) seconds;"
+if [ "$replayed" = yes ]; then
+    tot=$(printf '%s\n' "$st" | jq -s -r '.[-1].mxwitness.total | "\(.packets) \(.kernel_received) \(.kernel_dropped) \(.sessions_written) \(.connections_without_dialogue)"' 2>/dev/null)
+    set -- $tot
+    ns=$(jq -c 'select(.event.dataset == "mxwitness.session")' "$out" | wc -l)
+    [ "${1:-0}" -gt 5000 ] || bad="$bad ${1:-0} packets of the replay read;"
+    [ "${4:-x}" = "$ns" ] || bad="$bad sessions_written ${4:-?} but $ns session lines;"
+    # the servers' summaries came with the lines, stamped at a boundary
+    bnd=$(printf '%s\n' "$st" | jq -r '.mxwitness.window.end' | tr '\n' ' ')
+    per=$(jq -r 'select(.mxwitness.written == "periodic") | .["@timestamp"]' "$out" | sort -u)
+    [ -n "$per" ] || bad="$bad no periodic summary;"
+    for t in $per; do
+        case " $bnd" in *" $t "*) ;; *) bad="$bad a periodic summary at $t, not at a boundary;" ;; esac
+    done
+    if [ "${3:-1}" = 0 ]; then
+        [ "$ns" = 40 ] || bad="$bad $ns sessions, not 40, without a kernel drop;"
+        [ "${5:-0}" = 5000 ] || bad="$bad ${5:-?} connections without a dialogue, not 5000;"
+    fi
+    detail="$n lines; replay: ${1:-?} packets, ${3:-?} dropped by the kernel, $ns sessions"
+else
+    detail="$n lines (no replay: tcpreplay or bench/gen missing)"
+fi
+if [ -z "$bad" ]; then pass live-stats "$detail"; else fail live-stats "$bad"; fi
+}
+
+live_sensor
+live_stats
 exit 0

@@ -344,6 +344,73 @@ static void test_eviction_bounded(void **state)
     assert_int_equal(r.closed, 10000);
 }
 
+/* A SYN flood through a small table evicts the flood's own half-open
+ * connections (and those a RST ended) first: two dialogues opened before it,
+ * and one whose handshake completed in the middle of it, stay open and are
+ * read to the end.  Every eviction is counted as one without a dialogue. */
+static unsigned dialogue_closed;
+static enum tcp_close_reason dialogue_reason[3];
+
+static void d_close(void *ctx, struct tcp_flow *f)
+{
+    struct rec *r = ctx;
+
+    r->closed++;
+    if (f->flags & TCP_FLOW_DATA) {
+        assert_true(dialogue_closed < 3);
+        dialogue_reason[dialogue_closed++] = f->close_reason;
+    }
+}
+
+static void test_flood_evicts_itself(void **state)
+{
+    static const struct tcp_flow_cbs dcbs = {r_open, NULL, r_data, r_gap, NULL, d_close};
+    struct rec r = {0};
+    struct tcp_flow_config cfg = {.max_flows = 64};
+    struct tcp_flow_table *t = tcp_flow_table_new(&cfg, &dcbs, &r);
+    const struct tcp_flow_stats *st;
+    uint64_t ts = SEC;
+
+    (void)state;
+    dialogue_closed = 0;
+    for (uint16_t c = 1000; c < 1002; c++) {   /* two dialogues, idle during the flood */
+        pkt(t, mk(10, c, 25, 25, SYN, 100, 0, NULL), ts++);
+        pkt(t, mk(25, 25, 10, c, SYN | ACK, 900, 101, NULL), ts++);
+        pkt(t, mk(25, 25, 10, c, PSH | ACK, 901, 101, "220 hi\r\n"), ts++);
+    }
+    for (unsigned i = 0; i < 5000; i++) {
+        struct cap_tcp_seg s = mk((uint8_t)(100 + i % 100), (uint16_t)(2000 + i), 25, 25, SYN,
+                                  i, 0, NULL);
+
+        pkt(t, s, ts++);
+        if (i % 3 == 0)   /* answered by a RST */
+            pkt(t, mk(25, 25, (uint8_t)(100 + i % 100), (uint16_t)(2000 + i), RST | ACK, 0, i + 1,
+                      NULL), ts++);
+        if (i == 2500) {  /* a real delivery starts in the middle of the flood */
+            pkt(t, mk(10, 3000, 25, 25, SYN, 100, 0, NULL), ts++);
+            pkt(t, mk(25, 25, 10, 3000, SYN | ACK, 900, 101, NULL), ts++);
+            pkt(t, mk(10, 3000, 25, 25, ACK, 101, 901, NULL), ts++);
+            pkt(t, mk(25, 25, 10, 3000, PSH | ACK, 901, 101, "220 hi\r\n"), ts++);
+        }
+    }
+    st = tcp_flow_table_stats(t);
+    assert_int_equal(dialogue_closed, 0);
+    assert_true(st->closed[TCP_CLOSE_EVICTED] > 4900);
+    assert_int_equal(st->evicted_no_dialogue, st->closed[TCP_CLOSE_EVICTED]);
+    /* the dialogues go on and end normally */
+    for (uint16_t c = 1000; c < 1002; c++) {
+        pkt(t, mk(10, c, 25, 25, FIN | ACK, 101, 909, NULL), ts++);
+        pkt(t, mk(25, 25, 10, c, FIN | ACK, 909, 102, NULL), ts++);
+    }
+    assert_int_equal(dialogue_closed, 2);
+    assert_int_equal(dialogue_reason[0], TCP_CLOSE_FIN);
+    assert_int_equal(dialogue_reason[1], TCP_CLOSE_FIN);
+    tcp_flow_table_free(t);
+    assert_int_equal(dialogue_closed, 3);
+    assert_int_equal(dialogue_reason[2], TCP_CLOSE_END);
+    assert_int_equal(r.closed, r.opened);
+}
+
 static void test_memcap_shared(void **state)
 {
     struct rec r = {0};
@@ -404,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_clock_jump_bounded),
         cmocka_unit_test(test_eviction_bounded),
+        cmocka_unit_test(test_flood_evicts_itself),
         cmocka_unit_test(test_memcap_shared),
         cmocka_unit_test(test_declined_flow_costs_nothing),
         cmocka_unit_test(test_stray_packets_ignored),

@@ -402,7 +402,7 @@ static void run(const struct dialogue *d, enum mode m, size_t si, size_t cut,
 {
     struct harness *h = calloc(1, sizeof(*h));
     struct session_opts so = {0};
-    struct session_sink sk = {sink, r};
+    struct session_sink sk = {sink, r, NULL};
     uint16_t sport = ro && ro->sport ? ro->sport : 25;
     uint64_t ts = T0;
 
@@ -446,6 +446,90 @@ static void run(const struct dialogue *d, enum mode m, size_t si, size_t cut,
     assert_int_equal(session_layer_count(h->sl), r->n);
     if (out)
         *out = *h;
+    session_layer_free(h->sl);
+    free(h);
+}
+
+/* A connection without a payload byte either way (a handshake and FINs; a
+ * SYN answered by a RST; a SYN alone) is not a session: the sink's
+ * on_no_dialogue sees it, with its addresses and ends, and the layer counts
+ * it.  One byte from the server makes it a session again. */
+struct quiet_rec {
+    unsigned n;
+    struct session last;
+};
+
+static void quiet(void *ctx, const struct session *s)
+{
+    struct quiet_rec *q = ctx;
+
+    q->n++;
+    q->last = *s;
+}
+
+static void session_count(void *ctx, const struct session *s)
+{
+    (void)s;
+    ++*(unsigned *)ctx;
+}
+
+static void test_no_dialogue(void **state)
+{
+    struct harness *h = calloc(1, sizeof(*h));
+    struct quiet_rec q = {0};
+    unsigned nsess = 0;
+    uint64_t ts = T0;
+
+    (void)state;
+    assert_non_null(h);
+    {
+        struct session_sink qs = {NULL, &q, quiet};
+
+        h->sl = session_layer_new(NULL, &qs);
+    }
+    assert_non_null(h->sl);
+    h->real = session_layer_cbs();
+    h->tab = tcp_flow_table_new(NULL, &proxy, h);
+    assert_non_null(h->tab);
+    h->seq[TCP_TO_SERVER] = 1000;
+    h->seq[TCP_TO_CLIENT] = 7000;
+    /* a handshake and FINs, nothing said */
+    send_seg(h, TCP_TO_SERVER, CAP_TH_SYN, NULL, 0, ts, 25);
+    send_seg(h, TCP_TO_CLIENT, CAP_TH_SYN | CAP_TH_ACK, NULL, 0, ts + 10, 25);
+    send_seg(h, TCP_TO_SERVER, CAP_TH_ACK, NULL, 0, ts + 20, 25);
+    send_seg(h, TCP_TO_SERVER, CAP_TH_FIN | CAP_TH_ACK, NULL, 0, ts + 30, 25);
+    send_seg(h, TCP_TO_CLIENT, CAP_TH_FIN | CAP_TH_ACK, NULL, 0, ts + 40, 25);
+    assert_int_equal(q.n, 1);
+    assert_int_equal(q.last.sport, 25);
+    assert_int_equal(q.last.cport, 41000);
+    assert_int_equal(q.last.server.b[0], 198);
+    assert_int_equal(q.last.end, TCP_CLOSE_FIN);
+    assert_int_equal(q.last.first_us, ts);
+    assert_int_equal(q.last.last_us, ts + 40);
+    assert_int_equal(session_layer_no_dialogue(h->sl), 1);
+    assert_int_equal(session_layer_count(h->sl), 0);
+    tcp_flow_table_free(h->tab);
+    session_layer_free(h->sl);
+
+    /* the same with one byte of a banner: a session, not counted here */
+    q.n = 0;
+    {
+        struct session_sink qs = {session_count, &nsess, NULL};
+
+        h->sl = session_layer_new(NULL, &qs);
+    }
+    h->tab = tcp_flow_table_new(NULL, &proxy, h);
+    assert_non_null(h->sl);
+    assert_non_null(h->tab);
+    h->seq[TCP_TO_SERVER] = 1000;
+    h->seq[TCP_TO_CLIENT] = 7000;
+    send_seg(h, TCP_TO_SERVER, CAP_TH_SYN, NULL, 0, ts, 25);
+    send_seg(h, TCP_TO_CLIENT, CAP_TH_SYN | CAP_TH_ACK, NULL, 0, ts + 10, 25);
+    send_seg(h, TCP_TO_CLIENT, CAP_TH_ACK | CAP_TH_PSH, (const uint8_t *)"2", 1, ts + 20, 25);
+    tcp_flow_table_free(h->tab);
+    assert_int_equal(nsess, 1);
+    assert_int_equal(session_layer_count(h->sl), 1);
+    assert_int_equal(session_layer_no_dialogue(h->sl), 0);
     session_layer_free(h->sl);
     free(h);
 }
@@ -1188,6 +1272,7 @@ static void test_alloc_each(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_no_dialogue),
         cmocka_unit_test(test_starttls_tls12),
         cmocka_unit_test(test_starttls_tls13),
         cmocka_unit_test(test_tls13_stops_after_flight),

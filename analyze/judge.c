@@ -843,8 +843,18 @@ void judge_session(struct judge *j, const struct session *s,
               s->alloc_failed & SESSION_ALLOC_BIT(SESSION_ALLOC_TLS) ?
               "the TLS handshake could not be kept (out of memory): the certificate checks "
               "did not run" :
-              "the server's certificate chain could not be kept (out of memory): the "
-              "certificate checks did not run");
+              "the server's certificate chain could not be kept (out of memory or the "
+              "--memcap budget): the certificate checks did not run");
+    for (int d = 0; d < 2; d++)
+        if (s->tls_error[d] == TLS_ERR_HS_MEMCAP)
+            merge(out, F_INCOMPLETE, SEV_INFO,
+                  d == TCP_TO_CLIENT
+                      ? "a handshake message of the server spanning records could not be "
+                        "held (the --memcap budget or memory ran out): the rest of its "
+                        "handshake was not read"
+                      : "a handshake message of the client spanning records could not be "
+                        "held (the --memcap budget or memory ran out): the rest of its "
+                        "handshake was not read");
     /* remember a failed handshake, so that the client's retry in clear can
      * say why; a handshake that worked since makes it history */
     if (s->tls) {

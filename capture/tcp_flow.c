@@ -336,6 +336,11 @@ const struct tcp_flow_stats *tcp_flow_table_stats(struct tcp_flow_table *tab)
     return &tab->st;
 }
 
+struct tcp_memcap *tcp_flow_memcap(struct tcp_flow *f)
+{
+    return f != NULL && f->tab != NULL ? &f->tab->mc : NULL;
+}
+
 void tcp_flow_stop(struct tcp_flow *f, enum tcp_dir dir)
 {
     tcp_half_stop(&f->half[dir], &f->tab->mc);

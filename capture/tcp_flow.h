@@ -149,6 +149,11 @@ void tcp_flow_expire(struct tcp_flow_table *tab, uint64_t now_us);
  * they were created.  The table stays usable. */
 void tcp_flow_finish(struct tcp_flow_table *tab);
 
+/* tcp_flow_memcap returns the memory budget |f|'s table draws its
+ * reassembly bytes from (--memcap), for a consumer that holds bytes of its
+ * own on the connection's behalf (tcp_memcap_reserve). */
+struct tcp_memcap *tcp_flow_memcap(struct tcp_flow *f);
+
 /* tcp_flow_stop tells the table that the consumer of |f| wants no more bytes
  * in direction |dir|; the buffers are freed and later bytes only counted. */
 void tcp_flow_stop(struct tcp_flow *f, enum tcp_dir dir);

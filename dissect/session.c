@@ -60,6 +60,13 @@ struct sess_state {
     uint8_t *inner[2];              /* decrypted SMTP not yet consumed, by sender */
     size_t inner_len[2];
     bool inner_stopped;
+    /* The connection table's budget (--memcap): the TLS parser draws the
+     * handshake messages it collects from it, and the kept certificate
+     * chains (chain_held bytes, given back when the session is freed) are
+     * drawn from it too, so that a flood of sessions each sending a chain of
+     * megabytes is bounded like a flood of stream bytes. */
+    struct tcp_memcap *mc;
+    size_t chain_held;
 };
 
 struct session_layer {
@@ -357,8 +364,15 @@ static void copy_chain(struct sess_state *st, enum tcp_dir from, const struct tl
      * two, copied in every session.  An empty chain needs none. */
     for (size_t i = 0; i < n; i++)
         total += cbs_len(&c->certs[i]);
-    if (n > 0 && (block = s_alloc(st, what, NULL, total)) == NULL)
+    if (n > 0 && !tcp_memcap_reserve(st->mc, total)) {
+        alloc_failed(st, what);
         return;
+    }
+    if (n > 0 && (block = s_alloc(st, what, NULL, total)) == NULL) {
+        tcp_memcap_release(st->mc, total);
+        return;
+    }
+    st->chain_held += n > 0 ? total : 0;
     dst->seen = true;
     dst->ts_us = ts;
     dst->total = c->total;
@@ -665,6 +679,7 @@ static void *sl_open(void *ctx, struct tcp_flow *f)
     }
     st->sl = sl;
     st->flow = f;
+    st->mc = tcp_flow_memcap(f);
     st->s.id = f->id;
     st->s.input = f->input;
     st->s.client = f->client;
@@ -817,6 +832,8 @@ static bool ensure_tls(struct sess_state *st)
         st->tls = refused(st->sl, SESSION_ALLOC_TLS) ? NULL : tls_new(&tls_callbacks, st);
         if (!st->tls)
             alloc_failed(st, SESSION_ALLOC_TLS);
+        else
+            tls_set_memcap(st->tls, st->mc);
     }
     return st->tls != NULL;
 }
@@ -1026,6 +1043,7 @@ static void session_release(struct sess_state *st)
     free(s->alpn_offered);
     free_chain(&s->server_chain);
     free_chain(&s->client_chain);
+    tcp_memcap_release(st->mc, st->chain_held);
     for (size_t i = 0; i < s->ncr_ca; i++)
         free(s->cr_ca_der[i].der);
     for (size_t i = 0; i < s->nlines; i++)

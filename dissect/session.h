@@ -132,8 +132,9 @@ enum session_alloc {
                                    nothing of the handshake was read */
     SESSION_ALLOC_NAMES,        /* a string: sni, ja3, ja4_r, alpn_offered or ja3s is
                                    NULL although the hello carried it */
-    SESSION_ALLOC_SERVER_CHAIN, /* the server's Certificate: server_chain not kept */
-    SESSION_ALLOC_CLIENT_CHAIN, /* the client's Certificate: client_chain not kept */
+    SESSION_ALLOC_SERVER_CHAIN, /* the server's Certificate: server_chain not kept (out
+                                   of memory, or the --memcap budget refused the copy) */
+    SESSION_ALLOC_CLIENT_CHAIN, /* the client's Certificate: client_chain not kept (idem) */
     SESSION_ALLOC_CA_NAMES,     /* CertificateRequest CA names: fewer in cr_ca_der than sent */
     SESSION_ALLOC_TRANSCRIPT,   /* transcript lines (also counted in lines_dropped) */
     SESSION_ALLOC_COUNT

@@ -28,9 +28,18 @@
 #include "capture/tcp_reasm.h"   /* enum tcp_dir */
 #include "lib/cbs.h"
 
-/* Bound on one handshake message being defragmented (a certificate chain
- * with long SAN lists runs to ~100 KB; TLS allows 16 MB). */
-#define TLS_MAX_HS_MSG (256u * 1024u)
+/* The largest handshake message: whatever the 24-bit length can say
+ * (RFC 8446 §4), so a Certificate of several hundred KB (a certificate
+ * with 10,000 names) is read.  The bound on memory is not this number but a
+ * budget: a message that spans records is collected in a buffer that grows
+ * only as its bytes arrive (an announced length allocates nothing), and that
+ * buffer is drawn from the struct tcp_memcap given by tls_set_memcap - the
+ * same --memcap as TCP reassembly, since the bytes are moved from a
+ * reassembly buffer into it record by record.  A flood of sessions each
+ * announcing 16 MB is therefore bounded by --memcap as a flood of
+ * out-of-order segments is; the one whose growth is refused stops with
+ * TLS_ERR_HS_MEMCAP. */
+#define TLS_MAX_HS_MSG 0xffffffu
 #define TLS_MAX_CERTS  16      /* certificates reported per Certificate message */
 #define TLS_MAX_LIST   128     /* entries kept in a parsed list (ciphers, groups, ...) */
 #define TLS_JA4_MAX_ITEMS 256  /* ciphers, extensions or signature algorithms in a JA4 */
@@ -65,7 +74,9 @@ enum tls_error {
     TLS_ERR_NOT_TLS,          /* the bytes are not TLS records */
     TLS_ERR_RECORD_TOO_LONG,  /* record length over 2^14 + 2048 */
     TLS_ERR_MALFORMED,        /* a handshake message that does not parse */
-    TLS_ERR_HS_TOO_LONG,      /* a handshake message over TLS_MAX_HS_MSG */
+    TLS_ERR_HS_MEMCAP,        /* a handshake message spanning records could not be
+                                 held: the memory budget (--memcap) or malloc refused
+                                 its buffer */
     TLS_ERR_SSLV2,            /* an SSLv2-format ClientHello */
     TLS_ERR_GAP,              /* bytes missing from the capture */
     TLS_ERR_COUNT
@@ -265,6 +276,13 @@ size_t tls_feed(struct tls *t, enum tcp_dir dir, const uint8_t *p, size_t n);
  * never needs it. */
 size_t tls_feed_plaintext(struct tls *t, enum tcp_dir dir, uint8_t type, const uint8_t *p,
                           size_t n);
+
+struct tcp_memcap;
+
+/* tls_set_memcap makes |t| draw the buffers of the handshake messages it
+ * collects across records from |mc| (see TLS_MAX_HS_MSG); NULL (the default)
+ * draws on nothing but malloc.  Set it before the first tls_feed. */
+void tls_set_memcap(struct tls *t, struct tcp_memcap *mc);
 
 struct decrypt;
 

@@ -843,8 +843,8 @@ void judge_session(struct judge *j, const struct session *s,
               s->alloc_failed & SESSION_ALLOC_BIT(SESSION_ALLOC_TLS) ?
               "the TLS handshake could not be kept (out of memory): the certificate checks "
               "did not run" :
-              "the server's certificate chain could not be kept (out of memory or the "
-              "--memcap budget): the certificate checks did not run");
+              "the server's certificate chain could not be kept (out of memory): the "
+              "certificate checks did not run (raise --memcap if it said so)");
     for (int d = 0; d < 2; d++)
         if (s->tls_error[d] == TLS_ERR_HS_MEMCAP)
             merge(out, F_INCOMPLETE, SEV_INFO,

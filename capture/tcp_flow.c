@@ -236,6 +236,7 @@ static void close_flow(struct tcp_flow_table *tab, struct tcp_flow *f, enum tcp_
 {
     if (f->flags & TCP_FLOW_CLOSED)
         return;
+    f->flags |= TCP_FLOW_CLOSING;
     tcp_half_flush(&f->half[TCP_TO_SERVER], &tab->mc, &bridge, f);
     tcp_half_flush(&f->half[TCP_TO_CLIENT], &tab->mc, &bridge, f);
     f->close_reason = why;

@@ -44,6 +44,7 @@ const char *tcp_close_reason_name(enum tcp_close_reason r);
 #define TCP_FLOW_CLOSED     0x08u  /* on_close was called; lingering for late packets */
 #define TCP_FLOW_IP_FRAG    0x10u  /* a segment came in fragmented IP */
 #define TCP_FLOW_SNAPPED    0x20u  /* a segment was cut by the snap length */
+#define TCP_FLOW_CLOSING    0x40u  /* being closed: the bytes offered now are the last */
 
 struct tcp_flow_table;
 

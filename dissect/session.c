@@ -67,6 +67,7 @@ struct sess_state {
      * megabytes is bounded like a flood of stream bytes. */
     struct tcp_memcap *mc;
     size_t chain_held;
+    size_t skip[2];                 /* prelude bytes still to pass over, by sender */
 };
 
 struct session_layer {
@@ -866,6 +867,83 @@ static void end_other(struct sess_state *st, struct tcp_flow *f, enum tcp_dir di
         tcp_flow_stop(f, dir);
 }
 
+/*
+ * A clear-text prelude before TLS.  TLS may start after a few bytes that are
+ * neither TLS nor SMTP: the PROXY protocol line or binary header a relay puts
+ * in front of implicit TLS (HAProxy's v1 and v2), a custom greeting on a port
+ * given with --port.  When a direction's first bytes do not begin the way
+ * SMTP does (a reply code from the server, a command word from the client),
+ * its first PRELUDE_MAX bytes are searched for the first record of a hello
+ * (tls_hello_at: eleven bytes text does not hold), and TLS is read from
+ * there.  The search gives the bytes to SMTP instead at a CRLF-ended line
+ * that begins like SMTP (SMTP after a prelude is SMTP's to read, and so is a
+ * "QUIT" inside a binary header, which ends in a bare LF), after PRELUDE_MAX
+ * bytes without a hello, or when the connection ends; until then the
+ * direction waits (its bytes stay in reassembly).
+ */
+#define PRELUDE_MAX 512u
+
+/* smtp_begins is true when |c| begins like SMTP from |dir|'s sender: three
+ * digits and a space, hyphen or line end from the server, a four-letter
+ * command word (or STARTTLS) and a space or line end from the client.  With
+ * |crlf|, only a whole line ended by CRLF counts. */
+static bool smtp_begins(struct cbs c, enum tcp_dir dir, bool crlf)
+{
+    uint8_t b = 0;
+
+    if (crlf) {
+        struct cbs probe = c, line;
+
+        if (!cbs_get_line(&probe, &line, PRELUDE_MAX, NULL) ||
+            cbs_len(&c) - cbs_len(&probe) != cbs_len(&line) + 2)
+            return false;
+        c = line;
+    }
+    if (dir == TCP_TO_CLIENT) {
+        for (int i = 0; i < 3; i++)
+            if (!cbs_get_u8(&c, &b) || b < '0' || b > '9')
+                return false;
+        return !cbs_get_u8(&c, &b) || b == ' ' || b == '-' || b == '\r' || b == '\n';
+    }
+    if (cbs_starts_nocase(&c, "STARTTLS"))
+        return true;
+    for (int i = 0; i < 4; i++)
+        if (!cbs_get_u8(&c, &b) || (unsigned)((b | 0x20) - 'a') >= 26)
+            return false;
+    return !cbs_get_u8(&c, &b) || b == ' ' || b == '\r' || b == '\n';
+}
+
+enum prelude { P_NONE, P_TLS, P_WAIT };
+
+/* find_prelude looks for a hello behind a prelude in |p|; P_TLS with its
+ * offset in *|at|.  |last|: no more bytes will come. */
+static enum prelude find_prelude(const uint8_t *p, size_t n, enum tcp_dir dir, bool last,
+                                 size_t *at)
+{
+    struct cbs c;
+    uint8_t prev = 0;
+
+    cbs_init(&c, p, n);
+    for (size_t i = 0; i < PRELUDE_MAX && cbs_len(&c) > 0; i++) {
+        if (i > 0) {
+            if (prev == '\n' && smtp_begins(c, dir, true))
+                return P_NONE;
+            switch (tls_hello_at(cbs_data(&c), cbs_len(&c), dir == TCP_TO_SERVER)) {
+            case TLS_HELLO_YES:
+                *at = i;
+                return P_TLS;
+            case TLS_HELLO_NEED:
+                return last ? P_NONE : P_WAIT;
+            case TLS_HELLO_NO:
+                break;
+            }
+        }
+        if (!cbs_get_u8(&c, &prev))
+            break;
+    }
+    return n >= PRELUDE_MAX || last ? P_NONE : P_WAIT;
+}
+
 /* Decide what a direction carries from its first bytes; false: need more.
  * The flags describe the bytes, so they are set whether or not the parser
  * for them can be had. */
@@ -873,10 +951,28 @@ static bool decide(struct sess_state *st, struct tcp_flow *f, enum tcp_dir dir,
                    const uint8_t *p, size_t n)
 {
     bool tls;
+    struct cbs first;
+    size_t at = 0;
 
     if (n < 3)
         return false;
     tls = tls_looks_like_record(p, n);
+    cbs_init(&first, p, n);
+    if (!tls && !smtp_begins(first, dir, false)) {
+        switch (find_prelude(p, n, dir, (f->flags & TCP_FLOW_CLOSING) != 0, &at)) {
+        case P_WAIT:
+            return false;
+        case P_TLS:
+            tls = true;
+            st->skip[dir] = at;
+            st->s.tls_prelude[dir] = (uint32_t)at;
+            add_linef(st, dir, 'N', "[%zu bytes of clear text before TLS, not SMTP: skipped]",
+                      at);
+            break;
+        case P_NONE:
+            break;
+        }
+    }
     if (tls) {
         if (dir == TCP_TO_SERVER && st->route[TCP_TO_CLIENT] != R_SMTP)
             st->s.implicit_tls = true;
@@ -925,6 +1021,12 @@ static size_t route_data(struct sess_state *st, struct tcp_flow *f, enum tcp_dir
         return 0;
     switch (st->route[dir]) {
     case R_TLS:
+        if (st->skip[dir] > 0) {
+            size_t k = st->skip[dir] < n ? st->skip[dir] : n;
+
+            st->skip[dir] -= k;
+            return k == n ? n : k + feed_tls(st, f, dir, p + k, n - k);
+        }
         return feed_tls(st, f, dir, p, n);
     case R_SMTP:
         used = smtp_feed(st->s.smtp, dir, p, n, f->last_us);

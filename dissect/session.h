@@ -162,7 +162,11 @@ struct session {
     bool classified;                  /* on another port, found to be SMTP by nDPI */
 
     struct smtp *smtp;                /* NULL for implicit TLS (or see alloc_failed) */
-    bool implicit_tls;                /* TLS from the client's first byte */
+    bool implicit_tls;                /* TLS from the client's first byte (or from the
+                                         end of a clear-text prelude) */
+    uint32_t tls_prelude[2];          /* clear-text bytes, not SMTP, before TLS began
+                                         (a PROXY protocol header, a greeting), by
+                                         sender; 0: none */
     bool protocol_mismatch;           /* one side spoke TLS, the other plain SMTP */
 
     /* TLS */

@@ -1904,6 +1904,42 @@ bool tls_done(const struct tls *t, enum tcp_dir dir)
     return hs_encrypted(t, dir) && h->enc_records >= 1;
 }
 
+enum tls_hello_at tls_hello_at(const uint8_t *p, size_t n, bool from_client)
+{
+    struct cbs c;
+    uint8_t type, major, minor, hs, vmajor;
+    uint16_t len;
+    uint32_t hs_len;
+
+    if (!p)
+        return TLS_HELLO_NO;
+    cbs_init(&c, p, n);
+    /* each test as soon as its bytes are there, so text is ruled out early */
+    if (!cbs_get_u8(&c, &type))
+        return TLS_HELLO_NEED;
+    if (type != TLS_CT_HANDSHAKE)
+        return TLS_HELLO_NO;
+    if (!cbs_get_u8(&c, &major))
+        return TLS_HELLO_NEED;
+    if (major != 3)
+        return TLS_HELLO_NO;
+    if (!cbs_get_u8(&c, &minor))
+        return TLS_HELLO_NEED;
+    if (minor > 4)
+        return TLS_HELLO_NO;
+    if (!cbs_get_u16(&c, &len))
+        return TLS_HELLO_NEED;
+    if (len < 4 || len > TLS_MAX_RECORD)
+        return TLS_HELLO_NO;
+    if (!cbs_get_u8(&c, &hs))
+        return TLS_HELLO_NEED;
+    if (hs != (from_client ? TLS_HS_CLIENT_HELLO : TLS_HS_SERVER_HELLO))
+        return TLS_HELLO_NO;
+    if (!cbs_get_u24(&c, &hs_len) || !cbs_get_u8(&c, &vmajor))
+        return TLS_HELLO_NEED;
+    return hs_len >= 38 && vmajor == 3 ? TLS_HELLO_YES : TLS_HELLO_NO;
+}
+
 bool tls_looks_like_record(const uint8_t *p, size_t n)
 {
     struct cbs c;

@@ -318,4 +318,13 @@ void tls_server_flight_get(const struct tls *t, struct tls_server_flight *out);
  * or an SSLv2 ClientHello header. */
 bool tls_looks_like_record(const uint8_t *p, size_t n);
 
+/* tls_hello_at says whether |p| (|n| bytes available) starts with the first
+ * record of a hello: a handshake record (type 22, version 3.0 to 3.4, a
+ * length a record may have) whose first message is a ClientHello
+ * (|from_client|) or a ServerHello, with legacy_version 3.x: eleven bytes
+ * that ordinary text does not hold.  For finding TLS behind a clear-text
+ * prelude.  TLS_HELLO_NEED: more bytes are needed to tell. */
+enum tls_hello_at { TLS_HELLO_NO = 0, TLS_HELLO_YES, TLS_HELLO_NEED };
+enum tls_hello_at tls_hello_at(const uint8_t *p, size_t n, bool from_client);
+
 #endif

@@ -157,6 +157,13 @@ static void text_session(void *ctx, const struct analysed *an)
         if (sf->stop != SMTP_STOP_NONE)
             fprintf(f, "  smtp      parse stopped (%s, %s side)\n", smtp_stop_name(sf->stop),
                     report_side(sf->stop_dir));
+    } else if (s->implicit_tls && (s->tls_prelude[0] || s->tls_prelude[1])) {
+        fputs("  implicit TLS after a clear-text prelude, not SMTP (", f);
+        for (int d = 0; d < 2; d++)
+            if (s->tls_prelude[d])
+                fprintf(f, "%s%s %u bytes", d && s->tls_prelude[0] ? ", " : "",
+                        report_side((enum tcp_dir)d), (unsigned)s->tls_prelude[d]);
+        fputs(")\n", f);
     } else if (s->implicit_tls) {
         fputs("  implicit TLS (TLS from the first byte)\n", f);
     }

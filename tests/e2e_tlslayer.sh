@@ -95,3 +95,42 @@ if big_cert hugecert 45000 huge.example.test; then
         fail hugecert-read "exit $rc: $(grep -E 'names|sha256|[A-Z_]{6,}' "$tmp/huge.txt" | head -c 600)"
     fi
 fi
+
+# 3. TLS after a clear-text prelude on a port given with --port: the
+#    implicit-TLS capture moved from 465 to 4650 (tests/helper_portmap), the
+#    client's stream opened by a PROXY protocol v1 line in a segment of its
+#    own, or by a v2 binary header (whose signature holds "QUIT\n"): the
+#    hello behind it is found, the prelude counted, the session the truth's
+#    (SNI, certificate).
+want=$(tr '\t' '\n' <pcaps/implicit-465.truth | sed -n 's/^cert_sha256=//p' | head -n 1)
+for case in "v1 47 PROXY TCP4 192.0.2.10 198.51.100.25 37402 465\r\n" \
+            "v2 28 \r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c\xc0\x00\x02\x0a\xc6\x33\x64\x19\x92\x1a\x01\xd1"; do
+    name=prelude-${case%% *}
+    rest=${case#* }
+    bytes=${rest%% *}
+    prelude=${rest#* }
+    if ! "$BUILD/tests/helper_portmap" pcaps/implicit-465.pcap "$tmp/$name.pcap" 465 4650 "$prelude"; then
+        fail "$name" "tests/helper_portmap could not write the capture"
+        continue
+    fi
+    run_capture "$name" "$tmp/$name.pcap" "$tmp/$name.json" --port 4650 || continue
+    got=$(jq -r 'select(.event.dataset == "mxwitness.session") |
+                 "\(.destination.port) \(.smtp.implicit_tls) \(.smtp.tls_prelude.client) " +
+                 "\(.tls.client.server_name) \(.tls.server.hash.sha256) \(.tls.state)"' "$tmp/$name.json")
+    exp="4650 true $bytes mail.example.test $want established"
+    if [ "$got" = "$exp" ]; then
+        pass "$name" "$bytes bytes before the ClientHello skipped, the truth's certificate"
+    else
+        fail "$name" "got [$got], want [$exp]"
+    fi
+done
+# the text report says so, and the transcript notes the skipped bytes
+"$MXW_BIN" --port 4650 --transcript -r "$tmp/prelude-v1.pcap" >"$tmp/pre.txt" 2>&1
+rc=$?
+if grep -q 'implicit TLS after a clear-text prelude, not SMTP (client 47 bytes)' "$tmp/pre.txt" &&
+   grep -q '\[47 bytes of clear text before TLS, not SMTP: skipped\]' "$tmp/pre.txt" &&
+   grep -q "sha256  $want" "$tmp/pre.txt" && [ "$rc" -le 1 ]; then
+    pass prelude-text "said in the session block and the transcript"
+else
+    fail prelude-text "exit $rc: $(head -c 600 "$tmp/pre.txt")"
+fi

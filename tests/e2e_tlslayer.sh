@@ -134,3 +134,38 @@ if grep -q 'implicit TLS after a clear-text prelude, not SMTP (client 47 bytes)'
 else
     fail prelude-text "exit $rc: $(head -c 600 "$tmp/pre.txt")"
 fi
+
+# 4. TLS 1.3 without a key log: the encrypted flight's size against the
+#    chain an expectation's pem: predicts.  The sender's leg of the TLS 1.3
+#    appliance (the appliance's self-signed certificate, 1313 bytes of
+#    flight) against the real server's certificate, which the truth expects:
+#    TLS_TERMINATOR_CHANGED with both numbers; the inside leg and the TLS 1.3
+#    STARTTLS capture against their own certificates: no such finding.
+for case in "appliance-tls13-outside appliance-tls13-inside yes" \
+            "appliance-tls13-inside appliance-tls13-inside no" \
+            "starttls-tls13 starttls-tls13 no"; do
+    set -- $case
+    name=flight-$1
+    (cd pcaps && "$MXW_BIN" --json --expect "mail.example.test=pem:certs/$2.pem" -r "$1.pcap") \
+        >"$tmp/$name.json" 2>"$tmp/$name.err"
+    rc=$?
+    got=$(jq -r 'select(.event.dataset == "mxwitness.session") | [.findings[].code] | sort | join(",")' \
+          "$tmp/$name.json" 2>/dev/null)
+    msg=$(jq -r 'select(.event.dataset == "mxwitness.session") | .findings[] |
+                 select(.code == "TLS_TERMINATOR_CHANGED") | .message' "$tmp/$name.json" 2>/dev/null)
+    if [ "$3" = yes ]; then
+        exp="CERT_HIDDEN,TLS_TERMINATOR_CHANGED"
+        case $msg in
+        *"took 1313 bytes in 4 records, less than the 1793 the expected chain needs at least"*"evidence, not proof"*) ok=1 ;;
+        *) ok=0 ;;
+        esac
+    else
+        exp="CERT_HIDDEN"
+        ok=1
+    fi
+    if [ "$got" = "$exp" ] && [ "$ok" = 1 ] && [ "$rc" -eq 0 ]; then
+        pass "$name" "against pem:certs/$2.pem: $got"
+    else
+        fail "$name" "exit $rc, findings [$got] want [$exp]; message [$msg] $(head -c 200 "$tmp/$name.err")"
+    fi
+done

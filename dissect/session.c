@@ -227,8 +227,10 @@ static void add_linef(struct sess_state *st, enum tcp_dir dir, char kind, const 
 
 /* ---- SMTP callbacks ------------------------------------------------- */
 
-static void smtp_line(void *user, enum tcp_dir dir, uint64_t ts_us, enum smtp_line_kind kind,
-                      const struct cbs *line, size_t arg_off)
+/* smtp_line_as keeps one SMTP line as transcript line kind |as|: 'S' read
+ * in clear, 'D' read from decrypted TLS (the dialogue inside TLS). */
+static void smtp_line_as(void *user, enum tcp_dir dir, uint64_t ts_us, enum smtp_line_kind kind,
+                         const struct cbs *line, size_t arg_off, char as)
 {
     struct sess_state *st = user;
     char buf[SMTP_MAX_LINE + 32];
@@ -246,10 +248,23 @@ static void smtp_line(void *user, enum tcp_dir dir, uint64_t ts_us, enum smtp_li
     } else if (n) {
         memcpy(buf, cbs_data(line), n);
     }
-    add_line(st, dir, 'S', buf, n);
+    add_line(st, dir, as, buf, n);
+}
+
+static void smtp_line(void *user, enum tcp_dir dir, uint64_t ts_us, enum smtp_line_kind kind,
+                      const struct cbs *line, size_t arg_off)
+{
+    smtp_line_as(user, dir, ts_us, kind, line, arg_off, 'S');
+}
+
+static void smtp_line_decrypted(void *user, enum tcp_dir dir, uint64_t ts_us,
+                                enum smtp_line_kind kind, const struct cbs *line, size_t arg_off)
+{
+    smtp_line_as(user, dir, ts_us, kind, line, arg_off, 'D');
 }
 
 static const struct smtp_cbs smtp_callbacks = {.on_line = smtp_line};
+static const struct smtp_cbs smtp_tls_callbacks = {.on_line = smtp_line_decrypted};
 
 /* ---- TLS callbacks -------------------------------------------------- */
 
@@ -436,6 +451,14 @@ static void tls_key_exchange(void *user, const struct tls_key_exchange *kx)
     st->s.kx_seen = true;
 }
 
+/* tls_kind: the transcript kind of a TLS line about what |from| sent: 'E'
+ * when it was read from a decrypted record (encrypted on the wire), 'T'
+ * when it crossed the wire in clear. */
+static char tls_kind(const struct sess_state *st, enum tcp_dir from)
+{
+    return tls_reading_decrypted(st->tls, from) ? 'E' : 'T';
+}
+
 static void tls_handshake(void *user, enum tcp_dir from, uint8_t type, uint32_t len, bool encrypted)
 {
     struct sess_state *st = user;
@@ -445,7 +468,7 @@ static void tls_handshake(void *user, enum tcp_dir from, uint8_t type, uint32_t 
         /* a Finished read is one decrypted: encrypted on the wire all the same */
         s->encrypted_hs[from] = true;
         if (!encrypted)
-            add_linef(st, from, 'T', "finished (decrypted, %u bytes)", len);
+            add_linef(st, from, 'E', "finished (%u bytes)", len);
         else
             add_linef(st, from, 'T', "[encrypted handshake message]");
         /* TLS 1.3: the client's encrypted Finished follows the server's;
@@ -459,9 +482,9 @@ static void tls_handshake(void *user, enum tcp_dir from, uint8_t type, uint32_t 
     s->last_hs_type = type;
     s->last_hs_from = from;
     if (tls_hs_name(type))
-        add_linef(st, from, 'T', "%s (%u bytes)", tls_hs_name(type), len);
+        add_linef(st, from, tls_kind(st, from), "%s (%u bytes)", tls_hs_name(type), len);
     else
-        add_linef(st, from, 'T', "handshake type %u (%u bytes)", type, len);
+        add_linef(st, from, tls_kind(st, from), "handshake type %u (%u bytes)", type, len);
 }
 
 static void tls_alert(void *user, enum tcp_dir from, uint8_t level, uint8_t desc, bool encrypted)
@@ -486,7 +509,7 @@ static void tls_alert(void *user, enum tcp_dir from, uint8_t level, uint8_t desc
     if (encrypted)
         add_linef(st, from, 'T', "alert (encrypted)");
     else
-        add_linef(st, from, 'T', "alert %s %s", tls_alert_level_name(level),
+        add_linef(st, from, tls_kind(st, from), "alert %s %s", tls_alert_level_name(level),
                   tls_alert_name(desc) ? tls_alert_name(desc) : "unknown");
 }
 
@@ -505,7 +528,10 @@ static void tls_appdata(void *user, enum tcp_dir from)
     st->s.appdata[from] = true;
     if (st->s.server_hello)
         st->s.tls_state = SESSION_TLS_ESTABLISHED;
-    add_linef(st, from, 'T', "[encrypted records]");
+    if (tls_kind(st, from) == 'E')
+        add_linef(st, from, 'E', "application data");
+    else
+        add_linef(st, from, 'T', "[encrypted records]");
 }
 
 static void tls_err(void *user, enum tcp_dir from, enum tls_error e)
@@ -625,7 +651,7 @@ static void tls_plaintext(void *user, enum tcp_dir from, const uint8_t *p, size_
         return;
     if (s->smtp_tls == NULL &&
         (s->smtp_tls = refused(st->sl, SESSION_ALLOC_SMTP) ? NULL
-                                                           : smtp_new(&smtp_callbacks, st)) == NULL) {
+                                                           : smtp_new(&smtp_tls_callbacks, st)) == NULL) {
         st->inner_stopped = true;
         alloc_failed(st, SESSION_ALLOC_SMTP);
         return;

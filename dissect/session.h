@@ -60,7 +60,10 @@ struct session_alert {
 struct session_line {
     uint64_t ts_us;
     enum tcp_dir dir;
-    char kind;           /* 'S' SMTP, 'T' TLS, 'N' note */
+    char kind;           /* 'S' SMTP in clear, 'D' SMTP read from decrypted TLS (--keylog),
+                            'T' TLS as it crossed the wire (clear handshake, or
+                            "[encrypted ...]" for what stayed unread), 'E' TLS read
+                            from a decrypted record, 'N' note */
     char *text;
 };
 

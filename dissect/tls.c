@@ -111,6 +111,7 @@ struct tls_half {
     struct decrypt *dec;    /* this direction's decrypter (key log), or NULL */
     bool app_keys;          /* TLS 1.3: the application keys were asked for */
     uint64_t decrypted;     /* records it decrypted */
+    bool in_plain;          /* reading a decrypted record now (tls_reading_decrypted) */
 };
 
 struct tls {
@@ -1702,7 +1703,9 @@ static bool decrypt_and_read(struct tls *t, enum tcp_dir d, const uint8_t hdr5[5
     }
     h->decrypted++;
     cbs_init(&pt, t->plain, n);
+    h->in_plain = true;
     plain_record(t, d, inner, pt, true);
+    h->in_plain = false;
     return true;
 }
 
@@ -1854,8 +1857,15 @@ size_t tls_feed_plaintext(struct tls *t, enum tcp_dir dir, uint8_t type, const u
         return n;
     }
     cbs_init(&frag, p, n);
+    h->in_plain = true;
     plain_record(t, dir, type, frag, false);
+    h->in_plain = false;
     return n;
+}
+
+bool tls_reading_decrypted(const struct tls *t, enum tcp_dir dir)
+{
+    return t != NULL && (dir == TCP_TO_SERVER || dir == TCP_TO_CLIENT) && t->h[dir].in_plain;
 }
 
 bool tls_set_decryptor(struct tls *t, enum tcp_dir dir, struct decrypt *d)

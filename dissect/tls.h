@@ -295,6 +295,12 @@ struct decrypt;
  * had (|d| freed). */
 bool tls_set_decryptor(struct tls *t, enum tcp_dir dir, struct decrypt *d);
 
+/* tls_reading_decrypted is true while |t| reports what it read from a
+ * decrypted record of |dir| (by tls_set_decryptor's decrypter, or handed to
+ * tls_feed_plaintext): a callback tells with it what was encrypted on the
+ * wire from what crossed it in clear. */
+bool tls_reading_decrypted(const struct tls *t, enum tcp_dir dir);
+
 /* tls_decrypted returns how many records of |dir| were decrypted. */
 uint64_t tls_decrypted(const struct tls *t, enum tcp_dir dir);
 

@@ -245,8 +245,14 @@ static void text_session(void *ctx, const struct analysed *an)
 
             fprintf(f, "    %s %s ", out_time_rfc3339(l->ts_us, t, sizeof(t)),
                     l->kind == 'N' ? "  " : l->dir == TCP_TO_SERVER ? "C:" : "S:");
+            /* what crossed the wire in clear, what stayed encrypted, and
+             * what was read only by decrypting it (--keylog) are told apart */
             if (l->kind == 'T')
                 fputs("[tls] ", f);
+            else if (l->kind == 'E')
+                fputs("[tls, decrypted] ", f);
+            else if (l->kind == 'D')
+                fputs("[decrypted] ", f);
             report_tx(f, l->text);
             fputc('\n', f);
         }

@@ -43,6 +43,15 @@
  * They make up P percent of the file's bytes; addresses 192.168.0.0/16 and
  * 2001:db8:b::/64 to 198.18.0.0/22 and 2001:db8:ff::/112.
  *
+ * --keylog-out FILE writes the key log of the output: every seed X.pcap (or
+ * X.pcapng) with a key log X.keylog beside it (pcaps/record.sh writes them:
+ * `openssl s_client -keylogfile`) has it copied into FILE.  An instance
+ * keeps its seed's client random and every encrypted byte, so the seed's
+ * secrets decrypt each copy (mxwitness --keylog FILE really decrypts the
+ * whole file: TLS 1.3 handshake and traffic secrets, TLS 1.2 master
+ * secrets); --servers renames names in the ClientHello, which the secrets
+ * do not depend on.  Seeds without a key log stay encrypted.
+ *
  * Deterministic: the same seeds and options give the same bytes.  A seed
  * that cannot be read is skipped with a warning; no TCP session at all in
  * the seeds is an error (exit 2).
@@ -1048,6 +1057,48 @@ static bool mail_step(struct inst *in)
 
 /* ---------------------------------------------------------------- main */
 
+/* keylog_out copies the key log beside each seed (X.pcap -> X.keylog)
+ * into |path|; returns the number of seeds that had one, -1 on an error. */
+static int keylog_out(const char *path, char **seeds, int nseeds)
+{
+    FILE *out = fopen(path, "w");
+    int found = 0;
+    char buf[65536];
+
+    if (!out) {
+        fprintf(stderr, "gen: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < nseeds; i++) {
+        size_t len = strlen(seeds[i]), stem = len, n;
+        char *kl;
+        FILE *in;
+
+        if (len > 7 && strcmp(seeds[i] + len - 7, ".pcapng") == 0)
+            stem = len - 7;
+        else if (len > 5 && strcmp(seeds[i] + len - 5, ".pcap") == 0)
+            stem = len - 5;
+        if ((kl = malloc(stem + 8)) == NULL)
+            break;
+        memcpy(kl, seeds[i], stem);
+        memcpy(kl + stem, ".keylog", 8);
+        in = fopen(kl, "r");
+        free(kl);
+        if (!in)
+            continue;
+        found++;
+        while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+            if (fwrite(buf, 1, n, out) != n)
+                break;
+        fclose(in);
+    }
+    if (fclose(out) != 0) {
+        fprintf(stderr, "gen: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return found;
+}
+
 static void usage(FILE *f)
 {
     fputs("usage: gen -o OUT [--size MB | --sessions N] [--mixed PERCENT] [--concurrency N]\n"
@@ -1058,7 +1109,9 @@ static void usage(FILE *f)
           "  --concurrency N   mail sessions open at once, on average (default 1000)\n"
           "  --servers N       about N distinct mail servers, each with its own address\n"
           "                    and host name (default: 64 addresses, the seeds' names)\n"
-          "  --seed N          PRNG seed (default fixed)\n", f);
+          "  --seed N          PRNG seed (default fixed)\n"
+          "  --keylog-out FILE the seeds' key logs (X.keylog beside X.pcap), which\n"
+          "                    decrypt their sessions' copies in OUT\n", f);
 }
 
 static bool parse_num(const char *s, uint64_t max, uint64_t *out)
@@ -1085,10 +1138,11 @@ int main(int argc, char **argv)
         {"sessions", required_argument, NULL, 'n'},
         {"servers", required_argument, NULL, 'v'},
         {"seed", required_argument, NULL, 'S'},
+        {"keylog-out", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *out = NULL;
+    const char *out = NULL, *keylog_path = NULL;
     uint64_t size_mb = 100, mixed = 0, conc = 1000, max_sessions = 0, v;
     bool quiet = false;
     struct load_stats ls = {0, 0, 0};
@@ -1140,6 +1194,7 @@ int main(int argc, char **argv)
             }
             g_rng = v;
             break;
+        case 'K': keylog_path = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -1155,6 +1210,14 @@ int main(int argc, char **argv)
     if (!g_nsess) {
         fprintf(stderr, "gen: no TCP sessions in the seeds\n");
         return 2;
+    }
+    if (keylog_path) {
+        int k = keylog_out(keylog_path, argv + optind, argc - optind);
+
+        if (k < 0)
+            return 2;
+        if (!quiet)
+            fprintf(stderr, "gen: key log: %s from %d seed(s)\n", keylog_path, k);
     }
     for (size_t s = 0; s < g_nsess; s++) {
         sum_dur += g_sess[s].dur_us;

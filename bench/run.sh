@@ -432,6 +432,10 @@ if [ -n "$KL_FILES" ]; then
     }
     verdict "--json without --keylog, keylog (MB/s)" "$(mbs mxw-json keylog)" info - " MB/s"
     verdict "--json --keylog, keylog: decrypting (MB/s)" "$(mbs mxw-json-keylog keylog)" info - " MB/s"
+    _kls=$(gen_said keylog sessions)
+    verdict "--json --keylog, keylog: sessions decrypted per second" \
+        "$(awk -v n="$_kls" -v w="$(get mxw-json-keylog keylog wall)" \
+            'BEGIN { if (w > 0 && n + 0 > 0) printf "%.0f", n / w }')" info - " /s"
     verdict "wall --keylog / without, keylog" \
         "$(ratio "$(get mxw-json-keylog keylog wall)" "$(get mxw-json keylog wall)")" info - x
     verdict "wall --keylog / without, keylog (same round)" \

@@ -58,7 +58,8 @@ struct sess_state {
     const struct keylog_secrets *secrets;  /* found for the client random */
     bool secrets_looked;
     uint8_t *inner[2];              /* decrypted SMTP not yet consumed, by sender */
-    size_t inner_len[2];
+    size_t inner_len[2], inner_cap[2];  /* grown as needed, up to INNER_MAX: most records
+                                       are read whole from the decrypted record itself */
     bool inner_stopped;
     /* The connection table's budget (--memcap): the TLS parser draws the
      * handshake messages it collects from it, and the kept certificate
@@ -656,10 +657,21 @@ static void tls_plaintext(void *user, enum tcp_dir from, const uint8_t *p, size_
         alloc_failed(st, SESSION_ALLOC_SMTP);
         return;
     }
-    if (st->inner[from] == NULL &&
-        (st->inner[from] = s_alloc(st, SESSION_ALLOC_SMTP, NULL, INNER_MAX)) == NULL) {
-        st->inner_stopped = true;
-        return;
+    if (st->inner_len[from] == 0) {
+        /* nothing waiting: the parser reads the record in place, and only
+         * what it leaves (a line cut by the record's end, commands held
+         * back) is kept */
+        uint64_t ts = st->flow ? st->flow->last_us : s->last_us;
+        size_t used = smtp_feed(s->smtp_tls, from, p, n, ts);
+
+        used = used < n ? used : n;
+        p += used;
+        n -= used;
+        if (n == 0) {
+            if (from == TCP_TO_CLIENT)
+                feed_inner(st, TCP_TO_SERVER);
+            return;
+        }
     }
     if (n > INNER_MAX - st->inner_len[from]) {
         /* a line or a held-back pipeline longer than we keep: the inner
@@ -668,6 +680,20 @@ static void tls_plaintext(void *user, enum tcp_dir from, const uint8_t *p, size_
         add_linef(st, from, 'N', "decrypted SMTP over %u bytes unread: not followed further",
                   INNER_MAX);
         return;
+    }
+    if (st->inner_len[from] + n > st->inner_cap[from]) {
+        size_t cap = st->inner_cap[from] ? st->inner_cap[from] : 1024;
+        uint8_t *nb;
+
+        while (cap < st->inner_len[from] + n)
+            cap *= 2;
+        cap = cap < INNER_MAX ? cap : INNER_MAX;
+        if ((nb = s_alloc(st, SESSION_ALLOC_SMTP, st->inner[from], cap)) == NULL) {
+            st->inner_stopped = true;
+            return;
+        }
+        st->inner[from] = nb;
+        st->inner_cap[from] = cap;
     }
     memcpy(st->inner[from] + st->inner_len[from], p, n);
     st->inner_len[from] += n;

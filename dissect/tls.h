@@ -291,8 +291,8 @@ struct decrypt;
  * type application_data and, in TLS <= 1.2, the records after that side's
  * ChangeCipherSpec are then decrypted and read as if in clear: handshake
  * messages parsed (KeyUpdate applied), alerts read, application data
- * reported through on_plaintext.  False when the plaintext buffer cannot be
- * had (|d| freed). */
+ * reported through on_plaintext.  False for a NULL |t| or a bad |dir| (|d|
+ * freed). */
 bool tls_set_decryptor(struct tls *t, enum tcp_dir dir, struct decrypt *d);
 
 /* tls_reading_decrypted is true while |t| reports what it read from a

@@ -935,11 +935,15 @@ static void end_other(struct sess_state *st, struct tcp_flow *f, enum tcp_dir di
  */
 #define PRELUDE_MAX 512u
 
-/* smtp_begins is true when |c| begins like SMTP from |dir|'s sender: three
+/* smtp_begins says whether |c| begins like SMTP from |dir|'s sender: three
  * digits and a space, hyphen or line end from the server, a four-letter
- * command word (or STARTTLS) and a space or line end from the client.  With
- * |crlf|, only a whole line ended by CRLF counts. */
-static bool smtp_begins(struct cbs c, enum tcp_dir dir, bool crlf)
+ * command word (or STARTTLS) and a space or line end from the client.
+ * SB_NEED: the bytes end before that can be told ("PROX").  With |crlf|,
+ * only a whole line ended by CRLF counts (and a line not ended yet is not
+ * one). */
+enum smtp_begins { SB_NO = 0, SB_YES, SB_NEED };
+
+static enum smtp_begins smtp_begins(struct cbs c, enum tcp_dir dir, bool crlf)
 {
     uint8_t b = 0;
 
@@ -948,21 +952,31 @@ static bool smtp_begins(struct cbs c, enum tcp_dir dir, bool crlf)
 
         if (!cbs_get_line(&probe, &line, PRELUDE_MAX, NULL) ||
             cbs_len(&c) - cbs_len(&probe) != cbs_len(&line) + 2)
-            return false;
+            return SB_NO;
         c = line;
     }
     if (dir == TCP_TO_CLIENT) {
-        for (int i = 0; i < 3; i++)
-            if (!cbs_get_u8(&c, &b) || b < '0' || b > '9')
-                return false;
-        return !cbs_get_u8(&c, &b) || b == ' ' || b == '-' || b == '\r' || b == '\n';
+        for (int i = 0; i < 3; i++) {
+            if (!cbs_get_u8(&c, &b))
+                return crlf ? SB_NO : SB_NEED;
+            if (b < '0' || b > '9')
+                return SB_NO;
+        }
+    } else {
+        if (cbs_starts_nocase(&c, "STARTTLS"))
+            return SB_YES;
+        for (int i = 0; i < 4; i++) {
+            if (!cbs_get_u8(&c, &b))
+                return crlf ? SB_NO : SB_NEED;
+            if ((unsigned)((b | 0x20) - 'a') >= 26)
+                return SB_NO;
+        }
     }
-    if (cbs_starts_nocase(&c, "STARTTLS"))
-        return true;
-    for (int i = 0; i < 4; i++)
-        if (!cbs_get_u8(&c, &b) || (unsigned)((b | 0x20) - 'a') >= 26)
-            return false;
-    return !cbs_get_u8(&c, &b) || b == ' ' || b == '\r' || b == '\n';
+    if (!cbs_get_u8(&c, &b))
+        return crlf ? SB_YES : SB_NEED;   /* a line of just that is SMTP's */
+    if (b == ' ' || b == '\r' || b == '\n')
+        return SB_YES;
+    return dir == TCP_TO_CLIENT && b == '-' ? SB_YES : SB_NO;
 }
 
 enum prelude { P_NONE, P_TLS, P_WAIT };
@@ -978,7 +992,7 @@ static enum prelude find_prelude(const uint8_t *p, size_t n, enum tcp_dir dir, b
     cbs_init(&c, p, n);
     for (size_t i = 0; i < PRELUDE_MAX && cbs_len(&c) > 0; i++) {
         if (i > 0) {
-            if (prev == '\n' && smtp_begins(c, dir, true))
+            if (prev == '\n' && smtp_begins(c, dir, true) == SB_YES)
                 return P_NONE;
             switch (tls_hello_at(cbs_data(&c), cbs_len(&c), dir == TCP_TO_SERVER)) {
             case TLS_HELLO_YES:
@@ -1002,16 +1016,20 @@ static enum prelude find_prelude(const uint8_t *p, size_t n, enum tcp_dir dir, b
 static bool decide(struct sess_state *st, struct tcp_flow *f, enum tcp_dir dir,
                    const uint8_t *p, size_t n)
 {
-    bool tls;
+    bool tls, last = (f->flags & TCP_FLOW_CLOSING) != 0;   /* no more bytes will come */
     struct cbs first;
+    enum smtp_begins sb;
     size_t at = 0;
 
     if (n < 3)
         return false;
     tls = tls_looks_like_record(p, n);
     cbs_init(&first, p, n);
-    if (!tls && !smtp_begins(first, dir, false)) {
-        switch (find_prelude(p, n, dir, (f->flags & TCP_FLOW_CLOSING) != 0, &at)) {
+    sb = tls ? SB_NO : smtp_begins(first, dir, false);
+    if (sb == SB_NEED && !last)
+        return false;
+    if (!tls && sb == SB_NO) {
+        switch (find_prelude(p, n, dir, last, &at)) {
         case P_WAIT:
             return false;
         case P_TLS:

@@ -114,7 +114,8 @@ struct tcp_flow_stats {
                                     stopped both directions, so it was told at the RST) */
     uint64_t stray_packets;      /* RST/FIN/bare ACK for no known connection: not tracked */
     uint64_t bad_packets;        /* impossible flag combinations (SYN+RST): ignored */
-    size_t mem_used, mem_peak;   /* reassembly bytes */
+    size_t mem_used, mem_peak;   /* reassembly bytes, and what the TLS layer draws from
+                                    the same budget (tcp_memcap_reserve) */
     uint64_t mem_refusals;
 };
 

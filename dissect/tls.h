@@ -327,8 +327,8 @@ bool tls_looks_like_record(const uint8_t *p, size_t n);
 /* tls_hello_at says whether |p| (|n| bytes available) starts with the first
  * record of a hello: a handshake record (type 22, version 3.0 to 3.4, a
  * length a record may have) whose first message is a ClientHello
- * (|from_client|) or a ServerHello, with legacy_version 3.x: eleven bytes
- * that ordinary text does not hold.  For finding TLS behind a clear-text
+ * (|from_client|) or a ServerHello, with legacy_version 3.x: ten bytes that
+ * ordinary text does not hold.  For finding TLS behind a clear-text
  * prelude.  TLS_HELLO_NEED: more bytes are needed to tell. */
 enum tls_hello_at { TLS_HELLO_NO = 0, TLS_HELLO_YES, TLS_HELLO_NEED };
 enum tls_hello_at tls_hello_at(const uint8_t *p, size_t n, bool from_client);

@@ -926,7 +926,7 @@ static void end_other(struct sess_state *st, struct tcp_flow *f, enum tcp_dir di
  * given with --port.  When a direction's first bytes do not begin the way
  * SMTP does (a reply code from the server, a command word from the client),
  * its first PRELUDE_MAX bytes are searched for the first record of a hello
- * (tls_hello_at: eleven bytes text does not hold), and TLS is read from
+ * (tls_hello_at: ten bytes text does not hold), and TLS is read from
  * there.  The search gives the bytes to SMTP instead at a CRLF-ended line
  * that begins like SMTP (SMTP after a prelude is SMTP's to read, and so is a
  * "QUIT" inside a binary header, which ends in a bare LF), after PRELUDE_MAX

@@ -696,28 +696,38 @@ static void check_flight(struct judge *j, const struct session *s,
     if (first.issuer_min > 0)
         snprintf(extra, sizeof(extra), ", and its issuer, not in the file: at least %u bytes",
                  (unsigned)first.issuer_min);
+    /* the one innocent reading of a short flight: a server that leaves out
+     * the issuer it must send (a chain that does not verify) */
+    const char *innocent = first.issuer_min > 0
+                               ? " (or the server left out the issuer it must send)"
+                               : "";
+
+    /* the numbers and the conclusion first, the file last: a long path
+     * only shortens the tail */
     if (fl->enc_bytes < first.least)
         snprintf(msg, sizeof(msg),
                  "the server's encrypted TLS 1.3 flight took %u bytes in %u records, less than "
-                 "the %llu the expected chain needs at least (pem:%s: %u certificate%s, %u bytes "
-                 "of DER%s): another certificate answered, another box terminated TLS - "
-                 "evidence, not proof (the flight's size is all TLS 1.3 shows without a key "
-                 "log)%s",
+                 "the %llu the expected chain needs at least: evidence, not proof, that "
+                 "another certificate answered and another box terminated TLS%s%s; the "
+                 "flight's size is all TLS 1.3 shows without a key log; expected pem:%s: %u "
+                 "certificate%s, %u bytes of DER%s",
                  (unsigned)fl->enc_bytes, (unsigned)fl->enc_records,
-                 (unsigned long long)first.least, first.file, (unsigned)first.ncerts,
-                 first.ncerts == 1 ? "" : "s", (unsigned)first.der, extra,
-                 nrules > 1 ? "; nor does it fit the other expected chains" : "");
+                 (unsigned long long)first.least, innocent,
+                 nrules > 1 ? ", nor does it fit the other expected chains" : "", first.file,
+                 (unsigned)first.ncerts, first.ncerts == 1 ? "" : "s", (unsigned)first.der,
+                 extra);
     else
         snprintf(msg, sizeof(msg),
                  "the server's encrypted TLS 1.3 flight took %u bytes in %u records, more than "
-                 "the %llu the expected chain can make (pem:%s: %u certificate%s, %u bytes of "
-                 "DER, with %u bytes of room for a CertificateRequest or an OCSP staple): "
-                 "another certificate answered, another box terminated TLS - evidence, not "
-                 "proof (the flight's size is all TLS 1.3 shows without a key log)%s",
+                 "the %llu the expected chain can make with %u bytes of room for a "
+                 "CertificateRequest or an OCSP staple: evidence, not proof, that another "
+                 "certificate answered and another box terminated TLS%s; the flight's size is "
+                 "all TLS 1.3 shows without a key log; expected pem:%s: %u certificate%s, %u "
+                 "bytes of DER",
                  (unsigned)fl->enc_bytes, (unsigned)fl->enc_records,
-                 (unsigned long long)first.most, first.file, (unsigned)first.ncerts,
-                 first.ncerts == 1 ? "" : "s", (unsigned)first.der, FLIGHT_SLACK,
-                 nrules > 1 ? "; nor does it fit the other expected chains" : "");
+                 (unsigned long long)first.most, FLIGHT_SLACK,
+                 nrules > 1 ? ", nor does it fit the other expected chains" : "", first.file,
+                 (unsigned)first.ncerts, first.ncerts == 1 ? "" : "s", (unsigned)first.der);
     merge(f, F_TLS_TERMINATOR_CHANGED, SEV_MEDIUM, msg);
 }
 

@@ -99,6 +99,7 @@ static void pin_free(struct expect_pin *p)
     free(p->value);
     free(p->pem_file);
     free(p->subject);
+    free(p->size.issuer_der);
     free(p->spec);
     free(p->origin);
     free(p->server);
@@ -534,13 +535,17 @@ static char *resolve_path(const char *base_dir, const char *file)
 struct pem_hashes {
     uint8_t (*h)[32];
     char **subj;             /* RFC 2253 subject of each (NULL if it has none) */
+    struct expect_size *size;
     size_t n, cap;
 };
 
 static void pem_hashes_free(struct pem_hashes *ph)
 {
-    for (size_t i = 0; i < ph->n; i++)
+    for (size_t i = 0; i < ph->n; i++) {
         free(ph->subj[i]);
+        free(ph->size[i].issuer_der);
+    }
+    free(ph->size);
     free(ph->subj);
     free(ph->h);
 }
@@ -555,6 +560,62 @@ static char *subject_text(X509 *x)
 
     OPENSSL_free(der);
     return s;
+}
+
+/* pem_size fills |z| for the certificate |x| of |len| DER bytes (see struct
+ * expect_size); false when out of memory. */
+static bool pem_size(struct expect_size *z, X509 *x, size_t len)
+{
+    const ASN1_BIT_STRING *sig = NULL;
+    const X509_ALGOR *alg = NULL;
+    EVP_PKEY *key = X509_get0_pubkey(x);
+    unsigned char *der = NULL;
+    int n, md = 0, pk = 0;
+    uint32_t spki_min = 44;   /* Ed25519's SubjectPublicKeyInfo, the smallest kind */
+
+    memset(z, 0, sizeof(*z));
+    z->der_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    z->self_issued = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
+    n = i2d_X509_NAME(X509_get_issuer_name(x), &der);
+    if (n > 0) {
+        z->issuer_der = malloc((size_t)n);
+        if (z->issuer_der == NULL) {
+            OPENSSL_free(der);
+            return false;
+        }
+        memcpy(z->issuer_der, der, (size_t)n);
+        z->issuer_der_len = (size_t)n;
+    }
+    OPENSSL_free(der);
+    /* the issuer's key, from the signature it made: an RSA signature is as
+     * long as the modulus (SPKI: modulus + 38 bytes for a 65537 exponent
+     * and the DER around it); an ECDSA one says only "EC" (P-256's SPKI is
+     * the smallest, 91) */
+    X509_get0_signature(&sig, &alg, x);
+    if (OBJ_find_sigid_algs(X509_get_signature_nid(x), &md, &pk)) {
+        if ((pk == NID_rsaEncryption || pk == NID_rsassaPss) && sig != NULL)
+            spki_min = (uint32_t)ASN1_STRING_length(sig) + 38;
+        else if (pk == NID_X9_62_id_ecPublicKey)
+            spki_min = 91;
+        else if (pk == NID_ED448)
+            spki_min = 69;
+    } else if (X509_get_signature_nid(x) == NID_rsassaPss && sig != NULL) {
+        spki_min = (uint32_t)ASN1_STRING_length(sig) + 38;
+    }
+    z->issuer_min = (uint32_t)z->issuer_der_len + spki_min + 128;
+    if (key != NULL) {
+        int id = EVP_PKEY_get_base_id(key), bits = EVP_PKEY_get_bits(key);
+
+        if (id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS)
+            z->cv_min = (uint32_t)EVP_PKEY_get_size(key);
+        else if (id == EVP_PKEY_EC && bits > 16)
+            z->cv_min = 6 + 2 * ((uint32_t)(bits + 7) / 8 - 1);
+        else if (id == EVP_PKEY_ED25519)
+            z->cv_min = 64;
+        else if (id == EVP_PKEY_ED448)
+            z->cv_min = 114;
+    }
+    return true;
 }
 
 static bool pem_push(struct pem_hashes *ph, const uint8_t *der, size_t len, X509 *x)
@@ -572,9 +633,16 @@ static bool pem_push(struct pem_hashes *ph, const uint8_t *der, size_t len, X509
         if ((ns = realloc(ph->subj, ncap * sizeof(*ns))) == NULL)
             return false;
         ph->subj = ns;
+        struct expect_size *nz = realloc(ph->size, ncap * sizeof(*nz));
+
+        if (nz == NULL)
+            return false;
+        ph->size = nz;
         ph->cap = ncap;
     }
     if (!EVP_Digest(der, len, ph->h[ph->n], &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+        return false;
+    if (!pem_size(&ph->size[ph->n], x, len))
         return false;
     ph->subj[ph->n] = subject_text(x);
     ph->n++;
@@ -761,7 +829,7 @@ static int add_spec(struct expect_set *set, const char *spec_in, const char *ori
         snprintf(shown, slen, "%s", pinpart);
 
     if (kw->pem) {
-        struct pem_hashes ph = { NULL, NULL, 0, 0 };
+        struct pem_hashes ph = { NULL, NULL, NULL, 0, 0 };
         char *path = resolve_path(base_dir, value);
 
         if (path == NULL) {
@@ -781,6 +849,8 @@ static int add_spec(struct expect_set *set, const char *spec_in, const char *ori
                 p->pem_file = dup_str(value);
                 p->subject = ph.subj[i];
                 ph.subj[i] = NULL;
+                p->size = ph.size[i];
+                ph.size[i].issuer_der = NULL;
             }
             if (p == NULL || p->pem_file == NULL || !push_pin(set, p)) {
                 pin_free(p);

@@ -61,6 +61,25 @@ enum expect_scope {
 /* expect_scope_name returns "any", "ip_port", "ip" or "host". */
 const char *expect_scope_name(enum expect_scope s);
 
+/* expect_size: what a certificate of a pem: FILE tells about the size of a
+ * TLS 1.3 server flight carrying it, which a session without a key log
+ * shows where the certificate itself is encrypted (analyze/judge.c predicts
+ * the flight from it).  Lower bounds are safe ones: a real certificate or
+ * signature is never smaller. */
+struct expect_size {
+    uint32_t der_len;        /* its DER length; 0: not from a pem: FILE */
+    bool self_issued;        /* its subject is its issuer: nothing certifies it in a chain */
+    uint8_t *issuer_der;     /* its issuer's name (DER), to look the issuer up among the
+                                trust anchors (a server need not send an anchor) */
+    size_t issuer_der_len;
+    uint32_t issuer_min;     /* at least this many DER bytes for its issuer's certificate:
+                                the issuer's name, a public key of the kind and size the
+                                signature shows, and 128 for the rest a certificate holds */
+    uint32_t cv_min;         /* at least this many bytes for a TLS 1.3 CertificateVerify
+                                signature by its key (RSA: the modulus; ECDSA: DER of two
+                                integers each at most a byte short; EdDSA: fixed); 0: unknown */
+};
+
 /* expect_pin is one acceptable certificate property, with where it came
  * from.  Owned by its expect_set, read-only for everyone else, valid until
  * expect_free.  Strings are NUL-terminated and come from the user's command
@@ -74,6 +93,7 @@ struct expect_pin {
     unsigned pem_index;      /* ... the certificate's place in FILE (1-based) */
     unsigned pem_count;      /* ... and how many FILE holds */
     char *subject;           /* ... its subject (RFC 2253, as x509_info.subject), or NULL */
+    struct expect_size size; /* ... and the sizes it implies for a TLS 1.3 flight */
 
     char *spec;              /* the whole SPEC, without the whitespace around it and '=' */
     char *origin;            /* "--expect" or "expected.conf:3" (as given to expect_add) */

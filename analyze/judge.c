@@ -617,6 +617,171 @@ static void check_names(struct judge *j, const struct session *s, const struct x
     }
 }
 
+/*
+ * The size of a TLS 1.3 server flight against an expected pem: chain.
+ *
+ * Without a key log a TLS 1.3 session shows how many bytes the server's
+ * encrypted flight took (struct tls_server_flight: its records after the
+ * ServerHello until the client answered), not the certificate.  RFC 8446
+ * fixes how a chain becomes bytes there, so the certificates of a pem:
+ * expectation predict the least that flight can be:
+ *
+ *   EncryptedExtensions  4 + 2                 (an empty extension list, §4.3.1)
+ *   Certificate          4 + 1 + 3, and per entry 3 + DER + 2
+ *                        (§4.4.2: no request context, no entry extensions)
+ *   CertificateVerify    4 + 2 + 2 + the signature: RSA the modulus, ECDSA at
+ *                        least 6 + 2 * (coordinate - 1), Ed25519 64, Ed448 114
+ *                        (struct expect_size.cv_min; 64 when unknown)
+ *   Finished             4 + the hash: 48 for TLS_AES_256_GCM_SHA384, else 32
+ *   records              each adds its inner content type and the AEAD tag
+ *                        (1 + 16; 1 + 8 for TLS_AES_128_CCM_8_SHA256), at
+ *                        least ceil(plaintext / 2^14) of them; the 5-byte
+ *                        headers are not in enc_bytes
+ *
+ * The chain is the pem's certificates in file order, less a last one that is
+ * self-issued when there are more (a server may leave the root out).  When
+ * the last is not self-issued and its issuer is no trust anchor the verifier
+ * knows, the server has to send that issuer too: it is not in the file (a
+ * pem: often holds the leaf alone, while the server sends leaf and
+ * intermediate), so a lower bound of its size counts (expect_size.issuer_min:
+ * the issuer's name, a key of the kind and size its signature shows, 128
+ * bytes for the rest).  Whatever else a server may send only makes the flight
+ * longer (extensions, an OCSP staple, SCTs, a CertificateRequest, padding,
+ * more records, a NewSessionTicket before the client's Finished), so a flight
+ * shorter than that least is evidence that another chain was sent: another
+ * box terminated TLS.  The other way is weaker, and only checked when the
+ * whole chain is known (no issuer missing from the file, or the file's last
+ * certificate self-issued): a flight more than FLIGHT_SLACK bytes above the
+ * exact size with the root sent, four records and a CertificateVerify at its
+ * longest - the slack being room for a CertificateRequest with CA names and
+ * an OCSP staple.  Several pem: rules for one server are alternatives: the
+ * flight must fit none of them.  A pin that is not from a pem: file predicts
+ * nothing, and then neither does the set.
+ */
+#define FLIGHT_SLACK 4096u
+
+struct flight_guess {
+    uint64_t least, most;      /* most: only when whole */
+    bool whole;                /* every certificate the server must send is in the file */
+    uint32_t ncerts, der;      /* the file's certificates and their DER */
+    uint32_t issuer_min;       /* the issuer not in the file: its least DER, else 0 */
+    const char *file;
+};
+
+/* guess_flight predicts the flight for the pins of |rule| among |pins|. */
+static void guess_flight(struct judge *j, const struct session *s,
+                         const struct expect_pin *const *pins, size_t np, size_t rule,
+                         struct flight_guess *g)
+{
+    const struct expect_pin *c[MAX_PINS], *last = NULL;
+    size_t k = 0;
+    uint64_t lo = 0, hi = 0, cv, plain_lo, plain_hi;
+    unsigned hash = s->cipher == 0x1302 ? 48 : 32, tag = s->cipher == 0x1305 ? 8 : 16;
+
+    memset(g, 0, sizeof(*g));
+    for (size_t i = 0; i < np; i++)
+        if (pins[i]->rule == rule && k < MAX_PINS)
+            c[k++] = pins[i];
+    /* file order (pem_index), leaf first */
+    for (size_t a = 1; a < k; a++)
+        for (size_t b = a; b > 0 && c[b - 1]->pem_index > c[b]->pem_index; b--) {
+            const struct expect_pin *t = c[b];
+
+            c[b] = c[b - 1];
+            c[b - 1] = t;
+        }
+    g->file = c[0]->pem_file;
+    g->ncerts = (uint32_t)k;
+    for (size_t i = 0; i < k; i++) {
+        uint64_t e = 5u + c[i]->size.der_len;
+
+        g->der += c[i]->size.der_len;
+        hi += e;
+        if (!(i + 1 == k && k > 1 && c[i]->size.self_issued))
+            lo += e;
+    }
+    last = c[k - 1];
+    g->whole = last->size.self_issued ||
+               verify_anchor_named(j->o.store, last->size.issuer_der, last->size.issuer_der_len);
+    if (!g->whole) {
+        g->issuer_min = last->size.issuer_min;
+        lo += 5u + g->issuer_min;
+    }
+    cv = c[0]->size.cv_min ? c[0]->size.cv_min : 64;
+    plain_lo = 6 + (8 + lo) + (8 + cv) + (4 + hash);
+    g->least = plain_lo + (plain_lo + 16383) / 16384 * (1 + tag);
+    plain_hi = 6 + (8 + hi) + (8 + cv + 8) + (4 + hash);
+    g->most = plain_hi + (4 + plain_hi / 16384) * (1 + tag) + FLIGHT_SLACK;
+}
+
+/* check_flight: the TLS 1.3 flight against the pem: pins that apply (see
+ * above); TLS_TERMINATOR_CHANGED when it fits none. */
+static void check_flight(struct judge *j, const struct session *s,
+                         const struct expect_pin *const *pins, size_t np, struct findings *f)
+{
+    const struct tls_server_flight *fl = &s->server_flight;
+    struct flight_guess g, first;
+    char msg[FINDING_MSG_MAX], extra[96] = "";
+    size_t nrules = 0;
+
+    if (!s->cert_hidden || s->version != 0x0304 || !fl->enc_complete || fl->enc_records == 0)
+        return;
+    for (size_t i = 0; i < np; i++)
+        if (pins[i]->size.der_len == 0)
+            return;   /* an alternative that predicts nothing */
+    for (size_t i = 0; i < np; i++) {
+        bool seen = false;
+
+        for (size_t k = 0; k < i; k++)
+            seen = seen || pins[k]->rule == pins[i]->rule;
+        if (seen)
+            continue;
+        guess_flight(j, s, pins, np, pins[i]->rule, &g);
+        if (fl->enc_bytes >= g.least && (!g.whole || fl->enc_bytes <= g.most))
+            return;   /* fits this one */
+        if (nrules++ == 0)
+            first = g;
+    }
+    if (nrules == 0)
+        return;
+    if (first.issuer_min > 0)
+        snprintf(extra, sizeof(extra), ", and its issuer, not in the file: at least %u bytes",
+                 (unsigned)first.issuer_min);
+    /* the one innocent reading of a short flight: a server that leaves out
+     * the issuer it must send (a chain that does not verify) */
+    const char *innocent = first.issuer_min > 0
+                               ? " (or the server left out the issuer it must send)"
+                               : "";
+
+    /* the numbers and the conclusion first, the file last: a long path
+     * only shortens the tail */
+    if (fl->enc_bytes < first.least)
+        snprintf(msg, sizeof(msg),
+                 "the server's encrypted TLS 1.3 flight took %u bytes in %u records, less than "
+                 "the %llu the expected chain needs at least: evidence, not proof, that "
+                 "another certificate answered and another box terminated TLS%s%s; the "
+                 "flight's size is all TLS 1.3 shows without a key log; expected pem:%s: %u "
+                 "certificate%s, %u bytes of DER%s",
+                 (unsigned)fl->enc_bytes, (unsigned)fl->enc_records,
+                 (unsigned long long)first.least, innocent,
+                 nrules > 1 ? ", nor does it fit the other expected chains" : "", first.file,
+                 (unsigned)first.ncerts, first.ncerts == 1 ? "" : "s", (unsigned)first.der,
+                 extra);
+    else
+        snprintf(msg, sizeof(msg),
+                 "the server's encrypted TLS 1.3 flight took %u bytes in %u records, more than "
+                 "the %llu the expected chain can make with %u bytes of room for a "
+                 "CertificateRequest or an OCSP staple: evidence, not proof, that another "
+                 "certificate answered and another box terminated TLS%s; the flight's size is "
+                 "all TLS 1.3 shows without a key log; expected pem:%s: %u certificate%s, %u "
+                 "bytes of DER",
+                 (unsigned)fl->enc_bytes, (unsigned)fl->enc_records,
+                 (unsigned long long)first.most, FLIGHT_SLACK,
+                 nrules > 1 ? ", nor does it fit the other expected chains" : "", first.file,
+                 (unsigned)first.ncerts, first.ncerts == 1 ? "" : "s", (unsigned)first.der);
+    merge(f, F_TLS_TERMINATOR_CHANGED, SEV_MEDIUM, msg);
+}
+
 static void check_expect(struct judge *j, const struct session *s,
                          const struct x509_info *leaf, struct findings *f,
                          char *expected, size_t expected_len)
@@ -651,8 +816,13 @@ static void check_expect(struct judge *j, const struct session *s,
     }
     if (expected != NULL && expected_len > 0)
         snprintf(expected, expected_len, "%s", desc);
-    if (leaf == NULL)
-        return;   /* hidden or not seen: nothing to compare */
+    if (leaf == NULL) {
+        /* hidden or not seen: no certificate to compare, but TLS 1.3's
+         * flight size may tell */
+        if (np <= MAX_PINS)
+            check_flight(j, s, pins, shown, f);
+        return;
+    }
     for (size_t i = 0; i < shown; i++)
         if (expect_pin_matches(pins[i], leaf))
             return;
@@ -895,7 +1065,17 @@ void judge_session(struct judge *j, const struct session *s,
               "the TLS handshake could not be kept (out of memory): the certificate checks "
               "did not run" :
               "the server's certificate chain could not be kept (out of memory): the "
-              "certificate checks did not run");
+              "certificate checks did not run (raise --memcap if it said so)");
+    for (int d = 0; d < 2; d++)
+        if (s->tls_error[d] == TLS_ERR_HS_MEMCAP)
+            merge(out, F_INCOMPLETE, SEV_INFO,
+                  d == TCP_TO_CLIENT
+                      ? "a handshake message of the server spanning records could not be "
+                        "held (the --memcap budget or memory ran out): the rest of its "
+                        "handshake was not read"
+                      : "a handshake message of the client spanning records could not be "
+                        "held (the --memcap budget or memory ran out): the rest of its "
+                        "handshake was not read");
     /* remember a failed handshake, so that the client's retry in clear can
      * say why; a handshake that worked since makes it history */
     if (s->tls) {

@@ -508,6 +508,32 @@ static bool system_store(X509_STORE *st, char *dirs, size_t dirslen)
     return X509_STORE_set_default_paths(st) == 1;
 }
 
+bool verify_anchor_named(struct verify_store *s, const uint8_t *name, size_t len)
+{
+    const unsigned char *p = name;
+    X509_NAME *xn;
+    X509_STORE_CTX *ctx;
+    X509_OBJECT *obj;
+    bool found = false;
+
+    if (s == NULL || name == NULL || len == 0 || len > LONG_MAX)
+        return false;
+    if ((xn = d2i_X509_NAME(NULL, &p, (long)len)) == NULL) {
+        ERR_clear_error();
+        return false;
+    }
+    ctx = X509_STORE_CTX_new();
+    obj = X509_OBJECT_new();
+    /* the lookups (a --ca-path directory loads by hash) see it too */
+    if (ctx != NULL && obj != NULL && X509_STORE_CTX_init(ctx, s->store, NULL, NULL) == 1)
+        found = X509_STORE_CTX_get_by_subject(ctx, X509_LU_X509, xn, obj) == 1;
+    X509_OBJECT_free(obj);
+    X509_STORE_CTX_free(ctx);
+    X509_NAME_free(xn);
+    ERR_clear_error();
+    return found;
+}
+
 struct verify_store *verify_store_new(const char *ca_file, const char *ca_path, char *err,
                                       size_t errlen)
 {

@@ -106,6 +106,11 @@ struct verify_store *verify_store_new(const char *ca_file, const char *ca_path, 
 /* verify_store_free frees |s| and its cache.  NULL is a no-op. */
 void verify_store_free(struct verify_store *s);
 
+/* verify_anchor_named is true when |s| holds a trust anchor whose subject
+ * is the DER-encoded name |name| (|len| bytes): a server need not send that
+ * certificate.  False for a NULL store or a name that does not parse. */
+bool verify_anchor_named(struct verify_store *s, const uint8_t *name, size_t len);
+
 /* verify_store_set_cache_max bounds the cache to |max| verdicts (0: no
  * cache), evicting the least recently used beyond it. */
 void verify_store_set_cache_max(struct verify_store *s, size_t max);

@@ -43,6 +43,15 @@
  * They make up P percent of the file's bytes; addresses 192.168.0.0/16 and
  * 2001:db8:b::/64 to 198.18.0.0/22 and 2001:db8:ff::/112.
  *
+ * --keylog-out FILE writes the key log of the output: every seed X.pcap (or
+ * X.pcapng) with a key log X.keylog beside it (pcaps/record.sh writes them:
+ * `openssl s_client -keylogfile`) has it copied into FILE.  An instance
+ * keeps its seed's client random and every encrypted byte, so the seed's
+ * secrets decrypt each copy (mxwitness --keylog FILE really decrypts the
+ * whole file: TLS 1.3 handshake and traffic secrets, TLS 1.2 master
+ * secrets); --servers renames names in the ClientHello, which the secrets
+ * do not depend on.  Seeds without a key log stay encrypted.
+ *
  * Deterministic: the same seeds and options give the same bytes.  A seed
  * that cannot be read is skipped with a warning; no TCP session at all in
  * the seeds is an error (exit 2).
@@ -1282,6 +1291,48 @@ static int flood_run(const char *seed, const char *out, uint64_t nsyn, uint64_t 
     return 0;
 }
 
+/* keylog_out copies the key log beside each seed (X.pcap -> X.keylog)
+ * into |path|; returns the number of seeds that had one, -1 on an error. */
+static int keylog_out(const char *path, char **seeds, int nseeds)
+{
+    FILE *out = fopen(path, "w");
+    int found = 0;
+    char buf[65536];
+
+    if (!out) {
+        fprintf(stderr, "gen: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < nseeds; i++) {
+        size_t len = strlen(seeds[i]), stem = len, n;
+        char *kl;
+        FILE *in;
+
+        if (len > 7 && strcmp(seeds[i] + len - 7, ".pcapng") == 0)
+            stem = len - 7;
+        else if (len > 5 && strcmp(seeds[i] + len - 5, ".pcap") == 0)
+            stem = len - 5;
+        if ((kl = malloc(stem + 8)) == NULL)
+            break;
+        memcpy(kl, seeds[i], stem);
+        memcpy(kl + stem, ".keylog", 8);
+        in = fopen(kl, "r");
+        free(kl);
+        if (!in)
+            continue;
+        found++;
+        while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+            if (fwrite(buf, 1, n, out) != n)
+                break;
+        fclose(in);
+    }
+    if (fclose(out) != 0) {
+        fprintf(stderr, "gen: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return found;
+}
+
 static void usage(FILE *f)
 {
     fputs("usage: gen -o OUT [--size MB | --sessions N] [--mixed PERCENT] [--concurrency N]\n"
@@ -1293,6 +1344,8 @@ static void usage(FILE *f)
           "  --servers N       about N distinct mail servers, each with its own address\n"
           "                    and host name (default: 64 addresses, the seeds' names)\n"
           "  --seed N          PRNG seed (default fixed)\n"
+          "  --keylog-out FILE the seeds' key logs (X.keylog beside X.pcap), which\n"
+          "                    decrypt their sessions' copies in OUT\n"
           "       gen -o OUT --syn-flood N [--flood-span S] [--seed N] [-q] SEED.pcap\n"
           "  --syn-flood N     the seed as it is, with N SYNs from random sources to its\n"
           "                    mail servers mixed in (a quarter answered by a SYN-ACK, a\n"
@@ -1325,10 +1378,11 @@ int main(int argc, char **argv)
         {"seed", required_argument, NULL, 'S'},
         {"syn-flood", required_argument, NULL, 'F'},
         {"flood-span", required_argument, NULL, 'T'},
+        {"keylog-out", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *out = NULL;
+    const char *out = NULL, *keylog_path = NULL;
     uint64_t size_mb = 100, mixed = 0, conc = 1000, max_sessions = 0, v;
     uint64_t flood = 0, flood_span = 0;
     bool quiet = false;
@@ -1393,6 +1447,7 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'K': keylog_path = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -1410,6 +1465,14 @@ int main(int argc, char **argv)
     if (!g_nsess) {
         fprintf(stderr, "gen: no TCP sessions in the seeds\n");
         return 2;
+    }
+    if (keylog_path) {
+        int k = keylog_out(keylog_path, argv + optind, argc - optind);
+
+        if (k < 0)
+            return 2;
+        if (!quiet)
+            fprintf(stderr, "gen: key log: %s from %d seed(s)\n", keylog_path, k);
     }
     for (size_t s = 0; s < g_nsess; s++) {
         sum_dur += g_sess[s].dur_us;

@@ -20,6 +20,10 @@
 #               to its servers mixed in (gen --syn-flood): issue 13's acceptance,
 #               at most a few hundred session lines, every delivery analysed,
 #               peak RSS under 256 MB
+#   keylog      ~BENCH_KEYLOG_MB MB of copies of the seeds that have a key log
+#               (X.keylog beside X.pcap: TLS 1.3 and TLS 1.2 sessions with real
+#               secrets); gen --keylog-out writes keylog.keylog, which decrypts
+#               every copy
 # Seeds: pcaps/*.pcap and pcaps/*.pcapng, or, when there are none, the public
 # smtp-starttls captures in $SHARED/pcaps/{ndpi,zeek}/.
 #
@@ -40,6 +44,16 @@
 #   BENCH_SERVER_SESSIONS=4*BENCH_SERVERS   sessions in srv-1x and srv-4x
 #   BENCH_MAX_SERVERS=1000   the --max-servers budget of the mxw-json-cap runs
 #   BENCH_FLOOD=1000000      SYNs in the flood file (0 skips it)
+#   BENCH_KEYLOG_MB=100      size of the keylog file; 0 skips the decryption row
+#
+# The decryption row runs, round by round, `mxwitness --json` on the keylog
+# file without and with `--keylog` (the cost of decrypting every handshake
+# and the SMTP dialogue inside TLS), and `--json --keylog` of a key log that
+# matches no session on the mail file, against the plain --json run on it:
+# with no key log the decrypter is never asked for (no lookup, no key
+# derivation: the records stay framed and skipped as before decryption
+# existed), and a key log that decrypts nothing only adds one lookup by client
+# random per session, so both must run at the speed of --json within noise.
 #
 # The server-count row runs `mxwitness --json` on srv-1x, srv-4x and srv-q in
 # turn, BENCH_REPS rounds, so each round's three runs meet the same machine;
@@ -69,6 +83,7 @@ SERVER_SESSIONS=${BENCH_SERVER_SESSIONS:-$((4 * SERVERS))}
 MAX_SERVERS=${BENCH_MAX_SERVERS:-1000}
 FLOOD=${BENCH_FLOOD:-1000000}
 FLOOD_SEED=pcaps/many-sessions.pcap
+KEYLOG_MB=${BENCH_KEYLOG_MB:-100}
 
 # ------------------------------------------------------------------ the rows
 # Each tool_NAME measures one tool on capture $1.  Names appear in the table
@@ -86,6 +101,10 @@ tool_tshark_x509() { measure_cmd "$TSHARK_REPS" tshark -r "$1" \
 tool_mxw_json_2pt() { measure_cmd "$REPS" "$MXW" --json -r "$1@a" -r "$1@b"; }
 # The server-count row (srv-* files only): --json with a small server budget.
 tool_mxw_json_cap() { measure_cmd 1 "$MXW" --json --max-servers "$MAX_SERVERS" -r "$1"; }
+# The decryption row: --json with the keylog file's key log (keylog file), and
+# with a key log matching no session (mail file).
+tool_mxw_json_keylog() { measure_cmd "$REPS" "$MXW" --json --keylog "$DATA/keylog.keylog" -r "$1"; }
+tool_mxw_json_klnone() { measure_cmd "$REPS" "$MXW" --json --keylog "$DATA/none.keylog" -r "$1"; }
 
 # ------------------------------------------------------------------ helpers
 say() { printf '%s\n' "$*"; }
@@ -134,14 +153,15 @@ else
 fi
 
 # ------------------------------------------------------------------ data
-# gen_file NAME MB MIXED [GEN-OPTIONS] regenerates $DATA/NAME.pcap when its
-# stamp (the generator, the seeds' contents, the options) changed.  What gen
+# gen_file NAME MB MIXED [GEN-OPTIONS [SEEDS [STAMP]]] regenerates
+# $DATA/NAME.pcap (from SEEDS, default all) when its stamp (the generator,
+# the seeds' contents, the options, STAMP) changed.  What gen
 # said is kept in $DATA/NAME.pcap.log.
 gen_file() {
-    _name=$1 _mb=$2 _mix=$3 _opts=${4:-}
+    _name=$1 _mb=$2 _mix=$3 _opts=${4:-} _seeds=${5:-$SEEDS} _extra=${6:-}
     _out=$DATA/$_name.pcap
     # shellcheck disable=SC2086
-    _stamp="size=$_mb mixed=$_mix${_opts:+ $_opts} $(cksum <"$GEN") $(cat $SEEDS | cksum) $SEEDS"
+    _stamp="size=$_mb mixed=$_mix${_opts:+ $_opts} $(cksum <"$GEN") $(cat $_seeds | cksum) $_seeds$_extra"
     if [ -f "$_out" ] && [ -f "$_out.stamp" ] && [ "$(cat "$_out.stamp")" = "$_stamp" ]; then
         say "data: $_out is up to date"
         return 0
@@ -149,7 +169,7 @@ gen_file() {
     rm -f "$_out" "$_out.stamp" "$_out.log"
     _rc=0
     # shellcheck disable=SC2086
-    "$GEN" -o "$_out.tmp" --size "$_mb" --mixed "$_mix" $_opts $SEEDS 2>"$_out.log.tmp" || _rc=$?
+    "$GEN" -o "$_out.tmp" --size "$_mb" --mixed "$_mix" $_opts $_seeds 2>"$_out.log.tmp" || _rc=$?
     sed 's/^/data: /' "$_out.log.tmp"
     if [ "$_rc" -ne 0 ] || [ ! -s "$_out.tmp" ]; then
         die "generating $_out failed"
@@ -173,6 +193,29 @@ if [ "$SERVERS" -gt 0 ]; then
     gen_file srv-1x "$SIZE_MB" 0 "--sessions $SERVER_SESSIONS --servers $SERVERS"
     gen_file srv-4x "$SIZE_MB" 0 "--sessions $SERVER_SESSIONS --servers $((4 * SERVERS))"
     gen_file srv-q "$SIZE_MB" 0 "--sessions $((SERVER_SESSIONS / 4)) --servers $SERVERS"
+fi
+# The decryption file: the seeds that have a key log, and that key log.
+KL_SEEDS=""
+for f in $SEEDS; do
+    [ -f "${f%.pcap*}.keylog" ] && KL_SEEDS="$KL_SEEDS $f"
+done
+KL_FILES=""
+if [ "$KEYLOG_MB" -gt 0 ] && [ -n "$KL_SEEDS" ]; then
+    KL_FILES=keylog
+    # the key log is part of the stamp: new secrets make a new file
+    # shellcheck disable=SC2086
+    _klsum=""
+    for f in $KL_SEEDS; do _klsum="$_klsum $(cksum <"${f%.pcap*}.keylog")"; done
+    [ -s "$DATA/keylog.keylog" ] || rm -f "$DATA/keylog.pcap.stamp"
+    gen_file keylog "$KEYLOG_MB" 0 "--keylog-out $DATA/keylog.keylog.tmp" "$KL_SEEDS" \
+        " keylogs:$_klsum"
+    [ -f "$DATA/keylog.keylog.tmp" ] && mv "$DATA/keylog.keylog.tmp" "$DATA/keylog.keylog"
+    [ -s "$DATA/keylog.keylog" ] || die "gen wrote no key log for $DATA/keylog.pcap"
+    # a key log of client randoms no capture holds: lookups that find nothing
+    awk 'BEGIN { for (i = 0; i < 1000; i++) printf "CLIENT_RANDOM %064x %096x\n", i * 7919 + 1, i }' \
+        >"$DATA/none.keylog"
+elif [ "$KEYLOG_MB" -gt 0 ]; then
+    say "bench: no seed has a key log (X.keylog beside X.pcap): decryption row skipped"
 fi
 MAXSRV=no
 "$MXW" --help 2>&1 | grep -q -e '--max-servers' && MAXSRV=yes
@@ -233,12 +276,29 @@ while [ -n "$SRV_FILES" ] && [ "$CUR_ROUND" -le "$REPS" ]; do
     done
     CUR_ROUND=$((CUR_ROUND + 1))
 done
+# The decryption row, round by round: the keylog file without and with its
+# key log, the mail file with a key log that matches nothing.
+for name in $KL_FILES; do
+    "$READLOOP" "$DATA/$name.pcap" >"$DATA/$name.count"
+    wc -c <"$DATA/$name.pcap" | tr -d ' ' >"$DATA/$name.size"
+done
+CUR_ROUND=1
+while [ -n "$KL_FILES" ] && [ "$CUR_ROUND" -le "$REPS" ]; do
+    for run in "mxw_json keylog" "mxw_json_keylog keylog" "mxw_json_klnone mail"; do
+        set -- $run
+        CUR_TOOL=$(printf '%s' "$1" | tr _ -)
+        CUR_FILE=$2
+        [ -t 2 ] && printf 'bench: %-12s %-11s run %d \r' "$CUR_TOOL" "$2" "$CUR_ROUND" >&2
+        "tool_$1" "$DATA/$2.pcap"
+    done
+    CUR_ROUND=$((CUR_ROUND + 1))
+done
 [ -t 2 ] && printf '%60s\r' '' >&2
 T1=$(date +%s)
 
 # ------------------------------------------------------------------ report
 # best.txt: tool file wall cpu rss_kb status packets bytes  (best wall, max RSS)
-for name in $FILES $SRV_FILES; do
+for name in $FILES $SRV_FILES $KL_FILES; do
     pk=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$DATA/$name.count")
     printf '%s %s %s\n' "$name" "${pk:-0}" "$(cat "$DATA/$name.size")"
 done >"$DATA/files.txt"
@@ -400,6 +460,34 @@ if [ "$FLOOD" -gt 0 ] && [ -f "$FLOOD_SEED" ]; then
     verdict "flood: session lines" "$_sess" le 300 ""
     verdict "flood: deliveries analysed / truth" "$(ratio "$_deliv" "$_truth")" ge 1 x
     verdict "flood: peak RSS (MB)" "$(mb "$_rss")" le 256 " MB"
+fi
+
+if [ -n "$KL_FILES" ]; then
+    say "decryption (--keylog; keylog: $(gen_said keylog sessions) sessions, copies of$KL_SEEDS)"
+    # mbs TOOL FILE: MB/s of TOOL's best run on FILE
+    mbs() {
+        awk -v t="$1" -v f="$2" '$1 == t && $2 == f && $3 > 0 { printf "%.1f", $8 / 1e6 / $3 }' \
+            "$DATA/best.txt"
+    }
+    verdict "--json without --keylog, keylog (MB/s)" "$(mbs mxw-json keylog)" info - " MB/s"
+    verdict "--json --keylog, keylog: decrypting (MB/s)" "$(mbs mxw-json-keylog keylog)" info - " MB/s"
+    _kls=$(gen_said keylog sessions)
+    verdict "--json --keylog, keylog: sessions decrypted per second" \
+        "$(awk -v n="$_kls" -v w="$(get mxw-json-keylog keylog wall)" \
+            'BEGIN { if (w > 0 && n + 0 > 0) printf "%.0f", n / w }')" info - " /s"
+    verdict "wall --keylog / without, keylog" \
+        "$(ratio "$(get mxw-json-keylog keylog wall)" "$(get mxw-json keylog wall)")" info - x
+    verdict "wall --keylog / without, keylog (same round)" \
+        "$(paired_on mxw-json-keylog keylog mxw-json keylog)" info - x
+    say "  no key log costs nothing: --json on mail as in the full-pipeline row, and with"
+    say "  a key log that matches no session (one lookup per session, nothing decrypted)"
+    # CPU time: the target is about the work done, which wall time on a shared
+    # machine blurs (the wall ratios are shown beside it)
+    verdict "cpu key log matching nothing / none, mail" \
+        "$(ratio "$(get mxw-json-klnone mail cpu)" "$(get mxw-json mail cpu)")" le 1.1 x
+    verdict "wall key log matching nothing / none, mail" \
+        "$(ratio "$(get mxw-json-klnone mail wall)" "$(get mxw-json mail wall)")" info - x
+    verdict "... the same, same round" "$(paired_on mxw-json-klnone mail mxw-json mail)" info - x
 fi
 say "same-round ratios (median over rounds; how steady the machine was)"
 verdict "mxwitness --json / readloop wall, mixed" "$(paired mxw-json readloop mixed)" info - x

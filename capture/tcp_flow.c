@@ -249,6 +249,7 @@ static void close_flow(struct tcp_flow_table *tab, struct tcp_flow *f, enum tcp_
 {
     if (f->flags & TCP_FLOW_CLOSED)
         return;
+    f->flags |= TCP_FLOW_CLOSING;
     tcp_half_flush(&f->half[TCP_TO_SERVER], &tab->mc, &bridge, f);
     tcp_half_flush(&f->half[TCP_TO_CLIENT], &tab->mc, &bridge, f);
     f->close_reason = why;
@@ -353,6 +354,11 @@ const struct tcp_flow_stats *tcp_flow_table_stats(struct tcp_flow_table *tab)
     tab->st.mem_peak = tab->mc.peak;
     tab->st.mem_refusals = tab->mc.refusals;
     return &tab->st;
+}
+
+struct tcp_memcap *tcp_flow_memcap(struct tcp_flow *f)
+{
+    return f != NULL && f->tab != NULL ? &f->tab->mc : NULL;
 }
 
 void tcp_flow_stop(struct tcp_flow *f, enum tcp_dir dir)

@@ -49,6 +49,7 @@ const char *tcp_close_reason_name(enum tcp_close_reason r);
 #define TCP_FLOW_DATA       0x40u  /* a segment with payload was seen (either way): a
                                       connection without it had no dialogue (a SYN
                                       flood, a scan, a half-open or RST-only one) */
+#define TCP_FLOW_CLOSING    0x80u  /* being closed: the bytes offered now are the last */
 
 struct tcp_flow_table;
 
@@ -122,7 +123,8 @@ struct tcp_flow_stats {
     uint64_t bad_packets;        /* impossible flag combinations (SYN+RST): ignored */
     uint64_t clock_jumps;        /* lone packets further than the idle timeout from the
                                     connection clock, which they did not move */
-    size_t mem_used, mem_peak;   /* reassembly bytes */
+    size_t mem_used, mem_peak;   /* reassembly bytes, and what the TLS layer draws from
+                                    the same budget (tcp_memcap_reserve) */
     uint64_t mem_refusals;
 };
 
@@ -157,6 +159,11 @@ void tcp_flow_expire(struct tcp_flow_table *tab, uint64_t now_us);
 /* tcp_flow_finish closes every open connection (reason "end") in the order
  * they were created.  The table stays usable. */
 void tcp_flow_finish(struct tcp_flow_table *tab);
+
+/* tcp_flow_memcap returns the memory budget |f|'s table draws its
+ * reassembly bytes from (--memcap), for a consumer that holds bytes of its
+ * own on the connection's behalf (tcp_memcap_reserve). */
+struct tcp_memcap *tcp_flow_memcap(struct tcp_flow *f);
 
 /* tcp_flow_stop tells the table that the consumer of |f| wants no more bytes
  * in direction |dir|; the buffers are freed and later bytes only counted. */

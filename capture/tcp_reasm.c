@@ -54,7 +54,7 @@ const char *tcp_anomaly_name(enum tcp_anomaly a)
     return (unsigned)a < TCP_AN_COUNT ? anomaly_names[a] : "unknown";
 }
 
-static bool mc_reserve(struct tcp_memcap *mc, size_t n)
+bool tcp_memcap_reserve(struct tcp_memcap *mc, size_t n)
 {
     if (!mc)
         return true;
@@ -68,7 +68,7 @@ static bool mc_reserve(struct tcp_memcap *mc, size_t n)
     return true;
 }
 
-static void mc_release(struct tcp_memcap *mc, size_t n)
+void tcp_memcap_release(struct tcp_memcap *mc, size_t n)
 {
     if (mc)
         mc->used = n > mc->used ? 0 : mc->used - n;
@@ -140,13 +140,13 @@ static void free_buffers(struct tcp_half *h, struct tcp_memcap *mc)
     while (n) {
         struct tcp_seg_node *next = n->next;
 
-        mc_release(mc, sizeof(*n) + n->len);
+        tcp_memcap_release(mc, sizeof(*n) + n->len);
         free(n);
         n = next;
     }
     h->ooo = NULL;
     h->ooo_bytes = 0;
-    mc_release(mc, h->cap);
+    tcp_memcap_release(mc, h->cap);
     pool_put(mc, h->buf, h->cap);
     h->buf = NULL;
     h->len = h->cap = h->hist = 0;
@@ -234,7 +234,7 @@ static bool buf_room(struct tcp_half *h, size_t n, struct tcp_memcap *mc,
     newcap = h->cap ? h->cap : FIRST_BUF;
     while (newcap < want)
         newcap *= 2;
-    if (!mc_reserve(mc, newcap - h->cap)) {
+    if (!tcp_memcap_reserve(mc, newcap - h->cap)) {
         stop_with(h, TCP_HALF_MEMCAP, TCP_AN_MEMCAP, mc, cbs, user);
         return false;
     }
@@ -246,7 +246,7 @@ static bool buf_room(struct tcp_half *h, size_t n, struct tcp_memcap *mc,
         nb = realloc(h->buf, newcap);
     }
     if (!nb) {
-        mc_release(mc, newcap - h->cap);
+        tcp_memcap_release(mc, newcap - h->cap);
         stop_with(h, TCP_HALF_MEMCAP, TCP_AN_MEMCAP, mc, cbs, user);
         return false;
     }
@@ -306,7 +306,7 @@ static void drain(struct tcp_half *h, struct tcp_memcap *mc,
         h->ooo_bytes -= n->len;
         if (skip < n->len)
             append(h, n->data + skip, n->len - (size_t)skip, mc, cbs, user);
-        mc_release(mc, sizeof(*n) + n->len);
+        tcp_memcap_release(mc, sizeof(*n) + n->len);
         free(n);
     }
 }
@@ -352,11 +352,11 @@ static struct tcp_seg_node *node_new(uint64_t off, const uint8_t *p, size_t n,
 {
     struct tcp_seg_node *node;
 
-    if (!mc_reserve(mc, sizeof(*node) + n))
+    if (!tcp_memcap_reserve(mc, sizeof(*node) + n))
         return NULL;
     node = malloc(sizeof(*node) + n);
     if (!node) {
-        mc_release(mc, sizeof(*node) + n);
+        tcp_memcap_release(mc, sizeof(*node) + n);
         return NULL;
     }
     node->next = NULL;

@@ -84,6 +84,15 @@ struct tcp_memcap {
 /* tcp_memcap_cleanup frees the spare buffers of |mc|. */
 void tcp_memcap_cleanup(struct tcp_memcap *mc);
 
+/* tcp_memcap_reserve draws |n| bytes from |mc| (true), or refuses and counts
+ * the refusal (false) when the limit would be passed; tcp_memcap_release
+ * gives |n| back.  |mc| NULL: always granted.  Besides the stream buffers,
+ * the TLS layer draws on it for the handshake messages it collects and the
+ * certificate chains a session keeps (dissect/tls.c, dissect/session.c), so
+ * --memcap bounds those too. */
+bool tcp_memcap_reserve(struct tcp_memcap *mc, size_t n);
+void tcp_memcap_release(struct tcp_memcap *mc, size_t n);
+
 /* tcp_reasm_cbs is how a half hands bytes to its consumer.  |user| is the
  * consumer's per-stream context, |dir| the half's direction. */
 struct tcp_reasm_cbs {

@@ -58,8 +58,17 @@ struct sess_state {
     const struct keylog_secrets *secrets;  /* found for the client random */
     bool secrets_looked;
     uint8_t *inner[2];              /* decrypted SMTP not yet consumed, by sender */
-    size_t inner_len[2];
+    size_t inner_len[2], inner_cap[2];  /* grown as needed, up to INNER_MAX: most records
+                                       are read whole from the decrypted record itself */
     bool inner_stopped;
+    /* The connection table's budget (--memcap): the TLS parser draws the
+     * handshake messages it collects from it, and the kept certificate
+     * chains (chain_held bytes, given back when the session is freed) are
+     * drawn from it too, so that a flood of sessions each sending a chain of
+     * megabytes is bounded like a flood of stream bytes. */
+    struct tcp_memcap *mc;
+    size_t chain_held;
+    size_t skip[2];                 /* prelude bytes still to pass over, by sender */
 };
 
 struct session_layer {
@@ -220,8 +229,10 @@ static void add_linef(struct sess_state *st, enum tcp_dir dir, char kind, const 
 
 /* ---- SMTP callbacks ------------------------------------------------- */
 
-static void smtp_line(void *user, enum tcp_dir dir, uint64_t ts_us, enum smtp_line_kind kind,
-                      const struct cbs *line, size_t arg_off)
+/* smtp_line_as keeps one SMTP line as transcript line kind |as|: 'S' read
+ * in clear, 'D' read from decrypted TLS (the dialogue inside TLS). */
+static void smtp_line_as(void *user, enum tcp_dir dir, uint64_t ts_us, enum smtp_line_kind kind,
+                         const struct cbs *line, size_t arg_off, char as)
 {
     struct sess_state *st = user;
     char buf[SMTP_MAX_LINE + 32];
@@ -239,10 +250,23 @@ static void smtp_line(void *user, enum tcp_dir dir, uint64_t ts_us, enum smtp_li
     } else if (n) {
         memcpy(buf, cbs_data(line), n);
     }
-    add_line(st, dir, 'S', buf, n);
+    add_line(st, dir, as, buf, n);
+}
+
+static void smtp_line(void *user, enum tcp_dir dir, uint64_t ts_us, enum smtp_line_kind kind,
+                      const struct cbs *line, size_t arg_off)
+{
+    smtp_line_as(user, dir, ts_us, kind, line, arg_off, 'S');
+}
+
+static void smtp_line_decrypted(void *user, enum tcp_dir dir, uint64_t ts_us,
+                                enum smtp_line_kind kind, const struct cbs *line, size_t arg_off)
+{
+    smtp_line_as(user, dir, ts_us, kind, line, arg_off, 'D');
 }
 
 static const struct smtp_cbs smtp_callbacks = {.on_line = smtp_line};
+static const struct smtp_cbs smtp_tls_callbacks = {.on_line = smtp_line_decrypted};
 
 /* ---- TLS callbacks -------------------------------------------------- */
 
@@ -358,8 +382,15 @@ static void copy_chain(struct sess_state *st, enum tcp_dir from, const struct tl
      * two, copied in every session.  An empty chain needs none. */
     for (size_t i = 0; i < n; i++)
         total += cbs_len(&c->certs[i]);
-    if (n > 0 && (block = s_alloc(st, what, NULL, total)) == NULL)
+    if (n > 0 && !tcp_memcap_reserve(st->mc, total)) {
+        alloc_failed(st, what);
         return;
+    }
+    if (n > 0 && (block = s_alloc(st, what, NULL, total)) == NULL) {
+        tcp_memcap_release(st->mc, total);
+        return;
+    }
+    st->chain_held += n > 0 ? total : 0;
     dst->seen = true;
     dst->ts_us = ts;
     dst->total = c->total;
@@ -422,6 +453,14 @@ static void tls_key_exchange(void *user, const struct tls_key_exchange *kx)
     st->s.kx_seen = true;
 }
 
+/* tls_kind: the transcript kind of a TLS line about what |from| sent: 'E'
+ * when it was read from a decrypted record (encrypted on the wire), 'T'
+ * when it crossed the wire in clear. */
+static char tls_kind(const struct sess_state *st, enum tcp_dir from)
+{
+    return tls_reading_decrypted(st->tls, from) ? 'E' : 'T';
+}
+
 static void tls_handshake(void *user, enum tcp_dir from, uint8_t type, uint32_t len, bool encrypted)
 {
     struct sess_state *st = user;
@@ -431,7 +470,7 @@ static void tls_handshake(void *user, enum tcp_dir from, uint8_t type, uint32_t 
         /* a Finished read is one decrypted: encrypted on the wire all the same */
         s->encrypted_hs[from] = true;
         if (!encrypted)
-            add_linef(st, from, 'T', "finished (decrypted, %u bytes)", len);
+            add_linef(st, from, 'E', "finished (%u bytes)", len);
         else
             add_linef(st, from, 'T', "[encrypted handshake message]");
         /* TLS 1.3: the client's encrypted Finished follows the server's;
@@ -445,9 +484,9 @@ static void tls_handshake(void *user, enum tcp_dir from, uint8_t type, uint32_t 
     s->last_hs_type = type;
     s->last_hs_from = from;
     if (tls_hs_name(type))
-        add_linef(st, from, 'T', "%s (%u bytes)", tls_hs_name(type), len);
+        add_linef(st, from, tls_kind(st, from), "%s (%u bytes)", tls_hs_name(type), len);
     else
-        add_linef(st, from, 'T', "handshake type %u (%u bytes)", type, len);
+        add_linef(st, from, tls_kind(st, from), "handshake type %u (%u bytes)", type, len);
 }
 
 static void tls_alert(void *user, enum tcp_dir from, uint8_t level, uint8_t desc, bool encrypted)
@@ -472,7 +511,7 @@ static void tls_alert(void *user, enum tcp_dir from, uint8_t level, uint8_t desc
     if (encrypted)
         add_linef(st, from, 'T', "alert (encrypted)");
     else
-        add_linef(st, from, 'T', "alert %s %s", tls_alert_level_name(level),
+        add_linef(st, from, tls_kind(st, from), "alert %s %s", tls_alert_level_name(level),
                   tls_alert_name(desc) ? tls_alert_name(desc) : "unknown");
 }
 
@@ -491,7 +530,10 @@ static void tls_appdata(void *user, enum tcp_dir from)
     st->s.appdata[from] = true;
     if (st->s.server_hello)
         st->s.tls_state = SESSION_TLS_ESTABLISHED;
-    add_linef(st, from, 'T', "[encrypted records]");
+    if (tls_kind(st, from) == 'E')
+        add_linef(st, from, 'E', "application data");
+    else
+        add_linef(st, from, 'T', "[encrypted records]");
 }
 
 static void tls_err(void *user, enum tcp_dir from, enum tls_error e)
@@ -611,15 +653,26 @@ static void tls_plaintext(void *user, enum tcp_dir from, const uint8_t *p, size_
         return;
     if (s->smtp_tls == NULL &&
         (s->smtp_tls = refused(st->sl, SESSION_ALLOC_SMTP) ? NULL
-                                                           : smtp_new(&smtp_callbacks, st)) == NULL) {
+                                                           : smtp_new(&smtp_tls_callbacks, st)) == NULL) {
         st->inner_stopped = true;
         alloc_failed(st, SESSION_ALLOC_SMTP);
         return;
     }
-    if (st->inner[from] == NULL &&
-        (st->inner[from] = s_alloc(st, SESSION_ALLOC_SMTP, NULL, INNER_MAX)) == NULL) {
-        st->inner_stopped = true;
-        return;
+    if (st->inner_len[from] == 0) {
+        /* nothing waiting: the parser reads the record in place, and only
+         * what it leaves (a line cut by the record's end, commands held
+         * back) is kept */
+        uint64_t ts = st->flow ? st->flow->last_us : s->last_us;
+        size_t used = smtp_feed(s->smtp_tls, from, p, n, ts);
+
+        used = used < n ? used : n;
+        p += used;
+        n -= used;
+        if (n == 0) {
+            if (from == TCP_TO_CLIENT)
+                feed_inner(st, TCP_TO_SERVER);
+            return;
+        }
     }
     if (n > INNER_MAX - st->inner_len[from]) {
         /* a line or a held-back pipeline longer than we keep: the inner
@@ -628,6 +681,20 @@ static void tls_plaintext(void *user, enum tcp_dir from, const uint8_t *p, size_
         add_linef(st, from, 'N', "decrypted SMTP over %u bytes unread: not followed further",
                   INNER_MAX);
         return;
+    }
+    if (st->inner_len[from] + n > st->inner_cap[from]) {
+        size_t cap = st->inner_cap[from] ? st->inner_cap[from] : 1024;
+        uint8_t *nb;
+
+        while (cap < st->inner_len[from] + n)
+            cap *= 2;
+        cap = cap < INNER_MAX ? cap : INNER_MAX;
+        if ((nb = s_alloc(st, SESSION_ALLOC_SMTP, st->inner[from], cap)) == NULL) {
+            st->inner_stopped = true;
+            return;
+        }
+        st->inner[from] = nb;
+        st->inner_cap[from] = cap;
     }
     memcpy(st->inner[from] + st->inner_len[from], p, n);
     st->inner_len[from] += n;
@@ -666,6 +733,7 @@ static void *sl_open(void *ctx, struct tcp_flow *f)
     }
     st->sl = sl;
     st->flow = f;
+    st->mc = tcp_flow_memcap(f);
     st->s.id = f->id;
     st->s.input = f->input;
     st->s.client = f->client;
@@ -818,6 +886,8 @@ static bool ensure_tls(struct sess_state *st)
         st->tls = refused(st->sl, SESSION_ALLOC_TLS) ? NULL : tls_new(&tls_callbacks, st);
         if (!st->tls)
             alloc_failed(st, SESSION_ALLOC_TLS);
+        else
+            tls_set_memcap(st->tls, st->mc);
     }
     return st->tls != NULL;
 }
@@ -850,17 +920,130 @@ static void end_other(struct sess_state *st, struct tcp_flow *f, enum tcp_dir di
         tcp_flow_stop(f, dir);
 }
 
+/*
+ * A clear-text prelude before TLS.  TLS may start after a few bytes that are
+ * neither TLS nor SMTP: the PROXY protocol line or binary header a relay puts
+ * in front of implicit TLS (HAProxy's v1 and v2), a custom greeting on a port
+ * given with --port.  When a direction's first bytes do not begin the way
+ * SMTP does (a reply code from the server, a command word from the client),
+ * its first PRELUDE_MAX bytes are searched for the first record of a hello
+ * (tls_hello_at: ten bytes text does not hold), and TLS is read from
+ * there.  The search gives the bytes to SMTP instead at a CRLF-ended line
+ * that begins like SMTP (SMTP after a prelude is SMTP's to read, and so is a
+ * "QUIT" inside a binary header, which ends in a bare LF), after PRELUDE_MAX
+ * bytes without a hello, or when the connection ends; until then the
+ * direction waits (its bytes stay in reassembly).
+ */
+#define PRELUDE_MAX 512u
+
+/* smtp_begins says whether |c| begins like SMTP from |dir|'s sender: three
+ * digits and a space, hyphen or line end from the server, a four-letter
+ * command word (or STARTTLS) and a space or line end from the client.
+ * SB_NEED: the bytes end before that can be told ("PROX").  With |crlf|,
+ * only a whole line ended by CRLF counts (and a line not ended yet is not
+ * one). */
+enum smtp_begins { SB_NO = 0, SB_YES, SB_NEED };
+
+static enum smtp_begins smtp_begins(struct cbs c, enum tcp_dir dir, bool crlf)
+{
+    uint8_t b = 0;
+
+    if (crlf) {
+        struct cbs probe = c, line;
+
+        if (!cbs_get_line(&probe, &line, PRELUDE_MAX, NULL) ||
+            cbs_len(&c) - cbs_len(&probe) != cbs_len(&line) + 2)
+            return SB_NO;
+        c = line;
+    }
+    if (dir == TCP_TO_CLIENT) {
+        for (int i = 0; i < 3; i++) {
+            if (!cbs_get_u8(&c, &b))
+                return crlf ? SB_NO : SB_NEED;
+            if (b < '0' || b > '9')
+                return SB_NO;
+        }
+    } else {
+        if (cbs_starts_nocase(&c, "STARTTLS"))
+            return SB_YES;
+        for (int i = 0; i < 4; i++) {
+            if (!cbs_get_u8(&c, &b))
+                return crlf ? SB_NO : SB_NEED;
+            if ((unsigned)((b | 0x20) - 'a') >= 26)
+                return SB_NO;
+        }
+    }
+    if (!cbs_get_u8(&c, &b))
+        return crlf ? SB_YES : SB_NEED;   /* a line of just that is SMTP's */
+    if (b == ' ' || b == '\r' || b == '\n')
+        return SB_YES;
+    return dir == TCP_TO_CLIENT && b == '-' ? SB_YES : SB_NO;
+}
+
+enum prelude { P_NONE, P_TLS, P_WAIT };
+
+/* find_prelude looks for a hello behind a prelude in |p|; P_TLS with its
+ * offset in *|at|.  |last|: no more bytes will come. */
+static enum prelude find_prelude(const uint8_t *p, size_t n, enum tcp_dir dir, bool last,
+                                 size_t *at)
+{
+    struct cbs c;
+    uint8_t prev = 0;
+
+    cbs_init(&c, p, n);
+    for (size_t i = 0; i < PRELUDE_MAX && cbs_len(&c) > 0; i++) {
+        if (i > 0) {
+            if (prev == '\n' && smtp_begins(c, dir, true) == SB_YES)
+                return P_NONE;
+            switch (tls_hello_at(cbs_data(&c), cbs_len(&c), dir == TCP_TO_SERVER)) {
+            case TLS_HELLO_YES:
+                *at = i;
+                return P_TLS;
+            case TLS_HELLO_NEED:
+                return last ? P_NONE : P_WAIT;
+            case TLS_HELLO_NO:
+                break;
+            }
+        }
+        if (!cbs_get_u8(&c, &prev))
+            break;
+    }
+    return n >= PRELUDE_MAX || last ? P_NONE : P_WAIT;
+}
+
 /* Decide what a direction carries from its first bytes; false: need more.
  * The flags describe the bytes, so they are set whether or not the parser
  * for them can be had. */
 static bool decide(struct sess_state *st, struct tcp_flow *f, enum tcp_dir dir,
                    const uint8_t *p, size_t n)
 {
-    bool tls;
+    bool tls, last = (f->flags & TCP_FLOW_CLOSING) != 0;   /* no more bytes will come */
+    struct cbs first;
+    enum smtp_begins sb;
+    size_t at = 0;
 
     if (n < 3)
         return false;
     tls = tls_looks_like_record(p, n);
+    cbs_init(&first, p, n);
+    sb = tls ? SB_NO : smtp_begins(first, dir, false);
+    if (sb == SB_NEED && !last)
+        return false;
+    if (!tls && sb == SB_NO) {
+        switch (find_prelude(p, n, dir, last, &at)) {
+        case P_WAIT:
+            return false;
+        case P_TLS:
+            tls = true;
+            st->skip[dir] = at;
+            st->s.tls_prelude[dir] = (uint32_t)at;
+            add_linef(st, dir, 'N', "[%zu bytes of clear text before TLS, not SMTP: skipped]",
+                      at);
+            break;
+        case P_NONE:
+            break;
+        }
+    }
     if (tls) {
         if (dir == TCP_TO_SERVER && st->route[TCP_TO_CLIENT] != R_SMTP)
             st->s.implicit_tls = true;
@@ -909,6 +1092,12 @@ static size_t route_data(struct sess_state *st, struct tcp_flow *f, enum tcp_dir
         return 0;
     switch (st->route[dir]) {
     case R_TLS:
+        if (st->skip[dir] > 0) {
+            size_t k = st->skip[dir] < n ? st->skip[dir] : n;
+
+            st->skip[dir] -= k;
+            return k == n ? n : k + feed_tls(st, f, dir, p + k, n - k);
+        }
         return feed_tls(st, f, dir, p, n);
     case R_SMTP:
         used = smtp_feed(st->s.smtp, dir, p, n, f->last_us);
@@ -1027,6 +1216,7 @@ static void session_release(struct sess_state *st)
     free(s->alpn_offered);
     free_chain(&s->server_chain);
     free_chain(&s->client_chain);
+    tcp_memcap_release(st->mc, st->chain_held);
     for (size_t i = 0; i < s->ncr_ca; i++)
         free(s->cr_ca_der[i].der);
     for (size_t i = 0; i < s->nlines; i++)

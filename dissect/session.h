@@ -60,7 +60,10 @@ struct session_alert {
 struct session_line {
     uint64_t ts_us;
     enum tcp_dir dir;
-    char kind;           /* 'S' SMTP, 'T' TLS, 'N' note */
+    char kind;           /* 'S' SMTP in clear, 'D' SMTP read from decrypted TLS (--keylog),
+                            'T' TLS as it crossed the wire (clear handshake, or
+                            "[encrypted ...]" for what stayed unread), 'E' TLS read
+                            from a decrypted record, 'N' note */
     char *text;
 };
 
@@ -132,8 +135,9 @@ enum session_alloc {
                                    nothing of the handshake was read */
     SESSION_ALLOC_NAMES,        /* a string: sni, ja3, ja4_r, alpn_offered or ja3s is
                                    NULL although the hello carried it */
-    SESSION_ALLOC_SERVER_CHAIN, /* the server's Certificate: server_chain not kept */
-    SESSION_ALLOC_CLIENT_CHAIN, /* the client's Certificate: client_chain not kept */
+    SESSION_ALLOC_SERVER_CHAIN, /* the server's Certificate: server_chain not kept (out
+                                   of memory, or the --memcap budget refused the copy) */
+    SESSION_ALLOC_CLIENT_CHAIN, /* the client's Certificate: client_chain not kept (idem) */
     SESSION_ALLOC_CA_NAMES,     /* CertificateRequest CA names: fewer in cr_ca_der than sent */
     SESSION_ALLOC_TRANSCRIPT,   /* transcript lines (also counted in lines_dropped) */
     SESSION_ALLOC_COUNT
@@ -161,7 +165,11 @@ struct session {
     bool classified;                  /* on another port, found to be SMTP by nDPI */
 
     struct smtp *smtp;                /* NULL for implicit TLS (or see alloc_failed) */
-    bool implicit_tls;                /* TLS from the client's first byte */
+    bool implicit_tls;                /* TLS from the client's first byte (or from the
+                                         end of a clear-text prelude) */
+    uint32_t tls_prelude[2];          /* clear-text bytes, not SMTP, before TLS began
+                                         (a PROXY protocol header, a greeting), by
+                                         sender; 0: none */
     bool protocol_mismatch;           /* one side spoke TLS, the other plain SMTP */
 
     /* TLS */

@@ -7,7 +7,8 @@
  *                    (RFC 8446 §5.1, RFC 5246 §6.2.1); a partial record is
  *                    left unconsumed for the caller to offer again.
  *   defragmenter     per direction: handshake messages that span records are
- *                    copied into one owned buffer (bounded by TLS_MAX_HS_MSG);
+ *                    copied into one owned buffer that grows as the bytes
+ *                    arrive, drawn from the memory budget (TLS_MAX_HS_MSG);
  *                    messages that lie whole inside a record are parsed in
  *                    place, without a copy.
  *   message parsers  ClientHello, ServerHello, Certificate,
@@ -92,8 +93,9 @@ static bool is_tls13(uint16_t v)
 struct tls_half {
     /* defragmentation: the 4-byte header of the message being collected,
      * then its body in an owned buffer that grows with what arrives (never
-     * beyond the announced length, itself at most TLS_MAX_HS_MSG): a header
-     * that announces 256 KiB costs nothing until the bytes come */
+     * beyond the announced length, at most 2^24 - 1): a header that
+     * announces 16 MiB costs nothing until the bytes come; body_cap bytes
+     * are drawn from t->mc */
     uint8_t hdr[TLS_HS_HDR];
     size_t hdr_len;
     uint8_t *body;
@@ -109,6 +111,7 @@ struct tls_half {
     struct decrypt *dec;    /* this direction's decrypter (key log), or NULL */
     bool app_keys;          /* TLS 1.3: the application keys were asked for */
     uint64_t decrypted;     /* records it decrypted */
+    bool in_plain;          /* reading a decrypted record now (tls_reading_decrypted) */
 };
 
 struct tls {
@@ -125,8 +128,7 @@ struct tls {
     struct tls_server_flight flight;   /* see tls.h */
     bool clear_over;        /* the flight's clear part ended (complete or not) */
     bool enc_over;          /* 1.3: the encrypted flight's counting ended */
-    uint8_t *plain;         /* one record's plaintext, DECRYPT_MAX_RECORD bytes, once a
-                               decrypter was set */
+    struct tcp_memcap *mc;  /* the budget message buffers are drawn from, or NULL */
 };
 
 /* Scratch for the parsed structs, live only while one message is parsed and
@@ -142,6 +144,13 @@ union tls_scratch {
 
 static _Thread_local union tls_scratch scratch;
 
+/* One record's plaintext, likewise one per thread rather than one per
+ * decrypted connection (18 KB each, a thousand sessions open at once made it
+ * 18 MB): a record is decrypted and read to the end, its callbacks
+ * included, before the next one of any connection, and nothing that reads
+ * it feeds TLS bytes again (the callbacks copy what they keep). */
+static _Thread_local uint8_t plain_buf[DECRYPT_MAX_RECORD];
+
 /* ---- names ---------------------------------------------------------- */
 
 static const char *const error_names[TLS_ERR_COUNT] = {
@@ -149,7 +158,7 @@ static const char *const error_names[TLS_ERR_COUNT] = {
     [TLS_ERR_NOT_TLS] = "not_tls",
     [TLS_ERR_RECORD_TOO_LONG] = "record_too_long",
     [TLS_ERR_MALFORMED] = "malformed",
-    [TLS_ERR_HS_TOO_LONG] = "hs_too_long",
+    [TLS_ERR_HS_MEMCAP] = "hs_memcap",
     [TLS_ERR_SSLV2] = "sslv2",
     [TLS_ERR_GAP] = "gap",
 };
@@ -422,8 +431,10 @@ static void sb_ext_field(struct strbuf *b, struct cbs exts)
 
 /* ---- error and state ------------------------------------------------ */
 
-static void half_drop_message(struct tls_half *h)
+static void half_drop_message(struct tls *t, struct tls_half *h)
 {
+    if (h->body != NULL)
+        tcp_memcap_release(t->mc, h->body_cap);
     free(h->body);
     h->body = NULL;
     h->body_len = 0;
@@ -439,7 +450,7 @@ static void stop(struct tls *t, enum tcp_dir d, enum tls_error e)
     if (h->stopped)
         return;
     h->stopped = true;
-    half_drop_message(h);
+    half_drop_message(t, h);
     if (t->cbs.on_error)
         t->cbs.on_error(t->user, d, e);
 }
@@ -1490,8 +1501,10 @@ static void hs_message(struct tls *t, enum tcp_dir d, uint8_t type, struct cbs b
 }
 
 /* body_reserve makes room for |need| bytes of the message body being
- * collected, doubling (at least 4 KiB, at most the announced length). */
-static bool body_reserve(struct tls_half *h, uint32_t need)
+ * collected, doubling (at least 4 KiB, at most the announced length), the
+ * growth drawn from |t|'s budget first; false when the budget or malloc
+ * refuses (nothing changed then). */
+static bool body_reserve(struct tls *t, struct tls_half *h, uint32_t need)
 {
     uint32_t cap = h->body_cap ? h->body_cap : 4096;
     uint8_t *b;
@@ -1502,9 +1515,13 @@ static bool body_reserve(struct tls_half *h, uint32_t need)
         cap *= 2;
     if (cap > h->body_len)
         cap = h->body_len;
-    b = realloc(h->body, cap);
-    if (!b)
+    if (!tcp_memcap_reserve(t->mc, cap - h->body_cap))
         return false;
+    b = realloc(h->body, cap);
+    if (!b) {
+        tcp_memcap_release(t->mc, cap - h->body_cap);
+        return false;
+    }
     h->body = b;
     h->body_cap = cap;
     return true;
@@ -1528,7 +1545,7 @@ static void hs_fragment(struct tls *t, enum tcp_dir d, uint16_t record_version,
         if (h->hdr_len == 0 && h->body_len == 0) {
             /* A message whole inside the record is parsed in place. */
             if (cbs_get_u8(&whole, &type) && cbs_get_u24(&whole, &len) &&
-                len <= TLS_MAX_HS_MSG && cbs_get_bytes(&whole, &body, len)) {
+                cbs_get_bytes(&whole, &body, len)) {
                 frag = whole;
                 hs_message(t, d, type, body, record_version, plain);
                 if (!plain)
@@ -1550,10 +1567,6 @@ static void hs_fragment(struct tls *t, enum tcp_dir d, uint16_t record_version,
             cbs_init(&hdr, h->hdr, sizeof(h->hdr));
             if (!cbs_get_u8(&hdr, &type) || !cbs_get_u24(&hdr, &len))
                 return;
-            if (len > TLS_MAX_HS_MSG) {
-                stop(t, d, TLS_ERR_HS_TOO_LONG);
-                return;
-            }
             h->body_len = len;
             h->body_have = 0;
         }
@@ -1562,9 +1575,9 @@ static void hs_fragment(struct tls *t, enum tcp_dir d, uint16_t record_version,
 
             if (k > cbs_len(&frag))
                 k = cbs_len(&frag);
-            if (!body_reserve(h, (uint32_t)(h->body_have + k))) {
-                /* cannot hold it: as good as too long */
-                stop(t, d, TLS_ERR_HS_TOO_LONG);
+            if (!body_reserve(t, h, (uint32_t)(h->body_have + k))) {
+                /* cannot hold it: said, never a silent drop */
+                stop(t, d, TLS_ERR_HS_MEMCAP);
                 return;
             }
             if (!cbs_copy_bytes(&frag, h->body + h->body_have, k))
@@ -1573,6 +1586,7 @@ static void hs_fragment(struct tls *t, enum tcp_dir d, uint16_t record_version,
         }
         if (h->body_have == h->body_len) {
             uint8_t *buf = h->body;
+            size_t held = buf != NULL ? h->body_cap : 0;
 
             cbs_init(&hdr, h->hdr, sizeof(h->hdr));
             if (!cbs_get_u8(&hdr, &type))
@@ -1588,6 +1602,7 @@ static void hs_fragment(struct tls *t, enum tcp_dir d, uint16_t record_version,
             if (!plain)
                 flight_clear_msg(t, d, type, cbs_len(&body));
             free(buf);
+            tcp_memcap_release(t->mc, held);
         }
     }
 }
@@ -1681,7 +1696,7 @@ static bool decrypt_and_read(struct tls *t, enum tcp_dir d, const uint8_t hdr5[5
     size_t n = 0;
     uint8_t inner = 0;
     enum decrypt_result r = decrypt_record(h->dec, hdr5, cbs_data(&frag), cbs_len(&frag),
-                                           t->plain, &n, &inner);
+                                           plain_buf, &n, &inner);
     struct cbs pt;
 
     if (r != DECRYPT_OK) {
@@ -1692,8 +1707,10 @@ static bool decrypt_and_read(struct tls *t, enum tcp_dir d, const uint8_t hdr5[5
         return false;
     }
     h->decrypted++;
-    cbs_init(&pt, t->plain, n);
+    cbs_init(&pt, plain_buf, n);
+    h->in_plain = true;
     plain_record(t, d, inner, pt, true);
+    h->in_plain = false;
     return true;
 }
 
@@ -1758,7 +1775,7 @@ static void record(struct tls *t, enum tcp_dir d, const uint8_t hdr5[5], uint8_t
     /* A ServerHello choosing 1.3 (or a CCS) left half a message: it will
      * not continue in clear. */
     if (hs_encrypted(t, d) && hs_pending(h))
-        half_drop_message(h);
+        half_drop_message(t, h);
 }
 
 /*
@@ -1845,17 +1862,20 @@ size_t tls_feed_plaintext(struct tls *t, enum tcp_dir dir, uint8_t type, const u
         return n;
     }
     cbs_init(&frag, p, n);
+    h->in_plain = true;
     plain_record(t, dir, type, frag, false);
+    h->in_plain = false;
     return n;
+}
+
+bool tls_reading_decrypted(const struct tls *t, enum tcp_dir dir)
+{
+    return t != NULL && (dir == TCP_TO_SERVER || dir == TCP_TO_CLIENT) && t->h[dir].in_plain;
 }
 
 bool tls_set_decryptor(struct tls *t, enum tcp_dir dir, struct decrypt *d)
 {
     if (!t || (dir != TCP_TO_SERVER && dir != TCP_TO_CLIENT)) {
-        decrypt_free(d);
-        return false;
-    }
-    if (d != NULL && t->plain == NULL && (t->plain = malloc(DECRYPT_MAX_RECORD)) == NULL) {
         decrypt_free(d);
         return false;
     }
@@ -1895,6 +1915,42 @@ bool tls_done(const struct tls *t, enum tcp_dir dir)
     return hs_encrypted(t, dir) && h->enc_records >= 1;
 }
 
+enum tls_hello_at tls_hello_at(const uint8_t *p, size_t n, bool from_client)
+{
+    struct cbs c;
+    uint8_t type, major, minor, hs, vmajor;
+    uint16_t len;
+    uint32_t hs_len;
+
+    if (!p)
+        return TLS_HELLO_NO;
+    cbs_init(&c, p, n);
+    /* each test as soon as its bytes are there, so text is ruled out early */
+    if (!cbs_get_u8(&c, &type))
+        return TLS_HELLO_NEED;
+    if (type != TLS_CT_HANDSHAKE)
+        return TLS_HELLO_NO;
+    if (!cbs_get_u8(&c, &major))
+        return TLS_HELLO_NEED;
+    if (major != 3)
+        return TLS_HELLO_NO;
+    if (!cbs_get_u8(&c, &minor))
+        return TLS_HELLO_NEED;
+    if (minor > 4)
+        return TLS_HELLO_NO;
+    if (!cbs_get_u16(&c, &len))
+        return TLS_HELLO_NEED;
+    if (len < 4 || len > TLS_MAX_RECORD)
+        return TLS_HELLO_NO;
+    if (!cbs_get_u8(&c, &hs))
+        return TLS_HELLO_NEED;
+    if (hs != (from_client ? TLS_HS_CLIENT_HELLO : TLS_HS_SERVER_HELLO))
+        return TLS_HELLO_NO;
+    if (!cbs_get_u24(&c, &hs_len) || !cbs_get_u8(&c, &vmajor))
+        return TLS_HELLO_NEED;
+    return hs_len >= 38 && vmajor == 3 ? TLS_HELLO_YES : TLS_HELLO_NO;
+}
+
 bool tls_looks_like_record(const uint8_t *p, size_t n)
 {
     struct cbs c;
@@ -1921,14 +1977,20 @@ struct tls *tls_new(const struct tls_cbs *cbs, void *user)
     return t;
 }
 
+void tls_set_memcap(struct tls *t, struct tcp_memcap *mc)
+{
+    /* a buffer drawn from one budget is given back to the same one */
+    if (t != NULL && t->h[0].body == NULL && t->h[1].body == NULL)
+        t->mc = mc;
+}
+
 void tls_free(struct tls *t)
 {
     if (!t)
         return;
-    half_drop_message(&t->h[0]);
-    half_drop_message(&t->h[1]);
+    half_drop_message(t, &t->h[0]);
+    half_drop_message(t, &t->h[1]);
     decrypt_free(t->h[0].dec);
     decrypt_free(t->h[1].dec);
-    free(t->plain);
     free(t);
 }

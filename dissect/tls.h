@@ -28,9 +28,18 @@
 #include "capture/tcp_reasm.h"   /* enum tcp_dir */
 #include "lib/cbs.h"
 
-/* Bound on one handshake message being defragmented (a certificate chain
- * with long SAN lists runs to ~100 KB; TLS allows 16 MB). */
-#define TLS_MAX_HS_MSG (256u * 1024u)
+/* The largest handshake message: whatever the 24-bit length can say
+ * (RFC 8446 §4), so a Certificate of several hundred KB (a certificate
+ * with 10,000 names) is read.  The bound on memory is not this number but a
+ * budget: a message that spans records is collected in a buffer that grows
+ * only as its bytes arrive (an announced length allocates nothing), and that
+ * buffer is drawn from the struct tcp_memcap given by tls_set_memcap - the
+ * same --memcap as TCP reassembly, since the bytes are moved from a
+ * reassembly buffer into it record by record.  A flood of sessions each
+ * announcing 16 MB is therefore bounded by --memcap as a flood of
+ * out-of-order segments is; the one whose growth is refused stops with
+ * TLS_ERR_HS_MEMCAP. */
+#define TLS_MAX_HS_MSG 0xffffffu
 #define TLS_MAX_CERTS  16      /* certificates reported per Certificate message */
 #define TLS_MAX_LIST   128     /* entries kept in a parsed list (ciphers, groups, ...) */
 #define TLS_JA4_MAX_ITEMS 256  /* ciphers, extensions or signature algorithms in a JA4 */
@@ -65,7 +74,9 @@ enum tls_error {
     TLS_ERR_NOT_TLS,          /* the bytes are not TLS records */
     TLS_ERR_RECORD_TOO_LONG,  /* record length over 2^14 + 2048 */
     TLS_ERR_MALFORMED,        /* a handshake message that does not parse */
-    TLS_ERR_HS_TOO_LONG,      /* a handshake message over TLS_MAX_HS_MSG */
+    TLS_ERR_HS_MEMCAP,        /* a handshake message spanning records could not be
+                                 held: the memory budget (--memcap) or malloc refused
+                                 its buffer */
     TLS_ERR_SSLV2,            /* an SSLv2-format ClientHello */
     TLS_ERR_GAP,              /* bytes missing from the capture */
     TLS_ERR_COUNT
@@ -266,6 +277,13 @@ size_t tls_feed(struct tls *t, enum tcp_dir dir, const uint8_t *p, size_t n);
 size_t tls_feed_plaintext(struct tls *t, enum tcp_dir dir, uint8_t type, const uint8_t *p,
                           size_t n);
 
+struct tcp_memcap;
+
+/* tls_set_memcap makes |t| draw the buffers of the handshake messages it
+ * collects across records from |mc| (see TLS_MAX_HS_MSG); NULL (the default)
+ * draws on nothing but malloc.  Set it before the first tls_feed. */
+void tls_set_memcap(struct tls *t, struct tcp_memcap *mc);
+
 struct decrypt;
 
 /* tls_set_decryptor gives |t| the decrypter of |dir|'s records (it owns it
@@ -273,9 +291,15 @@ struct decrypt;
  * type application_data and, in TLS <= 1.2, the records after that side's
  * ChangeCipherSpec are then decrypted and read as if in clear: handshake
  * messages parsed (KeyUpdate applied), alerts read, application data
- * reported through on_plaintext.  False when the plaintext buffer cannot be
- * had (|d| freed). */
+ * reported through on_plaintext.  False for a NULL |t| or a bad |dir| (|d|
+ * freed). */
 bool tls_set_decryptor(struct tls *t, enum tcp_dir dir, struct decrypt *d);
+
+/* tls_reading_decrypted is true while |t| reports what it read from a
+ * decrypted record of |dir| (by tls_set_decryptor's decrypter, or handed to
+ * tls_feed_plaintext): a callback tells with it what was encrypted on the
+ * wire from what crossed it in clear. */
+bool tls_reading_decrypted(const struct tls *t, enum tcp_dir dir);
 
 /* tls_decrypted returns how many records of |dir| were decrypted. */
 uint64_t tls_decrypted(const struct tls *t, enum tcp_dir dir);
@@ -299,5 +323,14 @@ void tls_server_flight_get(const struct tls *t, struct tls_server_flight *out);
  * false) starts like a TLS record: content type 20..24 and major version 3,
  * or an SSLv2 ClientHello header. */
 bool tls_looks_like_record(const uint8_t *p, size_t n);
+
+/* tls_hello_at says whether |p| (|n| bytes available) starts with the first
+ * record of a hello: a handshake record (type 22, version 3.0 to 3.4, a
+ * length a record may have) whose first message is a ClientHello
+ * (|from_client|) or a ServerHello, with legacy_version 3.x: ten bytes that
+ * ordinary text does not hold.  For finding TLS behind a clear-text
+ * prelude.  TLS_HELLO_NEED: more bytes are needed to tell. */
+enum tls_hello_at { TLS_HELLO_NO = 0, TLS_HELLO_YES, TLS_HELLO_NEED };
+enum tls_hello_at tls_hello_at(const uint8_t *p, size_t n, bool from_client);
 
 #endif

@@ -373,6 +373,13 @@ static void json_session(void *ctx, const struct analysed *an)
 
     json_obj(&j, "smtp");
     json_bool(&j, "implicit_tls", s->implicit_tls);
+    if (s->tls_prelude[0] || s->tls_prelude[1]) {
+        json_obj(&j, "tls_prelude");
+        for (int d = 0; d < 2; d++)
+            if (s->tls_prelude[d])
+                json_u64(&j, report_side((enum tcp_dir)d), s->tls_prelude[d]);
+        json_obj_end(&j);
+    }
     if (sf) {
         json_str(&j, "banner", sf->banner);
         if (sf->banner_host)

@@ -157,6 +157,13 @@ static void text_session(void *ctx, const struct analysed *an)
         if (sf->stop != SMTP_STOP_NONE)
             fprintf(f, "  smtp      parse stopped (%s, %s side)\n", smtp_stop_name(sf->stop),
                     report_side(sf->stop_dir));
+    } else if (s->implicit_tls && (s->tls_prelude[0] || s->tls_prelude[1])) {
+        fputs("  implicit TLS after a clear-text prelude, not SMTP (", f);
+        for (int d = 0; d < 2; d++)
+            if (s->tls_prelude[d])
+                fprintf(f, "%s%s %u bytes", d && s->tls_prelude[0] ? ", " : "",
+                        report_side((enum tcp_dir)d), (unsigned)s->tls_prelude[d]);
+        fputs(")\n", f);
     } else if (s->implicit_tls) {
         fputs("  implicit TLS (TLS from the first byte)\n", f);
     }
@@ -238,8 +245,14 @@ static void text_session(void *ctx, const struct analysed *an)
 
             fprintf(f, "    %s %s ", out_time_rfc3339(l->ts_us, t, sizeof(t)),
                     l->kind == 'N' ? "  " : l->dir == TCP_TO_SERVER ? "C:" : "S:");
+            /* what crossed the wire in clear, what stayed encrypted, and
+             * what was read only by decrypting it (--keylog) are told apart */
             if (l->kind == 'T')
                 fputs("[tls] ", f);
+            else if (l->kind == 'E')
+                fputs("[tls, decrypted] ", f);
+            else if (l->kind == 'D')
+                fputs("[decrypted] ", f);
             report_tx(f, l->text);
             fputc('\n', f);
         }

@@ -232,3 +232,37 @@ if run_json appliance-tls13-no-keylogs "$tmp/a2" --ca-file "$ca" -r "$o.pcap@out
         fail appliance-tls13-no-keylogs "hidden '$got', hops '$hops'"
     fi
 fi
+
+# 11. the transcript tells apart what crossed the wire in clear ("C:"/"S:"
+# alone), TLS records as seen ("[tls]"), and what only the key log showed:
+# TLS read from decrypted records ("[tls, decrypted]") and the SMTP dialogue
+# inside TLS ("[decrypted]").  reply-4-7-320 is STARTTLS in TLS 1.2: the
+# clear EHLO before STARTTLS, the clear handshake, the decrypted Finished,
+# and the encrypted 450 4.7.320 read as decrypted SMTP; without the key log
+# its records stay "[tls] [encrypted records]" and no line is "decrypted".
+"$BIN" --transcript --keylog pcaps/reply-4-7-320.keylog -r pcaps/reply-4-7-320.pcap >"$tmp/t" 2>"$tmp/t.err"
+rc=$?
+"$BIN" --transcript -r pcaps/reply-4-7-320.pcap >"$tmp/u" 2>"$tmp/u.err"
+rcu=$?
+bad=""
+grep -q ' C: STARTTLS$' "$tmp/t" || bad="$bad clear-STARTTLS;"
+grep -q ' C: \[tls\] client_hello (' "$tmp/t" || bad="$bad clear-client_hello;"
+grep -q ' S: \[tls\] certificate (' "$tmp/t" || bad="$bad clear-certificate;"
+grep -q ' C: \[tls, decrypted\] finished (12 bytes)$' "$tmp/t" || bad="$bad decrypted-finished;"
+grep -q ' S: \[decrypted\] 450 4\.7\.320 ' "$tmp/t" || bad="$bad decrypted-450;"
+grep -q ' C: \[decrypted\] RCPT TO:' "$tmp/t" || bad="$bad decrypted-RCPT;"
+grep -q ' S: \[tls, decrypted\] alert warning close_notify$' "$tmp/t" || bad="$bad decrypted-alert;"
+grep -q '\[encrypted records\]' "$tmp/t" && bad="$bad encrypted-records-while-decrypted;"
+# the clear EHLOs (of both sessions: the capture's first is in clear) are
+# not marked, the one inside TLS is
+[ "$(grep -c ' C: EHLO sender.example.org$' "$tmp/t")" = 2 ] || bad="$bad clear-EHLO-twice;"
+[ "$(grep -c ' C: \[decrypted\] EHLO sender.example.org$' "$tmp/t")" = 1 ] || bad="$bad decrypted-EHLO-once;"
+grep -q 'decrypted' "$tmp/u" && bad="$bad decrypted-without-keylog;"
+grep -q ' S: \[tls\] \[encrypted handshake message\]$' "$tmp/u" || bad="$bad encrypted-finished-without-keylog;"
+grep -q ' C: \[tls\] client_hello (' "$tmp/u" || bad="$bad client_hello-without-keylog;"
+[ "$rc" -eq 1 ] && [ "$rcu" -le 1 ] || bad="$bad exit $rc/$rcu, want 1 (SMTP_TLS_ERROR) and 0 or 1;"
+if [ -z "$bad" ]; then
+    pass keylog-transcript "clear, [tls], [tls, decrypted] and [decrypted] lines told apart"
+else
+    fail keylog-transcript "$bad $(grep -E 'tls|decrypted' "$tmp/t" | head -c 400)"
+fi

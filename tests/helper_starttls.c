@@ -21,6 +21,11 @@
  *   C: ClientHello (TLS 1.2, one suite, server_name SNI)      RFC 5246 7.4.1.2
  *   S: ServerHello, Certificate (the DER), ServerHelloDone    in one record
  *
+ * or, when those messages pass one record's 16384 bytes (a certificate with
+ * thousands of names: up to 2 MiB are taken), in records of 16384 bytes
+ * whose handshake messages span them, sent in TCP segments of 1448 bytes
+ * that cut across the records, as a real server's large flight is.
+ *
  * and FIN both ways.  The IPv4 header checksum is right, the TCP checksum
  * zero (mxwitness does not verify it).  A dialogue of our own making: the
  * server's bytes are not a real server's.
@@ -32,6 +37,9 @@
 #include <string.h>
 
 #define MAX_PAYLOAD 60000
+#define MAX_DER (2u * 1024u * 1024u)
+#define RECORD_MAX 16384u
+#define SEGMENT 1448u
 
 static pcap_dumper_t *g_out;
 static uint64_t g_us = UINT64_C(1764000000000000);
@@ -128,9 +136,31 @@ static size_t record(uint8_t *p, const uint8_t *frag, size_t n)
     return 5 + n;
 }
 
+/* send_server sends the handshake bytes |msgs| (|m| of them): one record
+ * in one segment when they fit, else records of RECORD_MAX in segments of
+ * SEGMENT.  |rec| has room for the records. */
+static void send_server(uint8_t *rec, const uint8_t *msgs, size_t m)
+{
+    size_t n = 0;
+
+    if (m <= RECORD_MAX) {
+        n = record(rec, msgs, m);
+        packet(1, 0x18, rec, n);
+        packet(0, 0x10, NULL, 0);
+        return;
+    }
+    for (size_t i = 0; i < m; i += RECORD_MAX)
+        n += record(rec + n, msgs + i, m - i < RECORD_MAX ? m - i : RECORD_MAX);
+    for (size_t i = 0; i < n; i += SEGMENT) {
+        packet(1, 0x18, rec + i, n - i < SEGMENT ? n - i : SEGMENT);
+        packet(0, 0x10, NULL, 0);
+    }
+}
+
 int main(int argc, char **argv)
 {
-    static uint8_t der[32768], body[40000], msgs[45000], rec[46000];
+    static uint8_t der[MAX_DER], body[MAX_DER + 8192], msgs[MAX_DER + 16384],
+        rec[MAX_DER + MAX_DER / 256 + 32768];
     char line[1024];
     size_t dn, n = 0, m, sni;
     FILE *f;
@@ -159,7 +189,7 @@ int main(int argc, char **argv)
     fclose(f);
     sni = strlen(argv[4]);
     if (dn == 0 || dn == sizeof(der) || strlen(argv[3]) > 400 || sni > 200) {
-        fprintf(stderr, "helper_starttls: certificate empty or over 32 KiB, or names too long\n");
+        fprintf(stderr, "helper_starttls: certificate empty or over 2 MiB, or names too long\n");
         return 2;
     }
     dead = pcap_open_dead(DLT_EN10MB, 65535);
@@ -216,9 +246,7 @@ int main(int argc, char **argv)
     memcpy(body + 6, der, dn);
     m += handshake(msgs + m, 11, body, 6 + dn);
     m += handshake(msgs + m, 14, NULL, 0);
-    m = record(rec, msgs, m);
-    packet(1, 0x18, rec, m);
-    packet(0, 0x10, NULL, 0);
+    send_server(rec, msgs, m);
 
     packet(0, 0x11, NULL, 0);
     packet(1, 0x11, NULL, 0);

@@ -594,6 +594,111 @@ static void test_terminator_changed(void **state)
     fx_free(f);
 }
 
+/* tls13_hidden: |s| becomes a TLS 1.3 session (TLS_AES_256_GCM_SHA384)
+ * whose certificate is encrypted and whose server flight took |bytes| in
+ * |records|, answered by the client (|complete|). */
+static void tls13_hidden(struct session *s, uint32_t bytes, uint32_t records, bool complete)
+{
+    tls12(s, "mail.example.test");
+    s->version = 0x0304;
+    s->cipher = 0x1302;
+    s->cert_hidden = true;
+    s->server_chain.seen = false;
+    s->server_chain.n = s->server_chain.total = 0;
+    s->server_flight.clear_msgs = 1;
+    s->server_flight.clear_complete = true;
+    s->server_flight.enc_bytes = bytes;
+    s->server_flight.enc_records = records;
+    s->server_flight.enc_complete = complete;
+}
+
+/* flight_codes judges a hidden TLS 1.3 session with a flight of |bytes|
+ * against |f|'s expectations and returns its codes (static buffer of
+ * codes()); the TLS_TERMINATOR_CHANGED message, if any, in |msg|. */
+static const char *flight_codes(struct fx *f, uint32_t bytes, bool complete, char *msg,
+                                size_t msglen)
+{
+    static uint64_t id;
+    struct session s;
+    static struct findings out;
+
+    session_init(&s, ++id, 0, starttls_ok);
+    tls13_hidden(&s, bytes, 4, complete);
+    judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
+    msg[0] = '\0';
+    for (size_t i = 0; i < out.n; i++)
+        if (out.v[i].code == F_TLS_TERMINATOR_CHANGED)
+            snprintf(msg, msglen, "%s", out.v[i].msg);
+    session_done(&s);
+    return codes(&out);
+}
+
+/* TLS 1.3 without a key log: the encrypted flight's size against the
+ * chain a pem: expectation predicts (judge.c, check_flight).  The numbers
+ * are those of pcaps/appliance-tls13-*.pcap: the appliance's self-signed
+ * 910-byte certificate makes 1313 bytes, the real server's 935-byte leaf
+ * (the pem holds it alone) with its intermediate 2238. */
+static void test_flight_size(void **state)
+{
+    struct fx *f = fx_new("mail.example.test=pem:pcaps/certs/appliance-tls13-inside.pem", false, 0);
+    char msg[FINDING_MSG_MAX], err[256];
+
+    (void)state;
+    /* the appliance's flight against the real server's leaf, whose issuer
+     * (an intermediate, not an anchor) must come too: at least 1793 */
+    assert_string_equal(flight_codes(f, 1313, true, msg, sizeof(msg)),
+                        "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
+    assert_non_null(strstr(msg, "took 1313 bytes in 4 records, less than the 1793"));
+    assert_non_null(strstr(msg, "expected pem:pcaps/certs/appliance-tls13-inside.pem: 1 "
+                                "certificate, 935 bytes of DER, and its issuer, not in the "
+                                "file: at least 501 bytes"));
+    assert_non_null(strstr(msg, "or the server left out the issuer it must send"));
+    assert_non_null(strstr(msg, "evidence, not proof"));
+    /* the real server's flight; the least itself; a flight still being
+     * counted (a lower bound) says nothing */
+    assert_string_equal(flight_codes(f, 2238, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(flight_codes(f, 1793, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(flight_codes(f, 1792, true, msg, sizeof(msg)),
+                        "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
+    assert_string_equal(flight_codes(f, 1313, false, msg, sizeof(msg)), "CERT_HIDDEN");
+    /* a second expectation that predicts nothing (a bare sha256): no check */
+    assert_int_equal(expect_add(f->expect, "mail.example.test=sha256:"
+                                "06ABE6076393D64CA1E97352A43C040AF0221CE9A877889F083ED590874452F6",
+                                "test", err, sizeof(err)), 0);
+    assert_string_equal(flight_codes(f, 1313, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    fx_free(f);
+
+    /* a self-signed certificate is the whole chain: exact 1313 fits, and a
+     * flight far above it does not */
+    f = fx_new("mail.example.test=pem:pcaps/certs/appliance-tls13-outside.pem", false, 0);
+    assert_string_equal(flight_codes(f, 1313, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(flight_codes(f, 2238, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(flight_codes(f, 1200, true, msg, sizeof(msg)),
+                        "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
+    assert_string_equal(flight_codes(f, 6000, true, msg, sizeof(msg)),
+                        "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
+    assert_non_null(strstr(msg, "took 6000 bytes in 4 records, more than the"));
+    fx_free(f);
+
+    /* a certificate whose issuer is a trust anchor of the verifier: the
+     * server need not send the issuer, so none is added */
+    f = fx_new("mail.example.test=pem:pcaps/certs/test-intermediate-ca.pem", false, 0);
+    assert_string_equal(flight_codes(f, 1000, true, msg, sizeof(msg)),
+                        "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
+    assert_null(strstr(msg, "not in the file"));
+    fx_free(f);
+
+    /* two pem: rules are alternatives: fitting one is enough */
+    f = fx_new("mail.example.test=pem:pcaps/certs/appliance-tls13-inside.pem", false, 0);
+    assert_int_equal(expect_add(f->expect, "mail.example.test=pem:pcaps/certs/"
+                                "appliance-tls13-outside.pem", "test", err, sizeof(err)), 0);
+    assert_string_equal(flight_codes(f, 1313, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(flight_codes(f, 1000, true, msg, sizeof(msg)),
+                        "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
+    assert_non_null(strstr(msg, ", nor does it fit the other expected chains"));
+    fx_free(f);
+}
+
 static void test_tables(void **state)
 {
     enum severity sv;
@@ -747,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_cert_changed),
         cmocka_unit_test(test_cert_renewal),
         cmocka_unit_test(test_terminator_changed),
+        cmocka_unit_test(test_flight_size),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_findings_list),
         cmocka_unit_test(test_certificate_codes),

@@ -926,6 +926,50 @@ static void test_implicit_tls(void **state)
     rec_clear(&r);
 }
 
+/* TLS behind a clear-text prelude that is not SMTP: a PROXY protocol v1
+ * line in a segment of its own, then the ClientHello, is read as implicit
+ * TLS from the hello on, at every cut; the same line before SMTP is SMTP's;
+ * text that is neither, with no hello, goes to SMTP when the connection
+ * ends. */
+static void test_prelude(void **state)
+{
+    static const char pv1[] = "PROXY TCP4 192.0.2.10 198.51.100.25 40000 465\r\n";
+    static const char junk[] = "GET / HTTP/1.0\r\n\r\n";
+    static const struct run_opts tx = {.sport = 4650, .transcript = true};
+    struct dialogue d = {.n = 0};
+    struct rec r = {0};
+
+    (void)state;
+    add_step(&d, TCP_TO_SERVER, (const uint8_t *)pv1, sizeof(pv1) - 1);
+    add_flights(&d, t12, NEL(t12));
+    every_offset(&d, &tx, &r);
+    assert_true(r.s.implicit_tls);
+    assert_int_equal(r.s.tls_prelude[TCP_TO_SERVER], sizeof(pv1) - 1);
+    assert_int_equal(r.s.tls_prelude[TCP_TO_CLIENT], 0);
+    assert_false(r.smtp);
+    assert_t12(&r);
+
+    /* before SMTP (a PROXY line to a server that speaks SMTP): SMTP */
+    d = (struct dialogue){.n = 0};
+    add_step(&d, TCP_TO_CLIENT, (const uint8_t *)BANNER, sizeof(BANNER) - 1);
+    add_step(&d, TCP_TO_SERVER, (const uint8_t *)pv1, sizeof(pv1) - 1);
+    add_step(&d, TCP_TO_SERVER, (const uint8_t *)EHLO, sizeof(EHLO) - 1);
+    run(&d, M_WHOLE, 0, 0, &tx, &r, NULL);
+    assert_true(r.smtp);
+    assert_false(r.s.tls);
+    assert_int_equal(r.s.tls_prelude[TCP_TO_SERVER], 0);
+    assert_string_equal(r.helo, "client.example.org");
+
+    /* neither SMTP nor TLS, and the connection ends: SMTP reads it then */
+    d = (struct dialogue){.n = 0};
+    add_step(&d, TCP_TO_SERVER, (const uint8_t *)junk, sizeof(junk) - 1);
+    run(&d, M_WHOLE, 0, 0, &tx, &r, NULL);
+    assert_true(r.smtp);
+    assert_false(r.s.tls);
+    assert_true(r.s.nlines >= 1);
+    rec_clear(&r);
+}
+
 /* A client that speaks TLS to a server that greets in plain SMTP, in both
  * orders of arrival, and a client that speaks SMTP to a TLS server. */
 static void test_protocol_mismatch(void **state)
@@ -1280,6 +1324,7 @@ int main(void)
         cmocka_unit_test(test_consumed),
         cmocka_unit_test(test_split_every_offset),
         cmocka_unit_test(test_implicit_tls),
+        cmocka_unit_test(test_prelude),
         cmocka_unit_test(test_protocol_mismatch),
         cmocka_unit_test(test_digest),
         cmocka_unit_test(test_alloc_tls),

@@ -1410,17 +1410,26 @@ static void certificate_msg(struct dyn *m, size_t body_len, size_t ncerts)
     }
 }
 
+/* feed_all hands |r| (whole records) to |t| for direction |d|. */
+static void feed_all(struct tls *t, enum tcp_dir d, const struct dyn *r)
+{
+    assert_int_equal(tls_feed(t, d, r->p, r->len), r->len);
+}
+
 static void test_hs_message_bounds(void **state)
 {
+    /* 600 KB: past the 256 KiB the parser used to stop at, as a certificate
+     * with 10,000 names is */
+    const size_t big = 600u * 1024u;
     struct dyn m = {0}, r = {0};
     struct obs *o;
     struct tls_flight fl[2];
 
     (void)state;
-    /* a Certificate of exactly TLS_MAX_HS_MSG bytes over 17 records, with
-     * more certificates than are kept */
+    /* a Certificate of |big| bytes over 38 records, with more certificates
+     * than are kept */
     server_hello(&m, 0xc02f);
-    certificate_msg(&m, TLS_MAX_HS_MSG, 20);
+    certificate_msg(&m, big, 20);
     hs_records(&r, &m, 16384);
     fl[0] = (struct tls_flight){TCP_TO_CLIENT, r.p, r.len};
     o = run(fl, 1, M_WHOLE, 0, 0);
@@ -1428,9 +1437,10 @@ static void test_hs_message_bounds(void **state)
     assert_int_equal(o->n_cert[TCP_TO_CLIENT], 1);
     assert_int_equal(o->cert[TCP_TO_CLIENT].n, TLS_MAX_CERTS);
     assert_int_equal(o->cert[TCP_TO_CLIENT].total, 20);
+    assert_int_equal(o->cert[TCP_TO_CLIENT].len[0], (big - 3) / 20 - 3);
     obs_free(o);
-    /* split at a few offsets and byte-wise in 1000-byte steps */
-    for (size_t cut = 1; cut < r.len; cut += 4099) {
+    /* split at a few offsets: the same */
+    for (size_t cut = 1; cut < r.len; cut += 40999) {
         struct obs *w = run(fl, 1, M_WHOLE, 0, 0);
 
         o = run(fl, 1, M_SPLIT, 0, cut);
@@ -1438,33 +1448,113 @@ static void test_hs_message_bounds(void **state)
         obs_free(o);
         obs_free(w);
     }
-
-    /* one byte more: hs_too_long as soon as the header is in */
+    /* truncated: no certificate and no error (the capture just ended) */
+    for (size_t cut = 100; cut < r.len; cut += 150001) {
+        o = run(fl, 1, M_PREFIX, 0, cut);
+        assert_int_equal(o->n_cert[TCP_TO_CLIENT], 0);
+        assert_int_equal(o->n_err, 0);
+        obs_free(o);
+    }
+    /* the largest message the 24-bit length can say is taken too */
     m.len = r.len = 0;
     server_hello(&m, 0xc02f);
-    certificate_msg(&m, TLS_MAX_HS_MSG + 1, 20);
+    certificate_msg(&m, TLS_MAX_HS_MSG, 3);
     hs_records(&r, &m, 16384);
-    fl[0] = (struct tls_flight){TCP_TO_CLIENT, r.p, r.len};
-    o = run(fl, 1, M_WHOLE, 0, 0);
-    assert_int_equal(o->err[TCP_TO_CLIENT], TLS_ERR_HS_TOO_LONG);
-    assert_int_equal(o->n_sh, 1);
-    obs_free(o);
-    /* the short form: a record that only announces a huge message */
-    r.len = 0;
-    rec(&r, TLS_CT_HANDSHAKE, 0x0303, "\x0b\x04\x00\x01", 4);
-    o = feed_one(TCP_TO_CLIENT, &r);
-    assert_int_equal(o->err[TCP_TO_CLIENT], TLS_ERR_HS_TOO_LONG);
-    assert_int_equal(o->n_err, 1);
-    obs_free(o);
-    /* and the header itself split over two records */
-    r.len = 0;
-    rec(&r, TLS_CT_HANDSHAKE, 0x0303, "\x0b\xff", 2);
-    rec(&r, TLS_CT_HANDSHAKE, 0x0303, "\xff\xff", 2);
-    o = feed_one(TCP_TO_CLIENT, &r);
-    assert_int_equal(o->err[TCP_TO_CLIENT], TLS_ERR_HS_TOO_LONG);
+    o = run(&(struct tls_flight){TCP_TO_CLIENT, r.p, r.len}, 1, M_WHOLE, 0, 0);
+    assert_int_equal(o->n_err, 0);
+    assert_int_equal(o->cert[TCP_TO_CLIENT].total, 3);
     obs_free(o);
     dyn_free(&m);
     dyn_free(&r);
+}
+
+/* The buffer of a message spanning records grows as its bytes arrive and is
+ * drawn from the memory budget: an announced 16 MB costs nothing, a budget
+ * that runs out stops that direction with hs_memcap (and nothing else), and
+ * every byte drawn is given back. */
+static void test_hs_message_memcap(void **state)
+{
+    struct tcp_memcap mc = {.limit = 1024u * 1024u};
+    struct dyn r = {0}, more = {0}, m = {0};
+    uint8_t chunk[16000];
+    enum { FLOOD = 200 };
+    struct tls *t, *flood[FLOOD];
+    struct obs *o = obs_new(), *fo[FLOOD];
+    size_t refused = 0;
+
+    (void)state;
+    memset(chunk, 0x5a, sizeof(chunk));
+    /* a header announcing 2^24 - 1 bytes allocates nothing */
+    t = tls_new(&all_cbs, o);
+    assert_non_null(t);
+    tls_set_memcap(t, &mc);
+    rec(&r, TLS_CT_HANDSHAKE, 0x0303, "\x0b\xff\xff\xff", 4);
+    feed_all(t, TCP_TO_CLIENT, &r);
+    assert_int_equal(mc.used, 0);
+    assert_int_equal(o->n_err, 0);
+    /* ... and then grows with what comes, doubling from 4 KiB */
+    rec(&more, TLS_CT_HANDSHAKE, 0x0303, chunk, 100);
+    feed_all(t, TCP_TO_CLIENT, &more);
+    assert_int_equal(mc.used, 4096);
+    more.len = 0;
+    rec(&more, TLS_CT_HANDSHAKE, 0x0303, chunk, sizeof(chunk));
+    feed_all(t, TCP_TO_CLIENT, &more);
+    assert_int_equal(mc.used, 16384);
+    tls_free(t);
+    assert_int_equal(mc.used, 0);
+    assert_int_equal(o->n_err, 0);
+    obs_free(o);
+
+    /* a budget smaller than the message: hs_memcap, the budget given back */
+    mc.limit = 64u * 1024u;
+    server_hello(&m, 0xc02f);
+    certificate_msg(&m, 300u * 1024u, 4);
+    r.len = 0;
+    hs_records(&r, &m, 16384);
+    o = obs_new();
+    t = tls_new(&all_cbs, o);
+    tls_set_memcap(t, &mc);
+    feed_all(t, TCP_TO_CLIENT, &r);
+    assert_int_equal(o->n_err, 1);
+    assert_int_equal(o->err[TCP_TO_CLIENT], TLS_ERR_HS_MEMCAP);
+    assert_int_equal(o->n_cert[TCP_TO_CLIENT], 0);
+    assert_int_equal(o->n_sh, 1);
+    assert_int_equal(mc.used, 0);
+    assert_true(mc.refusals >= 1);
+    tls_free(t);
+    obs_free(o);
+
+    /* a flood: FLOOD sessions each announce 16 MB and send 16000 bytes of
+     * it, within 1 MiB: the budget is never passed, those it cannot hold
+     * stop with hs_memcap, the others keep going */
+    mc = (struct tcp_memcap){.limit = 1024u * 1024u};
+    for (int i = 0; i < FLOOD; i++) {
+        fo[i] = obs_new();
+        flood[i] = tls_new(&all_cbs, fo[i]);
+        assert_non_null(flood[i]);
+        tls_set_memcap(flood[i], &mc);
+    }
+    r.len = 0;
+    rec(&r, TLS_CT_HANDSHAKE, 0x0303, "\x0b\xff\xff\xff", 4);
+    rec(&r, TLS_CT_HANDSHAKE, 0x0303, chunk, sizeof(chunk));
+    for (int i = 0; i < FLOOD; i++) {
+        feed_all(flood[i], TCP_TO_CLIENT, &r);
+        assert_true(mc.used <= mc.limit);
+        if (fo[i]->n_err > 0) {
+            assert_int_equal(fo[i]->err[TCP_TO_CLIENT], TLS_ERR_HS_MEMCAP);
+            refused++;
+        }
+    }
+    assert_int_equal(refused, FLOOD - 1024u * 1024u / 16384u);
+    assert_int_equal(mc.used, 1024u * 1024u);
+    for (int i = 0; i < FLOOD; i++) {
+        tls_free(flood[i]);
+        obs_free(fo[i]);
+    }
+    assert_int_equal(mc.used, 0);
+    dyn_free(&m);
+    dyn_free(&r);
+    dyn_free(&more);
 }
 
 /* Several handshake records with an alert between two fragments of one
@@ -1841,7 +1931,7 @@ static void test_names(void **state)
     assert_string_equal(tls_error_name(TLS_ERR_NOT_TLS), "not_tls");
     assert_string_equal(tls_error_name(TLS_ERR_RECORD_TOO_LONG), "record_too_long");
     assert_string_equal(tls_error_name(TLS_ERR_MALFORMED), "malformed");
-    assert_string_equal(tls_error_name(TLS_ERR_HS_TOO_LONG), "hs_too_long");
+    assert_string_equal(tls_error_name(TLS_ERR_HS_MEMCAP), "hs_memcap");
     assert_string_equal(tls_error_name(TLS_ERR_SSLV2), "sslv2");
     assert_string_equal(tls_error_name(TLS_ERR_GAP), "gap");
     assert_string_equal(tls_error_name(TLS_ERR_COUNT), "unknown");
@@ -1940,6 +2030,7 @@ int main(void)
         cmocka_unit_test(test_not_tls),
         cmocka_unit_test(test_record_length_bound),
         cmocka_unit_test(test_hs_message_bounds),
+        cmocka_unit_test(test_hs_message_memcap),
         cmocka_unit_test(test_interleaved),
         cmocka_unit_test(test_tls13_alerts),
         cmocka_unit_test(test_tls12_encrypted_records),

@@ -5,7 +5,8 @@
 #   fields    the template is a composable index template whose mapping
 #             uses only field types Elasticsearch has, and every field of every kind of line mxwitness writes (sessions
 #             with and without key logs and --json-chains, certificate,
-#             fingerprint, summary, hops, evicted-server and flow lines,
+#             fingerprint, summary, hops, evicted-server, stats, clock and
+#             flow lines, a SYN flood, a clock in 1970 and one that jumps,
 #             and those of the third-party captures where present) is
 #             mapped, with a type its values fit: a date is RFC 3339, an ip
 #             an address, a long an integer, a boolean a boolean; no field
@@ -40,12 +41,32 @@ done
 "$BIN" --json --keylog pcaps/starttls-tls13.keylog -r pcaps/starttls-tls13.pcap >>"$o" 2>/dev/null
 "$BIN" --json-chains -r pcaps/mutual-tls.pcap >>"$o" 2>/dev/null
 "$BIN" --json --max-servers 1 -r pcaps/balancer-outside.pcap >>"$o" 2>/dev/null
+"$BIN" --json --stats-interval 1 -r pcaps/many-sessions.pcap >>"$o" 2>/dev/null
+BUILD=${MXW_BUILD_DIR:-$top/build}
+# a flood (connections without a dialogue), a clock in doubt, a prelude
+if "$BUILD/bench/gen" -q -o "$tmp/flood.pcap" --syn-flood 2000 pcaps/many-sessions.pcap; then
+    "$BIN" --json --stats-interval 1 --max-flows 200 -r "$tmp/flood.pcap" >>"$o" 2>/dev/null
+fi
+if "$BUILD/tests/helper_retime" pcaps/clean-tls12.pcap "$tmp/1970.pcap" 0 -1795000000 2>/dev/null; then
+    "$BIN" --json -r "$tmp/1970.pcap" >>"$o" 2>/dev/null
+fi
+if "$BUILD/tests/helper_retime" pcaps/many-sessions.pcap "$tmp/jump.pcap" 600 315360000 2>/dev/null; then
+    "$BIN" --json -r "$tmp/jump.pcap" >>"$o" 2>/dev/null
+fi
+if "$BUILD/tests/helper_portmap" pcaps/implicit-465.pcap "$tmp/prelude.pcap" 465 4650 \
+        "$(printf 'PROXY TCP4 192.0.2.1 198.51.100.1 4000 4650\r\n')" 2>/dev/null; then
+    "$BIN" --json --port 4650 -r "$tmp/prelude.pcap" >>"$o" 2>/dev/null
+fi
+for k in pcaps/*.keylog; do
+    "$BIN" --json --keylog "$k" -r "${k%.keylog}.pcap" >>"$o" 2>/dev/null
+done
 shared=$(shared_dir)
 if [ -n "$shared" ]; then
     for f in "$shared"/*/*smtp*.pcap "$shared"/*/*smtp*.pcapng "$shared"/*/*tls*.pcap; do
         [ -f "$f" ] && "$BIN" --json -r "$f" >>"$o" 2>/dev/null
     done
 fi
+[ -n "${MXW_ECS_DUMP:-}" ] && cp "$o" "$MXW_ECS_DUMP"    # the lines, for a look at them
 # one line per scalar: path (array indices left out), JSON type, the
 # template's type for it (or "unmapped"), and whether the value fits
 jq -r --slurpfile t "$T" '

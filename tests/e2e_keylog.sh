@@ -7,7 +7,9 @@
 # CERT_HIDDEN with the reason; the key log as a pcapng Decryption Secrets
 # Block decrypts the same; a key log that matches no session is said
 # once; Wireshark's tls13-rfc8446 capture with its keys (../shared, skipped
-# when absent) shows the certificate Wireshark's reference shows; a
+# when absent) shows the certificate Wireshark's reference shows, and its
+# tls12-dsb.pcapng is decrypted by the keys of its Decryption Secrets Blocks
+# as Zeek's tls12-decryption is by its key log; a
 # HelloRetryRequest (hrr-tls13) is reported with and without the key log,
 # and the certificate read after it; TLS 1.3 mutual TLS with the client
 # certificate refused (mtls13-rejected) shows the client's certificate and
@@ -125,6 +127,30 @@ elif run_capture keylog-wireshark-rfc8446 "$shared/wireshark/tls13-rfc8446.pcap"
     *) fail keylog-wireshark-rfc8446 "subject '$got', want O=BoringSSL (Wireshark's reference)" ;;
     esac
 fi
+
+# 6b. Wireshark's tls12-dsb.pcapng, read with the keys its Decryption
+# Secrets Blocks carry (no --keylog), and Zeek's tls12-decryption with its
+# key log: every TLS 1.2 session decrypted, both ways
+for c in "wireshark/tls12-dsb.pcapng|" "zeek/tls12-decryption.pcap|zeek/tls12-decryption.keylog"; do
+    cap=${c%%|*} kl=${c#*|} name=keylog-$(basename "$cap" | sed 's/\.[a-z]*$//')
+    if [ -z "$shared" ] || [ ! -f "$shared/$cap" ]; then
+        skip "$name" "../shared/pcaps not found (third-party captures are not in a user's clone)"
+        continue
+    fi
+    if [ -n "$kl" ]; then set -- --keylog "$shared/$kl"; else set --; fi
+    if run_capture "$name" "$shared/$cap" "$tmp/d" --port 443 "$@"; then
+        got=$(jq -r 'select(.event.dataset == "mxwitness.session" and .tls) |
+                     [.tls.version, .tls.decrypted, (.tls.decrypted_records.client > 0),
+                      (.tls.decrypted_records.server > 0)] | @tsv' "$tmp/d" | sort | uniq -c |
+              sed 's/^ *//' | tr '\t' ' ')
+        case $got in
+        *" 1.2 true true true") [ "$(printf '%s\n' "$got" | wc -l)" = 1 ] &&
+                pass "$name" "${kl:+with its key log}${kl:-with the DSB keys}: sessions: $got" ||
+                fail "$name" "'$got'" ;;
+        *) fail "$name" "got '$got', want every TLS 1.2 session decrypted both ways" ;;
+        esac
+    fi
+done
 
 # 7. a key log that cannot be read is a usage error naming it
 "$BIN" -r pcaps/clean-tls12.pcap --keylog "$tmp/none.keylog" >"$tmp/h" 2>"$tmp/h.err"

@@ -633,6 +633,62 @@ static const char *flight_codes(struct fx *f, uint32_t bytes, bool complete, cha
     return codes(&out);
 }
 
+/* usual_codes judges a hidden TLS 1.3 session of ServerHello fingerprint
+ * |ja3s| and a flight of |bytes| with no expectation. */
+static const char *usual_codes(struct fx *f, const char *ja3s, uint32_t bytes, bool complete,
+                               char *msg, size_t msglen)
+{
+    static uint64_t id;
+    struct session s;
+    static struct findings out;
+
+    session_init(&s, ++id, 0, starttls_ok);
+    tls13_hidden(&s, bytes, 4, complete);
+    s.ja3s = strdup(ja3s);
+    judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
+    msg[0] = '\0';
+    for (size_t i = 0; i < out.n; i++)
+        if (out.v[i].code == F_TLS_TERMINATOR_CHANGED)
+            snprintf(msg, msglen, "%s", out.v[i].msg);
+    session_done(&s);
+    return codes(&out);
+}
+
+/* TLS 1.3 without a key log or an expectation: a server's flight against
+ * its first one (judge.c, flight_usual), and its ServerHello fingerprint
+ * against its first one */
+static void test_flight_usual(void **state)
+{
+    struct fx *f = fx_new(NULL, false, 0);
+    char msg[FINDING_MSG_MAX];
+
+    (void)state;
+    /* the first whole flight sets the usual one; one still being counted
+     * neither sets nor is judged */
+    assert_string_equal(usual_codes(f, "772,4866,43-51", 1313, false, msg, sizeof(msg)),
+                        "CERT_HIDDEN");
+    assert_string_equal(usual_codes(f, "772,4866,43-51", 2238, true, msg, sizeof(msg)),
+                        "CERT_HIDDEN");
+    /* what one server varies by: within 256 bytes */
+    assert_string_equal(usual_codes(f, "772,4866,43-51", 2238 + 256, true, msg, sizeof(msg)),
+                        "CERT_HIDDEN");
+    assert_string_equal(usual_codes(f, "772,4866,43-51", 2238 - 256, true, msg, sizeof(msg)),
+                        "CERT_HIDDEN");
+    /* the appliance's one self-signed certificate, same TLS stack */
+    assert_string_equal(usual_codes(f, "772,4866,43-51", 1313, true, msg, sizeof(msg)),
+                        "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
+    assert_non_null(strstr(msg, "sent an encrypted TLS 1.3 flight of 1313 bytes, where its "
+                                "earlier sessions (3) sent 2238"));
+    assert_non_null(strstr(msg, "evidence, not proof"));
+    assert_string_equal(usual_codes(f, "772,4866,43-51", 2238 + 257, true, msg, sizeof(msg)),
+                        "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
+    /* another ServerHello fingerprint says it first, once */
+    assert_string_equal(usual_codes(f, "772,4865,43-51", 1313, true, msg, sizeof(msg)),
+                        "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
+    assert_non_null(strstr(msg, "ServerHello fingerprint (JA3S string) 772,4865,43-51"));
+    fx_free(f);
+}
+
 /* TLS 1.3 without a key log: the encrypted flight's size against the
  * chain a pem: expectation predicts (judge.c, check_flight).  The numbers
  * are those of pcaps/appliance-tls13-*.pcap: the appliance's self-signed
@@ -853,6 +909,7 @@ int main(void)
         cmocka_unit_test(test_cert_renewal),
         cmocka_unit_test(test_terminator_changed),
         cmocka_unit_test(test_flight_size),
+        cmocka_unit_test(test_flight_usual),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_findings_list),
         cmocka_unit_test(test_certificate_codes),

@@ -1236,7 +1236,7 @@ int main(int argc, char **argv)
     interval_s = o.stats_interval_s >= 0 ? o.stats_interval_s : o.iface ? 60 : 0;
     if (interval_s > 0) {
         struct stats_opts sto = {
-            .interval_us = (uint64_t)interval_s * 1000000u, .json = o.json, .out = stdout,
+            .interval_us = (uint64_t)interval_s * 1000000u, .json = o.json, .out = outf,
             .err = stderr, .ctr = &ctr, .tab = tab, .src = src, .run = running ? &run : NULL,
         };
 

@@ -277,6 +277,7 @@ if [ "$replayed" = yes ]; then
 else
     detail="$n lines (no replay: tcpreplay or bench/gen missing)"
 fi
+[ -n "${MXW_LIVE_KEEP:-}" ] && cp "$out" "$MXW_LIVE_KEEP"
 if [ -z "$bad" ]; then pass live-stats "$detail"; else fail live-stats "$bad"; fi
 }
 

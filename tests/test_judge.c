@@ -612,11 +612,11 @@ static void tls13_hidden(struct session *s, uint32_t bytes, uint32_t records, bo
     s->server_flight.enc_complete = complete;
 }
 
-/* flight_codes judges a hidden TLS 1.3 session with a flight of |bytes|
- * against |f|'s expectations and returns its codes (static buffer of
+/* hidden_codes judges a hidden TLS 1.3 session with a flight of |bytes|
+ * (and ServerHello fingerprint |ja3s|, or none) against |f|'s expectations and returns its codes (static buffer of
  * codes()); the TLS_TERMINATOR_CHANGED message, if any, in |msg|. */
-static const char *flight_codes(struct fx *f, uint32_t bytes, bool complete, char *msg,
-                                size_t msglen)
+static const char *hidden_codes(struct fx *f, const char *ja3s, uint32_t bytes, bool complete,
+                                char *msg, size_t msglen)
 {
     static uint64_t id;
     struct session s;
@@ -624,27 +624,8 @@ static const char *flight_codes(struct fx *f, uint32_t bytes, bool complete, cha
 
     session_init(&s, ++id, 0, starttls_ok);
     tls13_hidden(&s, bytes, 4, complete);
-    judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
-    msg[0] = '\0';
-    for (size_t i = 0; i < out.n; i++)
-        if (out.v[i].code == F_TLS_TERMINATOR_CHANGED)
-            snprintf(msg, msglen, "%s", out.v[i].msg);
-    session_done(&s);
-    return codes(&out);
-}
-
-/* usual_codes judges a hidden TLS 1.3 session of ServerHello fingerprint
- * |ja3s| and a flight of |bytes| with no expectation. */
-static const char *usual_codes(struct fx *f, const char *ja3s, uint32_t bytes, bool complete,
-                               char *msg, size_t msglen)
-{
-    static uint64_t id;
-    struct session s;
-    static struct findings out;
-
-    session_init(&s, ++id, 0, starttls_ok);
-    tls13_hidden(&s, bytes, 4, complete);
-    s.ja3s = strdup(ja3s);
+    if (ja3s != NULL)
+        s.ja3s = strdup(ja3s);
     judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
     msg[0] = '\0';
     for (size_t i = 0; i < out.n; i++)
@@ -665,25 +646,25 @@ static void test_flight_usual(void **state)
     (void)state;
     /* the first whole flight sets the usual one; one still being counted
      * neither sets nor is judged */
-    assert_string_equal(usual_codes(f, "772,4866,43-51", 1313, false, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, "772,4866,43-51", 1313, false, msg, sizeof(msg)),
                         "CERT_HIDDEN");
-    assert_string_equal(usual_codes(f, "772,4866,43-51", 2238, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, "772,4866,43-51", 2238, true, msg, sizeof(msg)),
                         "CERT_HIDDEN");
     /* what one server varies by: within 256 bytes */
-    assert_string_equal(usual_codes(f, "772,4866,43-51", 2238 + 256, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, "772,4866,43-51", 2238 + 256, true, msg, sizeof(msg)),
                         "CERT_HIDDEN");
-    assert_string_equal(usual_codes(f, "772,4866,43-51", 2238 - 256, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, "772,4866,43-51", 2238 - 256, true, msg, sizeof(msg)),
                         "CERT_HIDDEN");
     /* the appliance's one self-signed certificate, same TLS stack */
-    assert_string_equal(usual_codes(f, "772,4866,43-51", 1313, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, "772,4866,43-51", 1313, true, msg, sizeof(msg)),
                         "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
     assert_non_null(strstr(msg, "sent an encrypted TLS 1.3 flight of 1313 bytes, where its "
                                 "earlier sessions (3) sent 2238"));
     assert_non_null(strstr(msg, "evidence, not proof"));
-    assert_string_equal(usual_codes(f, "772,4866,43-51", 2238 + 257, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, "772,4866,43-51", 2238 + 257, true, msg, sizeof(msg)),
                         "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
     /* another ServerHello fingerprint says it first, once */
-    assert_string_equal(usual_codes(f, "772,4865,43-51", 1313, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, "772,4865,43-51", 1313, true, msg, sizeof(msg)),
                         "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
     assert_non_null(strstr(msg, "ServerHello fingerprint (JA3S string) 772,4865,43-51"));
     fx_free(f);
@@ -702,7 +683,7 @@ static void test_flight_size(void **state)
     (void)state;
     /* the appliance's flight against the real server's leaf, whose issuer
      * (an intermediate, not an anchor) must come too: at least 1793 */
-    assert_string_equal(flight_codes(f, 1313, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, NULL, 1313, true, msg, sizeof(msg)),
                         "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
     assert_non_null(strstr(msg, "took 1313 bytes in 4 records, less than the 1793"));
     assert_non_null(strstr(msg, "expected pem:pcaps/certs/appliance-tls13-inside.pem: 1 "
@@ -712,26 +693,26 @@ static void test_flight_size(void **state)
     assert_non_null(strstr(msg, "evidence, not proof"));
     /* the real server's flight; the least itself; a flight still being
      * counted (a lower bound) says nothing */
-    assert_string_equal(flight_codes(f, 2238, true, msg, sizeof(msg)), "CERT_HIDDEN");
-    assert_string_equal(flight_codes(f, 1793, true, msg, sizeof(msg)), "CERT_HIDDEN");
-    assert_string_equal(flight_codes(f, 1792, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, NULL, 2238, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, NULL, 1793, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, NULL, 1792, true, msg, sizeof(msg)),
                         "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
-    assert_string_equal(flight_codes(f, 1313, false, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, NULL, 1313, false, msg, sizeof(msg)), "CERT_HIDDEN");
     /* a second expectation that predicts nothing (a bare sha256): no check */
     assert_int_equal(expect_add(f->expect, "mail.example.test=sha256:"
                                 "06ABE6076393D64CA1E97352A43C040AF0221CE9A877889F083ED590874452F6",
                                 "test", err, sizeof(err)), 0);
-    assert_string_equal(flight_codes(f, 1313, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, NULL, 1313, true, msg, sizeof(msg)), "CERT_HIDDEN");
     fx_free(f);
 
     /* a self-signed certificate is the whole chain: exact 1313 fits, and a
      * flight far above it does not */
     f = fx_new("mail.example.test=pem:pcaps/certs/appliance-tls13-outside.pem", false, 0);
-    assert_string_equal(flight_codes(f, 1313, true, msg, sizeof(msg)), "CERT_HIDDEN");
-    assert_string_equal(flight_codes(f, 2238, true, msg, sizeof(msg)), "CERT_HIDDEN");
-    assert_string_equal(flight_codes(f, 1200, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, NULL, 1313, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, NULL, 2238, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, NULL, 1200, true, msg, sizeof(msg)),
                         "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
-    assert_string_equal(flight_codes(f, 6000, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, NULL, 6000, true, msg, sizeof(msg)),
                         "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
     assert_non_null(strstr(msg, "took 6000 bytes in 4 records, more than the"));
     fx_free(f);
@@ -739,7 +720,7 @@ static void test_flight_size(void **state)
     /* a certificate whose issuer is a trust anchor of the verifier: the
      * server need not send the issuer, so none is added */
     f = fx_new("mail.example.test=pem:pcaps/certs/test-intermediate-ca.pem", false, 0);
-    assert_string_equal(flight_codes(f, 1000, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, NULL, 1000, true, msg, sizeof(msg)),
                         "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
     assert_null(strstr(msg, "not in the file"));
     fx_free(f);
@@ -748,8 +729,8 @@ static void test_flight_size(void **state)
     f = fx_new("mail.example.test=pem:pcaps/certs/appliance-tls13-inside.pem", false, 0);
     assert_int_equal(expect_add(f->expect, "mail.example.test=pem:pcaps/certs/"
                                 "appliance-tls13-outside.pem", "test", err, sizeof(err)), 0);
-    assert_string_equal(flight_codes(f, 1313, true, msg, sizeof(msg)), "CERT_HIDDEN");
-    assert_string_equal(flight_codes(f, 1000, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, NULL, 1313, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, NULL, 1000, true, msg, sizeof(msg)),
                         "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
     assert_non_null(strstr(msg, ", nor does it fit the other expected chains"));
     fx_free(f);

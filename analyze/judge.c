@@ -720,7 +720,7 @@ static void check_flight(struct judge *j, const struct session *s,
                          const struct expect_pin *const *pins, size_t np, struct findings *f)
 {
     const struct tls_server_flight *fl = &s->server_flight;
-    struct flight_guess g, first;
+    struct flight_guess g, first = {0};   /* set with the first rule (nrules > 0) */
     char msg[FINDING_MSG_MAX], extra[96] = "";
     size_t nrules = 0;
 

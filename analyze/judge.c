@@ -722,6 +722,7 @@ static void check_flight(struct judge *j, const struct session *s,
     const struct tls_server_flight *fl = &s->server_flight;
     struct flight_guess g, first = {0};   /* set with the first rule (nrules > 0) */
     char msg[FINDING_MSG_MAX], extra[96] = "";
+    struct strbuf b;
     size_t nrules = 0;
 
     if (!s->cert_hidden || s->version != 0x0304 || !fl->enc_complete || fl->enc_records == 0)
@@ -754,9 +755,10 @@ static void check_flight(struct judge *j, const struct session *s,
                                : "";
 
     /* the numbers and the conclusion first, the file last: a long path
-     * only shortens the tail */
+     * only shortens the tail (strbuf cuts it) */
+    strbuf_init(&b, msg, sizeof(msg));
     if (fl->enc_bytes < first.least)
-        snprintf(msg, sizeof(msg),
+        strbuf_printf(&b,
                  "the server's encrypted TLS 1.3 flight took %u bytes in %u records, less than "
                  "the %llu the expected chain needs at least: evidence, not proof, that "
                  "another certificate answered and another box terminated TLS%s%s; the "
@@ -768,7 +770,7 @@ static void check_flight(struct judge *j, const struct session *s,
                  (unsigned)first.ncerts, first.ncerts == 1 ? "" : "s", (unsigned)first.der,
                  extra);
     else
-        snprintf(msg, sizeof(msg),
+        strbuf_printf(&b,
                  "the server's encrypted TLS 1.3 flight took %u bytes in %u records, more than "
                  "the %llu the expected chain can make with %u bytes of room for a "
                  "CertificateRequest or an OCSP staple: evidence, not proof, that another "

@@ -402,6 +402,31 @@ twice=$(awk -v w="$(get mxw-json mail wall)" 'BEGIN { if (w != "") print 2 * w }
 verdict "wall two points / two single runs, mail" \
     "$(ratio "$(get mxw-json-2pt mail wall)" "$twice")" le 1.3 x
 verdict "peak RSS two points (MB)" "$(mb "$(get mxw-json-2pt mail rss)")" info - " MB"
+# What a SIEM pays per session (issue 13: at most 2.5 KB for a TLS session's
+# line by default, without losing a field a search needs): a clean STARTTLS
+# session of the repository (trusted by its CA: no finding), and the TLS
+# session lines of the mail file, whose seeds are findings-rich test cases
+# (each finding's message and evidence add to its line), by default and
+# with --json-chains (the PEM chain and everything else in every line)
+# tls_line_bytes FILE: the mean length of FILE's TLS session lines
+tls_line_bytes() {
+    grep '"dataset":"mxwitness.session"' "$1" | grep '"tls":{"version"' |
+        awk '{ n++; s += length($0) + 1 } END { if (n) printf "%.0f", s / n }'
+}
+say "JSON a SIEM can afford"
+"$MXW" --json --ca-file pcaps/certs/test-root-ca.pem -r pcaps/clean-tls12.pcap >"$DATA/line.json" 2>>"$LOG" || true
+verdict "a clean TLS session line (bytes)" "$(tls_line_bytes "$DATA/line.json")" le 2560 " B"
+if [ -f "$DATA/mail.pcap" ]; then
+    "$MXW" --json -r "$DATA/mail.pcap" >"$DATA/mail.json" 2>>"$LOG" || true
+    "$MXW" --json-chains -r "$DATA/mail.pcap" >"$DATA/mail-chains.json" 2>>"$LOG" || true
+    verdict "TLS session line, mail, mean (bytes)" "$(tls_line_bytes "$DATA/mail.json")" info - " B"
+    verdict "... with --json-chains (bytes)" "$(tls_line_bytes "$DATA/mail-chains.json")" info - " B"
+    verdict "JSON bytes / capture bytes, mail" \
+        "$(ratio "$(wc -c <"$DATA/mail.json")" "$(wc -c <"$DATA/mail.pcap")")" info - x
+    verdict "... with --json-chains" \
+        "$(ratio "$(wc -c <"$DATA/mail-chains.json")" "$(wc -c <"$DATA/mail.pcap")")" info - x
+    rm -f "$DATA/mail.json" "$DATA/mail-chains.json"
+fi
 if [ -n "$SRV_FILES" ]; then
     say "server count (mxwitness --json; srv-4x has srv-1x's sessions and bytes, 4x its servers)"
     for name in $SRV_FILES; do

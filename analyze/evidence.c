@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "analyze/hostname.h"
@@ -463,10 +464,16 @@ static void product_items(const struct evidence_ctx *cx, const struct x509_info 
     }
 }
 
+/* same_name: |a| and |b| name the same host.  The callers pass names that
+ * normalize (hostname_fqdn_like), and normalizing folds ASCII case only, so
+ * two names equal but for ASCII case are the same without normalizing
+ * (the common case: a server that names itself the same way twice). */
 static bool same_name(const char *a, const char *b)
 {
     char na[HOSTNAME_BUFSZ], nb[HOSTNAME_BUFSZ];
 
+    if (a != NULL && b != NULL && strcasecmp(a, b) == 0)
+        return true;
     return hostname_normalize(a, na, sizeof(na)) && hostname_normalize(b, nb, sizeof(nb)) &&
            strcmp(na, nb) == 0;
 }

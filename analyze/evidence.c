@@ -25,7 +25,8 @@ static const char products_txt[] =
 #include "products.inc"
     ;
 
-enum pfield { PF_SUBJECT, PF_ISSUER, PF_BANNER, PF_EHLO };
+/* PF_NAME is no pattern's field: the memo's key for hostname_fqdn_like */
+enum pfield { PF_SUBJECT, PF_ISSUER, PF_BANNER, PF_EHLO, PF_NAME };
 
 struct pattern {
     enum pfield field;
@@ -186,8 +187,8 @@ static bool add_source(struct product *pr, const char *s, size_t n)
     return true;
 }
 
-static bool add_pattern(struct evidence_ctx *cx, struct product *pr, enum pfield field, const char *rest,
-                        const char *end)
+static bool add_pattern(struct evidence_ctx *cx, struct product *pr, enum pfield field,
+                        const char *rest, const char *end)
 {
     const char *w, *re;
     size_t n = word(&rest, end, &w);
@@ -354,7 +355,9 @@ static uint64_t field_hits(const struct evidence_ctx *cx, enum pfield field, con
         if (m->field == field + 1 && m->len == n && memcmp(m->s, s, n) == 0)
             return m->hits;
     }
-    for (size_t i = 0; i < cx->nprod; i++)
+    if (field == PF_NAME)
+        hits = hostname_fqdn_like(s);
+    for (size_t i = 0; i < cx->nprod && field != PF_NAME; i++)
         for (size_t k = 0; k < cx->prod[i].npat; k++) {
             const struct pattern *pt = &cx->prod[i].pat[k];
 
@@ -411,7 +414,8 @@ static void product_items(const struct evidence_ctx *cx, const struct x509_info 
 
             switch (pt->field) {
             case PF_SUBJECT:
-                if (n > 0 && chain[0] != NULL && chain[0]->parsed && matches(cx, pt, chain[0]->subject))
+                if (n > 0 && chain[0] != NULL && chain[0]->parsed &&
+                    matches(cx, pt, chain[0]->subject))
                     hit = chain[0]->subject;
                 break;
             case PF_ISSUER:
@@ -427,6 +431,8 @@ static void product_items(const struct evidence_ctx *cx, const struct x509_info 
                 for (size_t c = 0; sf != NULL && c < sf->ncaps && hit == NULL; c++)
                     if (matches(cx, pt, sf->caps[c]))
                         hit = sf->caps[c];
+                break;
+            case PF_NAME: /* the memo's, no pattern's */
                 break;
             }
             if (hit != NULL && (best == NULL || pt->strength > best->strength)) {
@@ -464,6 +470,17 @@ static void product_items(const struct evidence_ctx *cx, const struct x509_info 
     }
 }
 
+/* fqdn_like: hostname_fqdn_like(|s|), remembered (a server's names come
+ * back session after session). */
+static bool fqdn_like(const struct evidence_ctx *cx, const char *s)
+{
+    if (s == NULL)
+        return false;
+    if (cx->memo == NULL)
+        return hostname_fqdn_like(s);
+    return field_hits(cx, PF_NAME, s) != 0;
+}
+
 /* same_name: |a| and |b| name the same host.  The callers pass names that
  * normalize (hostname_fqdn_like), and normalizing folds ASCII case only, so
  * two names equal but for ASCII case are the same without normalizing
@@ -482,13 +499,13 @@ static bool same_name(const char *a, const char *b)
  * the certificate agrees with it) other than the server the sender asked
  * for (the expectation's name, else the SNI), and its certificate does not
  * name that server. */
-static void names_item(const struct session *s, const struct x509_info *leaf,
-                       const char *expected_name, const struct smtp_facts *sf,
-                       struct evidence *ev)
+static void names_item(const struct evidence_ctx *cx, const struct session *s,
+                       const struct x509_info *leaf, const char *expected_name,
+                       const struct smtp_facts *sf, struct evidence *ev)
 {
-    const char *want = hostname_fqdn_like(expected_name) ? expected_name
-                       : hostname_fqdn_like(s->sni)       ? s->sni
-                                                          : NULL;
+    const char *want = fqdn_like(cx, expected_name) ? expected_name
+                       : fqdn_like(cx, s->sni)      ? s->sni
+                                                    : NULL;
     const char *self = NULL, *how = NULL;
     struct evidence_item *it;
     struct strbuf b;
@@ -496,9 +513,9 @@ static void names_item(const struct session *s, const struct x509_info *leaf,
 
     if (want == NULL || sf == NULL || leaf == NULL || !leaf->parsed)
         return;
-    if (hostname_fqdn_like(sf->banner_host) && !same_name(sf->banner_host, want))
+    if (fqdn_like(cx, sf->banner_host) && !same_name(sf->banner_host, want))
         self = sf->banner_host, how = "banner";
-    else if (hostname_fqdn_like(sf->ehlo_host) && !same_name(sf->ehlo_host, want))
+    else if (fqdn_like(cx, sf->ehlo_host) && !same_name(sf->ehlo_host, want))
         self = sf->ehlo_host, how = "EHLO reply";
     if (self == NULL || hostname_check(leaf, want, NULL, 0) != HOST_NO_MATCH)
         return;
@@ -696,7 +713,7 @@ void evidence_session(struct evidence_ctx *cx, const struct session *s,
     if (cx == NULL)
         return;
     product_items(cx, chain, n, sf, ev);
-    names_item(s, leaf, expected_name, sf, ev);
+    names_item(cx, s, leaf, expected_name, sf, ev);
     masked_item(sf, ev);
     sender_item(sf, ev);
     net_items(cx, s, ev);

@@ -70,8 +70,12 @@ const char *evidence_strength_name(enum evidence_strength s); /* "weak" "medium"
 struct evidence_ctx;
 
 /* evidence_new returns a context (NULL on allocation failure): the product
- * patterns compiled once. */
-struct evidence_ctx *evidence_new(void);
+ * patterns compiled once.  |reproducible| (files: the same capture must
+ * give the same evidence on every run) keys the address table from the
+ * first session with a network layer, which no sender can aim at when it
+ * does not know the capture's first connection to the microsecond; else
+ * (a live capture) from getentropy. */
+struct evidence_ctx *evidence_new(bool reproducible);
 void evidence_free(struct evidence_ctx *cx);
 
 /* evidence_products returns the number of product entries compiled in. */

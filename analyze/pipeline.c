@@ -40,6 +40,18 @@ static void on_evict(void *ctx, struct server *sv)
             p->c[i].on_evicted(p->c[i].ctx, sv);
 }
 
+/* pipeline_live says whether |src| has a live input (else its output must
+ * be the same on every run). */
+static bool pipeline_live(const struct cap_source *src)
+{
+    size_t n = src != NULL ? cap_source_ninputs(src) : 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (cap_source_input(src, i)->live)
+            return true;
+    return false;
+}
+
 struct pipeline *pipeline_new(const struct pipeline_opts *o)
 {
     struct pipeline *p = calloc(1, sizeof(*p));
@@ -56,7 +68,7 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
     jo.at = o->at;
     jo.servers = p->servers;
     p->judge = p->xc != NULL && p->servers != NULL ? judge_new(&jo) : NULL;
-    p->evidence = evidence_new();
+    p->evidence = evidence_new(!pipeline_live(o->src));
     if (p->judge == NULL || p->evidence == NULL) {
         pipeline_free(p);
         return NULL;

@@ -192,7 +192,7 @@ static const char *const clean_dialogue[] = {
 
 static void test_table(void **state)
 {
-    struct evidence_ctx *cx = evidence_new();
+    struct evidence_ctx *cx = evidence_new(false);
 
     (void)state;
     /* the table compiled in reads whole: every entry has a role, a source
@@ -228,7 +228,7 @@ static void test_banners(void **state)
         {"220 mx.example.com ESMTP (0123456789abcdef)", NULL, EV_WEAK},
         {"220 mx.example.com Microsoft ESMTP MAIL Service ready at Tue, 1 Dec 2026", NULL, EV_WEAK},
     };
-    struct evidence_ctx *cx = evidence_new();
+    struct evidence_ctx *cx = evidence_new(false);
 
     (void)state;
     assert_non_null(cx);
@@ -287,7 +287,7 @@ static void test_masked_starttls(void **state)
         "S:220 *****************************", "C:EHLO sender.example.org",
         "S:250-mail.example.test", "S:250-PIPELINING", "S:250 XXXXXXXA", NULL,
     };
-    struct evidence_ctx *cx = evidence_new();
+    struct evidence_ctx *cx = evidence_new(false);
     struct session s;
     struct evidence ev;
     struct findings fs;
@@ -324,7 +324,7 @@ static void test_certificates(void **state)
     static const char *const leaf[] = {"CN=mail.example.test", NULL};
     static const char *const public_ca[] = {"C=US", "O=Let's Encrypt", "CN=R11", NULL};
     const struct x509_info *c[2];
-    struct evidence_ctx *cx = evidence_new();
+    struct evidence_ctx *cx = evidence_new(false);
     struct session s;
     struct evidence ev;
     struct findings fs;
@@ -390,7 +390,7 @@ static void test_names_and_network(void **state)
     };
     static const char *const self[] = {"CN=barracuda.local", "O=appliance", NULL};
     static const char *const right[] = {"CN=mail.example.test", NULL};
-    struct evidence_ctx *cx = evidence_new();
+    struct evidence_ctx *cx = evidence_new(false);
     const struct x509_info *bad = cert(self, NULL, "barracuda.local");
     const struct x509_info *good = cert(right, NULL, "mail.example.test");
     struct session s, t;
@@ -444,7 +444,7 @@ static void test_names_and_network(void **state)
     /* within one connection: the SYN-ACK from nearer than the data (a new
      * context: nothing known of the address's other ports) */
     evidence_free(cx);
-    cx = evidence_new();
+    cx = evidence_new(false);
     session_init(&s, 2525, clean_dialogue, true, "mail.example.test");
     net(&s, 64, 61, false);
     run(cx, &s, &good, 1, false, &ev, &fs);
@@ -463,7 +463,7 @@ static void test_names_and_network(void **state)
 static void test_no_false_alarm(void **state)
 {
     static const char *const right[] = {"CN=mail.example.test", NULL};
-    struct evidence_ctx *cx = evidence_new();
+    struct evidence_ctx *cx = evidence_new(false);
     const struct x509_info *good = cert(right, NULL, "mail.example.test");
     struct session s;
     struct evidence ev;
@@ -502,7 +502,7 @@ static void test_no_false_alarm(void **state)
 /* many addresses: the table keeps its size and still compares recent ones */
 static void test_many_addresses(void **state)
 {
-    struct evidence_ctx *cx = evidence_new();
+    struct evidence_ctx *cx = evidence_new(false);
     struct session s;
     struct evidence ev;
     struct findings fs;

@@ -115,6 +115,8 @@ static void session_done(struct session *s)
 {
     smtp_free(s->smtp);
     s->smtp = NULL;
+    free(s->ja3s);
+    s->ja3s = NULL;
 }
 
 static const char *const starttls_ok[] = {
@@ -590,6 +592,7 @@ static void test_terminator_changed(void **state)
     s.ja3s = (char *)(uintptr_t)"771,4865,51-43";
     judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
     assert_string_equal(codes(&out), "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
+    s.ja3s = NULL;   /* not ours to free */
     session_done(&s);
     fx_free(f);
 }

@@ -33,7 +33,7 @@ SAN     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanit
 
 LIB_SRCS = lib/cbs.c lib/out.c lib/strbuf.c lib/jsonr.c lib/outfile.c lib/privs.c \
            capture/cap_link.c capture/cap_ip.c capture/cap_source.c capture/pcapng.c \
-           capture/tcp_reasm.c capture/tcp_flow.c capture/cap_pipe.c capture/cap_clock.c \
+           capture/tcp_reasm.c capture/tcp_flow.c capture/cap_pipe.c capture/cap_clock.c capture/cap_fanout.c \
            dissect/smtp.c dissect/tls.c dissect/tls_suite.c dissect/keylog.c dissect/decrypt.c dissect/classify.c \
            dissect/session.c \
            analyze/names.c analyze/x509.c analyze/verify.c analyze/weak.c \

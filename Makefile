@@ -33,14 +33,15 @@ SAN     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanit
 
 LIB_SRCS = lib/cbs.c lib/out.c lib/strbuf.c lib/jsonr.c lib/outfile.c lib/privs.c \
            capture/cap_link.c capture/cap_ip.c capture/cap_source.c capture/pcapng.c \
-           capture/tcp_reasm.c capture/tcp_flow.c capture/cap_pipe.c capture/cap_clock.c capture/cap_fanout.c \
+           capture/tcp_reasm.c capture/tcp_flow.c capture/cap_pipe.c capture/cap_clock.c \
            dissect/smtp.c dissect/tls.c dissect/tls_suite.c dissect/keylog.c dissect/decrypt.c dissect/classify.c \
            dissect/session.c \
            analyze/names.c analyze/x509.c analyze/verify.c analyze/weak.c \
            analyze/hostname.c analyze/expect.c analyze/findings.c analyze/servers.c \
            analyze/judge.c analyze/evidence.c analyze/digest.c analyze/hops.c analyze/pipeline.c \
            report/json.c report/common.c report/text.c report/json_lines.c report/certs.c \
-           report/html.c report/flows_report.c report/report.c report/events.c report/stats.c
+           report/html.c report/flows_report.c report/report.c report/events.c report/stats.c \
+           report/progress.c capture/cap_fanout.c lib/workers.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(B)/%.o)
 TEST_SRCS = $(wildcard tests/test_*.c)
 TEST_BINS = $(TEST_SRCS:tests/%.c=$(B)/tests/%) \

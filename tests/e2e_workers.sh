@@ -8,8 +8,10 @@
 # (the same client addresses and ports as the capture read as a file),
 # both workers must have written sessions (their final stats lines, with
 # the kernel's counters), the certificate change must be found (both
-# sessions of that server in one worker), SIGTERM to the parent must give
-# exit status 0 with -Z nobody; a worker killed ends the run with status 2
+# sessions of that server in one worker), SIGHUP to the parent must reach
+# both workers (each reopens -w), SIGTERM to the parent must give
+# exit status 0 with -Z nobody, and the stats lines' fields must be mapped in
+# tools/mxwitness-template.json; a worker killed ends the run with status 2
 # and a message naming it.  --workers with -r is a usage error.
 # Needs root, `ip netns`, jq, openssl and the test helpers; skipped otherwise.
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -101,8 +103,16 @@ start 2 --json -w "$d/live.json" --stats-interval 1 -Z "$user"
 send pcaps/many-sessions.pcap
 send "$d/s1.pcap"
 send "$d/s2.pcap"
-sleep 1.5
+sleep 1
+kill -HUP "$pid" 2>/dev/null
+sleep 0.5
 stop
+hups=$(grep -c "SIGHUP: $d/live.json reopened" "$d/err")
+if [ "$hups" = 2 ]; then
+    pass workers-hup "each worker reopened -w"
+else
+    fail workers-hup "$hups 'reopened' lines of 2: $(grep SIGHUP "$d/err" | head -c 200)"
+fi
 sessions() { jq -r 'select(.event.dataset == "mxwitness.session") | "\(.source.ip) \(.source.port)"' "$@" | sort; }
 sessions "$d/live.json" >"$d/live.ports" 2>/dev/null
 "$BIN" -r pcaps/many-sessions.pcap --json | sessions >"$d/file.ports"
@@ -127,6 +137,19 @@ if [ "$w0" = 1 ] && [ "$w1" = 1 ] && [ "$sum" = "$n" ]; then
     pass workers-split "$(echo "$finals" | awk '{printf "worker %s: %s sessions, %s packets, %s dropped; ", $1, $3, $4, $5}')"
 else
     fail workers-split "final stats lines (worker workers sessions received dropped): $(echo "$finals" | tr '\n' ';')"
+fi
+# the workers' fields are mapped in the index template (tests/e2e_ecs.sh
+# reads files only)
+unmapped=$(jq -r --slurpfile t tools/mxwitness-template.json '
+    select(.event.dataset == "mxwitness.stats") | paths(scalars) as $p |
+    ($p | map(select(type == "string"))) as $k |
+    select(($t[0].template.mappings | reduce $k[] as $x (.; if . == null then null else .properties[$x] end)) == null) |
+    $k | join(".")' "$d/live.json" 2>&1 | sort -u | tr '\n' ' ')
+nw=$(jq -r 'select(.event.dataset == "mxwitness.stats") | .mxwitness.worker | numbers' "$d/live.json" 2>/dev/null | wc -l)
+if [ "$nw" -ge 2 ] && [ -z "$unmapped" ]; then
+    pass workers-template "$nw stats lines with mxwitness.worker, every field mapped"
+else
+    fail workers-template "$nw stats lines with mxwitness.worker; unmapped: $unmapped"
 fi
 changed=$(jq -r 'select(.event.dataset == "mxwitness.session" and .source.port == 40002) | .findings[]? | select(.code == "CERT_CHANGED") | .code' "$d/live.json" 2>/dev/null)
 if [ "$changed" = CERT_CHANGED ]; then

@@ -159,8 +159,11 @@ install: mxwitness
 	install -m 0755 mxwitness $(DESTDIR)$(BINDIR)/mxwitness
 	install -d $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 mxwitness.1 $(DESTDIR)$(MANDIR)/man1/mxwitness.1
-	install -d $(DESTDIR)$(PREFIX)/share/mxwitness
+	install -d $(DESTDIR)$(PREFIX)/share/mxwitness $(DESTDIR)$(PREFIX)/share/doc/mxwitness
 	install -m 0644 tools/mxwitness-template.json $(DESTDIR)$(PREFIX)/share/mxwitness/
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/mxwitness/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 0644 tools/mxwitness@.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
 
 clean:
 	rm -rf build build-asan build-fuzz mxwitness

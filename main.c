@@ -1184,7 +1184,7 @@ int main(int argc, char **argv)
         struct cap_live_opts lo = {
             .snaplen = o.snaplen, .buffer_size = o.buffer_kib * 1024, .promisc = o.promisc,
         };
-        char bpf[8192];
+        char bpf[16384];
 
         if (cap_source_add_live(src, o.iface, o.point, &lo, errbuf) < 0) {
             fprintf(stderr, "mxwitness: %s\n", errbuf);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "analyze/hostname.h"
@@ -24,11 +25,13 @@ static const char products_txt[] =
 #include "products.inc"
     ;
 
-enum pfield { PF_SUBJECT, PF_ISSUER, PF_BANNER, PF_EHLO };
+/* PF_NAME is no pattern's field: the memo's key for hostname_fqdn_like */
+enum pfield { PF_SUBJECT, PF_ISSUER, PF_BANNER, PF_EHLO, PF_NAME };
 
 struct pattern {
     enum pfield field;
     enum evidence_strength strength;
+    unsigned bit;                   /* its number in the whole table */
     regex_t re;
     char *text;                     /* the expression, for the item's |expected| */
 };
@@ -70,10 +73,30 @@ struct net_addr {
     size_t np;
 };
 
+/* The patterns' verdicts on a string, remembered: a server's banner, EHLO
+ * keywords and certificate names come back session after session, and
+ * running every expression on them each time was a fifth of the time of
+ * `--json` on a mail capture.  A direct-mapped table keyed by the field
+ * and the whole string (compared, so a collision costs a miss, never a
+ * wrong verdict); a string longer than MEMO_LEN is matched afresh.  Bit k
+ * of |hits| is the verdict of the table's k-th pattern (pattern.bit). */
+#define MEMO_SLOTS 1024
+#define MEMO_LEN 240
+#define MEMO_BITS 64
+
+struct memo_slot {
+    uint64_t hits;
+    uint8_t field;                  /* enum pfield + 1; 0: empty */
+    uint8_t len;
+    char s[MEMO_LEN];
+};
+
 struct evidence_ctx {
     struct product *prod;
     size_t nprod;
+    size_t npat;                    /* patterns in all entries */
     struct net_addr *net;           /* NET_SLOTS */
+    struct memo_slot *memo;         /* MEMO_SLOTS, NULL when npat > MEMO_BITS */
     uint64_t seed;                  /* keys the slot of an address */
 };
 
@@ -145,6 +168,7 @@ void evidence_free(struct evidence_ctx *cx)
         product_free(&cx->prod[i]);
     free(cx->prod);
     free(cx->net);
+    free(cx->memo);
     free(cx);
 }
 
@@ -163,8 +187,8 @@ static bool add_source(struct product *pr, const char *s, size_t n)
     return true;
 }
 
-static bool add_pattern(struct product *pr, enum pfield field, const char *rest,
-                        const char *end)
+static bool add_pattern(struct evidence_ctx *cx, struct product *pr, enum pfield field,
+                        const char *rest, const char *end)
 {
     const char *w, *re;
     size_t n = word(&rest, end, &w);
@@ -192,6 +216,7 @@ static bool add_pattern(struct product *pr, enum pfield field, const char *rest,
     memset(pt, 0, sizeof(*pt));
     pt->field = field;
     pt->strength = st;
+    pt->bit = (unsigned)cx->npat;
     if ((pt->text = strndup(re, (size_t)(end - re))) == NULL)
         return false;
     if (regcomp(&pt->re, pt->text, REG_EXTENDED | REG_NOSUB) != 0) {
@@ -199,6 +224,7 @@ static bool add_pattern(struct product *pr, enum pfield field, const char *rest,
         return false;
     }
     pr->npat++;
+    cx->npat++;
     return true;
 }
 
@@ -238,13 +264,13 @@ static bool parse_line(struct evidence_ctx *cx, const char *line, const char *en
     if (is_word(key, kn, "source"))
         return add_source(pr, val, vn);
     if (is_word(key, kn, "subject"))
-        return add_pattern(pr, PF_SUBJECT, val, val + vn);
+        return add_pattern(cx, pr, PF_SUBJECT, val, val + vn);
     if (is_word(key, kn, "issuer"))
-        return add_pattern(pr, PF_ISSUER, val, val + vn);
+        return add_pattern(cx, pr, PF_ISSUER, val, val + vn);
     if (is_word(key, kn, "banner"))
-        return add_pattern(pr, PF_BANNER, val, val + vn);
+        return add_pattern(cx, pr, PF_BANNER, val, val + vn);
     if (is_word(key, kn, "ehlo"))
-        return add_pattern(pr, PF_EHLO, val, val + vn);
+        return add_pattern(cx, pr, PF_EHLO, val, val + vn);
     return false;
 }
 
@@ -279,6 +305,10 @@ struct evidence_ctx *evidence_new(void)
             evidence_free(cx);
             return NULL;
         }
+    if (cx->npat <= MEMO_BITS && (cx->memo = calloc(MEMO_SLOTS, sizeof(*cx->memo))) == NULL) {
+        evidence_free(cx);
+        return NULL;
+    }
     return cx;
 }
 
@@ -305,15 +335,74 @@ static struct evidence_item *item(struct evidence *ev, enum evidence_kind kind,
     return it;
 }
 
-static bool matches(const struct pattern *pt, const char *s)
+static bool regex_matches(const struct pattern *pt, const char *s)
 {
-    return s != NULL && regexec(&pt->re, s, 0, NULL, 0) == 0;
+    return regexec(&pt->re, s, 0, NULL, 0) == 0;
+}
+
+/* field_hits: the verdicts of every pattern of |field| on |s| (bit
+ * pattern.bit), from the memo or computed and remembered. */
+static uint64_t field_hits(const struct evidence_ctx *cx, enum pfield field, const char *s)
+{
+    size_t n = strlen(s);
+    struct memo_slot *m = NULL;
+    uint64_t hits = 0;
+
+    if (n <= MEMO_LEN) {
+        uint64_t h = keyhash(cx->seed ^ (uint64_t)field, (const uint8_t *)s, n);
+
+        m = &cx->memo[h % MEMO_SLOTS];
+        if (m->field == field + 1 && m->len == n && memcmp(m->s, s, n) == 0)
+            return m->hits;
+    }
+    if (field == PF_NAME)
+        hits = hostname_fqdn_like(s);
+    for (size_t i = 0; i < cx->nprod && field != PF_NAME; i++)
+        for (size_t k = 0; k < cx->prod[i].npat; k++) {
+            const struct pattern *pt = &cx->prod[i].pat[k];
+
+            if (pt->field == field && regex_matches(pt, s))
+                hits |= (uint64_t)1 << pt->bit;
+        }
+    if (m != NULL) {
+        m->field = (uint8_t)(field + 1);
+        m->len = (uint8_t)n;
+        memcpy(m->s, s, n);
+        m->hits = hits;
+    }
+    return hits;
+}
+
+static bool matches(const struct evidence_ctx *cx, const struct pattern *pt, const char *s)
+{
+    if (s == NULL)
+        return false;
+    if (cx->memo == NULL)
+        return regex_matches(pt, s);
+    return (field_hits(cx, pt->field, s) >> pt->bit) & 1;
 }
 
 /* product_items: each product whose pattern matches, its strongest match. */
 static void product_items(const struct evidence_ctx *cx, const struct x509_info *const *chain,
                           size_t n, const struct smtp_facts *sf, struct evidence *ev)
 {
+    if (cx->memo != NULL) {
+        /* most sessions match nothing: one memo look-up per string says so */
+        uint64_t any = 0;
+
+        if (n > 0 && chain[0] != NULL && chain[0]->parsed && chain[0]->subject != NULL)
+            any |= field_hits(cx, PF_SUBJECT, chain[0]->subject);
+        for (size_t c = 0; c < n; c++)
+            if (chain[c] != NULL && chain[c]->parsed && chain[c]->issuer != NULL)
+                any |= field_hits(cx, PF_ISSUER, chain[c]->issuer);
+        if (sf != NULL && sf->banner != NULL)
+            any |= field_hits(cx, PF_BANNER, sf->banner);
+        for (size_t c = 0; sf != NULL && c < sf->ncaps; c++)
+            if (sf->caps[c] != NULL)
+                any |= field_hits(cx, PF_EHLO, sf->caps[c]);
+        if (any == 0)
+            return;
+    }
     for (size_t i = 0; i < cx->nprod; i++) {
         const struct product *pr = &cx->prod[i];
         const struct pattern *best = NULL;
@@ -325,22 +414,25 @@ static void product_items(const struct evidence_ctx *cx, const struct x509_info 
 
             switch (pt->field) {
             case PF_SUBJECT:
-                if (n > 0 && chain[0] != NULL && chain[0]->parsed && matches(pt, chain[0]->subject))
+                if (n > 0 && chain[0] != NULL && chain[0]->parsed &&
+                    matches(cx, pt, chain[0]->subject))
                     hit = chain[0]->subject;
                 break;
             case PF_ISSUER:
                 for (size_t c = 0; c < n && hit == NULL; c++)
-                    if (chain[c] != NULL && chain[c]->parsed && matches(pt, chain[c]->issuer))
+                    if (chain[c] != NULL && chain[c]->parsed && matches(cx, pt, chain[c]->issuer))
                         hit = chain[c]->issuer;
                 break;
             case PF_BANNER:
-                if (sf != NULL && matches(pt, sf->banner))
+                if (sf != NULL && matches(cx, pt, sf->banner))
                     hit = sf->banner;
                 break;
             case PF_EHLO:
                 for (size_t c = 0; sf != NULL && c < sf->ncaps && hit == NULL; c++)
-                    if (matches(pt, sf->caps[c]))
+                    if (matches(cx, pt, sf->caps[c]))
                         hit = sf->caps[c];
+                break;
+            case PF_NAME: /* the memo's, no pattern's */
                 break;
             }
             if (hit != NULL && (best == NULL || pt->strength > best->strength)) {
@@ -378,10 +470,27 @@ static void product_items(const struct evidence_ctx *cx, const struct x509_info 
     }
 }
 
+/* fqdn_like: hostname_fqdn_like(|s|), remembered (a server's names come
+ * back session after session). */
+static bool fqdn_like(const struct evidence_ctx *cx, const char *s)
+{
+    if (s == NULL)
+        return false;
+    if (cx->memo == NULL)
+        return hostname_fqdn_like(s);
+    return field_hits(cx, PF_NAME, s) != 0;
+}
+
+/* same_name: |a| and |b| name the same host.  The callers pass names that
+ * normalize (hostname_fqdn_like), and normalizing folds ASCII case only, so
+ * two names equal but for ASCII case are the same without normalizing
+ * (the common case: a server that names itself the same way twice). */
 static bool same_name(const char *a, const char *b)
 {
     char na[HOSTNAME_BUFSZ], nb[HOSTNAME_BUFSZ];
 
+    if (a != NULL && b != NULL && strcasecmp(a, b) == 0)
+        return true;
     return hostname_normalize(a, na, sizeof(na)) && hostname_normalize(b, nb, sizeof(nb)) &&
            strcmp(na, nb) == 0;
 }
@@ -390,13 +499,13 @@ static bool same_name(const char *a, const char *b)
  * the certificate agrees with it) other than the server the sender asked
  * for (the expectation's name, else the SNI), and its certificate does not
  * name that server. */
-static void names_item(const struct session *s, const struct x509_info *leaf,
-                       const char *expected_name, const struct smtp_facts *sf,
-                       struct evidence *ev)
+static void names_item(const struct evidence_ctx *cx, const struct session *s,
+                       const struct x509_info *leaf, const char *expected_name,
+                       const struct smtp_facts *sf, struct evidence *ev)
 {
-    const char *want = hostname_fqdn_like(expected_name) ? expected_name
-                       : hostname_fqdn_like(s->sni)       ? s->sni
-                                                          : NULL;
+    const char *want = fqdn_like(cx, expected_name) ? expected_name
+                       : fqdn_like(cx, s->sni)      ? s->sni
+                                                    : NULL;
     const char *self = NULL, *how = NULL;
     struct evidence_item *it;
     struct strbuf b;
@@ -404,9 +513,9 @@ static void names_item(const struct session *s, const struct x509_info *leaf,
 
     if (want == NULL || sf == NULL || leaf == NULL || !leaf->parsed)
         return;
-    if (hostname_fqdn_like(sf->banner_host) && !same_name(sf->banner_host, want))
+    if (fqdn_like(cx, sf->banner_host) && !same_name(sf->banner_host, want))
         self = sf->banner_host, how = "banner";
-    else if (hostname_fqdn_like(sf->ehlo_host) && !same_name(sf->ehlo_host, want))
+    else if (fqdn_like(cx, sf->ehlo_host) && !same_name(sf->ehlo_host, want))
         self = sf->ehlo_host, how = "EHLO reply";
     if (self == NULL || hostname_check(leaf, want, NULL, 0) != HOST_NO_MATCH)
         return;
@@ -604,7 +713,7 @@ void evidence_session(struct evidence_ctx *cx, const struct session *s,
     if (cx == NULL)
         return;
     product_items(cx, chain, n, sf, ev);
-    names_item(s, leaf, expected_name, sf, ev);
+    names_item(cx, s, leaf, expected_name, sf, ev);
     masked_item(sf, ev);
     sender_item(sf, ev);
     net_items(cx, s, ev);

@@ -720,8 +720,9 @@ static void check_flight(struct judge *j, const struct session *s,
                          const struct expect_pin *const *pins, size_t np, struct findings *f)
 {
     const struct tls_server_flight *fl = &s->server_flight;
-    struct flight_guess g, first;
+    struct flight_guess g, first = {0};   /* set with the first rule (nrules > 0) */
     char msg[FINDING_MSG_MAX], extra[96] = "";
+    struct strbuf b;
     size_t nrules = 0;
 
     if (!s->cert_hidden || s->version != 0x0304 || !fl->enc_complete || fl->enc_records == 0)
@@ -754,9 +755,10 @@ static void check_flight(struct judge *j, const struct session *s,
                                : "";
 
     /* the numbers and the conclusion first, the file last: a long path
-     * only shortens the tail */
+     * only shortens the tail (strbuf cuts it) */
+    strbuf_init(&b, msg, sizeof(msg));
     if (fl->enc_bytes < first.least)
-        snprintf(msg, sizeof(msg),
+        strbuf_printf(&b,
                  "the server's encrypted TLS 1.3 flight took %u bytes in %u records, less than "
                  "the %llu the expected chain needs at least: evidence, not proof, that "
                  "another certificate answered and another box terminated TLS%s%s; the "
@@ -768,7 +770,7 @@ static void check_flight(struct judge *j, const struct session *s,
                  (unsigned)first.ncerts, first.ncerts == 1 ? "" : "s", (unsigned)first.der,
                  extra);
     else
-        snprintf(msg, sizeof(msg),
+        strbuf_printf(&b,
                  "the server's encrypted TLS 1.3 flight took %u bytes in %u records, more than "
                  "the %llu the expected chain can make with %u bytes of room for a "
                  "CertificateRequest or an OCSP staple: evidence, not proof, that another "
@@ -872,6 +874,41 @@ static const char *server_who(const struct session *s, struct server *id, char *
     cap_endpoint_format(&s->server, s->sport, ep, eplen);
     id->who = strdup(ep);   /* none: formatted again next time */
     return ep;
+}
+
+/* flight_usual compares a hidden TLS 1.3 session's encrypted flight with
+ * the one its server (by address) sent first: a chain of other
+ * certificates is another size, while what a server varies from one
+ * session to the next (an ECDSA signature's DER length, a stapled OCSP
+ * response renewed, a session ticket's extension) stays within
+ * FLIGHT_USUAL bytes.  A renewal by the same CA with the same kind of key
+ * stays within it too, and is not reported: what is reported is evidence
+ * that another chain, likely another box, answered (a self-signed
+ * certificate of an appliance is a whole certificate shorter). */
+#define FLIGHT_USUAL 256
+static void flight_usual(const struct session *s, struct server *id, struct findings *f)
+{
+    const struct tls_server_flight *fl = &s->server_flight;
+    char ep[80];
+
+    if (s->version != 0x0304 || !fl->enc_complete || fl->enc_bytes == 0)
+        return;
+    if (id->flight_bytes == 0) {
+        id->flight_bytes = fl->enc_bytes;
+        id->flight_sessions = 1;
+        return;
+    }
+    if (fl->enc_bytes + FLIGHT_USUAL >= id->flight_bytes &&
+        fl->enc_bytes <= id->flight_bytes + FLIGHT_USUAL) {
+        id->flight_sessions++;
+        return;
+    }
+    findings_add(f, F_TLS_TERMINATOR_CHANGED, SEV_MEDIUM,
+                 "%s sent an encrypted TLS 1.3 flight of %u bytes, where its earlier sessions "
+                 "(%llu) sent %u: another certificate chain than before, likely another box "
+                 "terminating TLS (evidence, not proof: the same ServerHello fingerprint, "
+                 "certificates hidden)", server_who(s, id, ep, sizeof(ep)), fl->enc_bytes,
+                 (unsigned long long)id->flight_sessions, id->flight_bytes);
 }
 
 /* time_text is out_time_rfc3339, remembered (a miss formats again). */
@@ -995,12 +1032,15 @@ static void check_changes(struct judge *j, const struct session *s, const struct
                                 leaf->self_signed, s->first_us);
         } else if (s->cert_hidden && s->ja3s != NULL && w == 0) {
             /* without a certificate, the ServerHello's fingerprint says
-             * whether the same kind of box answered */
+             * whether the same kind of box answered, and the size of its
+             * encrypted flight whether it sent the same chain */
             if (id->ja3s != NULL && strcmp(id->ja3s, s->ja3s) != 0)
                 findings_add(f, F_TLS_TERMINATOR_CHANGED, SEV_MEDIUM,
                              "%s answered with ServerHello fingerprint (JA3S string) %s, "
                              "unlike its earlier sessions (%s)",
                              server_who(s, id, ep, sizeof(ep)), s->ja3s, id->ja3s);
+            else
+                flight_usual(s, id, f);
         }
         if (w == 0 && s->ja3s != NULL && id->ja3s == NULL)
             id->ja3s = strdup(s->ja3s);

@@ -297,6 +297,11 @@ struct hops *pipeline_hops(const struct pipeline *p)
 
 void pipeline_digest(struct pipeline *p, const char *label, const struct session_digest *d)
 {
+    /* the findings the line was judged with count for the exit status, as
+     * they would have where it was written */
+    for (size_t i = 0; i < d->nfindings; i++)
+        if (d->findings[i].sev > p->t.worst)
+            p->t.worst = d->findings[i].sev;
     if (p->hops != NULL)
         hops_add(p->hops, hops_point(p->hops, label), d);
 }

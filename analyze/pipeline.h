@@ -138,8 +138,8 @@ void pipeline_periodic(struct pipeline *p, uint64_t now_us);
 struct hops *pipeline_hops(const struct pipeline *p);
 
 /* pipeline_digest adds a session known only by its digest (a JSON line of
- * an earlier run) at the capture point |label| to the comparison of
- * points.  No-op unless opts.hops. */
+ * an earlier run) at the capture point |label| to the comparison of points
+ * (unless opts.hops, only its findings count: for the worst severity). */
 void pipeline_digest(struct pipeline *p, const char *label, const struct session_digest *d);
 
 /* pipeline_finish hands the remaining servers and the totals to the

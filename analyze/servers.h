@@ -100,6 +100,9 @@ struct server {
     size_t ncerts, certs_cap;
     uint64_t certs_dropped;          /* sessions whose certificate did not fit */
     char *ja3s;                      /* the first TLS fingerprint seen (by address) */
+    uint32_t flight_bytes;           /* TLS 1.3, certificate hidden: the encrypted flight of
+                                        its first whole one (by address), 0 before */
+    uint64_t flight_sessions;        /* sessions whose flight was within FLIGHT_USUAL of it */
     char *who;                       /* the address as messages name it, once formatted */
 
     /* pair */

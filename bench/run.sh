@@ -60,6 +60,19 @@
 # then, once, `--max-servers BENCH_MAX_SERVERS` on srv-1x and srv-4x (peak RSS
 # with a fixed budget), when `mxwitness --help` lists the option.
 #
+# The soak row (off by default: it takes many minutes) streams
+# BENCH_SOAK_SESSIONS synthetic deliveries to BENCH_SOAK_SERVERS servers
+# from bench/gen through a pipe (no file) into `mxwitness --json -r -`, its
+# output to /dev/null, and samples the process's VmRSS and VmHWM every
+# second: the peak RSS after the first BENCH_SOAK_FIRST deliveries and at
+# the end, and their ratio (target <= 1.1x: flat).  How far the stream has
+# got is read from the bytes mxwitness has read (/proc/PID/io), against the
+# bytes per delivery of a small calibration run of gen.
+#   BENCH_SOAK=1 make bench          (every row, then the soak)
+#   BENCH_SOAK=only sh bench/run.sh  (the soak alone; no tshark needed)
+#   BENCH_SOAK_SESSIONS=10000000 BENCH_SOAK_SERVERS=1000000
+#   BENCH_SOAK_FIRST=1000000         BENCH_SOAK_OPTS="--max-servers 65536"
+#
 # Adding a row: write a tool_NAME function below (it gets the capture file as
 # $1 and runs `measure_cmd REPS COMMAND...`) and add NAME to TOOLS.
 set -eu
@@ -113,7 +126,9 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 2; }
 for f in "$GEN" "$READLOOP" "$MEASURE" "$MXW"; do
     [ -x "$f" ] || die "$f missing: run make bench (or make $f)"
 done
-command -v tshark >/dev/null 2>&1 || die "tshark missing: sh tools/deps.sh bench"
+SOAK=${BENCH_SOAK:-0}
+[ "$SOAK" = only ] || command -v tshark >/dev/null 2>&1 ||
+    die "tshark missing: sh tools/deps.sh bench"
 mkdir -p "$DATA"
 LOG=$DATA/run.log
 RESULTS=$DATA/results.txt
@@ -152,6 +167,64 @@ else
     say "seeds:$SEEDS"
 fi
 
+# ------------------------------------------------------------------ soak
+# soak_row: see the header.  Prints its figures and appends them, one
+# "soak key=value..." line, to $DATA/soak.txt.
+soak_row() {
+    _n=${BENCH_SOAK_SESSIONS:-10000000}
+    _srv=${BENCH_SOAK_SERVERS:-1000000}
+    _first=${BENCH_SOAK_FIRST:-1000000}
+    _opts=${BENCH_SOAK_OPTS:-}
+    _dir=$DATA/soak
+    mkdir -p "$_dir"
+    say ""
+    say "soak: $_n deliveries to $_srv servers, bench/gen | mxwitness --json -r -${_opts:+ $_opts}"
+    say "soak: load: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+    # calibration: the bytes of a delivery (gen's own mix of the seeds)
+    _cal=20000
+    # shellcheck disable=SC2086
+    _calb=$("$GEN" -o - -q --sessions "$_cal" --servers "$_srv" $SEEDS 2>/dev/null | wc -c)
+    [ "${_calb:-0}" -gt 0 ] || { say "soak: bench/gen did not run"; return 0; }
+    _mark=$(awk -v b="$_calb" -v c="$_cal" -v f="$_first" 'BEGIN { printf "%.0f", b / c * f }')
+    rm -f "$_dir/samples"
+    _t0=$(date +%s)
+    # shellcheck disable=SC2086
+    "$GEN" -o - -q --sessions "$_n" --servers "$_srv" $SEEDS 2>"$_dir/gen.err" |
+        "$MXW" --json $_opts -r - >/dev/null 2>"$_dir/mxw.err" &
+    _pid=$!
+    # one sample a second: seconds, bytes read, VmRSS kB, VmHWM kB
+    while [ -r "/proc/$_pid/status" ]; do
+        _rd=$(sed -n 's/^rchar: //p' "/proc/$_pid/io" 2>/dev/null)
+        _rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$_pid/status" 2>/dev/null)
+        _hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$_pid/status" 2>/dev/null)
+        [ -n "$_rss" ] && printf '%s %s %s %s\n' "$(($(date +%s) - _t0))" "${_rd:-0}" "$_rss" \
+            "${_hwm:-0}" >>"$_dir/samples"
+        sleep 1
+    done
+    _rc=0
+    wait "$_pid" || _rc=$?
+    _t1=$(date +%s)
+    [ -s "$_dir/samples" ] || { say "soak: no samples (see $_dir/mxw.err)"; return 0; }
+    awk -v mark="$_mark" -v first="$_first" -v n="$_n" -v srv="$_srv" -v rc="$_rc" \
+        -v secs="$((_t1 - _t0))" -v opts="$_opts" '
+        { if ($2 <= mark) { p1 = $3 > p1 ? $3 : p1; h1 = $4 } else late = 1
+          pe = $3 > pe ? $3 : pe; he = $4; ns++ }
+        END {
+            if (!late) { printf "  soak: the stream ended before %d deliveries (raise BENCH_SOAK_SESSIONS)\n", first; exit }
+            if (h1 == 0) h1 = p1
+            if (he == 0) he = pe
+            r = h1 > 0 ? he / h1 : 0
+            printf "  %-44s %7.1f MB  (sampled VmRSS %.1f MB)\n", "peak RSS after the first " first, h1 / 1024, p1 / 1024
+            printf "  %-44s %7.1f MB  (sampled VmRSS %.1f MB)\n", "peak RSS at the end (" n ")", he / 1024, pe / 1024
+            printf "  %-44s %7.2fx  target <= 1.1x  %s\n", "peak RSS end / after the first " first, r, r <= 1.1 ? "PASS" : "MISS"
+            printf "  %-44s %7d s  (%d samples; exit %d%s)\n", "wall", secs, ns, rc,
+                   rc == 1 ? ": findings, as for any -r run" : ""
+            printf "soak sessions=%d servers=%d first=%d peak1_kb=%d peak_end_kb=%d ratio=%.3f secs=%d exit=%d opts=%s\n", \
+                n, srv, first, h1, he, r, secs, rc, opts > "/dev/stderr"
+        }' "$_dir/samples" 2>>"$DATA/soak.txt"
+    say "soak: samples in $_dir/samples (seconds, bytes read, VmRSS kB, VmHWM kB); stderr in $_dir/"
+}
+
 # ------------------------------------------------------------------ data
 # gen_file NAME MB MIXED [GEN-OPTIONS [SEEDS [STAMP]]] regenerates
 # $DATA/NAME.pcap (from SEEDS, default all) when its stamp (the generator,
@@ -178,6 +251,11 @@ gen_file() {
     mv "$_out.log.tmp" "$_out.log"
     printf '%s\n' "$_stamp" >"$_out.stamp"
 }
+
+if [ "$SOAK" = only ]; then
+    soak_row
+    exit 0
+fi
 
 FILES="mail mixed mail-small"
 gen_file mail "$SIZE_MB" 0
@@ -402,6 +480,31 @@ twice=$(awk -v w="$(get mxw-json mail wall)" 'BEGIN { if (w != "") print 2 * w }
 verdict "wall two points / two single runs, mail" \
     "$(ratio "$(get mxw-json-2pt mail wall)" "$twice")" le 1.3 x
 verdict "peak RSS two points (MB)" "$(mb "$(get mxw-json-2pt mail rss)")" info - " MB"
+# What a SIEM pays per session (issue 13: at most 2.5 KB for a TLS session's
+# line by default, without losing a field a search needs): a clean STARTTLS
+# session of the repository (trusted by its CA: no finding), and the TLS
+# session lines of the mail file, whose seeds are findings-rich test cases
+# (each finding's message and evidence add to its line), by default and
+# with --json-chains (the PEM chain and everything else in every line)
+# tls_line_bytes FILE: the mean length of FILE's TLS session lines
+tls_line_bytes() {
+    grep '"dataset":"mxwitness.session"' "$1" | grep '"tls":{"version"' |
+        awk '{ n++; s += length($0) + 1 } END { if (n) printf "%.0f", s / n }'
+}
+say "JSON a SIEM can afford"
+"$MXW" --json --ca-file pcaps/certs/test-root-ca.pem -r pcaps/clean-tls12.pcap >"$DATA/line.json" 2>>"$LOG" || true
+verdict "a clean TLS session line (bytes)" "$(tls_line_bytes "$DATA/line.json")" le 2560 " B"
+if [ -f "$DATA/mail.pcap" ]; then
+    "$MXW" --json -r "$DATA/mail.pcap" >"$DATA/mail.json" 2>>"$LOG" || true
+    "$MXW" --json-chains -r "$DATA/mail.pcap" >"$DATA/mail-chains.json" 2>>"$LOG" || true
+    verdict "TLS session line, mail, mean (bytes)" "$(tls_line_bytes "$DATA/mail.json")" info - " B"
+    verdict "... with --json-chains (bytes)" "$(tls_line_bytes "$DATA/mail-chains.json")" info - " B"
+    verdict "JSON bytes / capture bytes, mail" \
+        "$(ratio "$(wc -c <"$DATA/mail.json")" "$(wc -c <"$DATA/mail.pcap")")" info - x
+    verdict "... with --json-chains" \
+        "$(ratio "$(wc -c <"$DATA/mail-chains.json")" "$(wc -c <"$DATA/mail.pcap")")" info - x
+    rm -f "$DATA/mail.json" "$DATA/mail-chains.json"
+fi
 if [ -n "$SRV_FILES" ]; then
     say "server count (mxwitness --json; srv-4x has srv-1x's sessions and bytes, 4x its servers)"
     for name in $SRV_FILES; do
@@ -498,6 +601,14 @@ if [ -n "$SRV_FILES" ]; then
     verdict "mxwitness --json wall srv-4x / srv-q" \
         "$(paired_on mxw-json srv-4x mxw-json srv-q)" info - x
 fi
+if [ "$SOAK" = 1 ]; then
+    soak_row
+else
+    say ""
+    say "soak: not run (minutes: 10M deliveries to 1M servers); BENCH_SOAK=1 make bench," \
+        "or BENCH_SOAK=only sh bench/run.sh for the soak alone"
+fi
+say ""
 if [ "${BENCH_WORKERS:-0}" = 1 ]; then
     say "live capture, --workers 1 and 2 on a veth pair (bench/workers.sh)"
     MXW_BUILD="$B" BENCH_DATA="$DATA" sh bench/workers.sh || say "  the workers row could not run"

@@ -24,18 +24,23 @@ void cap_ports_add_mail(struct cap_ports *p)
         cap_ports_add(p, mail_ports[i]);
 }
 
+/* The live default filter: the followed ports over TCP, and every IP-in-IP
+ * packet (IPv4 or IPv6 in IPv4 or IPv6: protocols 4 and 41), which a BPF
+ * filter cannot look inside and cap_ip decapsulates; untagged, under one
+ * VLAN tag or under two (QinQ, 802.1ad), as cap_link decodes them.
+ * libpcap's "vlan" moves the offsets of everything after it, so each level
+ * repeats the whole test inside the one before:
+ *   M or (vlan and (M or (vlan and (M))))
+ * (checked on crafted frames through pcap_offline_filter, test_link_ip). */
 bool cap_ports_bpf(const struct cap_ports *p, char *buf, size_t size)
 {
-    char list[4096];
+    static const char tunnel[] = "ip proto 4 or ip proto 41 or ip6 proto 4 or ip6 proto 41";
+    char list[4096], m[4600];
     size_t len = 0;
     int w;
 
-    if (p->any) {
-        w = snprintf(buf, size, "tcp or (vlan and tcp)");
-        return w > 0 && (size_t)w < size;
-    }
     list[0] = '\0';
-    for (unsigned port = 0; port < 65536; port++) {
+    for (unsigned port = 0; !p->any && port < 65536; port++) {
         if (!cap_ports_has(p, (uint16_t)port))
             continue;
         w = snprintf(list + len, sizeof(list) - len, "%sport %u", len ? " or " : "", port);
@@ -43,9 +48,15 @@ bool cap_ports_bpf(const struct cap_ports *p, char *buf, size_t size)
             return false;
         len += (size_t)w;
     }
-    if (len == 0)
+    if (len == 0 && !p->any)
         return false;
-    w = snprintf(buf, size, "(tcp and (%s)) or (vlan and tcp and (%s))", list, list);
+    if (p->any)
+        w = snprintf(m, sizeof(m), "%s or tcp", tunnel);
+    else
+        w = snprintf(m, sizeof(m), "%s or (tcp and (%s))", tunnel, list);
+    if (w < 0 || (size_t)w >= sizeof(m))
+        return false;
+    w = snprintf(buf, size, "%s or (vlan and (%s or (vlan and (%s))))", m, m, m);
     return w > 0 && (size_t)w < size;
 }
 

@@ -32,8 +32,9 @@ static inline bool cap_ports_has(const struct cap_ports *p, uint16_t port)
     return (p->bits[port >> 6] >> (port & 63)) & 1u;
 }
 
-/* cap_ports_bpf writes a tcpdump filter for |p| (VLAN-tagged frames too)
- * into |buf|; false if it does not fit. */
+/* cap_ports_bpf writes a tcpdump filter for |p| into |buf|: the ports over
+ * TCP and every IP-in-IP packet, untagged, under one VLAN tag or two
+ * (QinQ); false if it does not fit. */
 bool cap_ports_bpf(const struct cap_ports *p, char *buf, size_t size);
 
 /* cap_counters counts every packet by what became of it. */

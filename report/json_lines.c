@@ -21,13 +21,13 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/evp.h>
+#include <unistd.h>
 
 #include "analyze/digest.h"
 #include "analyze/findings.h"
 #include "analyze/names.h"
 #include "analyze/x509.h"
+#include "lib/keyhash.h"
 #include "lib/out.h"
 #include "report/common.h"
 #include "report/json.h"
@@ -49,11 +49,27 @@ struct x509_memo {
 #define SEEN_SLOTS 65536              /* 2 MiB of digests, allocated at the first one */
 #define SEEN_MAX (SEEN_SLOTS / 4 * 3)
 
-/* seen_set: SHA-256 digests of what was written once (open addressing;
+/* seen_set: 32-byte digests of what was written once (open addressing;
  * an all-zero slot is empty) */
 struct seen_set {
     uint8_t (*k)[32];
     size_t n;
+    uint64_t gen;                    /* times it was emptied */
+};
+
+/* The client fingerprint pairs met lately, each with the generation of
+ * the prints seen-set it is known to be in: a session whose pair is here
+ * is done with two string comparisons, where the pair's key (a keyed hash
+ * of a kilobyte, four times) was a twentieth of the time of --json.  A
+ * direct-mapped table indexed by a cheap sample of the strings (a
+ * collision costs a miss: the strings are compared whole). */
+#define FP_MEMO 256
+#define FP_MEMO_LEN 2048             /* a longer pair is not remembered */
+
+struct fp_memo {
+    char *ja3, *ja4r;                /* NULL: empty */
+    size_t n3, n4;
+    uint64_t gen;
 };
 
 struct json_writer {
@@ -63,6 +79,8 @@ struct json_writer {
     bool chains;                     /* --json-chains: the PEM chain in every session line */
     struct seen_set certs;           /* certificates written */
     struct seen_set prints;          /* client fingerprints written (ja3 string, ja4_r) */
+    uint64_t seed;                   /* keys the fingerprints' digests */
+    struct fp_memo *fmemo;           /* FP_MEMO slots, NULL until the first pair */
 };
 
 static void json_strings(struct json *j, const char *key, char *const *v, size_t n)
@@ -217,6 +235,7 @@ static bool seen(struct seen_set *t, const uint8_t sha256[32])
     if (t->n >= SEEN_MAX) {
         memset(t->k, 0, SEEN_SLOTS * sizeof(*t->k));
         t->n = 0;
+        t->gen++;
     }
     memcpy(&h, sha256 + 8, sizeof(h));   /* a digest: its bytes are as good as any hash */
     for (slot = (size_t)h & (SEEN_SLOTS - 1);; slot = (slot + 1) & (SEEN_SLOTS - 1)) {
@@ -236,24 +255,71 @@ static bool seen(struct seen_set *t, const uint8_t sha256[32])
  * fingerprint of |s| the first time it is seen: the JA3 and JA4 hashes
  * with their raw forms, which session lines leave out (500-odd bytes the
  * same in every session of one sending software). */
+/* fp_remember keeps the pair in slot |m| (when there is one), as known to
+ * be in seen-set generation |gen|. */
+static void fp_remember(struct fp_memo *m, const char *ja3, size_t n3, const char *ja4r,
+                        size_t n4, uint64_t gen)
+{
+    char *a, *b;
+
+    if (m == NULL)
+        return;
+    if ((a = malloc(n3)) == NULL || (b = malloc(n4 + 1)) == NULL) {
+        free(a);
+        return;
+    }
+    memcpy(a, ja3, n3);
+    memcpy(b, ja4r, n4);
+    free(m->ja3);
+    free(m->ja4r);
+    m->ja3 = a;
+    m->ja4r = b;
+    m->n3 = n3;
+    m->n4 = n4;
+    m->gen = gen;
+}
+
 static void json_fingerprint(struct json_writer *r, const struct session *s)
 {
     const char *ja3 = s->ja3 ? s->ja3 : "", *ja4r = s->ja4_r ? s->ja4_r : "";
+    size_t n3 = strlen(ja3) + 1, n4 = strlen(ja4r);
     uint8_t key[32];
     char md5[33];
     struct json j;
-    EVP_MD_CTX *c;
-    bool ok;
+    struct fp_memo *fm = NULL;
+    bool dup;
 
     if (s->ja3 == NULL && s->ja4_r == NULL)
         return;
-    if ((c = EVP_MD_CTX_new()) == NULL)
-        return;
-    ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
-         EVP_DigestUpdate(c, ja3, strlen(ja3) + 1) == 1 &&
-         EVP_DigestUpdate(c, ja4r, strlen(ja4r)) == 1 && EVP_DigestFinal_ex(c, key, NULL) == 1;
-    EVP_MD_CTX_free(c);
-    if (!ok || seen(&r->prints, key))
+    if (r->fmemo == NULL)
+        r->fmemo = calloc(FP_MEMO, sizeof(*r->fmemo));
+    if (r->fmemo != NULL && n3 + n4 <= FP_MEMO_LEN) {
+        /* the slot: the lengths and the strings' last bytes */
+        uint8_t tail[40] = {0};
+        size_t t3 = n3 < 16 ? n3 : 16, t4 = n4 < 16 ? n4 : 16;
+        uint32_t l3 = (uint32_t)n3, l4 = (uint32_t)n4;
+
+        memcpy(tail, &l3, sizeof(l3));
+        memcpy(tail + 4, &l4, sizeof(l4));
+        memcpy(tail + 8, ja3 + n3 - t3, t3);
+        memcpy(tail + 24, ja4r + n4 - t4, t4);
+        fm = &r->fmemo[keyhash(r->seed, tail, sizeof(tail)) % FP_MEMO];
+        if (fm->ja3 != NULL && fm->n3 == n3 && fm->n4 == n4 && fm->gen == r->prints.gen &&
+            memcmp(fm->ja3, ja3, n3) == 0 && memcmp(fm->ja4r, ja4r, n4) == 0)
+            return;
+    }
+    /* the pair's key: four lanes of the keyed hash (a SHA-256 per session
+     * cost more than the rest of the line); the secret seed keeps a client
+     * from making its pair collide with another's */
+    for (unsigned l = 0; l < 4; l++) {
+        uint64_t h = keyhash(r->seed + l * 0x9E3779B97F4A7C15u, (const uint8_t *)ja3, n3);
+
+        h = keyhash(h, (const uint8_t *)ja4r, n4);
+        memcpy(key + 8 * l, &h, sizeof(h));
+    }
+    dup = seen(&r->prints, key);
+    fp_remember(fm, ja3, n3, ja4r, n4, r->prints.gen);
+    if (dup)
         return;
     once_open(r, &j, s, "mxwitness.fingerprint");
     /* not under tls.client: a search there finds the sessions only */
@@ -915,6 +981,8 @@ struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl, bool c
     r->out = out;
     r->pl = pl;
     r->chains = chains;
+    if (getentropy(&r->seed, sizeof(r->seed)) != 0)
+        r->seed = 0x2545F4914F6CDD1Du;
     return r;
 }
 
@@ -942,5 +1010,11 @@ void json_writer_free(struct json_writer *r)
     free(r->xmemo);
     free(r->certs.k);
     free(r->prints.k);
+    if (r->fmemo)
+        for (size_t i = 0; i < FP_MEMO; i++) {
+            free(r->fmemo[i].ja3);
+            free(r->fmemo[i].ja4r);
+        }
+    free(r->fmemo);
     free(r);
 }

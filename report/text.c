@@ -176,7 +176,8 @@ static void text_session(void *ctx, const struct analysed *an)
             fprintf(f, "  %s", report_cipher(s->cipher, cb, sizeof(cb)));
         fputs("  sni ", f);
         report_tx(f, s->sni);
-        fprintf(f, "  %s\n", session_tls_state_name(s->tls_state));
+        fprintf(f, "  %s%s\n", session_tls_state_name(s->tls_state),
+                s->hello_retry ? "  after a HelloRetryRequest" : "");
         if (s->decrypt != SESSION_DECRYPT_NONE)
             fprintf(f, "  decrypted %s (%llu records from the client, %llu from the server)\n",
                     session_decrypt_name(s->decrypt), (unsigned long long)s->decrypted[0],

@@ -88,6 +88,26 @@ if jq -c '.observer.name = "outside"' "$tmp/o.json" >"$tmp/o2.json" &&
     if [ "$got" = "$want" ]; then pass from-json-stdin; else fail from-json-stdin "want [$want], got [$got]"; fi
 fi
 
+# 4b. the exit status of --from-json counts the findings the lines carry
+# (the balancer changes nothing, so the hops have none; the sessions,
+# judged without the scenario's CA, have UNTRUSTED_CHAIN, high), and
+# --fail-on above them leaves it 0
+bo=pcaps/balancer-outside.pcap bi=pcaps/balancer-inside.pcap
+if run_json json-bo "$tmp/bo.json" -r "$bo" && run_json json-bi "$tmp/bi.json" -r "$bi"; then
+    worst=$(jq -r 'select(.event.dataset == "mxwitness.session") | .findings[]?.severity' "$tmp/bo.json" "$tmp/bi.json" |
+            grep -c '^high$')
+    "$BIN" --from-json "$tmp/bo.json@outside" --from-json "$tmp/bi.json@inside" >"$tmp/fjb" 2>/dev/null
+    rc1=$?
+    "$BIN" --fail-on critical --from-json "$tmp/bo.json@outside" --from-json "$tmp/bi.json@inside" >/dev/null 2>&1
+    rc2=$?
+    hf=$(grep -c 'CERT_REPLACED\|STARTTLS_STRIPPED\|TLS_TERMINATOR_CHANGED' "$tmp/fjb")
+    if [ "$worst" -gt 0 ] && [ "$rc1" = 1 ] && [ "$rc2" = 0 ] && [ "$hf" = 0 ] && [ -s "$tmp/fjb" ]; then
+        pass from-json-exit "the lines' $worst high findings give exit 1 (0 with --fail-on critical)"
+    else
+        fail from-json-exit "$worst high findings in the lines; exit $rc1 (want 1), with --fail-on critical $rc2 (want 0); $hf hop findings"
+    fi
+fi
+
 # 5. a point that saw nothing of it: unpaired, with why, and no replacement claimed
 if run_json unpaired "$tmp/un" -r "$out@outside" -r pcaps/clean-tls12.pcap@inside; then
     n=$(jq -r 'select(.event.dataset == "mxwitness.hops") | select(.hops.confidence == 0) |
@@ -235,10 +255,9 @@ for sc in $scenarios; do
     done
     # shellcheck disable=SC2086
     [ "$ok" = 1 ] && run_json "hops-$sc-from-json" "$tmp/$sc.fj" $js || ok=0
-    # (JSON lines are read for the hops: the exit status is what the hops'
-    # findings make it, 1 for a high or critical one)
-    want_rc=0
-    grep -qE 'CERT_REPLACED|STARTTLS_STRIPPED' "$tmp/$sc.want" && want_rc=1
+    # the exit status is the one the captures gave: the findings of the
+    # session lines count, as the hops' do
+    want_rc=$(cat "$tmp/$sc.pts.rc")
     if [ "$ok" = 1 ]; then
         delivery_view "$tmp/$sc.fj" >"$tmp/$sc.fjgot"
         if [ -s "$tmp/$sc.fjgot" ] && cmp -s "$tmp/$sc.want" "$tmp/$sc.fjgot" &&

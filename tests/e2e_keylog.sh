@@ -187,8 +187,9 @@ else
     if run_capture hrr-no-keylog pcaps/hrr-tls13.pcap "$tmp/r2"; then
         got=$(jq -r 'select(.tls) | [.tls.hello_retry, .tls.version, .tls.certificate_hidden, .tls.established,
                      ([.findings[]?.code] | index("CERT_HIDDEN") != null)] | @tsv' "$tmp/r2")
-        if [ "$got" = "$(printf 'true\t1.3\ttrue\ttrue\ttrue')" ]; then
-            pass hrr-no-keylog "HelloRetryRequest reported, CERT_HIDDEN"
+        if [ "$got" = "$(printf 'true\t1.3\ttrue\ttrue\ttrue')" ] &&
+           "$BIN" -r pcaps/hrr-tls13.pcap 2>/dev/null | grep -q '^  tls       1\.3 .* established  after a HelloRetryRequest$'; then
+            pass hrr-no-keylog "HelloRetryRequest reported (JSON and text), CERT_HIDDEN"
         else
             fail hrr-no-keylog "got '$got', want hello_retry, 1.3, hidden, established, CERT_HIDDEN"
         fi

@@ -43,6 +43,19 @@ cleanup() {
 trap cleanup EXIT
 # a TERM (a timeout around the suite) or INT still removes the namespaces
 trap 'exit 130' INT TERM
+# stop_mxw SIGNAL: send it to mxwitness ($pid), wait up to 5 s for it to
+# end; its exit status in $rc; 1 (and $pid kept, for cleanup) if it did
+# not end
+stop_mxw() {
+    kill "-$1" "$pid" 2>/dev/null
+    _i=0
+    while kill -0 "$pid" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+    kill -0 "$pid" 2>/dev/null && return 1
+    wait "$pid"
+    rc=$?
+    pid=
+    return 0
+}
 if ! ip netns add "$a" 2>/dev/null || ! ip netns add "$b" 2>/dev/null ||
    ! ip link add mxwt0 netns "$a" type veth peer name mxwt1 netns "$b" 2>/dev/null; then
     skip live-capture "cannot create network namespaces here"
@@ -71,16 +84,10 @@ sleep 0.3
 ip netns exec "$a" bash -c 'exec 3<>/dev/tcp/192.0.2.2/25' 2>/dev/null
 ip netns exec "$a" bash -c 'exec 3<>/dev/tcp/192.0.2.2/8080' 2>/dev/null
 sleep 0.5
-kill -INT "$pid" 2>/dev/null
-i=0
-while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-if kill -0 "$pid" 2>/dev/null; then
+if ! stop_mxw INT; then
     fail live-capture "did not stop within 5 s of SIGINT"
     exit 0
 fi
-wait "$pid"
-rc=$?
-pid=
 if [ "$rc" != 0 ]; then
     fail live-capture "exit status $rc: $(head -c 300 "$err")"
 elif ! grep -q '192\.0\.2\.1:[0-9]* > 192\.0\.2\.2:25 .*end=rst' "$out"; then
@@ -148,16 +155,10 @@ send "$d/s1.pcap"
 wait_for "$d/log/live.json" '"port":40001'
 send "$d/s2.pcap" 1 6          # handshake, banner, EHLO: left open
 sleep 0.5
-kill -TERM "$pid" 2>/dev/null
-i=0
-while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-if kill -0 "$pid" 2>/dev/null; then
+if ! stop_mxw TERM; then
     fail live-sensor "did not stop within 5 s of SIGTERM"
     return 0
 fi
-wait "$pid"
-rc=$?
-pid=
 old=$d/log/live.json.1 new=$d/log/live.json
 codes() { # codes FILE PORT: the finding codes of the session from PORT
     jq -r "select(.event.dataset == \"mxwitness.session\" and .source.port == $2) |
@@ -218,12 +219,10 @@ if command -v tcpreplay >/dev/null 2>&1 && [ -x "$BUILD/bench/gen" ] &&
     ip netns exec "$b" tcpreplay -q -i mxwt1 --pps 10000 "$flood" >/dev/null 2>&1 && replayed=yes
 fi
 sleep 1.5
-kill -INT "$pid" 2>/dev/null
-i=0
-while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-wait "$pid"
-rc=$?
-pid=
+if ! stop_mxw INT; then
+    fail live-stats "did not stop within 5 s of SIGINT"
+    return 0
+fi
 elapsed=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo 0)
 if ! command -v jq >/dev/null 2>&1; then
     skip live-stats "jq is not installed (make test installs it)"
@@ -277,6 +276,7 @@ if [ "$replayed" = yes ]; then
 else
     detail="$n lines (no replay: tcpreplay or bench/gen missing)"
 fi
+[ -n "${MXW_LIVE_KEEP:-}" ] && cp "$out" "$MXW_LIVE_KEEP"
 if [ -z "$bad" ]; then pass live-stats "$detail"; else fail live-stats "$bad"; fi
 }
 

@@ -7,7 +7,9 @@
 #             more and no fewer; the finding codes it names are codes the
 #             binary's README table documents
 #   install   make install DESTDIR=... puts the binary and the page where
-#             man finds them, and the installed binary is the one built
+#             man finds them (and the systemd unit, the Elasticsearch
+#             template and the README), and the installed binary is the one
+#             built
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 . tests/lib.sh
@@ -63,6 +65,9 @@ else
     iv=$("$tmp/inst/usr/bin/mxwitness" --version 2>/dev/null)
     page=$tmp/inst/usr/share/man/man1/mxwitness.1
     if [ -f "$page" ] && cmp -s "$page" mxwitness.1 && [ -n "$version" ] && [ "$iv" = "$version" ] &&
+       cmp -s "$tmp/inst/usr/lib/systemd/system/mxwitness@.service" tools/mxwitness@.service &&
+       cmp -s "$tmp/inst/usr/share/mxwitness/mxwitness-template.json" tools/mxwitness-template.json &&
+       [ -f "$tmp/inst/usr/share/doc/mxwitness/README.md" ] &&
        LC_ALL=C MANWIDTH=80 man -l "$page" 2>/dev/null | grep -q '^EXIT STATUS$'; then
         pass install "$iv, man page in share/man/man1"
     else

@@ -196,4 +196,17 @@ else
         fail systemd-unit "exit $rc, $n sessions with: $args: $(head -c 300 "$tmp/err")"
     fi
 fi
+
+# every kind of line goes to -w FILE, whole: the stats lines of
+# --stats-interval too (they went to standard output, around the file's
+# buffer, and cut lines there)
+"$BIN" --json -w "$tmp/all.jsonl" --stats-interval 1 -r pcaps/many-sessions.pcap >"$tmp/o" 2>"$tmp/err"
+rc=$?
+kinds=$(jq -r '.event.dataset' "$tmp/all.jsonl" 2>/dev/null | sort | uniq -c | awk '{ printf "%s=%s ", $2, $1 }')
+if [ "$rc" -le 1 ] && [ ! -s "$tmp/o" ] && jq -e . "$tmp/all.jsonl" >/dev/null 2>&1 &&
+   printf '%s' "$kinds" | grep -q 'mxwitness.session=40 ' && printf '%s' "$kinds" | grep -q 'mxwitness.stats='; then
+    pass w-every-line "$kinds"
+else
+    fail w-every-line "exit $rc; stdout $(wc -c <"$tmp/o") bytes; in the file: $kinds $(head -c 200 "$tmp/err")"
+fi
 exit 0

@@ -232,7 +232,10 @@ static void test_banners(void **state)
 
     (void)state;
     assert_non_null(cx);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    /* three rounds: the second and third find each banner's verdicts in
+     * the context's memo, and must give the same items as the first */
+    for (size_t r = 0; r < 3 * (sizeof(cases) / sizeof(cases[0])); r++) {
+        size_t i = r % (sizeof(cases) / sizeof(cases[0]));
         const char *lines[] = {"S:x", NULL, NULL};
         char line[200];
         struct session s;

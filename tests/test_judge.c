@@ -612,11 +612,11 @@ static void tls13_hidden(struct session *s, uint32_t bytes, uint32_t records, bo
     s->server_flight.enc_complete = complete;
 }
 
-/* flight_codes judges a hidden TLS 1.3 session with a flight of |bytes|
- * against |f|'s expectations and returns its codes (static buffer of
+/* hidden_codes judges a hidden TLS 1.3 session with a flight of |bytes|
+ * (and ServerHello fingerprint |ja3s|, or none) against |f|'s expectations and returns its codes (static buffer of
  * codes()); the TLS_TERMINATOR_CHANGED message, if any, in |msg|. */
-static const char *flight_codes(struct fx *f, uint32_t bytes, bool complete, char *msg,
-                                size_t msglen)
+static const char *hidden_codes(struct fx *f, const char *ja3s, uint32_t bytes, bool complete,
+                                char *msg, size_t msglen)
 {
     static uint64_t id;
     struct session s;
@@ -624,6 +624,8 @@ static const char *flight_codes(struct fx *f, uint32_t bytes, bool complete, cha
 
     session_init(&s, ++id, 0, starttls_ok);
     tls13_hidden(&s, bytes, 4, complete);
+    if (ja3s != NULL)
+        s.ja3s = strdup(ja3s);
     judge_session(f->j, &s, NULL, 0, &out, NULL, 0);
     msg[0] = '\0';
     for (size_t i = 0; i < out.n; i++)
@@ -631,6 +633,41 @@ static const char *flight_codes(struct fx *f, uint32_t bytes, bool complete, cha
             snprintf(msg, msglen, "%s", out.v[i].msg);
     session_done(&s);
     return codes(&out);
+}
+
+/* TLS 1.3 without a key log or an expectation: a server's flight against
+ * its first one (judge.c, flight_usual), and its ServerHello fingerprint
+ * against its first one */
+static void test_flight_usual(void **state)
+{
+    struct fx *f = fx_new(NULL, false, 0);
+    char msg[FINDING_MSG_MAX];
+
+    (void)state;
+    /* the first whole flight sets the usual one; one still being counted
+     * neither sets nor is judged */
+    assert_string_equal(hidden_codes(f, "772,4866,43-51", 1313, false, msg, sizeof(msg)),
+                        "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, "772,4866,43-51", 2238, true, msg, sizeof(msg)),
+                        "CERT_HIDDEN");
+    /* what one server varies by: within 256 bytes */
+    assert_string_equal(hidden_codes(f, "772,4866,43-51", 2238 + 256, true, msg, sizeof(msg)),
+                        "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, "772,4866,43-51", 2238 - 256, true, msg, sizeof(msg)),
+                        "CERT_HIDDEN");
+    /* the appliance's one self-signed certificate, same TLS stack */
+    assert_string_equal(hidden_codes(f, "772,4866,43-51", 1313, true, msg, sizeof(msg)),
+                        "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
+    assert_non_null(strstr(msg, "sent an encrypted TLS 1.3 flight of 1313 bytes, where its "
+                                "earlier sessions (3) sent 2238"));
+    assert_non_null(strstr(msg, "evidence, not proof"));
+    assert_string_equal(hidden_codes(f, "772,4866,43-51", 2238 + 257, true, msg, sizeof(msg)),
+                        "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
+    /* another ServerHello fingerprint says it first, once */
+    assert_string_equal(hidden_codes(f, "772,4865,43-51", 1313, true, msg, sizeof(msg)),
+                        "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
+    assert_non_null(strstr(msg, "ServerHello fingerprint (JA3S string) 772,4865,43-51"));
+    fx_free(f);
 }
 
 /* TLS 1.3 without a key log: the encrypted flight's size against the
@@ -646,7 +683,7 @@ static void test_flight_size(void **state)
     (void)state;
     /* the appliance's flight against the real server's leaf, whose issuer
      * (an intermediate, not an anchor) must come too: at least 1793 */
-    assert_string_equal(flight_codes(f, 1313, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, NULL, 1313, true, msg, sizeof(msg)),
                         "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
     assert_non_null(strstr(msg, "took 1313 bytes in 4 records, less than the 1793"));
     assert_non_null(strstr(msg, "expected pem:pcaps/certs/appliance-tls13-inside.pem: 1 "
@@ -656,26 +693,26 @@ static void test_flight_size(void **state)
     assert_non_null(strstr(msg, "evidence, not proof"));
     /* the real server's flight; the least itself; a flight still being
      * counted (a lower bound) says nothing */
-    assert_string_equal(flight_codes(f, 2238, true, msg, sizeof(msg)), "CERT_HIDDEN");
-    assert_string_equal(flight_codes(f, 1793, true, msg, sizeof(msg)), "CERT_HIDDEN");
-    assert_string_equal(flight_codes(f, 1792, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, NULL, 2238, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, NULL, 1793, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, NULL, 1792, true, msg, sizeof(msg)),
                         "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
-    assert_string_equal(flight_codes(f, 1313, false, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, NULL, 1313, false, msg, sizeof(msg)), "CERT_HIDDEN");
     /* a second expectation that predicts nothing (a bare sha256): no check */
     assert_int_equal(expect_add(f->expect, "mail.example.test=sha256:"
                                 "06ABE6076393D64CA1E97352A43C040AF0221CE9A877889F083ED590874452F6",
                                 "test", err, sizeof(err)), 0);
-    assert_string_equal(flight_codes(f, 1313, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, NULL, 1313, true, msg, sizeof(msg)), "CERT_HIDDEN");
     fx_free(f);
 
     /* a self-signed certificate is the whole chain: exact 1313 fits, and a
      * flight far above it does not */
     f = fx_new("mail.example.test=pem:pcaps/certs/appliance-tls13-outside.pem", false, 0);
-    assert_string_equal(flight_codes(f, 1313, true, msg, sizeof(msg)), "CERT_HIDDEN");
-    assert_string_equal(flight_codes(f, 2238, true, msg, sizeof(msg)), "CERT_HIDDEN");
-    assert_string_equal(flight_codes(f, 1200, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, NULL, 1313, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, NULL, 2238, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, NULL, 1200, true, msg, sizeof(msg)),
                         "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
-    assert_string_equal(flight_codes(f, 6000, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, NULL, 6000, true, msg, sizeof(msg)),
                         "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
     assert_non_null(strstr(msg, "took 6000 bytes in 4 records, more than the"));
     fx_free(f);
@@ -683,7 +720,7 @@ static void test_flight_size(void **state)
     /* a certificate whose issuer is a trust anchor of the verifier: the
      * server need not send the issuer, so none is added */
     f = fx_new("mail.example.test=pem:pcaps/certs/test-intermediate-ca.pem", false, 0);
-    assert_string_equal(flight_codes(f, 1000, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, NULL, 1000, true, msg, sizeof(msg)),
                         "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
     assert_null(strstr(msg, "not in the file"));
     fx_free(f);
@@ -692,8 +729,8 @@ static void test_flight_size(void **state)
     f = fx_new("mail.example.test=pem:pcaps/certs/appliance-tls13-inside.pem", false, 0);
     assert_int_equal(expect_add(f->expect, "mail.example.test=pem:pcaps/certs/"
                                 "appliance-tls13-outside.pem", "test", err, sizeof(err)), 0);
-    assert_string_equal(flight_codes(f, 1313, true, msg, sizeof(msg)), "CERT_HIDDEN");
-    assert_string_equal(flight_codes(f, 1000, true, msg, sizeof(msg)),
+    assert_string_equal(hidden_codes(f, NULL, 1313, true, msg, sizeof(msg)), "CERT_HIDDEN");
+    assert_string_equal(hidden_codes(f, NULL, 1000, true, msg, sizeof(msg)),
                         "TLS_TERMINATOR_CHANGED,CERT_HIDDEN");
     assert_non_null(strstr(msg, ", nor does it fit the other expected chains"));
     fx_free(f);
@@ -853,6 +890,7 @@ int main(void)
         cmocka_unit_test(test_cert_renewal),
         cmocka_unit_test(test_terminator_changed),
         cmocka_unit_test(test_flight_size),
+        cmocka_unit_test(test_flight_usual),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_findings_list),
         cmocka_unit_test(test_certificate_codes),

@@ -34,16 +34,19 @@
 #include "analyze/verify.h"
 #include "analyze/x509.h"
 #include "capture/cap_clock.h"
+#include "capture/cap_fanout.h"
 #include "capture/cap_pipe.h"
 #include "capture/cap_source.h"
 #include "capture/tcp_flow.h"
 #include "lib/outfile.h"
 #include "lib/privs.h"
+#include "lib/workers.h"
 #include "dissect/classify.h"
 #include "dissect/session.h"
 #include "report/events.h"
 #include "report/flows_report.h"
 #include "report/report.h"
+#include "report/progress.h"
 #include "report/stats.h"
 
 #define MXW_VERSION "0.1.0"
@@ -101,6 +104,8 @@ struct options {
     enum severity fail_on;
     bool at_set;
     int64_t at;
+    unsigned workers;                 /* --workers N; 0: one process */
+    uint16_t fanout_group;            /* their PACKET_FANOUT group */
 };
 
 /* Signals: TERM and INT end the run as the end of the input would (every
@@ -162,6 +167,9 @@ static void usage(FILE *f)
 "  -s SNAPLEN         live snap length (default 262144)\n"
 "  -B KIB             live kernel buffer size in KiB\n"
 "  -p                 do not put the interface in promiscuous mode\n"
+"  --workers N        with -i: N processes share the interface (Linux\n"
+"                     PACKET_FANOUT by the server's address: a server's\n"
+"                     connections, both ways, stay in one worker)\n"
 "  -Z USER            with -i: drop to USER once the interface, the trust\n"
 "                     anchors, the output and the expectations are open (the\n"
 "                     --certs directory made here is given to USER)\n"
@@ -250,7 +258,7 @@ enum long_only {
     OPT_MAX_FLOWS, OPT_MEMCAP, OPT_IDLE, OPT_TRANSCRIPT, OPT_REDACT, OPT_CERTS, OPT_REPORT,
     OPT_EXPECT, OPT_EXPECT_FILE, OPT_CA_FILE, OPT_CA_PATH, OPT_FAIL_ON, OPT_AT,
     OPT_MAX_SERVERS, OPT_FROM_JSON, OPT_POINT, OPT_HOP_WINDOW, OPT_KEYLOG, OPT_WRITE_RETRIES,
-    OPT_STATS_INTERVAL,
+    OPT_STATS_INTERVAL, OPT_WORKERS,
 };
 
 /* parse_time reads --at: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (UTC; a space
@@ -328,6 +336,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
         {"at", required_argument, NULL, OPT_AT},
         {"write-retries", required_argument, NULL, OPT_WRITE_RETRIES},
+        {"workers", required_argument, NULL, OPT_WORKERS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -403,6 +412,13 @@ static int parse_options(int argc, char **argv, struct options *o)
                 return -1;
             }
             o->write_retries = (unsigned)v;
+            break;
+        case OPT_WORKERS:
+            if (!parse_uint(optarg, WORKERS_MAX, &v) || v == 0) {
+                fprintf(stderr, "mxwitness: --workers: 1..%d expected\n", WORKERS_MAX);
+                return -1;
+            }
+            o->workers = (unsigned)v;
             break;
         case OPT_PORT:
             if (!parse_uint(optarg, 65535, &v) || v == 0) {
@@ -526,6 +542,16 @@ static int parse_options(int argc, char **argv, struct options *o)
                         "read with the privileges mxwitness is started with\n");
         return -1;
     }
+    if (o->workers && !o->iface) {
+        fprintf(stderr, "mxwitness: --workers shares a live interface (-i) between processes; "
+                        "files are read by one\n");
+        return -1;
+    }
+    if (o->workers && o->report_html) {
+        fprintf(stderr, "mxwitness: --report is the page of one analysis; with --workers "
+                        "each worker has its own: use --json and --from-json\n");
+        return -1;
+    }
     if (o->certs_dir) {
         struct stat sb;
 
@@ -563,6 +589,69 @@ static int open_file(struct cap_source *src, const char *arg, char *errbuf)
     rc = cap_source_add_file(src, path, at + 1, errbuf);
     free(path);
     return rc;
+}
+
+/* start_workers (--workers): the parent forks the workers, waits for them
+ * and returns -(its exit status) - 1; a worker returns its index and runs
+ * the pipeline as one process would.  Their fanout group is the parent's
+ * pid (unique among the processes of the network namespace). */
+static int start_workers(struct options *o)
+{
+    struct privs_user u;
+    char err[512];
+    int k, st = EXIT_USAGE;
+
+    o->fanout_group = (uint16_t)getpid();
+    /* -Z: the parent gives up root too once it has forked (a user that
+     * does not exist is said by each worker) */
+    k = workers_run(o->workers, o->user && privs_lookup(o->user, &u, err, sizeof(err)) == 0
+                                    ? &u : NULL, &st);
+    return k >= 0 ? k : -st - 1;
+}
+
+/* join_fanout puts worker |k|'s capture in the group of the workers; -1
+ * with the reason in |errbuf|. */
+static int join_fanout(const struct options *o, unsigned k, struct cap_source *src,
+                       char *errbuf)
+{
+    char err[256];
+    bool by_flow = false;
+    int dlt = -1, fd = cap_source_live_fd(src, &dlt);
+
+    if (fd < 0 || cap_fanout_join(fd, dlt, o->fanout_group, o->workers, &o->ports, &by_flow,
+                                  err, sizeof(err)) < 0) {
+        snprintf(errbuf, CAP_ERRBUF_SIZE, "%s: worker %u: %s", o->iface, k,
+                 fd < 0 ? "not a packet socket" : err);
+        return -1;
+    }
+    if (by_flow && k == 0)
+        fprintf(stderr, "mxwitness: warning: %s is not Ethernet (link type %s): the workers "
+                        "share it by flow, so a server's connections are split between them "
+                        "and each judges CERT_CHANGED on its part only\n",
+                o->iface, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
+    fprintf(stderr, "mxwitness: worker %u of %u capturing on %s (by %s)\n", k, o->workers,
+            o->iface, by_flow ? "flow" : "server address");
+    return 0;
+}
+
+/* start_progress: the progress line of files, when standard error is a
+ * terminal and the output does not go to it too (a line drawn over itself
+ * would be written over by the sessions); not with -q. */
+static struct progress *start_progress(const struct options *o)
+{
+    static char what[64];
+
+    if (o->iface || o->quiet || o->nfiles == 0 || !isatty(STDERR_FILENO) ||
+        (o->write_file == NULL && isatty(STDOUT_FILENO)))
+        return NULL;
+    if (o->nfiles == 1) {
+        const char *slash = strrchr(o->files[0], '/');
+
+        snprintf(what, sizeof(what), "%s", slash ? slash + 1 : o->files[0]);
+    } else {
+        snprintf(what, sizeof(what), "%zu files", o->nfiles);
+    }
+    return progress_new(stderr, what);
 }
 
 static uint64_t wall_us(void)
@@ -1070,9 +1159,13 @@ int main(int argc, char **argv)
     struct cap_clock_event cev;
     struct stats_ticker *tick = NULL;
     long interval_s;
+    int worker = -1;
+    struct progress *prog = NULL;
 
     if (parse_options(argc, argv, &o) < 0)
         return EXIT_USAGE;
+    if (o.workers > 0 && (worker = start_workers(&o)) < 0)
+        return -worker - 1;      /* the parent: the workers' status */
     if (!o.flows && setup_verdicts(&o, &expect, &store) < 0)
         return fail_usage(expect, store);
     src = cap_source_new();
@@ -1106,7 +1199,8 @@ int main(int argc, char **argv)
             }
             o.bpf = bpf;
         }
-        if (cap_source_set_filter(src, o.bpf, errbuf) < 0) {
+        if (cap_source_set_filter(src, o.bpf, errbuf) < 0 ||
+            (worker >= 0 && join_fanout(&o, (unsigned)worker, src, errbuf) < 0)) {
             fprintf(stderr, "mxwitness: %s\n", errbuf);
             cap_source_free(src);
             return fail_usage(expect, store);
@@ -1213,6 +1307,8 @@ int main(int argc, char **argv)
 
     g_src = src;
     set_signals();
+    if (worker >= 0)
+        workers_ready();
     if ((clk = cap_clock_new()) == NULL)
         fprintf(stderr, "mxwitness: warning: out of memory: the capture clock is not checked\n");
     /* The output (lib/outfile): live, each line as soon as it is complete
@@ -1238,6 +1334,7 @@ int main(int argc, char **argv)
         struct stats_opts sto = {
             .interval_us = (uint64_t)interval_s * 1000000u, .json = o.json, .out = outf,
             .err = stderr, .ctr = &ctr, .tab = tab, .src = src, .run = running ? &run : NULL,
+            .worker = worker >= 0 ? (unsigned)worker : 0, .nworkers = o.workers,
         };
 
         if ((tick = stats_ticker_new(&sto)) == NULL)
@@ -1245,6 +1342,7 @@ int main(int argc, char **argv)
         else if (o.iface)
             stats_tick(tick, wall_us());
     }
+    prog = start_progress(&o);
     while ((r = cap_source_next(src, &pkt)) != CAP_NEXT_END) {
         if (keylog != NULL && cap_source_nsecrets(src) > nsecrets_fed)
             nsecrets_fed = feed_secrets(keylog, src, nsecrets_fed, &dsb_keys);
@@ -1257,6 +1355,8 @@ int main(int argc, char **argv)
             cap_pipe_packet(&o.ports, tab, &pkt, &ctr);
             if (tick)
                 stats_tick(tick, o.iface ? wall_us() : pkt.ts_us);
+            if (prog != NULL && progress_due(prog))
+                progress_draw(prog, src, running ? session_layer_count(run.sessions) : 0);
         } else if (r == CAP_NEXT_IDLE) {
             tcp_flow_expire(tab, wall_us());
             if (tick)
@@ -1280,6 +1380,7 @@ int main(int argc, char **argv)
     for (unsigned p = 0; clk != NULL && cap_clock_finish(clk, p, &cev); p++)
         if (cev.problem != CAP_CLOCK_OK)
             clock_in_doubt(&o, outf, src, running ? &run : NULL, &cev);
+    progress_free(prog);
     tcp_flow_finish(tab);
     if (tick)
         stats_ticker_finish(tick, o.iface ? wall_us() : 0);

@@ -609,5 +609,12 @@ else
         "or BENCH_SOAK=only sh bench/run.sh for the soak alone"
 fi
 say ""
+if [ "${BENCH_WORKERS:-0}" = 1 ]; then
+    say "live capture, --workers 1 and 2 on a veth pair (bench/workers.sh)"
+    MXW_BUILD="$B" BENCH_DATA="$DATA" sh bench/workers.sh || say "  the workers row could not run"
+else
+    say "live --workers row: off (root, network namespaces, tcpreplay): sudo BENCH_WORKERS=1 make bench, or sudo sh bench/workers.sh"
+fi
+say ""
 say "raw runs: $RESULTS, stderr of the tools: $LOG"
 exit 0

@@ -886,6 +886,42 @@ void cap_counter_add(uint64_t *total, uint32_t *last, uint32_t now)
     *last = now;
 }
 
+int cap_source_live_fd(const struct cap_source *src, int *dlt)
+{
+    if (src->n != 1 || !src->in[0].pcap || !src->pt[src->in[0].point].pub.live)
+        return -1;
+    *dlt = pcap_datalink(src->in[0].pcap);
+    return pcap_fileno(src->in[0].pcap);
+}
+
+void cap_source_progress(const struct cap_source *src, uint64_t *done, uint64_t *total)
+{
+    bool known = true;
+
+    *done = *total = 0;
+    for (size_t i = 0; i < src->n; i++) {
+        const struct input *in = &src->in[i];
+        FILE *f = in->ngf ? in->ngf : in->pcap ? pcap_file(in->pcap) : NULL;
+        struct stat st;
+        off_t off;
+
+        if (f == NULL)
+            continue;
+        off = in->m.on ? (off_t)in->m.off : ftello(f);
+        if (off >= 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+            *done += in->ended ? (uint64_t)st.st_size : (uint64_t)off;
+            *total += (uint64_t)st.st_size;
+            continue;
+        }
+        known = false;          /* a pipe: the bytes of its packets */
+        for (size_t k = 0; k < src->npt; k++)
+            if (src->pt[k].pub.file == in->file)
+                *done += src->pt[k].pub.bytes + PCAP_REC_HDR * src->pt[k].pub.packets;
+    }
+    if (!known)
+        *total = 0;
+}
+
 const char *cap_source_error(const struct cap_source *src)
 {
     return src->err;

@@ -137,6 +137,15 @@ bool cap_source_live_stats(struct cap_source *src, struct cap_live_stats *out);
  * from |*last| to |now| (modulo 2^32), and remembers |now| in |*last|. */
 void cap_counter_add(uint64_t *total, uint32_t *last, uint32_t now);
 
+/* cap_source_live_fd returns the packet socket of a live source (for
+ * PACKET_FANOUT) with its link type in |*dlt|; -1 for files. */
+int cap_source_live_fd(const struct cap_source *src, int *dlt);
+
+/* cap_source_progress tells how far the files have been read: |*done|
+ * bytes of |*total| (0 when a size is unknown: standard input; |*done| is
+ * then the captured bytes read from it, about). */
+void cap_source_progress(const struct cap_source *src, uint64_t *done, uint64_t *total);
+
 /* cap_source_error returns the message of the last CAP_NEXT_ERROR. */
 const char *cap_source_error(const struct cap_source *src);
 

@@ -103,6 +103,10 @@ static void write_json(struct stats_ticker *t, const struct stats_counts *now, b
     json_ascii(&j, "start", out_time_rfc3339(t->start_us, ts, sizeof(ts)));
     json_ascii(&j, "end", out_time_rfc3339(end_us, ts, sizeof(ts)));
     json_obj_end(&j);
+    if (t->o.nworkers > 0) {
+        json_u64(&j, "worker", t->o.worker);
+        json_u64(&j, "workers", t->o.nworkers);
+    }
     json_u64(&j, "interval_seconds", t->o.interval_us / 1000000u);
     json_bool(&j, "final", final);
     json_u64(&j, "connections_open", open);
@@ -125,20 +129,27 @@ static void write_json(struct stats_ticker *t, const struct stats_counts *now, b
 static void write_text(struct stats_ticker *t, const struct stats_counts *now, bool live,
                        uint64_t end_us, bool final, uint64_t open, uint64_t servers)
 {
-    char t1[40], t2[40];
-    FILE *f = t->o.err;
+    char t1[40], t2[40], w[32] = "", line[2048];
+    size_t n;
 
-    fprintf(f, "mxwitness: %s %s to %s:", final ? "stats (final)" : "stats",
-            out_time_rfc3339(t->start_us, t1, sizeof(t1)),
-            out_time_rfc3339(end_us, t2, sizeof(t2)));
-    for (size_t i = 0; i < NCOUNTERS; i++)
+    /* one write for the line: the workers share standard error */
+    if (t->o.nworkers > 0)
+        snprintf(w, sizeof(w), " worker %u/%u", t->o.worker, t->o.nworkers);
+    n = (size_t)snprintf(line, sizeof(line), "mxwitness: %s%s %s to %s:",
+                         final ? "stats (final)" : "stats", w,
+                         out_time_rfc3339(t->start_us, t1, sizeof(t1)),
+                         out_time_rfc3339(end_us, t2, sizeof(t2)));
+    for (size_t i = 0; i < NCOUNTERS && n < sizeof(line); i++)
         if (live || !counters[i].kernel)
-            fprintf(f, " %s +%llu (%llu)", counters[i].name,
-                    (unsigned long long)(get(now, i) - get(&t->prev, i)),
-                    (unsigned long long)get(now, i));
-    fprintf(f, " connections_open %llu servers_active %llu\n", (unsigned long long)open,
-            (unsigned long long)servers);
-    fflush(f);
+            n += (size_t)snprintf(line + n, sizeof(line) - n, " %s +%llu (%llu)",
+                                  counters[i].name,
+                                  (unsigned long long)(get(now, i) - get(&t->prev, i)),
+                                  (unsigned long long)get(now, i));
+    if (n < sizeof(line))
+        snprintf(line + n, sizeof(line) - n, " connections_open %llu servers_active %llu\n",
+                 (unsigned long long)open, (unsigned long long)servers);
+    fputs(line, t->o.err);
+    fflush(t->o.err);
 }
 
 /* emit writes the line of the interval from t->start_us to |end_us| and

@@ -44,6 +44,7 @@ struct stats_opts {
     struct tcp_flow_table *tab;
     struct cap_source *src;
     struct report_run *run;
+    unsigned worker, nworkers;         /* --workers: this one (0..) of how many; 0: none */
 };
 
 struct stats_ticker;

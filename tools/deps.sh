@@ -9,7 +9,8 @@
 #          python3 (e2e_html checks the page is well-formed), man-db
 #          (tests/e2e_man.sh renders the manual page), systemd (systemd-analyze
 #          verify checks tools/mxwitness@.service) and tcpreplay (tests/e2e_live.sh
-#          replays a capture onto a veth pair)
+#          replays a capture onto a veth pair), bsdutils (script: tests/e2e_progress.sh
+#          gives the progress line a terminal)
 #   bench: the above plus tshark (the peer the benchmark measures against)
 #   record: what pcaps/record.sh records the test captures with: postfix,
 #          swaks (and Net::SSLeay), openssl, tcpdump, tshark, iproute2,
@@ -21,7 +22,7 @@
 set -eu
 what=${1:-build}
 pkgs="gcc make pkg-config libpcap-dev libndpi-dev libssl-dev libcmocka-dev"
-[ "$what" = test ] && pkgs="$pkgs jq python3 man-db openssl ca-certificates iproute2 wireshark-common chromium systemd tcpreplay"
+[ "$what" = test ] && pkgs="$pkgs jq python3 man-db openssl ca-certificates iproute2 wireshark-common chromium systemd tcpreplay bsdutils"
 [ "$what" = bench ] && pkgs="$pkgs jq tshark"
 [ "$what" = record ] && pkgs="postfix swaks libnet-ssleay-perl openssl tcpdump tshark iproute2 nftables haproxy gcc libssl-dev"
 missing=""

@@ -635,7 +635,6 @@ static const char *hidden_codes(struct fx *f, const char *ja3s, uint32_t bytes, 
         if (out.v[i].code == F_TLS_TERMINATOR_CHANGED)
             snprintf(msg, msglen, "%s", out.v[i].msg);
     session_done(&s);
-    free(s.ja3s);                 /* ours: session_done frees the SMTP state only */
     return codes(&out);
 }
 

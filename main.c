@@ -1244,7 +1244,8 @@ int main(int argc, char **argv)
             .json = o.json, .json_chains = o.json_chains, .transcript = o.transcript,
             .certs_dir = o.certs_dir,
             .color = !o.json && !o.write_file && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
-            .quiet = o.quiet, .answer_first = o.iface == NULL,
+            .quiet = o.quiet, .answer_first = o.iface == NULL, .nworkers = o.workers,
+            .worker = worker >= 0 ? (unsigned)worker : 0,
         };
         struct session_opts so = {
             .transcript = o.transcript, .redact = o.redact, .ports = &o.ports,

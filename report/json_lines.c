@@ -77,6 +77,7 @@ struct json_writer {
     const struct pipeline *pl;
     struct x509_memo *xmemo;         /* X509_MEMO slots, NULL until the first line */
     bool chains;                     /* --json-chains: the PEM chain in every session line */
+    int worker;                      /* --workers: this process's number; -1: one process */
     struct seen_set certs;           /* certificates written */
     struct seen_set prints;          /* client fingerprints written (ja3 string, ja4_r) */
     uint64_t seed;                   /* keys the fingerprints' digests */
@@ -618,6 +619,8 @@ static void json_session(void *ctx, const struct analysed *an)
 
     json_obj(&j, "mxwitness");
     json_u64(&j, "session_id", s->id);
+    if (r->worker >= 0)
+        json_u64(&j, "worker", (uint64_t)r->worker);
     json_ascii(&j, "end", tcp_close_reason_name(s->end));
     /* the anomalies only when there are some (as not_kept) */
     if (s->gap_bytes[0] + s->gap_bytes[1])
@@ -732,6 +735,8 @@ static void json_server(struct json_writer *r, const struct server *sv, enum sum
         json_str(&j, "domain", s->name);
     json_obj_end(&j);
     json_obj(&j, "mxwitness");
+    if (r->worker >= 0)
+        json_u64(&j, "worker", (uint64_t)r->worker);
     json_ascii(&j, "written", whys[why]);
     json_obj(&j, "window");
     json_ascii(&j, "start", out_time_rfc3339(s->first_us, t, sizeof(t)));
@@ -972,7 +977,8 @@ static void json_finish(void *ctx, struct server *const *v, size_t n,
     json_table_stats(ctx, t);
 }
 
-struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl, bool chains)
+struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl, bool chains,
+                                    int worker)
 {
     struct json_writer *r = calloc(1, sizeof(*r));
 
@@ -981,6 +987,7 @@ struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl, bool c
     r->out = out;
     r->pl = pl;
     r->chains = chains;
+    r->worker = worker;
     if (getentropy(&r->seed, sizeof(r->seed)) != 0)
         r->seed = 0x2545F4914F6CDD1Du;
     return r;

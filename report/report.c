@@ -26,7 +26,8 @@ struct report *report_new(const struct report_opts *opts, FILE *out,
         return NULL;
     /* the session's line or block first, then its certificate files */
     if (opts->json) {
-        if ((r->json = json_writer_new(out, p, opts->json_chains)) == NULL)
+        if ((r->json = json_writer_new(out, p, opts->json_chains,
+                                       opts->nworkers ? (int)opts->worker : -1)) == NULL)
             goto fail;
         c = json_writer_consumer(r->json);
     } else {

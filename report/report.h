@@ -25,6 +25,9 @@ struct report_opts {
     bool json;             /* JSON lines instead of text */
     bool json_chains;      /* --json-chains: every session line carries its PEM chain
                               (else each certificate's PEM is written once) */
+    unsigned nworkers;     /* --workers N; 0: one process */
+    unsigned worker;       /* with nworkers, this process's number (0..N-1), in every
+                              JSON session and summary line */
     bool transcript;       /* the dialogue under each session */
     const char *certs_dir; /* write every presented certificate as DIR/<SHA256>.pem */
     bool color;            /* ANSI colour (only on a terminal) */

@@ -28,7 +28,8 @@ struct text_writer *text_writer_new(FILE *out, const struct report_opts *o,
 struct pipeline_consumer text_writer_consumer(struct text_writer *w);
 void text_writer_free(struct text_writer *w);
 
-struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl, bool chains);
+struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl, bool chains,
+                                    int worker);
 struct pipeline_consumer json_writer_consumer(struct json_writer *w);
 void json_writer_free(struct json_writer *w);
 

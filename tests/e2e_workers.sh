@@ -133,10 +133,14 @@ finals=$(jq -r 'select(.event.dataset == "mxwitness.stats" and .mxwitness.final)
 w0=$(echo "$finals" | awk '$1 == 0 && $2 == 2 && $3 > 0 && $4 > 0 && $5 != "null"' | wc -l)
 w1=$(echo "$finals" | awk '$1 == 1 && $2 == 2 && $3 > 0 && $4 > 0 && $5 != "null"' | wc -l)
 sum=$(echo "$finals" | awk '{s += $3} END {print s + 0}')
-if [ "$w0" = 1 ] && [ "$w1" = 1 ] && [ "$sum" = "$n" ]; then
+# each session line names its worker, and each worker wrote what its stats say
+byw=$(jq -r 'select(.event.dataset == "mxwitness.session") | .mxwitness.worker' "$d/live.json" 2>/dev/null |
+      sort | uniq -c | awk '{printf "%s %s\n", $2, $1}')
+stw=$(echo "$finals" | awk '{printf "%s %s\n", $1, $3}')
+if [ "$w0" = 1 ] && [ "$w1" = 1 ] && [ "$sum" = "$n" ] && [ "$byw" = "$stw" ]; then
     pass workers-split "$(echo "$finals" | awk '{printf "worker %s: %s sessions, %s packets, %s dropped; ", $1, $3, $4, $5}')"
 else
-    fail workers-split "final stats lines (worker workers sessions received dropped): $(echo "$finals" | tr '\n' ';')"
+    fail workers-split "final stats lines (worker workers sessions received dropped): $(echo "$finals" | tr '\n' ';'); session lines by worker: $(echo "$byw" | tr '\n' ';')"
 fi
 # the workers' fields are mapped in the index template (tests/e2e_ecs.sh
 # reads files only)

@@ -1057,6 +1057,38 @@ static bool mail_step(struct inst *in)
 
 /* ---------------------------------------------------------------- main */
 
+/* out_open opens the output capture (OUT, or "-" for standard output) as
+ * g_dump, with a large stdio buffer set before the dumper writes its
+ * header; -1 when it cannot (said). */
+static int out_open(const char *out, pcap_t **dead, FILE **fp)
+{
+    *dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 262144, PCAP_TSTAMP_PRECISION_MICRO);
+    *fp = strcmp(out, "-") == 0 ? stdout : fopen(out, "wb");
+    if (!*dead || !*fp) {
+        fprintf(stderr, "gen: %s: %s\n", out, strerror(errno));
+        return -1;
+    }
+    setvbuf(*fp, NULL, _IOFBF, 1 << 20);
+    if ((g_dump = pcap_dump_fopen(*dead, *fp)) == NULL) {
+        fprintf(stderr, "gen: %s: %s\n", out, pcap_geterr(*dead));
+        return -1;
+    }
+    return 0;
+}
+
+/* out_close flushes and closes what out_open opened; -1 on a write error
+ * (said). */
+static int out_close(const char *out, FILE *fp, pcap_t *dead)
+{
+    if (pcap_dump_flush(g_dump) != 0 || ferror(fp)) {
+        fprintf(stderr, "gen: %s: write error\n", out);
+        return -1;
+    }
+    pcap_dump_close(g_dump);
+    pcap_close(dead);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- SYN flood */
 
 /* --syn-flood N: the seed capture as it is (each packet re-framed as
@@ -1191,13 +1223,8 @@ static int flood_run(const char *seed, const char *out, uint64_t nsyn, uint64_t 
     step = (t1 - t0) / nsyn;
     g_frame = xrealloc(NULL, ETH_HLEN + 65535 + 64);
     rq = xrealloc(NULL, rcap * sizeof(*rq));
-    dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 262144, PCAP_TSTAMP_PRECISION_MICRO);
-    fp = strcmp(out, "-") == 0 ? stdout : fopen(out, "wb");
-    if (!dead || !fp || !(g_dump = pcap_dump_fopen(dead, fp))) {
-        fprintf(stderr, "gen: %s: %s\n", out, strerror(errno));
+    if (out_open(out, &dead, &fp) < 0)
         return 2;
-    }
-    setvbuf(fp, NULL, _IOFBF, 1 << 20);
     next_syn = t0 + rnd_below(step + 1);
     for (size_t i = 0;;) {
         uint64_t ts_syn = sent < nsyn ? next_syn : UINT64_MAX;
@@ -1273,12 +1300,8 @@ static int flood_run(const char *seed, const char *out, uint64_t nsyn, uint64_t 
             }
         }
     }
-    if (pcap_dump_flush(g_dump) != 0 || ferror(fp)) {
-        fprintf(stderr, "gen: %s: write error\n", out);
+    if (out_close(out, fp, dead) < 0)
         return 2;
-    }
-    pcap_dump_close(g_dump);
-    pcap_close(dead);
     if (!quiet)
         fprintf(stderr, "gen: wrote %s: %zu seed packets, %" PRIu64 " SYNs to %zu server(s) "
                 "(%" PRIu64 " answered by a SYN-ACK, %" PRIu64 " by a RST), %" PRIu64
@@ -1505,18 +1528,8 @@ int main(int argc, char **argv)
         g_rand[i] = (uint8_t)(rnd() >> 56);
     g_frame = xrealloc(NULL, ETH_HLEN + (g_max_ip_len > 65535 ? g_max_ip_len : 65535) + 64);
 
-    dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 262144, PCAP_TSTAMP_PRECISION_MICRO);
-    fp = strcmp(out, "-") == 0 ? stdout : fopen(out, "wb");
-    if (!dead || !fp) {
-        fprintf(stderr, "gen: %s: %s\n", out, strerror(errno));
+    if (out_open(out, &dead, &fp) < 0)
         return 2;
-    }
-    setvbuf(fp, NULL, _IOFBF, 1 << 20);
-    g_dump = pcap_dump_fopen(dead, fp);
-    if (!g_dump) {
-        fprintf(stderr, "gen: %s: %s\n", out, pcap_geterr(dead));
-        return 2;
-    }
 
     target = size_mb * 1000000u;
     next_start = BASE_TS_US;
@@ -1573,12 +1586,8 @@ int main(int argc, char **argv)
                 g_free[g_nfree++] = i;
         }
     }
-    if (pcap_dump_flush(g_dump) != 0 || ferror(fp)) {
-        fprintf(stderr, "gen: %s: write error\n", out);
+    if (out_close(out, fp, dead) < 0)
         return 2;
-    }
-    pcap_dump_close(g_dump);
-    pcap_close(dead);
     if (!quiet)
         fprintf(stderr,
                 "gen: %zu seed(s): %" PRIu64 " packets, %" PRIu64 " TCP in %zu sessions "

@@ -27,16 +27,22 @@ truth=pcaps/starttls-tls13.truth
 want_subject=$(sed -n 's/.*	cert_subject=\([^	]*\).*/\1/p' "$truth")
 want_sha=$(sed -n 's/.*	cert_sha256=\([^	]*\).*/\1/p' "$truth")
 
-# 1. TLS 1.3 with its key log: the truth file's certificate, not hidden
-if run_capture tls13-keylog pcaps/starttls-tls13.pcap "$tmp/a" --keylog pcaps/starttls-tls13.keylog; then
+# truth_cert_read NAME JSON HOW: the first TLS session of JSON has the
+# truth's certificate, decrypted, without CERT_HIDDEN
+truth_cert_read() {
     got=$(jq -r 'select(.tls) | [.tls.server.x509.subject.distinguished_name,
                  (.tls.server.hash.sha256 // "" | ascii_upcase), .tls.decrypted,
-                 ([.findings[]?.code] | index("CERT_HIDDEN") != null)] | @tsv' "$tmp/a" | head -n 1)
+                 ([.findings[]?.code] | index("CERT_HIDDEN") != null)] | @tsv' "$2" | head -n 1)
     if [ "$got" = "$(printf '%s\t%s\ttrue\tfalse' "$want_subject" "$want_sha")" ]; then
-        pass tls13-keylog "certificate $want_subject read through the key log"
+        pass "$1" "certificate $want_subject read through $3"
     else
-        fail tls13-keylog "got '$got', want '$want_subject' $want_sha, decrypted, no CERT_HIDDEN"
+        fail "$1" "got '$got', want '$want_subject' $want_sha, decrypted, no CERT_HIDDEN"
     fi
+}
+
+# 1. TLS 1.3 with its key log: the truth file's certificate, not hidden
+if run_capture tls13-keylog pcaps/starttls-tls13.pcap "$tmp/a" --keylog pcaps/starttls-tls13.keylog; then
+    truth_cert_read tls13-keylog "$tmp/a" "the key log"
 fi
 
 # 1b. the same key log inside the capture: a pcapng with a Decryption
@@ -47,14 +53,7 @@ elif ! editcap --inject-secrets tls,pcaps/starttls-tls13.keylog pcaps/starttls-t
         "$tmp/dsb.pcapng" >/dev/null 2>&1; then
     fail tls13-dsb "editcap --inject-secrets failed"
 elif run_capture tls13-dsb "$tmp/dsb.pcapng" "$tmp/a2"; then
-    got=$(jq -r 'select(.tls) | [.tls.server.x509.subject.distinguished_name,
-                 (.tls.server.hash.sha256 // "" | ascii_upcase), .tls.decrypted,
-                 ([.findings[]?.code] | index("CERT_HIDDEN") != null)] | @tsv' "$tmp/a2" | head -n 1)
-    if [ "$got" = "$(printf '%s\t%s\ttrue\tfalse' "$want_subject" "$want_sha")" ]; then
-        pass tls13-dsb "certificate $want_subject read through the file's own secrets"
-    else
-        fail tls13-dsb "got '$got', want '$want_subject' $want_sha, decrypted, no CERT_HIDDEN"
-    fi
+    truth_cert_read tls13-dsb "$tmp/a2" "the file's own secrets"
 fi
 
 # 2. the same without a key log: hidden, nothing decrypted

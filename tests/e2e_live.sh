@@ -43,6 +43,17 @@ cleanup() {
 trap cleanup EXIT
 # a TERM (a timeout around the suite) or INT still removes the namespaces
 trap 'exit 130' INT TERM
+# wait_dropped: until the capture is open (mxwitness, $pid, has dropped to
+# $user), at most 5 s, and not at all once it has exited (a binary that
+# fails at once)
+wait_dropped() {
+    _i=0
+    while [ $_i -lt 50 ] && kill -0 "$pid" 2>/dev/null; do
+        [ "$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')" = "$user" ] && break
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+}
 # stop_mxw SIGNAL: send it to mxwitness ($pid), wait up to 5 s for it to
 # end; its exit status in $rc; 1 (and $pid kept, for cleanup) if it did
 # not end
@@ -71,14 +82,7 @@ user=nobody
 id "$user" >/dev/null 2>&1 || user=root
 ip netns exec "$a" "$BIN" -i mxwt0 --point span1 -Z "$user" --flows --stats >"$out" 2>"$err" &
 pid=$!
-# wait until the capture is open (the process has dropped to $user), at
-# most 5 s, and not at all once it has exited (a binary that fails at once)
-i=0
-while [ $i -lt 50 ] && kill -0 "$pid" 2>/dev/null; do
-    [ "$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')" = "$user" ] && break
-    sleep 0.1
-    i=$((i + 1))
-done
+wait_dropped
 sleep 0.3
 # nothing listens in $b: each attempt is a SYN answered by a RST
 ip netns exec "$a" bash -c 'exec 3<>/dev/tcp/192.0.2.2/25' 2>/dev/null
@@ -132,12 +136,7 @@ echo "198.51.100.80=sha256:$(printf '%064d' 0)" >"$d/expect.conf"
 ip netns exec "$a" "$BIN" -i mxwt0 --json -w "$d/log/live.json" --certs "$d/certs" \
     -Z "$user" --expect-file "$d/expect.conf" --ca-path "$d/ca" >"$out" 2>"$err" &
 pid=$!
-i=0
-while [ $i -lt 50 ] && kill -0 "$pid" 2>/dev/null; do
-    [ "$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')" = "$user" ] && break
-    sleep 0.1
-    i=$((i + 1))
-done
+wait_dropped
 sleep 0.3
 send() { ip netns exec "$b" "$BUILD/tests/helper_replay" mxwt1 "$@"; }
 # wait_for FILE PATTERN: at most 5 s for a line matching PATTERN in FILE
@@ -206,12 +205,7 @@ BUILD=${MXW_BUILD_DIR:-$top/build}
 start=$(date +%s.%N)
 ip netns exec "$a" "$BIN" -i mxwt0 --json --stats-interval 1 -Z "$user" >"$out" 2>"$err" &
 pid=$!
-i=0
-while [ $i -lt 50 ] && kill -0 "$pid" 2>/dev/null; do
-    [ "$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')" = "$user" ] && break
-    sleep 0.1
-    i=$((i + 1))
-done
+wait_dropped
 sleep 2.6                                  # nothing on the wire: two lines all the same
 replayed=no
 if command -v tcpreplay >/dev/null 2>&1 && [ -x "$BUILD/bench/gen" ] &&

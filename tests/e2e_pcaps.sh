@@ -73,13 +73,17 @@ client_filter() {
     [ "$_v" != "-" ] && [ -n "$_v" ] && printf ' and .tls.client.certificate_chain_length == %s' "$_v"
 }
 
+# who_filter LINE: a jq expression for the session lines of a truth line's
+# server, port and client
+who_filter() {
+    printf '.event.dataset == "mxwitness.session" and .destination.ip == "%s" and .destination.port == %s and .source.ip == "%s"' \
+        "$(field "$1" server)" "$(field "$1" port)" "$(field "$1" client)"
+}
+
 # A jq boolean expression over one session object for one truth line.
 session_filter() {
     line=$1
-    f='.event.dataset == "mxwitness.session"'
-    f="$f and .destination.ip == \"$(field "$line" server)\""
-    f="$f and .destination.port == $(field "$line" port)"
-    f="$f and .source.ip == \"$(field "$line" client)\""
+    f=$(who_filter "$line")
     v=$(field "$line" starttls_offered)
     case $v in yes) f="$f and .smtp.starttls.offered == true" ;;
                no) f="$f and .smtp.starttls.offered == false" ;; esac
@@ -126,10 +130,7 @@ session_filter() {
 # keyed_filter LINE: what its key log must show of the line's sessions
 keyed_filter() {
     line=$1
-    f='.event.dataset == "mxwitness.session"'
-    f="$f and .destination.ip == \"$(field "$line" server)\""
-    f="$f and .destination.port == $(field "$line" port)"
-    f="$f and .source.ip == \"$(field "$line" client)\""
+    f=$(who_filter "$line")
     f="$f and .tls.decrypted == true and .tls.certificate_hidden == false"
     f="$f$(cert_filter "$line")$(client_filter "$line")"
     v=$(field "$line" reply)

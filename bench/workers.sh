@@ -32,18 +32,8 @@ if [ ! -s "$cap" ]; then
     "$B/bench/gen" -o "$cap" --sessions "$SESSIONS" --servers 64 pcaps/many-sessions.pcap \
         >/dev/null 2>&1 || { say "workers: bench/gen failed"; exit 1; }
 fi
-a=mxwb-a-$$ b=mxwb-b-$$
-d=$(mktemp -d)
-cleanup() {
-    [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null
-    ip netns del "$a" 2>/dev/null
-    ip netns del "$b" 2>/dev/null
-    rm -rf "$d"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-ip netns add "$a" && ip netns add "$b" &&
-    ip link add mxwb0 netns "$a" type veth peer name mxwb1 netns "$b" || {
+. "$(dirname "$0")/../tests/lib.sh"
+netns_pair bench mxwb || {
     say "workers: cannot create the network namespaces"
     exit 1
 }

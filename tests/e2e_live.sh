@@ -31,18 +31,6 @@ if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null 2>&1 || ! command -v bash >
     skip live-capture "needs root, iproute2 and bash"
     exit 0
 fi
-a=mxwt-a-$$ b=mxwt-b-$$
-out=$(mktemp) err=$(mktemp) d=$(mktemp -d) flood=$(mktemp)
-cleanup() {
-    [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null
-    ip netns del "$a" 2>/dev/null
-    ip netns del "$b" 2>/dev/null
-    rm -f "$out" "$err" "$flood"
-    rm -rf "$d"
-}
-trap cleanup EXIT
-# a TERM (a timeout around the suite) or INT still removes the namespaces
-trap 'exit 130' INT TERM
 # wait_dropped: until the capture is open (mxwitness, $pid, has dropped to
 # $user), at most 5 s, and not at all once it has exited (a binary that
 # fails at once)
@@ -67,11 +55,11 @@ stop_mxw() {
     pid=
     return 0
 }
-if ! ip netns add "$a" 2>/dev/null || ! ip netns add "$b" 2>/dev/null ||
-   ! ip link add mxwt0 netns "$a" type veth peer name mxwt1 netns "$b" 2>/dev/null; then
+if ! netns_pair live mxwt; then
     skip live-capture "cannot create network namespaces here"
     exit 0
 fi
+out=$d/out err=$d/err flood=$d/flood.pcap
 ip -n "$a" addr add 192.0.2.1/24 dev mxwt0
 ip -n "$b" addr add 192.0.2.2/24 dev mxwt1
 ip -n "$a" link set mxwt0 up

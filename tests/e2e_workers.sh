@@ -36,18 +36,7 @@ if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null 2>&1 || ! command -v jq >/d
     skip workers "needs root, iproute2, jq, openssl and the test helpers (make tests-bin)"
     exit 0
 fi
-a=mxww-a-$$ b=mxww-b-$$
-d=$(mktemp -d)
-cleanup() {
-    [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null
-    ip netns del "$a" 2>/dev/null
-    ip netns del "$b" 2>/dev/null
-    rm -rf "$d"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-if ! ip netns add "$a" 2>/dev/null || ! ip netns add "$b" 2>/dev/null ||
-   ! ip link add mxww0 netns "$a" type veth peer name mxww1 netns "$b" 2>/dev/null; then
+if ! netns_pair workers mxww; then
     skip workers "cannot create network namespaces here"
     exit 0
 fi

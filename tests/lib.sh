@@ -99,6 +99,26 @@ mk_tmpdir() {
     trap 'exit 130' INT TERM
 }
 
+# netns_pair TAG IF: two network namespaces, $a and $b (mxw-TAG-a-PID,
+# mxw-TAG-b-PID), joined by a veth pair, IF0 in $a and IF1 in $b (down: the
+# caller sets their addresses, MTU and state), and a work folder $d; at
+# exit (a TERM or INT too) mxwitness ($pid) is killed and all of it
+# removed.  1 when the namespaces cannot be made here.
+netns_pair() {
+    a=mxw-$1-a-$$ b=mxw-$1-b-$$
+    d=$(mktemp -d "${TMPDIR:-/tmp}/mxw-$1.XXXXXX") || exit 2
+    trap 'netns_cleanup' EXIT
+    trap 'exit 130' INT TERM
+    ip netns add "$a" 2>/dev/null && ip netns add "$b" 2>/dev/null &&
+        ip link add "${2}0" netns "$a" type veth peer name "${2}1" netns "$b" 2>/dev/null
+}
+netns_cleanup() {
+    [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null
+    ip netns del "$a" 2>/dev/null
+    ip netns del "$b" 2>/dev/null
+    rm -rf "$d"
+}
+
 # is_capture FILE: true for the file names that hold captures
 is_capture() {
     case $1 in *.pcap|*.pcapng|*.cap|*.pcap.gz) [ -f "$1" ];; *) return 1;; esac

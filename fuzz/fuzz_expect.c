@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz/fuzz_file.h"
 #include "analyze/expect.h"
 #include "analyze/hostname.h"
 
@@ -66,15 +67,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     before = expect_pin_count(set);
     if (data[0] & 1) {
         char path[] = "/tmp/mxw-fuzz-expect-XXXXXX";
-        int fd = mkstemp(path);
 
-        if (fd >= 0) {
-            rc = write(fd, data + 1, n) == (ssize_t)n ? 0 : -1;
-            close(fd);
-            if (rc == 0) {
-                rc = expect_add_file(set, path, err, sizeof(err));
-                check(rc == 0 || (rc == -1 && err[0] != '\0' && expect_pin_count(set) == before));
-            }
+        if (fuzz_file(path, data + 1, n) == 0) {
+            rc = expect_add_file(set, path, err, sizeof(err));
+            check(rc == 0 || (rc == -1 && err[0] != '\0' && expect_pin_count(set) == before));
             unlink(path);
         }
     } else {

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz/fuzz_file.h"
 #include "analyze/expect.h"
 #include "analyze/pipeline.h"
 #include "analyze/verify.h"
@@ -66,18 +67,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tcp_flow_table *tab = NULL;
     struct cap_source *src;
     struct cap_packet pkt;
-    int fd = mkstemp(path);
 
-    if (fd < 0)
-        return 0;
     /* libpcap reads files by name; a temporary file keeps the target honest
      * about what a user's capture goes through. */
-    if (write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        unlink(path);
+    if (fuzz_file(path, data, size) < 0)
         return 0;
-    }
-    close(fd);
     src = cap_source_new();
     if (!src || cap_source_add_file(src, path, NULL, errbuf) < 0) {
         cap_source_free(src);

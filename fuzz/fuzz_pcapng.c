@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz/fuzz_file.h"
 #include "capture/cap_source.h"
 #include "capture/pcapng.h"
 
@@ -53,20 +54,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FILE *f = size ? fmemopen((void *)(uintptr_t)data, size, "r") : NULL;
     struct cap_source *src;
     struct cap_packet pkt;
-    int fd;
 
     if (f != NULL) {
         read_stream(f);
         fclose(f);
     }
-    if ((fd = mkstemp(path)) < 0)
+    if (fuzz_file(path, data, size) < 0)
         return 0;
-    if (write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        unlink(path);
-        return 0;
-    }
-    close(fd);
     if ((f = fopen(path, "rb")) != NULL) {
         read_stream(f);
         fclose(f);

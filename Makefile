@@ -24,9 +24,9 @@ WARN    = -Wall -Wextra -Wformat=2 -Wshadow -Wvla -Wwrite-strings \
           -Wcast-qual -Wundef
 PKGS    = libpcap libndpi openssl
 OPT    ?= -O2 -g
-CFLAGS  = $(OPT) -std=c11 -D_DEFAULT_SOURCE -I. $(WARN) $(if $(WERROR),-Werror) \
+CFLAGS  = $(OPT) -pthread -std=c11 -D_DEFAULT_SOURCE -I. $(WARN) $(if $(WERROR),-Werror) \
           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDFLAGS = $(OPT)
+LDFLAGS = $(OPT) -pthread
 LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LDLIBS = $(shell pkg-config --libs cmocka 2>/dev/null) $(LDLIBS)
 SAN     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -41,7 +41,7 @@ LIB_SRCS = lib/cbs.c lib/out.c lib/strbuf.c lib/jsonr.c lib/outfile.c lib/privs.
            analyze/judge.c analyze/evidence.c analyze/digest.c analyze/hops.c analyze/pipeline.c \
            report/json.c report/common.c report/text.c report/json_lines.c report/certs.c \
            report/html.c report/flows_report.c report/report.c report/events.c report/stats.c \
-           report/progress.c capture/cap_fanout.c lib/workers.c
+           report/progress.c capture/cap_fanout.c lib/workers.c lib/handoff.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(B)/%.o)
 TEST_SRCS = $(wildcard tests/test_*.c)
 TEST_BINS = $(TEST_SRCS:tests/%.c=$(B)/tests/%) \

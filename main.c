@@ -6,13 +6,18 @@
  *   pipeline (certificates, verdicts, the server table) -> report writers
  *   (text, JSON lines, certificate files); or, with --flows, tcp_flow ->
  *   the --flows report.  report_run_open wires the analysis and the writers
- *   as the whole-pipeline fuzz target does.
+ *   as the whole-pipeline fuzz target does.  With --threads 2 (the default
+ *   on more than one CPU) the pipeline and the writers run on a thread of
+ *   their own, fed the finished sessions in order (lib/handoff): everything
+ *   up to the session layer is this thread's.
  */
+#define _GNU_SOURCE              /* sched_getaffinity */
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #ifdef __GLIBC__
@@ -105,6 +110,7 @@ struct options {
     bool at_set;
     int64_t at;
     unsigned workers;                 /* --workers N; 0: one process */
+    unsigned threads;                 /* --threads N; 0: chosen (threads_default) */
     uint16_t fanout_group;            /* their PACKET_FANOUT group */
 };
 
@@ -170,6 +176,9 @@ static void usage(FILE *f)
 "  --workers N        with -i: N processes share the interface (Linux\n"
 "                     PACKET_FANOUT by the server's address: a server's\n"
 "                     connections, both ways, stay in one worker)\n"
+"  --threads N        1: one thread; 2 (the default with more than one CPU\n"
+"                     and no --workers): the analysis of finished sessions\n"
+"                     and the output on a second thread (the same output)\n"
 "  -Z USER            with -i: drop to USER once the interface, the trust\n"
 "                     anchors, the output and the expectations are open (the\n"
 "                     --certs directory made here is given to USER)\n"
@@ -258,7 +267,7 @@ enum long_only {
     OPT_MAX_FLOWS, OPT_MEMCAP, OPT_IDLE, OPT_TRANSCRIPT, OPT_REDACT, OPT_CERTS, OPT_REPORT,
     OPT_EXPECT, OPT_EXPECT_FILE, OPT_CA_FILE, OPT_CA_PATH, OPT_FAIL_ON, OPT_AT,
     OPT_MAX_SERVERS, OPT_FROM_JSON, OPT_POINT, OPT_HOP_WINDOW, OPT_KEYLOG, OPT_WRITE_RETRIES,
-    OPT_STATS_INTERVAL, OPT_WORKERS,
+    OPT_STATS_INTERVAL, OPT_WORKERS, OPT_THREADS,
 };
 
 /* parse_time reads --at: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (UTC; a space
@@ -337,6 +346,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"at", required_argument, NULL, OPT_AT},
         {"write-retries", required_argument, NULL, OPT_WRITE_RETRIES},
         {"workers", required_argument, NULL, OPT_WORKERS},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -412,6 +422,13 @@ static int parse_options(int argc, char **argv, struct options *o)
                 return -1;
             }
             o->write_retries = (unsigned)v;
+            break;
+        case OPT_THREADS:
+            if (!parse_uint(optarg, 2, &v) || v == 0) {
+                fprintf(stderr, "mxwitness: --threads: 1 or 2 expected\n");
+                return -1;
+            }
+            o->threads = (unsigned)v;
             break;
         case OPT_WORKERS:
             if (!parse_uint(optarg, WORKERS_MAX, &v) || v == 0) {
@@ -1121,6 +1138,21 @@ static void print_analysis_stats(struct pipeline *p)
             (unsigned long long)t->no_dialogue_counted);
 }
 
+/* threads_default (--threads not given): the analysis on a thread of its
+ * own when this process may run on more than one CPU (its affinity mask,
+ * as taskset and cgroup cpusets set it), except with --workers, whose
+ * processes share the CPUs already. */
+static unsigned threads_default(const struct options *o)
+{
+    cpu_set_t set;
+
+    if (o->workers > 0)
+        return 1;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        return 1;
+    return CPU_COUNT(&set) > 1 ? 2 : 1;
+}
+
 /* clock_in_doubt: a capture point's clock cannot be right (capture/
  * cap_clock): said, and the judge told, so that its validity findings
  * state the time they were judged at. */
@@ -1129,6 +1161,8 @@ static void clock_in_doubt(const struct options *o, FILE *out, const struct cap_
 {
     const struct cap_input *in = cap_source_input(src, ev->point);
 
+    if (run != NULL)
+        report_run_sync(run);   /* the sessions before it were judged without the note */
     if (run != NULL && judge_clock_note(pipeline_judge(run->pipeline), ev->point, ev->what) < 0)
         fprintf(stderr, "mxwitness: out of memory\n");
     report_clock_event(out, o->json, ev, in != NULL ? in->label : "?", o->at_set, o->at);
@@ -1246,6 +1280,7 @@ int main(int argc, char **argv)
             .color = !o.json && !o.write_file && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
             .quiet = o.quiet, .answer_first = o.iface == NULL, .nworkers = o.workers,
             .worker = worker >= 0 ? (unsigned)worker : 0,
+            .threads = o.threads ? o.threads : threads_default(&o),
         };
         struct session_opts so = {
             .transcript = o.transcript, .redact = o.redact, .ports = &o.ports,
@@ -1317,7 +1352,8 @@ int main(int argc, char **argv)
      * mostly output; larger buffers measured slower, as for the input
      * side in cap_source.c). */
 #ifdef __GLIBC__
-    /* one thread writes the output: skip the stream lock taken by every putc */
+    /* one thread at a time writes the output (the analysis thread, and this
+     * one only after report_run_sync): skip the stream lock of every putc */
     __fsetlocking(outf, FSETLOCKING_BYCALLER);
     /* Sessions come and go by the thousand, each with a few buffers: by
      * default glibc gives the top of the heap back to the kernel as soon as
@@ -1369,6 +1405,8 @@ int main(int argc, char **argv)
         }
         if (g_hup) {
             g_hup = 0;
+            if (running)
+                report_run_sync(&run);   /* the output and the expectations are the thread's */
             reload(&o, out, expect);
         }
         if (outfile_failed(out)) {

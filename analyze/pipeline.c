@@ -281,7 +281,7 @@ uint64_t pipeline_now(const struct pipeline *p)
     return p->now_us;
 }
 
-static int cmp_server(const void *x, const void *y)
+int pipeline_cmp_server(const void *x, const void *y)
 {
     const struct server *a = *(struct server *const *)x, *b = *(struct server *const *)y;
     int c = memcmp(a->addr.b, b->addr.b, 16);
@@ -378,7 +378,7 @@ void pipeline_periodic(struct pipeline *p, uint64_t now_us)
     for (size_t i = 0; i < n; i++)
         if (v[i]->sum != NULL && v[i]->sum->dirty)
             v[k++] = v[i];
-    qsort(v, k, sizeof(*v), cmp_server);
+    qsort(v, k, sizeof(*v), pipeline_cmp_server);
     if (k > 0)
         for (size_t i = 0; i < p->nc; i++)
             if (p->c[i].on_periodic != NULL)
@@ -400,7 +400,7 @@ void pipeline_finish(struct pipeline *p)
     t = pipeline_totals_get(p);
 
     if (v != NULL)
-        qsort(v, n, sizeof(*v), cmp_server);
+        qsort(v, n, sizeof(*v), pipeline_cmp_server);
     for (size_t i = 0; i < p->nc; i++)
         if (p->c[i].on_finish != NULL)
             p->c[i].on_finish(p->c[i].ctx, v, n, t);

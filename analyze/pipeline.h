@@ -114,6 +114,10 @@ struct session_sink pipeline_sink(struct pipeline *p);
  * session sink's function). */
 void pipeline_session(void *pipeline, const struct session *s);
 
+/* pipeline_cmp_server orders two struct server * (qsort) as the summaries
+ * come: by capture point, address family, address and port. */
+int pipeline_cmp_server(const void *x, const void *y);
+
 /* pipeline_no_dialogue counts a mail connection that carried no payload
  * byte (the session sink's on_no_dialogue): in the totals, and on its
  * server's entry when the server has one already (a scan of a network makes

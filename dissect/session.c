@@ -1244,6 +1244,10 @@ static void sl_close(void *ctx, struct tcp_flow *f)
         /* No byte either way (a SYN flood, a scan, a half-open or RST-only
          * connection): nothing to analyse, counted, never a session. */
         sl->no_dialogue++;
+        if (sl->sink.keep != NULL) {
+            sl->sink.keep(sl->sink.ctx, s, true);
+            return;
+        }
         if (sl->sink.on_no_dialogue)
             sl->sink.on_no_dialogue(sl->sink.ctx, s);
         session_release(st);
@@ -1271,9 +1275,19 @@ static void sl_close(void *ctx, struct tcp_flow *f)
     s->decrypted[1] = tls_decrypted(st->tls, TCP_TO_CLIENT);
     st->flow = NULL;
     sl->count++;
+    if (sl->sink.keep != NULL) {
+        sl->sink.keep(sl->sink.ctx, s, false);
+        return;
+    }
     if (sl->sink.on_session)
         sl->sink.on_session(sl->sink.ctx, s);
     session_release(st);
+}
+
+void session_release_kept(struct session *s)
+{
+    /* the record is the first member of its state (struct sess_state) */
+    session_release((struct sess_state *)(void *)s);
 }
 
 static const struct tcp_flow_cbs layer_cbs = {

@@ -275,7 +275,18 @@ struct session_sink {
     void (*on_session)(void *ctx, const struct session *s);
     void *ctx;
     void (*on_no_dialogue)(void *ctx, const struct session *s);
+    /* keep, when set, takes every finished record instead of the two above
+     * (|no_dialogue| says which it would have gone to) and keeps it: the
+     * layer no longer touches it, and the sink gives it back with
+     * session_release_kept, on the layer's own thread, before the
+     * connection table is freed (its --memcap budget still counts what the
+     * record holds until then).  For handing sessions to another thread
+     * (lib/handoff). */
+    void (*keep)(void *ctx, struct session *s, bool no_dialogue);
 };
+
+/* session_release_kept frees a record the sink kept (see keep above). */
+void session_release_kept(struct session *s);
 
 struct session_layer;
 

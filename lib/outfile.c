@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -30,7 +31,8 @@ struct outfile {
     FILE *f;
     char *hold;                  /* the incomplete last line */
     size_t nhold, caphold;
-    bool failed;
+    atomic_bool failed;          /* written by the thread that writes, read by the
+                                    packet loop's (report_run's analysis thread) */
     int err;                     /* errno of the failure */
     unsigned max_retries;
     uint64_t retries;

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 
+#include "lib/handoff.h"
 #include "report/writers.h"
 
 struct report {
@@ -73,6 +74,34 @@ void report_free(struct report *r)
     free(r);
 }
 
+/* The analysis thread (threads 2): the session layer keeps each finished
+ * record and hands it over; the thread analyses it (and writes what the
+ * writers write), the layer's thread frees it. */
+static void run_record(void *ctx, void *item, unsigned no_dialogue)
+{
+    if (no_dialogue)
+        pipeline_no_dialogue(ctx, item);
+    else
+        pipeline_session(ctx, item);
+}
+
+static void release_record(void *ctx, void *item, unsigned no_dialogue)
+{
+    (void)ctx;
+    (void)no_dialogue;
+    session_release_kept(item);
+}
+
+static void keep_record(void *ctx, struct session *s, bool no_dialogue)
+{
+    handoff_put(ctx, s, no_dialogue);
+}
+
+/* RUN_QUEUE sessions at most wait for the analysis thread: enough to ride
+ * out a slow one (a new certificate verified), few enough that what they
+ * hold is small beside --memcap, which still counts it. */
+#define RUN_QUEUE 256
+
 int report_run_open(struct report_run *run, const struct pipeline_opts *po,
                     const struct report_opts *ro, const struct session_opts *so, FILE *out)
 {
@@ -80,29 +109,47 @@ int report_run_open(struct report_run *run, const struct pipeline_opts *po,
 
     run->report = NULL;
     run->sessions = NULL;
+    run->handoff = NULL;
     if ((run->pipeline = pipeline_new(po)) == NULL)
         return -1;
     sink = pipeline_sink(run->pipeline);
-    if ((run->report = report_new(ro, out, po->src, run->pipeline)) == NULL ||
-        (run->sessions = session_layer_new(so, &sink)) == NULL) {
+    if ((run->report = report_new(ro, out, po->src, run->pipeline)) == NULL) {
+        report_run_close(run);
+        return -1;
+    }
+    /* without the thread (none could be started) the same run, on this one */
+    if (ro->threads > 1 &&
+        (run->handoff = handoff_new(RUN_QUEUE, run_record, release_record, run->pipeline)) != NULL)
+        sink = (struct session_sink){.keep = keep_record, .ctx = run->handoff};
+    if ((run->sessions = session_layer_new(so, &sink)) == NULL) {
         report_run_close(run);
         return -1;
     }
     return 0;
 }
 
+void report_run_sync(struct report_run *run)
+{
+    if (run->handoff != NULL)
+        handoff_sync(run->handoff);
+}
+
 void report_run_finish(struct report_run *run)
 {
+    report_run_sync(run);
     pipeline_finish(run->pipeline);
 }
 
 enum severity report_run_worst(struct report_run *run)
 {
+    report_run_sync(run);
     return pipeline_totals_get(run->pipeline)->worst;
 }
 
 void report_run_close(struct report_run *run)
 {
+    handoff_free(run->handoff);
+    run->handoff = NULL;
     session_layer_free(run->sessions);
     report_free(run->report);
     pipeline_free(run->pipeline);

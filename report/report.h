@@ -38,6 +38,9 @@ struct report_opts {
     bool answer_first;     /* text: the answer (per server) before the session
                               blocks, which wait in a temporary file until the
                               end; false for a live capture, which streams */
+    unsigned threads;      /* 2: the analysis and the writers run on a thread of
+                              their own, fed the finished sessions in order
+                              (lib/handoff); 0 or 1: on the caller's thread */
 };
 
 struct report;
@@ -58,6 +61,7 @@ struct report_run {
     struct pipeline *pipeline;
     struct report *report;
     struct session_layer *sessions;   /* the connection table's consumer */
+    struct handoff *handoff;          /* threads 2: the analysis thread; else NULL */
 };
 
 /* report_run_open builds the pipeline (|po|), its writers (|ro|, to |out|)
@@ -65,6 +69,15 @@ struct report_run {
  * (what was built is freed). */
 int report_run_open(struct report_run *run, const struct pipeline_opts *po,
                     const struct report_opts *ro, const struct session_opts *so, FILE *out);
+
+/* report_run_sync waits until the analysis has caught up with every
+ * session the session layer finished (threads 2; else it returns at once).
+ * The caller's thread may then touch the pipeline, its writers and their
+ * output (a stats line, a reload after SIGHUP) until it hands on the next
+ * packet; and it must sync before it frees the connection table (the
+ * records are given back to the session layer here).  The functions below
+ * sync by themselves. */
+void report_run_sync(struct report_run *run);
 
 /* report_run_finish writes the servers still in the table and the totals
  * (after the connection table has closed every connection). */

@@ -161,6 +161,10 @@ static void emit(struct stats_ticker *t, uint64_t end_us, bool final)
     uint64_t open = tcp_flow_table_stats(t->o.tab)->active, servers = 0;
     struct pipeline *p = t->o.run != NULL ? t->o.run->pipeline : NULL;
 
+    /* the analysis thread, if any, caught up first: the line counts every
+     * session finished before its end */
+    if (t->o.run != NULL)
+        report_run_sync(t->o.run);
     /* the summaries first: a server evicted meanwhile is counted below */
     if (p != NULL && t->o.json && !final)
         pipeline_periodic(p, end_us);

@@ -476,7 +476,7 @@ static int cmp_worst(const void *x, const void *y)
 
     if (a->sum->worst != b->sum->worst)
         return a->sum->worst > b->sum->worst ? -1 : 1;
-    return a < b ? -1 : a > b;
+    return pipeline_cmp_server(x, y);   /* not the addresses in memory: the same on every run */
 }
 
 /* text_answer writes the answer first: per server (the worst first) its

@@ -22,6 +22,9 @@
 #                (md5sum) the sessions name; --json-chains puts the PEMs and
 #                the raw forms back into every session line and writes
 #                neither kind of line
+#   --threads 2  the analysis on its own thread writes exactly what one
+#                thread writes (JSON, text and --transcript, status alike)
+#                on every capture in pcaps/, merged as two points too
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 . tests/lib.sh
@@ -177,5 +180,32 @@ else
     else
         fail json-certificates "exit $rc/$rc2:$bad $(head -c 200 "$tmp/err")"
     fi
+fi
+
+# --threads 2 against --threads 1: the same bytes and status, never empty
+bad=""
+n=0
+for f in pcaps/*.pcap pcaps/*.pcapng "pcaps/appliance-outside.pcap pcaps/appliance-inside.pcap"; do
+    args=""
+    for x in $f; do [ -f "$x" ] && args="$args -r $x"; done
+    [ -n "$args" ] || continue
+    for mode in --json "" --transcript; do
+        # shellcheck disable=SC2086  # $mode and $args are word lists
+        "$BIN" --threads 1 $mode $args >"$tmp/t1" 2>"$tmp/t1.err"
+        r1=$?
+        # shellcheck disable=SC2086
+        "$BIN" --threads 2 $mode $args >"$tmp/t2" 2>"$tmp/t2.err"
+        r2=$?
+        n=$((n + 1))
+        if [ "$r1" != "$r2" ] || [ "$r2" -ge 2 ] || [ ! -s "$tmp/t2" ] || ! cmp -s "$tmp/t1" "$tmp/t2" ||
+            ! cmp -s "$tmp/t1.err" "$tmp/t2.err"; then
+            bad="$bad $f ${mode:-text}: exit $r1/$r2, $(wc -c <"$tmp/t1")/$(wc -c <"$tmp/t2") bytes;"
+        fi
+    done
+done
+if [ -z "$bad" ] && [ "$n" -gt 30 ]; then
+    pass threads-same-output "$n runs: --threads 2 wrote what --threads 1 wrote"
+else
+    fail threads-same-output "$n runs:$bad $(head -c 200 "$tmp/t2.err")"
 fi
 exit 0

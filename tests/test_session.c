@@ -402,7 +402,7 @@ static void run(const struct dialogue *d, enum mode m, size_t si, size_t cut,
 {
     struct harness *h = calloc(1, sizeof(*h));
     struct session_opts so = {0};
-    struct session_sink sk = {sink, r, NULL};
+    struct session_sink sk = {.on_session = sink, .ctx = r};
     uint16_t sport = ro && ro->sport ? ro->sport : 25;
     uint64_t ts = T0;
 
@@ -467,6 +467,28 @@ static void quiet(void *ctx, const struct session *s)
     q->last = *s;
 }
 
+struct kept {
+    struct session *v[4];
+    bool no_dialogue[4];
+    size_t n;
+};
+
+static void not_with_keep(void *ctx, const struct session *s)
+{
+    (void)ctx;
+    (void)s;
+    fail_msg("a sink with keep got a record another way");
+}
+
+static void keep(void *ctx, struct session *s, bool no_dialogue)
+{
+    struct kept *k = ctx;
+
+    assert_true(k->n < 4);
+    k->no_dialogue[k->n] = no_dialogue;
+    k->v[k->n++] = s;
+}
+
 static void session_count(void *ctx, const struct session *s)
 {
     (void)s;
@@ -483,7 +505,7 @@ static void test_no_dialogue(void **state)
     (void)state;
     assert_non_null(h);
     {
-        struct session_sink qs = {NULL, &q, quiet};
+        struct session_sink qs = {.ctx = &q, .on_no_dialogue = quiet};
 
         h->sl = session_layer_new(NULL, &qs);
     }
@@ -514,7 +536,7 @@ static void test_no_dialogue(void **state)
     /* the same with one byte of a banner: a session, not counted here */
     q.n = 0;
     {
-        struct session_sink qs = {session_count, &nsess, NULL};
+        struct session_sink qs = {.on_session = session_count, .ctx = &nsess};
 
         h->sl = session_layer_new(NULL, &qs);
     }
@@ -531,6 +553,39 @@ static void test_no_dialogue(void **state)
     assert_int_equal(session_layer_count(h->sl), 1);
     assert_int_equal(session_layer_no_dialogue(h->sl), 0);
     session_layer_free(h->sl);
+
+    /* a sink that keeps the records (the analysis thread's): both kinds
+     * come to keep, neither to the other two, and each record stays whole
+     * (under ASan: not freed) after its connection is gone, until it is
+     * given back */
+    {
+        struct kept k = {0};
+        struct session_sink ks = {.on_session = not_with_keep, .ctx = &k,
+                                  .on_no_dialogue = not_with_keep, .keep = keep};
+
+        h->sl = session_layer_new(NULL, &ks);
+        h->tab = tcp_flow_table_new(NULL, &proxy, h);
+        assert_non_null(h->sl);
+        assert_non_null(h->tab);
+        send_seg(h, TCP_TO_SERVER, CAP_TH_SYN, NULL, 0, ts, 25);
+        send_seg(h, TCP_TO_CLIENT, CAP_TH_SYN | CAP_TH_ACK, NULL, 0, ts + 10, 25);
+        send_seg(h, TCP_TO_CLIENT, CAP_TH_ACK | CAP_TH_PSH,
+                 (const uint8_t *)"220 kept.example ESMTP\r\n", 24, ts + 20, 25);
+        send_seg(h, TCP_TO_SERVER, CAP_TH_SYN, NULL, 0, ts + 30, 587);
+        tcp_flow_finish(h->tab);
+        assert_int_equal(k.n, 2);
+        assert_false(k.no_dialogue[0]);
+        assert_int_equal(k.v[0]->sport, 25);
+        assert_non_null(k.v[0]->smtp);
+        assert_string_equal(smtp_facts(k.v[0]->smtp)->banner_host, "kept.example");
+        assert_true(k.no_dialogue[1]);
+        assert_int_equal(k.v[1]->sport, 587);
+        /* given back before the table goes: the records' memcap is its */
+        for (size_t i = 0; i < k.n; i++)
+            session_release_kept(k.v[i]);
+        tcp_flow_table_free(h->tab);
+        session_layer_free(h->sl);
+    }
     free(h);
 }
 

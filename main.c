@@ -1161,10 +1161,11 @@ static void clock_in_doubt(const struct options *o, FILE *out, const struct cap_
 {
     const struct cap_input *in = cap_source_input(src, ev->point);
 
-    if (run != NULL)
+    if (run != NULL) {
         report_run_sync(run);   /* the sessions before it were judged without the note */
-    if (run != NULL && judge_clock_note(pipeline_judge(run->pipeline), ev->point, ev->what) < 0)
-        fprintf(stderr, "mxwitness: out of memory\n");
+        if (judge_clock_note(pipeline_judge(run->pipeline), ev->point, ev->what) < 0)
+            fprintf(stderr, "mxwitness: out of memory\n");
+    }
     report_clock_event(out, o->json, ev, in != NULL ? in->label : "?", o->at_set, o->at);
 }
 

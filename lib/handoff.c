@@ -24,7 +24,6 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #define HANDOFF_BATCH 8
@@ -75,7 +74,6 @@ static void *consumer(void *arg)
         while (h->ran == h->head && !h->stop) {
             struct timespec ts;
 
-            h->st.consumer_waits++;
             if (naps < HANDOFF_NAPS) {
                 h->consumer = NAPPING;
                 nap_deadline(&ts);
@@ -130,40 +128,35 @@ struct handoff *handoff_new(size_t capacity, handoff_fn run, handoff_fn release,
 
     if (capacity == 0 || (h = calloc(1, sizeof(*h))) == NULL)
         return NULL;
-    h->slots = calloc(capacity, sizeof(*h->slots));
-    if (h->slots == NULL) {
-        free(h);
-        return NULL;
-    }
     h->cap = capacity;
     h->run = run;
     h->release = release;
     h->ctx = ctx;
-    if (pthread_mutex_init(&h->mu, NULL) != 0) {
-        free(h->slots);
-        free(h);
-        return NULL;
-    }
-    if (cond_init_monotonic(&h->work) < 0 || pthread_cond_init(&h->room, NULL) != 0) {
-        pthread_mutex_destroy(&h->mu);
-        free(h->slots);
-        free(h);
-        return NULL;
-    }
+    if ((h->slots = calloc(capacity, sizeof(*h->slots))) == NULL)
+        goto no_slots;
+    if (pthread_mutex_init(&h->mu, NULL) != 0)
+        goto no_mutex;
+    if (cond_init_monotonic(&h->work) < 0)
+        goto no_work;
+    if (pthread_cond_init(&h->room, NULL) != 0)
+        goto no_room;
     /* the thread starts with every signal blocked, and keeps them so */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     rc = pthread_create(&h->thread, NULL, consumer, h);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        pthread_cond_destroy(&h->work);
-        pthread_cond_destroy(&h->room);
-        pthread_mutex_destroy(&h->mu);
-        free(h->slots);
-        free(h);
-        return NULL;
-    }
-    return h;
+    if (rc == 0)
+        return h;
+    pthread_cond_destroy(&h->room);
+no_room:
+    pthread_cond_destroy(&h->work);
+no_work:
+    pthread_mutex_destroy(&h->mu);
+no_mutex:
+    free(h->slots);
+no_slots:
+    free(h);
+    return NULL;
 }
 
 /* wait_release waits until at most |ahead| items are unrun (waking the

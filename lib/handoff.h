@@ -51,10 +51,9 @@ void handoff_sync(struct handoff *h);
 /* handoff_free syncs, stops the thread and frees |h|.  NULL is a no-op. */
 void handoff_free(struct handoff *h);
 
-/* handoff_stats: items put, and how often the producer waited for room
- * and the consumer for work. */
+/* handoff_stats: items put, and how often the producer waited for room. */
 struct handoff_stats {
-    uint64_t put, producer_waits, consumer_waits;
+    uint64_t put, producer_waits;
 };
 
 void handoff_stats(struct handoff *h, struct handoff_stats *st);

@@ -31,8 +31,8 @@ struct outfile {
     FILE *f;
     char *hold;                  /* the incomplete last line */
     size_t nhold, caphold;
-    atomic_bool failed;          /* written by the thread that writes, read by the
-                                    packet loop's (report_run's analysis thread) */
+    atomic_bool failed;          /* set by the thread that writes (report_run's
+                                    analysis thread), read by the packet loop */
     int err;                     /* errno of the failure */
     unsigned max_retries;
     uint64_t retries;

@@ -398,38 +398,6 @@ static size_t *order(const struct point *p, bool by_end)
     return ix;
 }
 
-/* A small hash table from a key of the inner point's sessions to their
- * indices (chained through |link|). */
-struct index {
-    long *head, *link;
-    size_t mask;
-};
-
-static bool index_init(struct index *x, size_t n)
-{
-    size_t nb = 64;
-
-    while (nb < n * 2)
-        nb *= 2;
-    x->mask = nb - 1;
-    x->head = malloc(nb * sizeof(*x->head));
-    x->link = malloc((n ? n : 1) * sizeof(*x->link));
-    if (x->head == NULL || x->link == NULL) {
-        free(x->head);
-        free(x->link);
-        return false;
-    }
-    for (size_t i = 0; i < nb; i++)
-        x->head[i] = -1;
-    return true;
-}
-
-static void index_free(struct index *x)
-{
-    free(x->head);
-    free(x->link);
-}
-
 enum key_kind { KEY_RANDOM, KEY_ENDPOINTS, KEY_SESSION_ID };
 
 /* key_of writes the key of |r| for |kind| into |k|; 0 when |r| has none. */
@@ -473,44 +441,125 @@ static void link_pair(struct hops *h, struct rec *a, struct rec *b, long bi, uns
     a->why = intern(h, why);
 }
 
+/* The inner point's sessions that have a key, sorted by the key's hash,
+ * the server port and the first packet: the sessions of one key (and
+ * port) are one run, in time order. */
+struct skey {
+    uint64_t h, first_us;
+    uint16_t sport;
+    size_t i;
+};
+
+static int by_skey(const void *x, const void *y)
+{
+    const struct skey *a = x, *b = y;
+
+    if (a->h != b->h)
+        return a->h < b->h ? -1 : 1;
+    if (a->sport != b->sport)
+        return a->sport < b->sport ? -1 : 1;
+    if (a->first_us != b->first_us)
+        return a->first_us < b->first_us ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* find: the first position at or after |p| (fwd) whose session is not
+ * paired yet, through links that skip the paired ones (path halving); the
+ * backward links use positions plus one, 0 being "none before". */
+static size_t find(size_t *link, size_t p)
+{
+    while (link[p] != p) {
+        link[p] = link[link[p]];
+        p = link[p];
+    }
+    return p;
+}
+
+/* same_key: |b| has |a|'s key |k| (|kl| bytes) and port, and began close
+ * enough in time. */
+static bool same_key(const struct hops *h, const struct rec *a, const struct rec *b,
+                     enum key_kind kind, const uint8_t *k, size_t kl)
+{
+    uint8_t kb[64];
+
+    return key_of(b, kind, kb) == kl && memcmp(k, kb, kl) == 0 && b->d.sport == a->d.sport &&
+           in_window(h, a, b, kind != KEY_SESSION_ID);
+}
+
+static uint64_t dist(uint64_t a, uint64_t b)
+{
+    return a > b ? a - b : b - a;
+}
+
 /* pair_strong pairs |A|'s sessions with |B|'s of the same key of |kind|
- * (and the same server port), close in time. */
+ * (and the same server port), close in time: of the unpaired sessions of
+ * that key, the one that began nearest to it.  A key that many sessions
+ * share (copies of one ClientHello, a client whose random repeats) costs a
+ * binary search and a few skips per session, not a walk of all of them. */
 static void pair_strong(struct hops *h, struct point *A, struct point *B, enum key_kind kind,
                         unsigned conf, const char *why)
 {
-    struct index x;
+    struct skey *v;
+    size_t *fwd = NULL, *bwd = NULL, m = 0;
     uint8_t k[64];
 
-    if (B->n == 0 || !index_init(&x, B->n))
+    if (B->n == 0 || (v = malloc(B->n * sizeof(*v))) == NULL)
         return;
     for (size_t i = 0; i < B->n; i++) {
         size_t kl = key_of(&B->v[i], kind, k);
-        size_t b = kl ? keyhash(h->seed, k, kl) & x.mask : 0;
 
-        x.link[i] = -1;
         if (kl == 0 || B->v[i].paired_in)
             continue;
-        x.link[i] = x.head[b];
-        x.head[b] = (long)i;
+        v[m++] = (struct skey){keyhash(h->seed, k, kl), B->v[i].d.first_us, B->v[i].d.sport, i};
     }
+    if (m == 0 || (fwd = malloc((m + 1) * sizeof(*fwd))) == NULL ||
+        (bwd = malloc((m + 1) * sizeof(*bwd))) == NULL)
+        goto out;
+    qsort(v, m, sizeof(*v), by_skey);
+    for (size_t p = 0; p <= m; p++)
+        fwd[p] = bwd[p] = p;
     for (size_t i = 0; i < A->n; i++) {
         struct rec *a = &A->v[i];
-        uint8_t kb[64];
-        size_t kl = key_of(a, kind, k);
+        size_t kl = key_of(a, kind, k), l = 0, r = m, pf, pb;
+        struct skey want;
+        long best = -1;
+        size_t bp = 0;
 
         if (kl == 0 || a->next >= 0)
             continue;
-        for (long j = x.head[keyhash(h->seed, k, kl) & x.mask]; j >= 0; j = x.link[j]) {
-            struct rec *b = &B->v[j];
+        want = (struct skey){keyhash(h->seed, k, kl), a->d.first_us, a->d.sport, 0};
+        while (l < r) {   /* the first of the key's run that began at |a| or later */
+            size_t mid = l + (r - l) / 2;
 
-            if (b->paired_in || key_of(b, kind, kb) != kl || memcmp(k, kb, kl) != 0 ||
-                b->d.sport != a->d.sport || !in_window(h, a, b, kind != KEY_SESSION_ID))
-                continue;
-            link_pair(h, a, b, j, conf, why);
-            break;
+            if (by_skey(&v[mid], &want) < 0)
+                l = mid + 1;
+            else
+                r = mid;
         }
+        pf = find(fwd, l);
+        pb = find(bwd, l);   /* the last unpaired one before l, plus one */
+        if (pf < m && v[pf].h == want.h && v[pf].sport == want.sport &&
+            same_key(h, a, &B->v[v[pf].i], kind, k, kl)) {
+            best = (long)v[pf].i;
+            bp = pf;
+        }
+        if (pb > 0 && v[pb - 1].h == want.h && v[pb - 1].sport == want.sport &&
+            same_key(h, a, &B->v[v[pb - 1].i], kind, k, kl) &&
+            (best < 0 || dist(v[pb - 1].first_us, a->d.first_us) <
+                             dist(v[pf].first_us, a->d.first_us))) {
+            best = (long)v[pb - 1].i;
+            bp = pb - 1;
+        }
+        if (best < 0)
+            continue;
+        link_pair(h, a, &B->v[best], best, conf, why);
+        fwd[bp] = bp + 1;
+        bwd[bp + 1] = bp;
     }
-    index_free(&x);
+out:
+    free(fwd);
+    free(bwd);
+    free(v);
 }
 
 /* sizes_fit: what the inner session's client sent is the outer one's

@@ -322,6 +322,75 @@ static void test_unpaired(void **state)
     hops_free(h);
 }
 
+/* Copies of one ClientHello (a replayed capture, a client whose random
+ * repeats): each session is paired with the one of that random that began
+ * nearest to it, whatever order the points' sessions ended in. */
+static void test_repeated_random(void **state)
+{
+    static const unsigned order[6] = {3, 0, 5, 1, 4, 2};
+    struct hops *h = two();
+    struct got g = {0};
+
+    (void)state;
+    for (unsigned i = 0; i < 6; i++) {
+        struct session_digest a = mk(S(10 + 10 * order[i]), S(11 + 10 * order[i]), 1, 1, 0xAA, 0x11);
+        struct session_digest b = mk(S(10 + 10 * order[5 - i]) + 300, S(11 + 10 * order[5 - i]), 1,
+                                     1, 0xAA, 0x11);
+
+        b.client.b[0] = 10;
+        hops_add(h, 0, &a);
+        hops_add(h, 1, &b);
+    }
+    hops_run(h, collect, &g);
+    assert_int_equal(g.n, 6);
+    for (size_t i = 0; i < g.n; i++) {
+        assert_int_equal(g.d[i].seen, 2);
+        assert_int_equal(g.d[i].confidence, 100);
+        assert_true(g.d[i].first[1] == g.d[i].first[0] + 300);
+    }
+    hops_free(h);
+}
+
+struct twins {
+    size_t n, paired, apart;
+};
+
+static void count_twins(void *ctx, const struct hop_delivery *d)
+{
+    struct twins *t = ctx;
+
+    t->n++;
+    if (d->seen == 2 && d->at[0] != NULL && d->at[1] != NULL) {
+        t->paired++;
+        if (d->at[1]->first_us != d->at[0]->first_us + 300)
+            t->apart++;
+    }
+}
+
+/* Many copies of one random, a session a second (the bench's generated
+ * captures are made so): every one paired with its twin. */
+static void test_many_copies(void **state)
+{
+    struct hops *h = two();
+    struct twins t = {0};
+    const size_t n = 20000;
+
+    (void)state;
+    for (size_t i = 0; i < n; i++) {
+        struct session_digest a = mk(S(10 + i), S(12 + i), 1, 1, 0xAA, 0x11), b = a;
+
+        b.client.b[0] = 10;
+        b.first_us += 300;
+        hops_add(h, 0, &a);
+        hops_add(h, 1, &b);
+    }
+    hops_run(h, count_twins, &t);
+    assert_int_equal(t.n, n);
+    assert_int_equal(t.paired, n);
+    assert_int_equal(t.apart, 0);
+    hops_free(h);
+}
+
 static void test_points_bounded(void **state)
 {
     struct hops *h = hops_new(0);
@@ -348,6 +417,8 @@ int main(void)
         cmocka_unit_test(test_starttls_stripped),
         cmocka_unit_test(test_terminator),
         cmocka_unit_test(test_unpaired),
+        cmocka_unit_test(test_repeated_random),
+        cmocka_unit_test(test_many_copies),
         cmocka_unit_test(test_points_bounded),
     };
 

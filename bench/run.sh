@@ -27,10 +27,11 @@
 # Seeds: pcaps/*.pcap and pcaps/*.pcapng, or, when there are none, the public
 # smtp-starttls captures in $SHARED/pcaps/{ndpi,zeek}/.
 #
-# Every tool runs on every file; fast tools BENCH_REPS times (best wall time
-# kept), tshark BENCH_TSHARK_REPS times.  Targets are reported PASS/MISS; the
-# exit status is 0 either way (a benchmark, not a test), and non-zero only
-# when something could not run at all.
+# Every tool runs on every file; fast tools BENCH_REPS times (the best wall
+# time kept, and the least CPU time), tshark BENCH_TSHARK_REPS times.
+# Targets are reported PASS/MISS; the exit status is 0 either way (a
+# benchmark, not a test), and non-zero only when something could not run at
+# all.
 #
 # Environment:
 #   MXW_BUILD=build          where the binaries are
@@ -302,7 +303,7 @@ MAXSRV=no
 say "mxwitness: $MXW ($("$MXW" --version 2>/dev/null || echo '?'))"
 say "tshark: $(tshark --version 2>/dev/null | head -n 1)"
 say "machine: $(nproc 2>/dev/null || echo '?') CPU(s), $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
-say "runs: $REPS (tshark $TSHARK_REPS), best wall time kept; tools: $TOOLS"
+say "runs: $REPS (tshark $TSHARK_REPS), best wall and least CPU time kept; tools: $TOOLS"
 [ -n "$SRV_FILES" ] && say "server count: mxw-json on $SRV_FILES, $REPS round(s);" \
     "mxw-json-cap (--max-servers $MAX_SERVERS) once: $MAXSRV"
 T0=$(date +%s)
@@ -375,14 +376,16 @@ done
 T1=$(date +%s)
 
 # ------------------------------------------------------------------ report
-# best.txt: tool file wall cpu rss_kb status packets bytes  (best wall, max RSS)
+# best.txt: tool file wall cpu rss_kb status packets bytes  (best wall, least
+# CPU, max RSS: each the run least disturbed by the rest of the machine)
 for name in $FILES $SRV_FILES $KL_FILES; do
     pk=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$DATA/$name.count")
     printf '%s %s %s\n' "$name" "${pk:-0}" "$(cat "$DATA/$name.size")"
 done >"$DATA/files.txt"
 awk 'NR == FNR { pk[$1] = $2; sz[$1] = $3; next }
      { k = $1 " " $2
-       if (!(k in w) || $3 < w[k]) { w[k] = $3; c[k] = $4 }
+       if (!(k in w) || $3 < w[k]) w[k] = $3
+       if (!(k in c) || $4 < c[k]) c[k] = $4
        if ($5 > r[k]) r[k] = $5
        if ($6 >= 2) bad[k] = $6
        if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
@@ -455,10 +458,13 @@ verdict "mxwitness peak RSS mail / mail-small (flat)" \
 say "full pipeline (--json)"
 verdict "mxwitness --json / readloop wall, mixed" \
     "$(ratio "$(get mxw-json mixed wall)" "$(get readloop mixed wall)")" le 2 x
+# issue 13: within 3x of the loop; against tshark 100x is the goal, 50x the floor
 verdict "mxwitness --json / readloop wall, mail" \
-    "$(ratio "$(get mxw-json mail wall)" "$(get readloop mail wall)")" info - x
+    "$(ratio "$(get mxw-json mail wall)" "$(get readloop mail wall)")" le 3 x
 verdict "tshark x509 / mxwitness --json wall, mail" \
     "$(ratio "$(get tshark-x509 mail wall)" "$(get mxw-json mail wall)")" ge 50 x
+verdict "... the goal" \
+    "$(ratio "$(get tshark-x509 mail wall)" "$(get mxw-json mail wall)")" ge 100 x
 verdict "tshark x509 / mxwitness --json wall, mixed" \
     "$(ratio "$(get tshark-x509 mixed wall)" "$(get mxw-json mixed wall)")" info - x
 verdict "mxwitness --json peak RSS mail / mail-small (flat)" \

@@ -41,7 +41,7 @@ LIB_SRCS = lib/cbs.c lib/out.c lib/strbuf.c lib/jsonr.c lib/outfile.c lib/privs.
            analyze/judge.c analyze/evidence.c analyze/digest.c analyze/hops.c analyze/pipeline.c \
            report/json.c report/common.c report/text.c report/json_lines.c report/certs.c \
            report/html.c report/flows_report.c report/report.c report/events.c report/stats.c \
-           report/progress.c capture/cap_fanout.c lib/workers.c lib/handoff.c
+           report/progress.c capture/cap_fanout.c lib/workers.c lib/handoff.c lib/seen.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(B)/%.o)
 TEST_SRCS = $(wildcard tests/test_*.c)
 TEST_BINS = $(TEST_SRCS:tests/%.c=$(B)/tests/%) \

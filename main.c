@@ -43,6 +43,7 @@
 #include "capture/cap_pipe.h"
 #include "capture/cap_source.h"
 #include "capture/tcp_flow.h"
+#include "lib/handoff.h"
 #include "lib/outfile.h"
 #include "lib/privs.h"
 #include "lib/workers.h"
@@ -1138,6 +1139,11 @@ static void print_analysis_stats(struct pipeline *p)
             (unsigned long long)t->no_dialogue_counted);
 }
 
+/* --workers with --json: the sets of what was written, shared by the
+ * workers (made before the fork; a global, so that a worker's early return
+ * leaves them reachable, not leaked) */
+static struct json_shared g_jshared;
+
 /* threads_default (--threads not given): the analysis on a thread of its
  * own when this process may run on more than one CPU (its affinity mask,
  * as taskset and cgroup cpusets set it), except with --workers, whose
@@ -1196,11 +1202,19 @@ int main(int argc, char **argv)
     long interval_s;
     int worker = -1;
     struct progress *prog = NULL;
+    bool jshared_ok = false;
 
     if (parse_options(argc, argv, &o) < 0)
         return EXIT_USAGE;
-    if (o.workers > 0 && (worker = start_workers(&o)) < 0)
+    /* the workers' JSON writers ask one set what was written: made before
+     * the fork (each worker could only say it once per worker else) */
+    if (o.workers > 0 && o.json && !o.flows && !(jshared_ok = json_shared_init(&g_jshared) == 0))
+        fprintf(stderr, "mxwitness: warning: out of memory for the workers' shared sets: each "
+                        "worker writes a certificate's line once\n");
+    if (o.workers > 0 && (worker = start_workers(&o)) < 0) {
+        json_shared_free(&g_jshared);
         return -worker - 1;      /* the parent: the workers' status */
+    }
     if (!o.flows && setup_verdicts(&o, &expect, &store) < 0)
         return fail_usage(expect, store);
     src = cap_source_new();
@@ -1281,6 +1295,7 @@ int main(int argc, char **argv)
             .color = !o.json && !o.write_file && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
             .quiet = o.quiet, .answer_first = o.iface == NULL, .nworkers = o.workers,
             .worker = worker >= 0 ? (unsigned)worker : 0,
+            .json_shared = jshared_ok ? &g_jshared : NULL,
             .threads = o.threads ? o.threads : threads_default(&o),
         };
         struct session_opts so = {
@@ -1452,6 +1467,14 @@ int main(int argc, char **argv)
         print_stats(src, &ctr, tab, src);
         if (running)
             print_analysis_stats(run.pipeline);
+        if (running && run.handoff != NULL) {
+            struct handoff_stats hs;
+
+            handoff_stats(run.handoff, &hs);
+            fprintf(stderr, "analysis thread: %llu records handed over, the capture waited "
+                            "for it %llu time(s)\n", (unsigned long long)hs.put,
+                    (unsigned long long)hs.producer_waits);
+        }
     }
     stats_ticker_free(tick);
     tcp_flow_table_free(tab);
@@ -1487,5 +1510,6 @@ int main(int argc, char **argv)
     g_src = NULL;
     cap_clock_free(clk);
     cap_source_free(src);
+    json_shared_free(&g_jshared);
     return rc;
 }

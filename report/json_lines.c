@@ -28,6 +28,7 @@
 #include "analyze/names.h"
 #include "analyze/x509.h"
 #include "lib/keyhash.h"
+#include "lib/seen.h"
 #include "lib/out.h"
 #include "report/common.h"
 #include "report/json.h"
@@ -47,15 +48,6 @@ struct x509_memo {
 };
 
 #define SEEN_SLOTS 65536              /* 2 MiB of digests, allocated at the first one */
-#define SEEN_MAX (SEEN_SLOTS / 4 * 3)
-
-/* seen_set: 32-byte digests of what was written once (open addressing;
- * an all-zero slot is empty) */
-struct seen_set {
-    uint8_t (*k)[32];
-    size_t n;
-    uint64_t gen;                    /* times it was emptied */
-};
 
 /* The client fingerprint pairs met lately, each with the generation of
  * the prints seen-set it is known to be in: a session whose pair is here
@@ -78,8 +70,9 @@ struct json_writer {
     struct x509_memo *xmemo;         /* X509_MEMO slots, NULL until the first line */
     bool chains;                     /* --json-chains: the PEM chain in every session line */
     int worker;                      /* --workers: this process's number; -1: one process */
-    struct seen_set certs;           /* certificates written */
-    struct seen_set prints;          /* client fingerprints written (ja3 string, ja4_r) */
+    struct seen_set *certs;          /* certificates written */
+    struct seen_set *prints;         /* client fingerprints written (ja3 string, ja4_r) */
+    bool own_sets;                   /* this writer's; else the workers' shared ones */
     uint64_t seed;                   /* keys the fingerprints' digests */
     struct fp_memo *fmemo;           /* FP_MEMO slots, NULL until the first pair */
 };
@@ -222,36 +215,6 @@ static void once_open(struct json_writer *r, struct json *j, const struct sessio
     json_obj_end(j);
 }
 
-/* seen says whether |sha256| was written already, and remembers it (true
- * also when the table cannot be had: no line rather than no memory
- * bound). */
-static bool seen(struct seen_set *t, const uint8_t sha256[32])
-{
-    static const uint8_t zero[32];
-    uint64_t h;
-    size_t slot;
-
-    if (t->k == NULL && (t->k = calloc(SEEN_SLOTS, sizeof(*t->k))) == NULL)
-        return true;
-    if (t->n >= SEEN_MAX) {
-        memset(t->k, 0, SEEN_SLOTS * sizeof(*t->k));
-        t->n = 0;
-        t->gen++;
-    }
-    memcpy(&h, sha256 + 8, sizeof(h));   /* a digest: its bytes are as good as any hash */
-    for (slot = (size_t)h & (SEEN_SLOTS - 1);; slot = (slot + 1) & (SEEN_SLOTS - 1)) {
-        if (memcmp(t->k[slot], sha256, 32) == 0)
-            return true;
-        if (memcmp(t->k[slot], zero, 32) == 0)
-            break;
-    }
-    if (memcmp(sha256, zero, 32) == 0)   /* never a real digest; it would look empty */
-        return true;
-    memcpy(t->k[slot], sha256, 32);
-    t->n++;
-    return false;
-}
-
 /* json_fingerprint writes a mxwitness.fingerprint line for the client
  * fingerprint of |s| the first time it is seen: the JA3 and JA4 hashes
  * with their raw forms, which session lines leave out (500-odd bytes the
@@ -288,10 +251,12 @@ static void json_fingerprint(struct json_writer *r, const struct session *s)
     char md5[33];
     struct json j;
     struct fp_memo *fm = NULL;
+    uint64_t gen;
     bool dup;
 
     if (s->ja3 == NULL && s->ja4_r == NULL)
         return;
+    gen = seen_gen(r->prints);
     if (r->fmemo == NULL)
         r->fmemo = calloc(FP_MEMO, sizeof(*r->fmemo));
     if (r->fmemo != NULL && n3 + n4 <= FP_MEMO_LEN) {
@@ -305,7 +270,7 @@ static void json_fingerprint(struct json_writer *r, const struct session *s)
         memcpy(tail + 8, ja3 + n3 - t3, t3);
         memcpy(tail + 24, ja4r + n4 - t4, t4);
         fm = &r->fmemo[keyhash(r->seed, tail, sizeof(tail)) % FP_MEMO];
-        if (fm->ja3 != NULL && fm->n3 == n3 && fm->n4 == n4 && fm->gen == r->prints.gen &&
+        if (fm->ja3 != NULL && fm->n3 == n3 && fm->n4 == n4 && fm->gen == gen &&
             memcmp(fm->ja3, ja3, n3) == 0 && memcmp(fm->ja4r, ja4r, n4) == 0)
             return;
     }
@@ -318,8 +283,8 @@ static void json_fingerprint(struct json_writer *r, const struct session *s)
         h = keyhash(h, (const uint8_t *)ja4r, n4);
         memcpy(key + 8 * l, &h, sizeof(h));
     }
-    dup = seen(&r->prints, key);
-    fp_remember(fm, ja3, n3, ja4r, n4, r->prints.gen);
+    dup = seen_add(r->prints, key);
+    fp_remember(fm, ja3, n3, ja4r, n4, seen_gen(r->prints));
     if (dup)
         return;
     once_open(r, &j, s, "mxwitness.fingerprint");
@@ -345,7 +310,7 @@ static void json_certificates(struct json_writer *r, const struct session *s, co
         size_t xlen;
         struct json j;
 
-        if (seen(&r->certs, v[i]->sha256))
+        if (seen_add(r->certs, v[i]->sha256))
             continue;
         once_open(r, &j, s, "mxwitness.certificate");
         json_obj(&j, "file");
@@ -978,7 +943,7 @@ static void json_finish(void *ctx, struct server *const *v, size_t n,
 }
 
 struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl, bool chains,
-                                    int worker)
+                                    int worker, const struct json_shared *shared)
 {
     struct json_writer *r = calloc(1, sizeof(*r));
 
@@ -988,9 +953,43 @@ struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl, bool c
     r->pl = pl;
     r->chains = chains;
     r->worker = worker;
+    if (shared != NULL && shared->certs != NULL && shared->prints != NULL) {
+        /* the workers' sets: the fingerprints' key is the same in all */
+        r->certs = shared->certs;
+        r->prints = shared->prints;
+        r->seed = shared->seed;
+        return r;
+    }
+    r->own_sets = true;
+    r->certs = seen_new(SEEN_SLOTS, false);
+    r->prints = seen_new(SEEN_SLOTS, false);
+    if (r->certs == NULL || r->prints == NULL) {
+        json_writer_free(r);
+        return NULL;
+    }
     if (getentropy(&r->seed, sizeof(r->seed)) != 0)
         r->seed = 0x2545F4914F6CDD1Du;
     return r;
+}
+
+int json_shared_init(struct json_shared *sh)
+{
+    sh->certs = seen_new(SEEN_SLOTS, true);
+    sh->prints = seen_new(SEEN_SLOTS, true);
+    if (sh->certs == NULL || sh->prints == NULL) {
+        json_shared_free(sh);
+        return -1;
+    }
+    if (getentropy(&sh->seed, sizeof(sh->seed)) != 0)
+        sh->seed = 0x2545F4914F6CDD1Du;
+    return 0;
+}
+
+void json_shared_free(struct json_shared *sh)
+{
+    seen_free(sh->certs);
+    seen_free(sh->prints);
+    sh->certs = sh->prints = NULL;
 }
 
 struct pipeline_consumer json_writer_consumer(struct json_writer *r)
@@ -1015,8 +1014,10 @@ void json_writer_free(struct json_writer *r)
         for (size_t i = 0; i < 2 * X509_MEMO; i++)
             free(r->xmemo[i].json);
     free(r->xmemo);
-    free(r->certs.k);
-    free(r->prints.k);
+    if (r->own_sets) {
+        seen_free(r->certs);
+        seen_free(r->prints);
+    }
     if (r->fmemo)
         for (size_t i = 0; i < FP_MEMO; i++) {
             free(r->fmemo[i].ja3);

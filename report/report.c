@@ -4,6 +4,7 @@
  */
 #include "report/report.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "lib/handoff.h"
@@ -28,7 +29,8 @@ struct report *report_new(const struct report_opts *opts, FILE *out,
     /* the session's line or block first, then its certificate files */
     if (opts->json) {
         if ((r->json = json_writer_new(out, p, opts->json_chains,
-                                       opts->nworkers ? (int)opts->worker : -1)) == NULL)
+                                       opts->nworkers ? (int)opts->worker : -1,
+                                       opts->json_shared)) == NULL)
             goto fail;
         c = json_writer_consumer(r->json);
     } else {
@@ -117,10 +119,16 @@ int report_run_open(struct report_run *run, const struct pipeline_opts *po,
         report_run_close(run);
         return -1;
     }
-    /* without the thread (none could be started) the same run, on this one */
-    if (ro->threads > 1 &&
-        (run->handoff = handoff_new(RUN_QUEUE, run_record, release_record, run->pipeline)) != NULL)
-        sink = (struct session_sink){.keep = keep_record, .ctx = run->handoff};
+    /* without the thread (none could be started) the same run, on this one:
+     * the same output, later, and said */
+    if (ro->threads > 1) {
+        run->handoff = handoff_new(RUN_QUEUE, run_record, release_record, run->pipeline);
+        if (run->handoff != NULL)
+            sink = (struct session_sink){.keep = keep_record, .ctx = run->handoff};
+        else
+            fprintf(stderr, "mxwitness: warning: the analysis thread could not be started: "
+                            "analysing on the capture's thread (as --threads 1)\n");
+    }
     if ((run->sessions = session_layer_new(so, &sink)) == NULL) {
         report_run_close(run);
         return -1;

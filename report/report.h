@@ -14,12 +14,28 @@
 #define MXW_REPORT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "analyze/pipeline.h"
 #include "analyze/severity.h"
 #include "capture/cap_source.h"
 #include "dissect/session.h"
+
+struct seen_set;
+
+/* json_shared: what the JSON writers of --workers share, made before the
+ * workers are forked: the certificates and client fingerprints already
+ * written (so each is written once per run, not once per worker) and the
+ * key of the fingerprints' digests. */
+struct json_shared {
+    struct seen_set *certs, *prints;
+    uint64_t seed;
+};
+
+/* json_shared_init: -1 when out of memory (then each worker keeps its own). */
+int json_shared_init(struct json_shared *sh);
+void json_shared_free(struct json_shared *sh);
 
 struct report_opts {
     bool json;             /* JSON lines instead of text */
@@ -28,6 +44,8 @@ struct report_opts {
     unsigned nworkers;     /* --workers N; 0: one process */
     unsigned worker;       /* with nworkers, this process's number (0..N-1), in every
                               JSON session and summary line */
+    const struct json_shared *json_shared; /* with nworkers: the sets the workers
+                              share; NULL: the writer's own */
     bool transcript;       /* the dialogue under each session */
     const char *certs_dir; /* write every presented certificate as DIR/<SHA256>.pem */
     bool color;            /* ANSI colour (only on a terminal) */

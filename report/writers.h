@@ -28,8 +28,10 @@ struct text_writer *text_writer_new(FILE *out, const struct report_opts *o,
 struct pipeline_consumer text_writer_consumer(struct text_writer *w);
 void text_writer_free(struct text_writer *w);
 
+/* json_writer_new: |shared| (--workers) the sets every worker's writer
+ * asks, else NULL (its own). */
 struct json_writer *json_writer_new(FILE *out, const struct pipeline *pl, bool chains,
-                                    int worker);
+                                    int worker, const struct json_shared *shared);
 struct pipeline_consumer json_writer_consumer(struct json_writer *w);
 void json_writer_free(struct json_writer *w);
 

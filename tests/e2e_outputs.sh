@@ -24,7 +24,10 @@
 #                neither kind of line
 #   --threads 2  the analysis on its own thread writes exactly what one
 #                thread writes (JSON, text and --transcript, status alike)
-#                on every capture in pcaps/, merged as two points too
+#                on every capture in pcaps/, merged as two points too; a
+#                thread that cannot be started (its stack refused by a
+#                limit on the address space) is said, and the run is the
+#                one thread's
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 . tests/lib.sh
@@ -207,5 +210,26 @@ if [ -z "$bad" ] && [ "$n" -gt 30 ]; then
     pass threads-same-output "$n runs: --threads 2 wrote what --threads 1 wrote"
 else
     fail threads-same-output "$n runs:$bad $(head -c 200 "$tmp/t2.err")"
+fi
+# the thread refused: a stack larger than the address space allowed (the
+# main thread's grows on demand and is not reserved)
+f=pcaps/many-sessions.pcap
+if [ -n "${MXW_SANITIZED:-}" ]; then
+    # ASan reserves terabytes of address space for its shadow: no limit fits
+    skip threads-fallback "under ASan (an address-space limit stops the sanitizer first)"
+    exit 0
+fi
+"$BIN" --threads 1 --json -r "$f" >"$tmp/t1" 2>/dev/null
+r1=$?
+(ulimit -s 4000000 && ulimit -v 3000000 && exec "$BIN" --threads 2 --json -r "$f") \
+    >"$tmp/t2" 2>"$tmp/t2.err"
+r2=$?
+if [ "$r2" = "$r1" ] && [ -s "$tmp/t2" ] && cmp -s "$tmp/t1" "$tmp/t2" &&
+    grep -q "warning: the analysis thread could not be started: analysing on the capture's thread" "$tmp/t2.err"; then
+    pass threads-fallback "said, and the same $(wc -l <"$tmp/t2") lines on one thread"
+elif (ulimit -s 4000000 && ulimit -v 3000000) 2>/dev/null; then
+    fail threads-fallback "exit $r1/$r2, $(wc -c <"$tmp/t1")/$(wc -c <"$tmp/t2") bytes: $(head -c 300 "$tmp/t2.err")"
+else
+    skip threads-fallback "the shell cannot set the stack and address-space limits"
 fi
 exit 0

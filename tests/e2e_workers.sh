@@ -7,7 +7,8 @@
 # end (tests/helper_replay).  Every session must be reported exactly once
 # (the same client addresses and ports as the capture read as a file),
 # both workers must have written sessions (their final stats lines, with
-# the kernel's counters), the certificate change must be found (both
+# the kernel's counters), each certificate's line must come once though
+# both workers met it, the certificate change must be found (both
 # sessions of that server in one worker), SIGHUP to the parent must reach
 # both workers (each reopens -w), SIGTERM to the parent must give
 # exit status 0 with -Z nobody, and the stats lines' fields must be mapped in
@@ -116,6 +117,18 @@ elif [ "$n" != $((truth + 2)) ] || ! cmp -s "$d/live.ports" "$d/file.ports"; the
     fail workers-sessions "$n session lines, $((truth + 2)) expected: $(diff "$d/file.ports" "$d/live.ports" | head -5 | tr '\n' ' ') $(head -c 300 "$d/err")"
 else
     pass workers-sessions "$n sessions, each once"
+fi
+# every certificate the sessions name has its mxwitness.certificate line once
+# in the run, though both workers met it (many-sessions' IPv4 and IPv6
+# servers present the same one): the workers share what was written
+named=$(jq -r 'select(.event.dataset == "mxwitness.session") | .tls.server.certificate_chain_sha256[]?' "$d/live.json" 2>/dev/null | sort -u)
+lines=$(jq -r 'select(.event.dataset == "mxwitness.certificate") | .file.hash.sha256' "$d/live.json" 2>/dev/null | sort)
+leaf=$(sed -n 's/^session.*server=198\.51\.100\.25.*[[:space:]]cert_sha256=\([0-9A-F]*\).*/\1/p' pcaps/many-sessions.truth | head -n 1)
+both=$(jq -r --arg l "$leaf" 'select(.event.dataset == "mxwitness.session" and .tls.server.hash.sha256 == $l) | .mxwitness.worker' "$d/live.json" 2>/dev/null | sort -u | tr -d '\n')
+if [ -n "$named" ] && [ "$named" = "$lines" ] && [ "$both" = 01 ]; then
+    pass workers-cert-once "$(echo "$lines" | wc -l) certificate lines, one per certificate, for two workers"
+else
+    fail workers-cert-once "named: $(echo "$named" | tr '\n' ' '); lines: $(echo "$lines" | tr '\n' ' '); workers of the shared one: $both"
 fi
 # each worker's final stats line: sessions written, the kernel's counters
 finals=$(jq -r 'select(.event.dataset == "mxwitness.stats" and .mxwitness.final) | "\(.mxwitness.worker) \(.mxwitness.workers) \(.mxwitness.total.sessions_written) \(.mxwitness.total.kernel_received) \(.mxwitness.total.kernel_dropped)"' "$d/live.json" 2>/dev/null | sort)

@@ -71,6 +71,8 @@ struct tcp_flow {
     uint64_t packets[2];
     uint8_t ttl_min[2], ttl_max[2]; /* IP TTL / hop limit seen per direction */
     void *user;                  /* the consumer's per-connection state */
+    uint8_t user_kind;           /* the consumer's own (what |user| points at); 0 at
+                                    creation, never read here */
 
     /* private */
     struct tcp_flow_table *tab;

@@ -722,15 +722,27 @@ static const struct tls_cbs tls_callbacks = {
 
 /* ---- routing -------------------------------------------------------- */
 
-static void *sl_open(void *ctx, struct tcp_flow *f)
+/* A connection to a mail port holds only a sess_pre until its first
+ * payload byte (or its close): the network layer's facts.  Under a SYN
+ * flood the connections table is full of such connections, and each holds
+ * a few dozen bytes instead of a session record of two kilobytes; the
+ * record is made from it by upgrade() at the first byte, the first gap or
+ * the close, with the same facts (a connection without a dialogue still
+ * hands its record over, to be counted on its server).  The flow's
+ * user_kind says which of the two f->user is. */
+enum { U_STATE = 0, U_PRE = 1 };
+
+struct sess_pre {
+    struct session_net net;
+};
+
+/* new_state: the session record of |f|, as the connection began. */
+static struct sess_state *new_state(struct session_layer *sl, struct tcp_flow *f)
 {
-    struct session_layer *sl = ctx;
     struct sess_state *st = refused(sl, SESSION_ALLOC_SESSION) ? NULL : calloc(1, sizeof(*st));
 
-    if (!st) {
-        sl->lost++;
+    if (!st)
         return NULL;
-    }
     st->sl = sl;
     st->flow = f;
     st->mc = tcp_flow_memcap(f);
@@ -741,19 +753,66 @@ static void *sl_open(void *ctx, struct tcp_flow *f)
     st->s.cport = f->cport;
     st->s.sport = f->sport;
     st->s.first_us = f->first_us;
-    if (sl->opts.ports && !cap_ports_has(sl->opts.ports, f->sport)) {
-        /* Not a mail port: mail only if nDPI says so. */
-        if (sl->opts.classify) {
-            st->cf = refused(sl, SESSION_ALLOC_SESSION) ? NULL
-                                                         : classify_flow_new(sl->opts.classify);
-            if (!st->cf)
-                sl->lost++;   /* might have been mail: nobody will know */
-        }
-        st->kind = st->cf ? K_CLASSIFYING : K_NOT_MAIL;
-        if (st->kind == K_NOT_MAIL) {
+    return st;
+}
+
+/* upgrade: |f|'s sess_pre becomes its session record (NULL when that
+ * cannot be had: the connection is then given up, its directions stopped
+ * unless it is closing, and counted lost). */
+static struct sess_state *upgrade(struct session_layer *sl, struct tcp_flow *f, bool closing)
+{
+    struct sess_pre *pre = f->user;
+    struct sess_state *st = new_state(sl, f);
+
+    if (st != NULL) {
+        st->s.net = pre->net;
+    } else {
+        sl->lost++;
+        if (!closing) {
             tcp_flow_stop(f, TCP_TO_SERVER);
             tcp_flow_stop(f, TCP_TO_CLIENT);
         }
+    }
+    free(pre);
+    f->user = st;
+    f->user_kind = U_STATE;
+    return st;
+}
+
+/* state: |f|'s session record, made now if it has none yet. */
+static struct sess_state *state(struct session_layer *sl, struct tcp_flow *f)
+{
+    return f->user_kind == U_PRE ? upgrade(sl, f, false) : f->user;
+}
+
+static void *sl_open(void *ctx, struct tcp_flow *f)
+{
+    struct session_layer *sl = ctx;
+    struct sess_state *st;
+
+    if (!sl->opts.ports || cap_ports_has(sl->opts.ports, f->sport)) {
+        struct sess_pre *pre = refused(sl, SESSION_ALLOC_SESSION) ? NULL : calloc(1, sizeof(*pre));
+
+        if (pre == NULL)
+            sl->lost++;
+        else
+            f->user_kind = U_PRE;
+        return pre;
+    }
+    if ((st = new_state(sl, f)) == NULL) {
+        sl->lost++;
+        return NULL;
+    }
+    /* Not a mail port: mail only if nDPI says so. */
+    if (sl->opts.classify) {
+        st->cf = refused(sl, SESSION_ALLOC_SESSION) ? NULL : classify_flow_new(sl->opts.classify);
+        if (!st->cf)
+            sl->lost++;   /* might have been mail: nobody will know */
+    }
+    st->kind = st->cf ? K_CLASSIFYING : K_NOT_MAIL;
+    if (st->kind == K_NOT_MAIL) {
+        tcp_flow_stop(f, TCP_TO_SERVER);
+        tcp_flow_stop(f, TCP_TO_CLIENT);
     }
     return st;
 }
@@ -856,6 +915,10 @@ static void sl_packet(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const str
     struct sess_state *st = f->user;
     enum classify_result r;
 
+    if (f->user_kind == U_PRE) {
+        net_packet(&((struct sess_pre *)f->user)->net, dir, seg, f->last_us);
+        return;
+    }
     net_packet(&st->s.net, dir, seg, f->last_us);
     if (st->kind != K_CLASSIFYING)
         return;
@@ -1152,10 +1215,12 @@ static size_t route_data(struct sess_state *st, struct tcp_flow *f, enum tcp_dir
 static size_t sl_data(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const uint8_t *p,
                       size_t n, uint64_t off)
 {
-    struct sess_state *st = f->user;
+    struct sess_state *st = state(ctx, f);
     size_t used;
 
-    (void)ctx, (void)off;
+    (void)off;
+    if (st == NULL)
+        return 0;                  /* given up: both directions stopped */
     if (st->kind != K_MAIL)
         return st->kind == K_CLASSIFYING ? 0 : n;
     st->s.last_us = f->last_us;
@@ -1167,10 +1232,10 @@ static size_t sl_data(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const uin
 
 static void sl_gap(void *ctx, struct tcp_flow *f, enum tcp_dir dir, uint64_t off, uint64_t len)
 {
-    struct sess_state *st = f->user;
+    struct sess_state *st = state(ctx, f);
 
-    (void)ctx, (void)off;
-    if (st->kind != K_MAIL)
+    (void)off;
+    if (st == NULL || st->kind != K_MAIL)
         return;
     add_linef(st, dir, 'N', "[%llu bytes missing from the capture]", (unsigned long long)len);
     switch (st->route[dir]) {
@@ -1228,7 +1293,7 @@ static void session_release(struct sess_state *st)
 static void sl_close(void *ctx, struct tcp_flow *f)
 {
     struct session_layer *sl = ctx;
-    struct sess_state *st = f->user;
+    struct sess_state *st = f->user_kind == U_PRE ? upgrade(sl, f, true) : f->user;
     struct session *s;
 
     if (!st)

@@ -61,6 +61,7 @@
 
 #include "dissect/decrypt.h"
 #include "dissect/tls_suite.h"
+#include "lib/keyhash.h"
 #include "lib/strbuf.h"
 
 /* RFC 5246 §6.2.3: a TLSCiphertext fragment is at most 2^14 + 2048 bytes
@@ -429,6 +430,112 @@ static void sb_ext_field(struct strbuf *b, struct cbs exts)
     }
 }
 
+/* ---- JA3 ----------------------------------------------------------- */
+
+/* The JA3 strings of the ClientHellos met lately.  A server meets the same
+ * few client stacks again and again, and writing out a few hundred decimal
+ * numbers per hello was 4% of the packet side's instructions on the bench's
+ * mail capture (callgrind, one thread per side).  A slot is keyed
+ * by the exact wire bytes the string is made of (the version, the cipher
+ * list, the extension types in order, the supported_groups and
+ * ec_point_formats data), compared whole, each part with its length; a
+ * hello whose key or string is longer than the slot is written out each
+ * time. */
+#define JA3_MEMO_SLOTS 8
+#define JA3_KEY_MAX 512
+#define JA3_STR_MAX 1024
+
+struct ja3_memo {
+    size_t klen, slen;               /* klen 0: empty */
+    uint8_t key[JA3_KEY_MAX];
+    char s[JA3_STR_MAX];
+};
+
+/* ja3_put appends |n| bytes of |c| with a 16-bit length before them;
+ * false when the key would not fit. */
+static bool ja3_put(uint8_t *k, size_t *len, const uint8_t *p, size_t n)
+{
+    if (n > 0xFFFF || JA3_KEY_MAX - *len < n + 2)
+        return false;
+    k[(*len)++] = (uint8_t)(n >> 8);
+    k[(*len)++] = (uint8_t)n;
+    if (n > 0)
+        memcpy(k + *len, p, n);
+    *len += n;
+    return true;
+}
+
+/* ja3_key writes the memo key of a hello into |k|: its length, or 0 when
+ * it does not fit.  |exts| has been checked to parse. */
+static size_t ja3_key(uint8_t *k, uint16_t version, struct cbs ciphers, struct cbs exts,
+                      struct cbs groups, struct cbs formats)
+{
+    uint8_t v[2] = {(uint8_t)(version >> 8), (uint8_t)version};
+    size_t len = 0, types_at;
+    uint16_t type;
+    struct cbs data;
+
+    if (!ja3_put(k, &len, v, sizeof(v)) || !ja3_put(k, &len, cbs_data(&ciphers), cbs_len(&ciphers)))
+        return 0;
+    types_at = len;
+    if (!ja3_put(k, &len, NULL, 0))  /* the types' length, filled in below */
+        return 0;
+    while (cbs_get_u16(&exts, &type) && cbs_get_u16_prefixed(&exts, &data)) {
+        if (JA3_KEY_MAX - len < 2)
+            return 0;
+        k[len++] = (uint8_t)(type >> 8);
+        k[len++] = (uint8_t)type;
+    }
+    k[types_at] = (uint8_t)((len - types_at - 2) >> 8);
+    k[types_at + 1] = (uint8_t)(len - types_at - 2);
+    if (!ja3_put(k, &len, cbs_data(&groups), cbs_len(&groups)) ||
+        !ja3_put(k, &len, cbs_data(&formats), cbs_len(&formats)))
+        return 0;
+    return len;
+}
+
+/* build_ja3 writes the JA3 string of the hello into ch->ja3: the version,
+ * then the ciphers, the extension types, the groups and the point formats,
+ * each list '-'-joined without GREASE, the five ','-separated. */
+static void build_ja3(struct tls_client_hello *ch, struct cbs ciphers, struct cbs exts,
+                      struct cbs groups)
+{
+    static _Thread_local struct ja3_memo memo[JA3_MEMO_SLOTS];   /* ~12 KB: not on the stack */
+    static _Thread_local uint8_t key[JA3_KEY_MAX];
+    size_t kl = ja3_key(key, ch->legacy_version, ciphers, exts, groups, ch->ec_point_formats);
+    struct ja3_memo *m = kl ? &memo[keyhash(0x6A61337573u, key, kl) % JA3_MEMO_SLOTS] : NULL;
+    struct cbs walk, data;
+    struct strbuf sb;
+    uint8_t pf;
+
+    if (m != NULL && m->klen == kl && memcmp(m->key, key, kl) == 0) {
+        memcpy(ch->ja3, m->s, m->slen + 1);
+        return;
+    }
+    strbuf_init(&sb, ch->ja3, sizeof(ch->ja3));
+    sb_putu(&sb, ch->legacy_version);
+    strbuf_putc(&sb, ',');
+    sb_u16_field(&sb, ciphers);
+    strbuf_putc(&sb, ',');
+    sb_ext_field(&sb, exts);
+    strbuf_putc(&sb, ',');
+    if (cbs_get_u16_prefixed(&groups, &data))   /* checked by ch_extension */
+        sb_u16_field(&sb, data);
+    strbuf_putc(&sb, ',');
+    walk = ch->ec_point_formats;
+    for (bool first = true; cbs_get_u8(&walk, &pf); first = false) {
+        if (!first)
+            strbuf_putc(&sb, '-');
+        sb_putu(&sb, pf);
+    }
+    if (m != NULL && sb.len < JA3_STR_MAX) {
+        m->klen = kl;
+        memcpy(m->key, key, kl);
+        m->slen = sb.len;
+        memcpy(m->s, ch->ja3, sb.len + 1);
+    }
+}
+
 /* ---- error and state ------------------------------------------------ */
 
 static void half_drop_message(struct tls *t, struct tls_half *h)
@@ -784,10 +891,8 @@ static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_v
     struct tls_client_hello *ch = &scratch.ch;
     struct cbs ciphers, exts = {NULL, 0}, walk, data, groups = {NULL, 0}, sigalgs = {NULL, 0};
     uint16_t type;
-    uint8_t pf;
-    struct strbuf sb;
 
-    /* everything but the JA3 buffer, which sb_init starts */
+    /* everything but the JA3 buffer, which build_ja3 fills */
     memset(ch, 0, offsetof(struct tls_client_hello, ja3));
     ch->record_version = record_version;
     if (!cbs_get_u16(&body, &ch->legacy_version) ||
@@ -820,22 +925,7 @@ static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_v
         }
     }
 
-    strbuf_init(&sb, ch->ja3, sizeof(ch->ja3));
-    sb_putu(&sb, ch->legacy_version);
-    strbuf_putc(&sb, ',');
-    sb_u16_field(&sb, ciphers);
-    strbuf_putc(&sb, ',');
-    sb_ext_field(&sb, exts);
-    strbuf_putc(&sb, ',');
-    if (cbs_get_u16_prefixed(&groups, &data))   /* checked by ch_extension */
-        sb_u16_field(&sb, data);
-    strbuf_putc(&sb, ',');
-    walk = ch->ec_point_formats;
-    for (bool first = true; cbs_get_u8(&walk, &pf); first = false) {
-        if (!first)
-            strbuf_putc(&sb, '-');
-        sb_putu(&sb, pf);
-    }
+    build_ja3(ch, ciphers, exts, groups);
     build_ja4_raw(ch, ciphers, exts, sigalgs);
 
     if (t->cbs.on_client_hello)

@@ -452,8 +452,10 @@ static void run(const struct dialogue *d, enum mode m, size_t si, size_t cut,
 
 /* A connection without a payload byte either way (a handshake and FINs; a
  * SYN answered by a RST; a SYN alone) is not a session: the sink's
- * on_no_dialogue sees it, with its addresses and ends, and the layer counts
- * it.  One byte from the server makes it a session again. */
+ * on_no_dialogue sees it, with its addresses, ends and handshake, and the
+ * layer counts it.  One byte from the server makes it a session again, with
+ * the handshake seen before its record was made (a connection holds only
+ * its network facts until its first byte). */
 struct quiet_rec {
     unsigned n;
     struct session last;
@@ -528,6 +530,10 @@ static void test_no_dialogue(void **state)
     assert_int_equal(q.last.end, TCP_CLOSE_FIN);
     assert_int_equal(q.last.first_us, ts);
     assert_int_equal(q.last.last_us, ts + 40);
+    /* the handshake's facts, kept while the connection had no record */
+    assert_int_equal(q.last.net.syn_us, ts);
+    assert_int_equal(q.last.net.synack_us, ts + 10);
+    assert_int_equal(q.last.net.ack_us, ts + 20);
     assert_int_equal(session_layer_no_dialogue(h->sl), 1);
     assert_int_equal(session_layer_count(h->sl), 0);
     tcp_flow_table_free(h->tab);
@@ -578,6 +584,10 @@ static void test_no_dialogue(void **state)
         assert_int_equal(k.v[0]->sport, 25);
         assert_non_null(k.v[0]->smtp);
         assert_string_equal(smtp_facts(k.v[0]->smtp)->banner_host, "kept.example");
+        /* made at the banner's first byte, with the handshake seen before */
+        assert_int_equal(k.v[0]->net.syn_us, ts);
+        assert_int_equal(k.v[0]->net.synack_us, ts + 10);
+        assert_int_equal(k.v[0]->net.data_us[TCP_TO_CLIENT], ts + 20);
         assert_true(k.no_dialogue[1]);
         assert_int_equal(k.v[1]->sport, 587);
         /* given back before the table goes: the records' memcap is its */

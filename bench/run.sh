@@ -599,6 +599,7 @@ if [ -n "$KL_FILES" ]; then
     verdict "... the same, same round" "$(paired_on mxw-json-klnone mail mxw-json mail)" info - x
 fi
 say "same-round ratios (median over rounds; how steady the machine was)"
+verdict "mxwitness --json / readloop wall, mail" "$(paired mxw-json readloop mail)" info - x
 verdict "mxwitness --json / readloop wall, mixed" "$(paired mxw-json readloop mixed)" info - x
 verdict "mxwitness / readloop wall, mixed" "$(paired mxw-flows readloop mixed)" info - x
 if [ -n "$SRV_FILES" ]; then

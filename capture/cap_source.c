@@ -108,6 +108,7 @@ struct cap_source {
     size_t npt;
     char *bpf;                     /* the filter, for pcapng interfaces seen later */
     ssize_t last;                  /* input returned last time, -1 none */
+    bool any_ng;                   /* an input is pcapng: it may carry secrets */
     volatile sig_atomic_t stop;
     char err[CAP_ERRBUF_SIZE];
     /* live: pcap_stats' 32-bit counters, last seen, and their 64-bit totals */
@@ -464,6 +465,7 @@ static int add_pcapng_input(struct cap_source *src, FILE *f, char *iobuf, const 
         return -1;
     }
     in->ng = ng;
+    src->any_ng = true;
     in->flabel = strdup(label ? label : base_name(path));
     /* the file's own point: its first interface's, or a placeholder for
      * the first one a later block describes */
@@ -840,6 +842,8 @@ size_t cap_source_nsecrets(const struct cap_source *src)
 {
     size_t n = 0;
 
+    if (!src->any_ng)              /* asked once a packet: a pcap has none */
+        return 0;
     for (size_t i = 0; i < src->n; i++)
         if (src->in[i].ng)
             n += pcapng_nsecrets(src->in[i].ng);

@@ -8,47 +8,6 @@
 
 #include "lib/word8.h"
 
-/* Big-endian integer of |width| bytes (1..4). */
-static bool get_be(struct cbs *c, size_t width, uint32_t *out)
-{
-    uint32_t v = 0;
-
-    if (c->len < width)
-        return false;
-    for (size_t i = 0; i < width; i++)
-        v = (v << 8) | c->data[i];
-    c->data += width;
-    c->len -= width;
-    *out = v;
-    return true;
-}
-
-static bool get_prefixed(struct cbs *c, struct cbs *out, size_t width)
-{
-    struct cbs tmp = *c;
-    uint32_t n;
-
-    if (!get_be(&tmp, width, &n) || !cbs_get_bytes(&tmp, out, n))
-        return false;
-    *c = tmp;
-    return true;
-}
-
-bool cbs_get_u8_prefixed(struct cbs *c, struct cbs *out)
-{
-    return get_prefixed(c, out, 1);
-}
-
-bool cbs_get_u16_prefixed(struct cbs *c, struct cbs *out)
-{
-    return get_prefixed(c, out, 2);
-}
-
-bool cbs_get_u24_prefixed(struct cbs *c, struct cbs *out)
-{
-    return get_prefixed(c, out, 3);
-}
-
 /* take_line sets |*out| to the |n| bytes before the line feed at
  * c->data[n], without a CR before it, and advances past the line feed. */
 static bool take_line(struct cbs *c, struct cbs *out, size_t n)

@@ -159,10 +159,41 @@ static inline bool cbs_copy_bytes(struct cbs *c, uint8_t *out, size_t n)
 }
 
 /* cbs_get_u8/u16/u24_prefixed read a length of that width, then that many
- * bytes into |*out|; false if the length runs past the end of |c|. */
-bool cbs_get_u8_prefixed(struct cbs *c, struct cbs *out);
-bool cbs_get_u16_prefixed(struct cbs *c, struct cbs *out);
-bool cbs_get_u24_prefixed(struct cbs *c, struct cbs *out);
+ * bytes into |*out|; false if the length runs past the end of |c|, which
+ * is then left as it was.  Inline: a ClientHello's extensions take dozens
+ * of them, and the calls were 3% of the packet thread's instructions. */
+static inline bool cbs_get_u8_prefixed(struct cbs *c, struct cbs *out)
+{
+    struct cbs tmp = *c;
+    uint8_t n;
+
+    if (!cbs_get_u8(&tmp, &n) || !cbs_get_bytes(&tmp, out, n))
+        return false;
+    *c = tmp;
+    return true;
+}
+
+static inline bool cbs_get_u16_prefixed(struct cbs *c, struct cbs *out)
+{
+    struct cbs tmp = *c;
+    uint16_t n;
+
+    if (!cbs_get_u16(&tmp, &n) || !cbs_get_bytes(&tmp, out, n))
+        return false;
+    *c = tmp;
+    return true;
+}
+
+static inline bool cbs_get_u24_prefixed(struct cbs *c, struct cbs *out)
+{
+    struct cbs tmp = *c;
+    uint32_t n;
+
+    if (!cbs_get_u24(&tmp, &n) || !cbs_get_bytes(&tmp, out, n))
+        return false;
+    *c = tmp;
+    return true;
+}
 
 /* cbs_get_line reads one line terminated by LF (a preceding CR is stripped
  * from |*out|).  The terminator must occur within the first |max| bytes

@@ -853,7 +853,9 @@ struct hello {
 
 static void parse_hello(const struct stream *st, size_t at, bool server, struct hello *h)
 {
-    struct cbs c, body, sid, ext;
+    /* Zeroed: cmocka's assert_true returns as far as the compiler knows, so
+     * a failed getter would otherwise leave these unset on the next line. */
+    struct cbs c, body = {0}, sid = {0}, ext = {0};
     uint16_t len, v;
     uint8_t t;
     uint32_t hl;
@@ -870,8 +872,8 @@ static void parse_hello(const struct stream *st, size_t at, bool server, struct 
     if (!cbs_get_u16_prefixed(&body, &ext))
         return;
     while (cbs_len(&ext) >= 4) {
-        uint16_t et;
-        struct cbs ed;
+        uint16_t et = 0;
+        struct cbs ed = {0};
 
         assert_true(cbs_get_u16(&ext, &et) && cbs_get_u16_prefixed(&ext, &ed));
         if (et == 22)

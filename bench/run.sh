@@ -11,6 +11,7 @@
 #   mail        ~BENCH_MB MB of mail sessions only
 #   mixed       ~BENCH_MB MB, mail ~10% of the bytes, the rest bulk 443/80 TCP
 #   mail-small  ~BENCH_SMALL_MB MB of mail: peak RSS must not grow with the file
+#   mail-ng     the mail file as pcapng (editcap), read by readloop and --json
 #   srv-1x      BENCH_SERVER_SESSIONS mail sessions to ~BENCH_SERVERS servers
 #   srv-4x      the same sessions, bytes and seeds to 4x the servers (only the
 #               addresses and host names differ): cost must not grow with them
@@ -334,6 +335,38 @@ while [ "$CUR_ROUND" -le "$REPS" ]; do
     tool_mxw_json_2pt "$DATA/mail.pcap"
     CUR_ROUND=$((CUR_ROUND + 1))
 done
+# The pcapng row: the mail file as pcapng (editcap: a Section Header, an
+# Interface Description and an Enhanced Packet Block a packet, as dumpcap
+# and Wireshark write by default), our reader against libpcap's on it.
+NG_FILES=""
+if command -v editcap >/dev/null 2>&1; then
+    _ng=$DATA/mail-ng.pcapng
+    _stamp="pcapng of $(cat "$DATA/mail.pcap.stamp" 2>/dev/null)"
+    if ! [ -f "$_ng" ] || [ "$(cat "$_ng.stamp" 2>/dev/null)" != "$_stamp" ]; then
+        rm -f "$_ng" "$_ng.stamp"
+        editcap -F pcapng "$DATA/mail.pcap" "$_ng.tmp" 2>>"$LOG" && mv "$_ng.tmp" "$_ng" &&
+            printf '%s\n' "$_stamp" >"$_ng.stamp"
+    fi
+    if [ -f "$_ng" ]; then
+        NG_FILES=mail-ng
+        "$READLOOP" "$_ng" >"$DATA/mail-ng.count"
+        wc -c <"$_ng" | tr -d ' ' >"$DATA/mail-ng.size"
+    else
+        say "bench: editcap could not write $_ng (see $LOG): pcapng row skipped"
+    fi
+else
+    say "bench: editcap missing (wireshark-common): pcapng row skipped"
+fi
+CUR_ROUND=1
+while [ -n "$NG_FILES" ] && [ "$CUR_ROUND" -le "$REPS" ]; do
+    CUR_FILE=mail-ng
+    for t in readloop mxw_json; do
+        CUR_TOOL=$(printf '%s' "$t" | tr _ -)
+        [ -t 2 ] && printf 'bench: %-12s %-11s run %d \r' "$CUR_TOOL" mail-ng "$CUR_ROUND" >&2
+        "tool_$t" "$DATA/mail-ng.pcapng"
+    done
+    CUR_ROUND=$((CUR_ROUND + 1))
+done
 # The server-count row: round by round, the files in turn, so that the
 # ratios of a round compare runs made minutes, not tens of minutes, apart.
 for name in $SRV_FILES; do
@@ -378,7 +411,7 @@ T1=$(date +%s)
 # ------------------------------------------------------------------ report
 # best.txt: tool file wall cpu rss_kb status packets bytes  (best wall, least
 # CPU, max RSS: each the run least disturbed by the rest of the machine)
-for name in $FILES $SRV_FILES $KL_FILES; do
+for name in $FILES $NG_FILES $SRV_FILES $KL_FILES; do
     pk=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$DATA/$name.count")
     printf '%s %s %s\n' "$name" "${pk:-0}" "$(cat "$DATA/$name.size")"
 done >"$DATA/files.txt"
@@ -465,6 +498,14 @@ verdict "tshark x509 / mxwitness --json wall, mail" \
     "$(ratio "$(get tshark-x509 mail wall)" "$(get mxw-json mail wall)")" ge 50 x
 verdict "... the goal" \
     "$(ratio "$(get tshark-x509 mail wall)" "$(get mxw-json mail wall)")" ge 100 x
+if [ -n "$NG_FILES" ]; then
+    verdict "mxwitness --json / readloop wall, mail pcapng" \
+        "$(ratio "$(get mxw-json mail-ng wall)" "$(get readloop mail-ng wall)")" info - x
+    verdict "mxwitness --json wall pcapng / pcap, mail" \
+        "$(ratio "$(get mxw-json mail-ng wall)" "$(get mxw-json mail wall)")" info - x
+    verdict "readloop wall pcapng / pcap, mail" \
+        "$(ratio "$(get readloop mail-ng wall)" "$(get readloop mail wall)")" info - x
+fi
 verdict "tshark x509 / mxwitness --json wall, mixed" \
     "$(ratio "$(get tshark-x509 mixed wall)" "$(get mxw-json mixed wall)")" info - x
 verdict "mxwitness --json peak RSS mail / mail-small (flat)" \

@@ -911,7 +911,7 @@ void cap_source_progress(const struct cap_source *src, uint64_t *done, uint64_t 
 
         if (f == NULL)
             continue;
-        off = in->m.on ? (off_t)in->m.off : ftello(f);
+        off = in->ng ? (off_t)pcapng_offset(in->ng) : in->m.on ? (off_t)in->m.off : ftello(f);
         if (off >= 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
             *done += in->ended ? (uint64_t)st.st_size : (uint64_t)off;
             *total += (uint64_t)st.st_size;

@@ -7,9 +7,11 @@
  * link type, snapshot length, time stamp resolution and offset, name and
  * description), every section in either byte order, the Enhanced, Simple
  * and obsolete Packet Blocks, and keeps the Decryption Secrets Blocks; any
- * other block is skipped by its length.  It reads a stdio stream block by
- * block (standard input too), with one buffer the size of the largest
- * block, at most PCAPNG_MAX_BLOCK bytes.
+ * other block is skipped by its length.  A regular file is read with
+ * pread through a window of its own (256 KiB, or the largest block); any
+ * other stream (standard input, a pipe) block by block with stdio, into one
+ * buffer the size of the largest block.  No block over PCAPNG_MAX_BLOCK
+ * bytes is read.
  */
 #ifndef MXW_PCAPNG_H
 #define MXW_PCAPNG_H
@@ -77,6 +79,10 @@ void pcapng_free(struct pcapng *r);
  * end of the file, -1 an error (truncated, bad block) whose message
  * pcapng_error() gives; after 0 or -1 it returns the same again. */
 int pcapng_next(struct pcapng *r, struct pcapng_packet *out);
+
+/* pcapng_offset returns the file offset of the next block to be read (the
+ * bytes taken so far, from the stream's position at pcapng_open). */
+uint64_t pcapng_offset(const struct pcapng *r);
 
 /* pcapng_error returns why pcapng_next returned -1 ("" otherwise). */
 const char *pcapng_error(const struct pcapng *r);

@@ -9,7 +9,9 @@
  * unchanged); each kind of bad length by name; cap_source on top (a point
  * per interface, labels, a filter program per link type, the secrets); and
  * every pcapng of pcaps/ and ../shared/pcaps read by both this reader and
- * libpcap: the same packets, bytes and time stamps.
+ * libpcap: the same packets, bytes and time stamps; and a file of several
+ * megabytes, blocks across the edges of the reader's window and larger
+ * than it, read whole and cut inside its blocks, as a file and a stream.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -782,6 +784,139 @@ static void test_against_libpcap(void **state)
     assert_true(files >= 5);
 }
 
+/* ---- a file larger than the reader's window ---- */
+
+static void le32(struct dyn *d, uint32_t v)
+{
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+
+    dyn_add(d, b, 4);
+}
+
+/* big_caplen: packet |i|'s length; a spread of sizes so that blocks start
+ * and end at every kind of place across the window's edges, and two that
+ * are larger than the window itself (256 KiB), the second larger still. */
+static uint32_t big_caplen(unsigned i)
+{
+    if (i == 100)
+        return 300000;
+    if (i == 400)
+        return 1200001;
+    return (uint32_t)((i * 7919u) % 9000u + 1);
+}
+
+static uint8_t big_byte(unsigned i, uint32_t k)
+{
+    return (uint8_t)(i * 31u + k * 7u);
+}
+
+#define BIG_PACKETS 700u
+
+/* build_big: a little-endian section, one Ethernet interface of no
+ * snapshot limit, BIG_PACKETS Enhanced Packet Blocks; |starts| gets each
+ * block's offset. */
+static void build_big(struct dyn *d, uint64_t *starts)
+{
+    static const uint8_t zero[4] = {0};
+
+    memset(d, 0, sizeof(*d));
+    le32(d, 0x0a0d0d0a);           /* SHB: 28 bytes, no options */
+    le32(d, 28);
+    le32(d, 0x1a2b3c4d);
+    le32(d, 1);                    /* major 1, minor 0 */
+    le32(d, 0xffffffffu);          /* section length: not given */
+    le32(d, 0xffffffffu);
+    le32(d, 28);
+    le32(d, 1);                    /* IDB: linktype 1, snaplen 0 */
+    le32(d, 20);
+    le32(d, 1);
+    le32(d, 0);
+    le32(d, 20);
+    for (unsigned i = 0; i < BIG_PACKETS; i++) {
+        uint32_t cap = big_caplen(i), pad = (4 - cap % 4) % 4, len = 32 + cap + pad;
+        uint64_t ts = 1700000000000000ull + i;
+
+        starts[i] = d->len;
+        le32(d, 6);
+        le32(d, len);
+        le32(d, 0);
+        le32(d, (uint32_t)(ts >> 32));
+        le32(d, (uint32_t)ts);
+        le32(d, cap);
+        le32(d, cap + 14);
+        for (uint32_t k = 0; k < cap; k++) {
+            uint8_t b = big_byte(i, k);
+
+            dyn_add(d, &b, 1);
+        }
+        dyn_add(d, zero, pad);
+        le32(d, len);
+    }
+}
+
+/* read_big reads the first |n| bytes of the file as a file or a stream:
+ * every packet checked byte by byte; returns the packets read and sets
+ * |*rc| to the end pcapng_next gave. */
+static unsigned read_big(const struct dyn *d, size_t n, bool file, int *rc, char *err)
+{
+    FILE *f = open_bytes((const uint8_t *)d->p, n, file);
+    struct pcapng *r = pcapng_open(f, err);
+    struct pcapng_packet pkt;
+    unsigned got = 0;
+
+    assert_non_null(r);
+    while ((*rc = pcapng_next(r, &pkt)) == 1) {
+        assert_int_equal(pkt.caplen, big_caplen(got));
+        assert_int_equal(pkt.wirelen, big_caplen(got) + 14);
+        assert_int_equal(pkt.ts_us, 1700000000000000ull + got);
+        for (uint32_t k = 0; k < pkt.caplen; k++)
+            if (pkt.data[k] != big_byte(got, k))
+                fail_msg("%s: packet %u byte %u differs", file ? "file" : "stream", got, k);
+        got++;
+    }
+    snprintf(err, PCAPNG_ERRBUF_SIZE, "%s", pcapng_error(r));
+    if (*rc == 0)
+        assert_int_equal(pcapng_offset(r), n);
+    pcapng_free(r);
+    fclose(f);
+    return got;
+}
+
+static void test_window(void **state)
+{
+    static uint64_t starts[BIG_PACKETS];
+    char err[PCAPNG_ERRBUF_SIZE], want[64];
+    struct dyn d;
+    int rc;
+
+    (void)state;
+    build_big(&d, starts);
+    assert_true(d.len > (4u << 20));
+    for (int file = 0; file < 2; file++) {
+        assert_int_equal(read_big(&d, d.len, file, &rc, err), BIG_PACKETS);
+        assert_int_equal(rc, 0);
+        assert_string_equal(err, "");
+    }
+    /* cut inside the large blocks and in blocks past several windows: the
+     * packets before are whole, and the error names the cut block */
+    for (unsigned i = 99; i < BIG_PACKETS; i += 150) {
+        for (uint64_t into = 0; into < 3; into++) {
+            uint64_t cut = starts[i] + (into == 0 ? 1 : into == 1 ? 8 : big_caplen(i) / 2 + 20);
+
+            for (int file = 0; file < 2; file++) {
+                assert_int_equal(read_big(&d, (size_t)cut, file, &rc, err), i);
+                assert_int_equal(rc, -1);
+                snprintf(want, sizeof(want), "block at offset %llu: ",
+                         (unsigned long long)starts[i]);
+                if (strstr(err, want) == NULL || strstr(err, "truncated") == NULL)
+                    fail_msg("cut at %llu (%s): \"%s\"", (unsigned long long)cut,
+                             file ? "file" : "stream", err);
+            }
+        }
+    }
+    dyn_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -792,6 +927,7 @@ int main(void)
         cmocka_unit_test(test_bad_blocks),
         cmocka_unit_test(test_cap_source),
         cmocka_unit_test(test_against_libpcap),
+        cmocka_unit_test(test_window),
     };
 
     return cmocka_run_group_tests_name("pcapng", tests, NULL, NULL);

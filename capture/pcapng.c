@@ -68,8 +68,10 @@ struct pcapng {
     uint64_t woff;                 /* file offset of buf[0] (window) */
     size_t wlen;                   /* bytes of the window read */
     int rerr;                      /* errno of a failed pread, or 0 */
-    uint8_t *buf;                  /* the current block, or the window */
+    uint8_t *buf;                  /* the window, or (a stream) the current block */
     size_t cap;
+    size_t have;                   /* a stream: bytes of the current block in buf */
+    const uint8_t *blk;            /* the current block */
     bool be;                       /* the section is big-endian */
     bool in_section;
     unsigned section;
@@ -192,32 +194,58 @@ static size_t cover(struct pcapng *r, uint64_t at, size_t n)
     return r->wlen < n ? r->wlen : n;
 }
 
-/* window_block is read_block for a regular file: the block is a view into
- * the window. */
-static int window_block(struct pcapng *r, uint32_t *type, struct cbs *body, bool *be)
+/* take makes the first |n| bytes of the block at |at| readable at r->blk:
+ * the number of them there (fewer only at the end of the input or on a
+ * read error), or (size_t)-1 out of memory.  A regular file: through the
+ * window.  A stream: read on into r->buf, where r->have bytes of the block
+ * are already. */
+static size_t take(struct pcapng *r, uint64_t at, size_t n)
+{
+    size_t got;
+
+    if (r->sized) {
+        got = cover(r, at, n);
+        if (got != (size_t)-1)
+            r->blk = r->buf + (at - r->woff);
+        return got;
+    }
+    if (!grow(r, n))
+        return (size_t)-1;
+    while (r->have < n && (got = fread(r->buf + r->have, 1, n - r->have, r->f)) > 0)
+        r->have += got;
+    r->blk = r->buf;
+    return r->have < n ? r->have : n;
+}
+
+/* read_block reads the next whole block: 1 with its type and its body
+ * (between the lengths) in |*body|, 0 at the clean end of the file, -1 on
+ * an error.  For a Section Header Block the byte order of its lengths comes
+ * from its own magic, returned in |*be|. */
+static int read_block(struct pcapng *r, uint32_t *type, struct cbs *body, bool *be)
 {
     uint64_t at = r->off;
     uint32_t len, len2, bom;
     size_t got;
-    const uint8_t *b;
     struct cbs c;
 
     *be = r->be;
-    if (at >= r->size)
+    r->have = 0;
+    if (r->sized && at >= r->size)
         return 0;
-    got = cover(r, at, 12);
+    got = take(r, at, 8);
     if (got == (size_t)-1)
         return fail(r, at, "out of memory for the read buffer");
+    if (got == 0 && !r->sized && !ferror(r->f))
+        return 0;
     if (got < 8)
         return fail_short(r, at, "block header", got, 8);
-    b = r->buf + (at - r->woff);
-    cbs_init(&c, b, 8);
+    cbs_init(&c, r->blk, 8);
     if (!get32(&c, *be, type))
         return fail(r, at, "unreadable block header");
     if (*type == BT_SHB) {
-        if (got < 12)
-            return fail_short(r, at, "Section Header Block", got, 12);
-        cbs_init(&c, b + 8, 4);
+        if ((got = take(r, at, 12)) < 12 || got == (size_t)-1)
+            return fail_short(r, at, "Section Header Block", got == (size_t)-1 ? 8 : got, 12);
+        cbs_init(&c, r->blk + 8, 4);
         if (!cbs_get_u32(&c, &bom))
             return fail(r, at, "unreadable byte-order magic");
         if (bom == BYTE_ORDER_MAGIC)
@@ -228,7 +256,7 @@ static int window_block(struct pcapng *r, uint32_t *type, struct cbs *body, bool
             return fail(r, at, "Section Header Block with byte-order magic 0x%08x, "
                                "neither 0x1a2b3c4d nor its reverse", (unsigned)bom);
     }
-    cbs_init(&c, b + 4, 4);
+    cbs_init(&c, r->blk + 4, 4);
     if (!get32(&c, *be, &len))
         return fail(r, at, "unreadable block length");
     if (len < 12 || (*type == BT_SHB && len < 28))
@@ -240,87 +268,20 @@ static int window_block(struct pcapng *r, uint32_t *type, struct cbs *body, bool
     if (len > PCAPNG_MAX_BLOCK)
         return fail(r, at, "block type 0x%08x: length %u is over the limit of %u bytes",
                     (unsigned)*type, (unsigned)len, PCAPNG_MAX_BLOCK);
-    if (len > r->size - at)
+    if (r->sized && len > r->size - at)
         return fail(r, at, "truncated block: type 0x%08x, %u bytes long, but the file ends "
                            "%llu bytes after its start", (unsigned)*type, (unsigned)len,
                     (unsigned long long)(r->size - at));
-    got = cover(r, at, len);
+    got = take(r, at, len);
     if (got == (size_t)-1)
         return fail(r, at, "out of memory for a block of %u bytes", (unsigned)len);
     if (got < len)
         return fail_short(r, at, "block", got, len);
-    b = r->buf + (at - r->woff);
-    cbs_init(&c, b + len - 4, 4);
+    cbs_init(&c, r->blk + len - 4, 4);
     if (!get32(&c, *be, &len2) || len2 != len)
         return fail(r, at, "block type 0x%08x: trailing length %u differs from the leading %u",
                     (unsigned)*type, (unsigned)len2, (unsigned)len);
-    cbs_init(body, b + 8, len - 12);
-    r->off += len;
-    return 1;
-}
-
-/* read_block reads the next whole block into r->buf: 1 with its type and
- * its body (between the lengths) in |*body|, 0 at the clean end of the
- * file, -1 on an error.  For a Section Header Block the byte order of its
- * lengths comes from its own magic, returned in |*be|. */
-static int read_block(struct pcapng *r, uint32_t *type, struct cbs *body, bool *be)
-{
-    uint8_t h[12];
-    size_t got, hdr = 8;
-    uint32_t len, len2, bom;
-    uint64_t at = r->off;
-    struct cbs c;
-
-    if (r->sized)
-        return window_block(r, type, body, be);
-    *be = r->be;
-    got = fread(h, 1, 8, r->f);
-    if (got == 0 && !ferror(r->f))
-        return 0;
-    if (got < 8)
-        return fail_short(r, at, "block header", got, 8);
-    cbs_init(&c, h, 8);
-    if (!get32(&c, *be, type))
-        return fail(r, at, "unreadable block header");
-    if (*type == BT_SHB) {
-        hdr = 12;
-        got = fread(h + 8, 1, 4, r->f);
-        if (got < 4)
-            return fail_short(r, at, "Section Header Block", 8 + got, 12);
-        cbs_init(&c, h + 8, 4);
-        if (!cbs_get_u32(&c, &bom))
-            return fail(r, at, "unreadable byte-order magic");
-        if (bom == BYTE_ORDER_MAGIC)
-            *be = true;
-        else if (bom == 0x4d3c2b1au)
-            *be = false;
-        else
-            return fail(r, at, "Section Header Block with byte-order magic 0x%08x, "
-                               "neither 0x1a2b3c4d nor its reverse", (unsigned)bom);
-    }
-    cbs_init(&c, h + 4, 4);
-    if (!get32(&c, *be, &len))
-        return fail(r, at, "unreadable block length");
-    if (len < 12 || (*type == BT_SHB && len < 28))
-        return fail(r, at, "block type 0x%08x: length %u is too small", (unsigned)*type,
-                    (unsigned)len);
-    if (len % 4 != 0)
-        return fail(r, at, "block type 0x%08x: length %u is not a multiple of 4",
-                    (unsigned)*type, (unsigned)len);
-    if (len > PCAPNG_MAX_BLOCK)
-        return fail(r, at, "block type 0x%08x: length %u is over the limit of %u bytes",
-                    (unsigned)*type, (unsigned)len, PCAPNG_MAX_BLOCK);
-    if (!grow(r, len))
-        return fail(r, at, "out of memory for a block of %u bytes", (unsigned)len);
-    memcpy(r->buf, h, hdr);
-    got = fread(r->buf + hdr, 1, len - hdr, r->f);
-    if (got < len - hdr)
-        return fail_short(r, at, "block", hdr + got, len);
-    cbs_init(&c, r->buf + len - 4, 4);
-    if (!get32(&c, *be, &len2) || len2 != len)
-        return fail(r, at, "block type 0x%08x: trailing length %u differs from the leading %u",
-                    (unsigned)*type, (unsigned)len2, (unsigned)len);
-    cbs_init(body, r->buf + 8, len - 12);
+    cbs_init(body, r->blk + 8, len - 12);
     r->off += len;
     return 1;
 }

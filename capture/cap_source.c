@@ -23,8 +23,12 @@
  * so resident memory does not grow with the file and no page is faulted in
  * twice), record by record exactly as libpcap's reader takes them.  (A
  * sliding mmap window was tried first: populating and unmapping the pages
- * cost more system time than the copy it saved.)  The first record that is
- * anything but plain (a captured length over the snapshot length, a
+ * cost more system time than the copy it saved.)  A file of AHEAD_MIN
+ * bytes or more is read ahead on a thread of its own (lib/readahead.h): the
+ * kernel's copy, a tenth of the packet thread's time, moves to another
+ * core, and the records are parsed in its chunks where they lie (one cut
+ * by a chunk's edge is made whole in the room before the next).  The first
+ * record that is anything but plain (a captured length over the snapshot length, a
  * truncated record, a read error) hands the file back to libpcap at that
  * record's offset, and libpcap reports or repairs it as it always does: the
  * fast path only ever covers records whose reading is not in question.
@@ -42,10 +46,17 @@
 
 #include "cap_link.h"
 #include "lib/cbs.h"
+#include "lib/readahead.h"
 #include "pcapng.h"
 
 #define FILE_BUFFER (1u << 16)
 #define READ_BUFFER (1u << 20)     /* > any snapshot length libpcap accepts (256 KiB) + a header */
+/* A file this large is read ahead on a thread (lib/readahead): chunks of
+ * AHEAD_CHUNK bytes, each with room before it for the start of a record the
+ * chunk's edge cut (at most the largest record). */
+#define AHEAD_MIN   (8ull << 20)
+#define AHEAD_CHUNK (1u << 19)
+#define AHEAD_ROOM  ((256u << 10) + 64u)
 #define PCAP_MAGIC_USEC 0xa1b2c3d4u
 #define PCAP_FILE_HDR 24u
 #define PCAP_REC_HDR 16u
@@ -57,8 +68,9 @@ struct blockread {
     int fd;
     uint64_t size, off;            /* file size, offset of the next record */
     uint32_t snap;                 /* libpcap's snapshot length for the file */
-    uint8_t *buf;                  /* READ_BUFFER bytes */
+    uint8_t *buf;                  /* READ_BUFFER bytes, or a chunk of |ra| */
     size_t len, pos;               /* bytes read into buf; where the next record starts */
+    struct readahead *ra;          /* the file read ahead on a thread, or NULL */
     uint64_t boff;                 /* file offset of buf[0] */
     struct pcap_pkthdr hdr;
 };
@@ -127,7 +139,11 @@ struct cap_source *cap_source_new(void)
 
 static void blk_drop(struct blockread *m)
 {
-    free(m->buf);
+    if (m->ra != NULL)
+        readahead_free(m->ra);   /* m->buf was one of its chunks */
+    else
+        free(m->buf);
+    m->ra = NULL;
     m->buf = NULL;
     m->len = m->pos = 0;
 }
@@ -172,6 +188,34 @@ static void blk_setup(struct blockread *m, pcap_t *p, FILE *f)
     m->off = PCAP_FILE_HDR;
     m->boff = PCAP_FILE_HDR;
     m->snap = (uint32_t)pcap_snapshot(p);
+    /* without the thread (a small file, or none to be had) the reads are
+     * ours, in blk_fill */
+    if (m->size >= AHEAD_MIN && m->snap + PCAP_REC_HDR <= AHEAD_ROOM)
+        m->ra = readahead_new(fd, PCAP_FILE_HDR, m->size, AHEAD_CHUNK, AHEAD_ROOM);
+}
+
+/* blk_ahead is blk_fill from the read-ahead chunks: the next chunk, with
+ * the record begun at the end of this one copied in front of it. */
+static bool blk_ahead(struct blockread *m, size_t n)
+{
+    size_t tail = m->len - m->pos;
+    uint8_t *d;
+    uint64_t off;
+    size_t got;
+
+    if (n > AHEAD_ROOM)
+        return false;
+    got = readahead_next(m->ra, &d, &off);
+    if (got == 0 || off != m->boff + m->len)
+        return false;
+    /* the tail lies in the chunk taken before, still valid */
+    if (tail)
+        memcpy(d - tail, m->buf + m->pos, tail);
+    m->buf = d - tail;
+    m->len = tail + got;
+    m->boff = off - tail;
+    m->pos = 0;
+    return n <= m->len;
 }
 
 /* blk_fill is blk_cover when the bytes are not all in buf: it moves what is
@@ -181,6 +225,8 @@ static bool blk_fill(struct blockread *m, size_t n)
 {
     if (n > READ_BUFFER || m->off + n > m->size)
         return false;
+    if (m->ra != NULL)
+        return blk_ahead(m, n);
     if (m->buf == NULL && (m->buf = malloc(READ_BUFFER)) == NULL)
         return false;
     /* keep only the unread tail: the caller has no pointer into the rest */

@@ -23,15 +23,16 @@
  * so resident memory does not grow with the file and no page is faulted in
  * twice), record by record exactly as libpcap's reader takes them.  (A
  * sliding mmap window was tried first: populating and unmapping the pages
- * cost more system time than the copy it saved.)  A file of AHEAD_MIN
- * bytes or more is read ahead on a thread of its own (lib/readahead.h): the
- * kernel's copy, a tenth of the packet thread's time, moves to another
- * core, and the records are parsed in its chunks where they lie (one cut
- * by a chunk's edge is made whole in the room before the next).  The first
- * record that is anything but plain (a captured length over the snapshot length, a
- * truncated record, a read error) hands the file back to libpcap at that
- * record's offset, and libpcap reports or repairs it as it always does: the
- * fast path only ever covers records whose reading is not in question.
+ * cost more system time than the copy it saved.)  A file of
+ * READAHEAD_FILE_MIN bytes or more is read ahead on a thread of its own
+ * (lib/readahead.h): the kernel's copy, a tenth of the packet thread's
+ * time, moves to another core, and the records are parsed in its chunks
+ * where they lie (one cut by a chunk's edge is made whole in the room
+ * before the next).  The first record that is anything but plain (a
+ * captured length over the snapshot length, a truncated record, a read
+ * error) hands the file back to libpcap at that record's offset, and
+ * libpcap reports or repairs it as it always does: the fast path only ever
+ * covers records whose reading is not in question.
  */
 #include "cap_source.h"
 
@@ -51,12 +52,6 @@
 
 #define FILE_BUFFER (1u << 16)
 #define READ_BUFFER (1u << 20)     /* > any snapshot length libpcap accepts (256 KiB) + a header */
-/* A file this large is read ahead on a thread (lib/readahead): chunks of
- * AHEAD_CHUNK bytes, each with room before it for the start of a record the
- * chunk's edge cut (at most the largest record). */
-#define AHEAD_MIN   (8ull << 20)
-#define AHEAD_CHUNK (1u << 19)
-#define AHEAD_ROOM  ((256u << 10) + 64u)
 #define PCAP_MAGIC_USEC 0xa1b2c3d4u
 #define PCAP_FILE_HDR 24u
 #define PCAP_REC_HDR 16u
@@ -190,8 +185,8 @@ static void blk_setup(struct blockread *m, pcap_t *p, FILE *f)
     m->snap = (uint32_t)pcap_snapshot(p);
     /* without the thread (a small file, or none to be had) the reads are
      * ours, in blk_fill */
-    if (m->size >= AHEAD_MIN && m->snap + PCAP_REC_HDR <= AHEAD_ROOM)
-        m->ra = readahead_new(fd, PCAP_FILE_HDR, m->size, AHEAD_CHUNK, AHEAD_ROOM);
+    if (m->size >= READAHEAD_FILE_MIN && m->snap + PCAP_REC_HDR <= READAHEAD_ROOM)
+        m->ra = readahead_new(fd, PCAP_FILE_HDR, m->size, READAHEAD_CHUNK, READAHEAD_ROOM);
 }
 
 /* blk_ahead is blk_fill from the read-ahead chunks: the next chunk, with
@@ -203,7 +198,7 @@ static bool blk_ahead(struct blockread *m, size_t n)
     uint64_t off;
     size_t got;
 
-    if (n > AHEAD_ROOM)
+    if (n > READAHEAD_ROOM)
         return false;
     got = readahead_next(m->ra, &d, &off);
     if (got == 0 || off != m->boff + m->len)

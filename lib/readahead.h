@@ -26,6 +26,13 @@
 
 struct readahead;
 
+/* What the capture readers use: files from READAHEAD_FILE_MIN bytes on are
+ * read ahead, in chunks of READAHEAD_CHUNK bytes with READAHEAD_ROOM bytes
+ * of room before each (the largest record or block they take this way). */
+#define READAHEAD_FILE_MIN (8ull << 20)
+#define READAHEAD_CHUNK    (1u << 19)
+#define READAHEAD_ROOM     ((256u << 10) + 64u)
+
 /* readahead_new starts reading |fd| from |off| up to |end| in chunks of
  * |chunk| bytes, each with |headroom| bytes before it.  NULL when the
  * memory or the thread could not be had (the caller reads for itself). */

@@ -31,7 +31,7 @@ LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LDLIBS = $(shell pkg-config --libs cmocka 2>/dev/null) $(LDLIBS)
 SAN     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-LIB_SRCS = lib/cbs.c lib/readahead.c lib/out.c lib/strbuf.c lib/jsonr.c lib/outfile.c lib/privs.c \
+LIB_SRCS = lib/cbs.c lib/out.c lib/strbuf.c lib/jsonr.c lib/outfile.c lib/privs.c \
            capture/cap_link.c capture/cap_ip.c capture/cap_source.c capture/pcapng.c \
            capture/tcp_reasm.c capture/tcp_flow.c capture/cap_pipe.c capture/cap_clock.c \
            dissect/smtp.c dissect/tls.c dissect/tls_suite.c dissect/keylog.c dissect/decrypt.c dissect/classify.c \

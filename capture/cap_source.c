@@ -23,16 +23,11 @@
  * so resident memory does not grow with the file and no page is faulted in
  * twice), record by record exactly as libpcap's reader takes them.  (A
  * sliding mmap window was tried first: populating and unmapping the pages
- * cost more system time than the copy it saved.)  A file of
- * READAHEAD_FILE_MIN bytes or more is read ahead on a thread of its own
- * (lib/readahead.h): the kernel's copy, a tenth of the packet thread's
- * time, moves to another core, and the records are parsed in its chunks
- * where they lie (one cut by a chunk's edge is made whole in the room
- * before the next).  The first record that is anything but plain (a
- * captured length over the snapshot length, a truncated record, a read
- * error) hands the file back to libpcap at that record's offset, and
- * libpcap reports or repairs it as it always does: the fast path only ever
- * covers records whose reading is not in question.
+ * cost more system time than the copy it saved.)  The first record that is
+ * anything but plain (a captured length over the snapshot length, a
+ * truncated record, a read error) hands the file back to libpcap at that
+ * record's offset, and libpcap reports or repairs it as it always does: the
+ * fast path only ever covers records whose reading is not in question.
  */
 #include "cap_source.h"
 
@@ -47,7 +42,6 @@
 
 #include "cap_link.h"
 #include "lib/cbs.h"
-#include "lib/readahead.h"
 #include "pcapng.h"
 
 #define FILE_BUFFER (1u << 16)
@@ -63,9 +57,8 @@ struct blockread {
     int fd;
     uint64_t size, off;            /* file size, offset of the next record */
     uint32_t snap;                 /* libpcap's snapshot length for the file */
-    uint8_t *buf;                  /* READ_BUFFER bytes, or a chunk of |ra| */
+    uint8_t *buf;                  /* READ_BUFFER bytes */
     size_t len, pos;               /* bytes read into buf; where the next record starts */
-    struct readahead *ra;          /* the file read ahead on a thread, or NULL */
     uint64_t boff;                 /* file offset of buf[0] */
     struct pcap_pkthdr hdr;
 };
@@ -134,11 +127,7 @@ struct cap_source *cap_source_new(void)
 
 static void blk_drop(struct blockread *m)
 {
-    if (m->ra != NULL)
-        readahead_free(m->ra);   /* m->buf was one of its chunks */
-    else
-        free(m->buf);
-    m->ra = NULL;
+    free(m->buf);
     m->buf = NULL;
     m->len = m->pos = 0;
 }
@@ -183,34 +172,6 @@ static void blk_setup(struct blockread *m, pcap_t *p, FILE *f)
     m->off = PCAP_FILE_HDR;
     m->boff = PCAP_FILE_HDR;
     m->snap = (uint32_t)pcap_snapshot(p);
-    /* without the thread (a small file, or none to be had) the reads are
-     * ours, in blk_fill */
-    if (m->size >= READAHEAD_FILE_MIN && m->snap + PCAP_REC_HDR <= READAHEAD_ROOM)
-        m->ra = readahead_new(fd, PCAP_FILE_HDR, m->size, READAHEAD_CHUNK, READAHEAD_ROOM);
-}
-
-/* blk_ahead is blk_fill from the read-ahead chunks: the next chunk, with
- * the record begun at the end of this one copied in front of it. */
-static bool blk_ahead(struct blockread *m, size_t n)
-{
-    size_t tail = m->len - m->pos;
-    uint8_t *d;
-    uint64_t off;
-    size_t got;
-
-    if (n > READAHEAD_ROOM)
-        return false;
-    got = readahead_next(m->ra, &d, &off);
-    if (got == 0 || off != m->boff + m->len)
-        return false;
-    /* the tail lies in the chunk taken before, still valid */
-    if (tail)
-        memcpy(d - tail, m->buf + m->pos, tail);
-    m->buf = d - tail;
-    m->len = tail + got;
-    m->boff = off - tail;
-    m->pos = 0;
-    return n <= m->len;
 }
 
 /* blk_fill is blk_cover when the bytes are not all in buf: it moves what is
@@ -220,8 +181,6 @@ static bool blk_fill(struct blockread *m, size_t n)
 {
     if (n > READ_BUFFER || m->off + n > m->size)
         return false;
-    if (m->ra != NULL)
-        return blk_ahead(m, n);
     if (m->buf == NULL && (m->buf = malloc(READ_BUFFER)) == NULL)
         return false;
     /* keep only the unread tail: the caller has no pointer into the rest */

@@ -36,7 +36,6 @@
 #include <unistd.h>
 
 #include "lib/cbs.h"
-#include "lib/readahead.h"
 
 #define BT_SHB 0x0a0d0d0au
 #define BT_IDB 0x00000001u
@@ -69,8 +68,6 @@ struct pcapng {
     uint64_t woff;                 /* file offset of buf[0] (window) */
     size_t wlen;                   /* bytes of the window read */
     int rerr;                      /* errno of a failed pread, or 0 */
-    struct readahead *ra;          /* |sized| and large: read ahead on a thread,
-                                      the window one of its chunks */
     uint8_t *buf;                  /* the window, or (a stream) the current block */
     size_t cap;
     size_t have;                   /* a stream: bytes of the current block in buf */
@@ -163,56 +160,10 @@ static bool grow(struct pcapng *r, size_t n)
 /* cover makes the window hold the file's bytes [at, at + n), n > 0: the
  * number of them it holds from |at| on (less than |n| only at the end of
  * the file or on a read error, r->rerr), or (size_t)-1 out of memory. */
-static size_t cover(struct pcapng *r, uint64_t at, size_t n);
-
-/* stop_ahead ends the read-ahead (a block larger than its room): the
- * window is read here again from |at| on. */
-static void stop_ahead(struct pcapng *r, uint64_t at)
-{
-    readahead_free(r->ra);
-    r->ra = NULL;
-    r->buf = NULL;               /* it was one of the read-ahead's chunks */
-    r->cap = 0;
-    r->woff = at;
-    r->wlen = 0;
-}
-
-/* cover_ahead is cover from the read-ahead chunks: the next one, with the
- * |have| bytes the window holds from |at| on copied in front of it. */
-static size_t cover_ahead(struct pcapng *r, uint64_t at, size_t have, size_t n)
-{
-    uint8_t *d;
-    uint64_t off;
-    size_t got = readahead_next(r->ra, &d, &off);
-
-    if (got == 0) {
-        r->rerr = readahead_error(r->ra);
-        return have;
-    }
-    if (off != r->woff + r->wlen) {
-        stop_ahead(r, at);
-        return cover(r, at, n);
-    }
-    /* the window's bytes lie in the chunk taken before, still valid */
-    if (have)
-        memcpy(d - have, r->buf + (at - r->woff), have);
-    r->buf = d - have;
-    r->woff = at;
-    r->wlen = have + got;
-    return r->wlen < n ? r->wlen : n;
-}
-
 static size_t cover(struct pcapng *r, uint64_t at, size_t n)
 {
     size_t have = 0;
 
-    if (r->ra != NULL) {
-        if (at >= r->woff && at - r->woff <= r->wlen && n <= READAHEAD_ROOM) {
-            have = r->wlen - (size_t)(at - r->woff);
-            return have >= n ? n : cover_ahead(r, at, have, n);
-        }
-        stop_ahead(r, at);
-    }
     if (at >= r->woff && at - r->woff <= r->wlen) {
         size_t skip = (size_t)(at - r->woff);
 
@@ -624,9 +575,6 @@ struct pcapng *pcapng_open(FILE *f, char *errbuf)
         r->fd = fileno(f);
         r->off = r->woff = (uint64_t)pos;
         r->size = (uint64_t)st.st_size;
-        /* without the thread the window is read here */
-        if (r->size >= READAHEAD_FILE_MIN)
-            r->ra = readahead_new(r->fd, r->off, r->size, READAHEAD_CHUNK, READAHEAD_ROOM);
     }
     rc = advance(r, &r->pkt);
     if (rc < 0) {
@@ -650,10 +598,7 @@ void pcapng_free(struct pcapng *r)
         free(r->secs[i].data);
     free(r->ifs);
     free(r->secs);
-    if (r->ra != NULL)
-        readahead_free(r->ra);   /* r->buf was one of its chunks */
-    else
-        free(r->buf);
+    free(r->buf);
     free(r);
 }
 

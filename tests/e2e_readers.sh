@@ -1,11 +1,12 @@
 #!/bin/sh
 # e2e_readers.sh - the ways a capture file is read give the same run.
 #
-# A classic pcap of 12 MB (bench/gen from pcaps/) is read as a file (above
-# 8 MiB, read ahead on a thread in 512 KiB chunks, records cut by a chunk's
-# edge made whole), from standard input (libpcap), and as pcapng (editcap)
-# from a file (our reader's pread window) and from standard input (block
-# by block).  Each must give byte for byte the same --json lines (the
+# A classic pcap of 12 MB (bench/gen from pcaps/) is read as a file (our
+# large reads, a 1 MiB buffer refilled a dozen times, records cut by its
+# edge moved to its front), from standard input (libpcap), and as pcapng
+# (editcap) from a file (our reader's pread window, refilled some fifty
+# times) and from standard input (block by block).  Each must give byte
+# for byte the same --json lines (the
 # input's label set the same with -r FILE@LABEL) and the same packet count
 # in --stats.  The same file cut in the middle of a record: the file and
 # standard input stop at the same packet, with the same lines, and both
@@ -60,7 +61,7 @@ else
     fail readers-same "$sessions sessions;$bad"
 fi
 
-# cut inside a record, past several read-ahead chunks
+# cut inside a record, past several refills of the buffer
 head -c 10300001 "$tmp/big.pcap" >"$tmp/cut.pcap"
 bad=""
 read_as cutfile -r "$tmp/cut.pcap@x" || bad="$bad file: did not run;"

@@ -243,8 +243,10 @@ static int read_block(struct pcapng *r, uint32_t *type, struct cbs *body, bool *
     if (!get32(&c, *be, type))
         return fail(r, at, "unreadable block header");
     if (*type == BT_SHB) {
-        if ((got = take(r, at, 12)) < 12 || got == (size_t)-1)
-            return fail_short(r, at, "Section Header Block", got == (size_t)-1 ? 8 : got, 12);
+        if ((got = take(r, at, 12)) == (size_t)-1)
+            return fail(r, at, "out of memory for the read buffer");
+        if (got < 12)
+            return fail_short(r, at, "Section Header Block", got, 12);
         cbs_init(&c, r->blk + 8, 4);
         if (!cbs_get_u32(&c, &bom))
             return fail(r, at, "unreadable byte-order magic");

@@ -276,7 +276,7 @@ static void expand(const struct hops *h, size_t point, const struct hdig *x,
                    struct session_digest *d)
 {
     memset(d, 0, sizeof(*d));
-    snprintf(d->point, sizeof(d->point), "%s", h->labels[point]);
+    strbuf_copy(d->point, sizeof(d->point), h->labels[point]);
     d->first_us = x->first_us;
     d->last_us = x->last_us;
     d->id = x->id;
@@ -305,13 +305,13 @@ static void expand(const struct hops *h, size_t point, const struct hdig *x,
     d->leaf_self_signed = x->leaf_self_signed;
     d->expected = x->expected;
     d->flight = x->flight;
-    snprintf(d->sni, sizeof(d->sni), "%s", x->sni);
-    snprintf(d->banner_host, sizeof(d->banner_host), "%s", x->banner_host);
-    snprintf(d->ehlo, sizeof(d->ehlo), "%s", x->ehlo);
-    snprintf(d->ehlo_host, sizeof(d->ehlo_host), "%s", x->ehlo_host);
-    snprintf(d->ja3s, sizeof(d->ja3s), "%s", x->ja3s);
-    snprintf(d->hello_fp, sizeof(d->hello_fp), "%s", x->hello_fp);
-    snprintf(d->leaf_subject, sizeof(d->leaf_subject), "%s", x->leaf_subject);
+    strbuf_copy(d->sni, sizeof(d->sni), x->sni);
+    strbuf_copy(d->banner_host, sizeof(d->banner_host), x->banner_host);
+    strbuf_copy(d->ehlo, sizeof(d->ehlo), x->ehlo);
+    strbuf_copy(d->ehlo_host, sizeof(d->ehlo_host), x->ehlo_host);
+    strbuf_copy(d->ja3s, sizeof(d->ja3s), x->ja3s);
+    strbuf_copy(d->hello_fp, sizeof(d->hello_fp), x->hello_fp);
+    strbuf_copy(d->leaf_subject, sizeof(d->leaf_subject), x->leaf_subject);
     d->nfindings = x->nfindings;
     if (x->nfindings > 0)
         memcpy(d->findings, x->findings, x->nfindings * sizeof(d->findings[0]));

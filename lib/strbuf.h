@@ -70,6 +70,16 @@ static inline void strbuf_putc(struct strbuf *b, char c)
     b->p[b->len] = '\0';
 }
 
+/* strbuf_copy writes the string |s| into |buf| of |cap| bytes, cut as
+ * snprintf(buf, cap, "%s", s) cuts it, for a fraction of its cost. */
+static inline void strbuf_copy(char *buf, size_t cap, const char *s)
+{
+    struct strbuf b;
+
+    strbuf_init(&b, buf, cap);
+    strbuf_puts(&b, s);
+}
+
 /* strbuf_lit appends the string literal |lit|. */
 #define strbuf_lit(b, lit) strbuf_put((b), "" lit, sizeof(lit) - 1)
 

@@ -839,6 +839,14 @@ static void test_msgbuf(void **state)
             assert_memory_equal(got, want, sizeof(want));
             assert_int_equal(b.len, cap == 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1);
         }
+        /* strbuf_copy is snprintf(buf, cap, "%s", s), bytes past the cut untouched */
+        for (size_t i = 0; i < 4; i++) {
+            memset(want, '#', sizeof(want));
+            memset(got, '#', sizeof(got));
+            snprintf(want, cap, "%s", piece[i]);
+            strbuf_copy(got, cap, piece[i]);
+            assert_memory_equal(got, want, sizeof(want));
+        }
     }
 }
 

@@ -1470,10 +1470,18 @@ int main(int argc, char **argv)
         if (running && run.handoff != NULL) {
             struct handoff_stats hs;
 
+            struct timespec ts;
+
             handoff_stats(run.handoff, &hs);
             fprintf(stderr, "analysis thread: %llu records handed over, the capture waited "
-                            "for it %llu time(s)\n", (unsigned long long)hs.put,
+                            "for it %llu time(s)", (unsigned long long)hs.put,
                     (unsigned long long)hs.producer_waits);
+            /* the CPU time of each thread: the larger is what the run waits for */
+            if (hs.consumer_cpu_known && clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+                fprintf(stderr, "; CPU time: capture thread %.3f s, analysis thread %.3f s",
+                        (double)ts.tv_sec + (double)ts.tv_nsec / 1e9,
+                        (double)hs.consumer_cpu_us / 1e6);
+            fputc('\n', stderr);
         }
     }
     stats_ticker_free(tick);

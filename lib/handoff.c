@@ -224,7 +224,17 @@ void handoff_free(struct handoff *h)
 
 void handoff_stats(struct handoff *h, struct handoff_stats *st)
 {
+    clockid_t cid;
+    struct timespec ts;
+
     pthread_mutex_lock(&h->mu);
     *st = h->st;
     pthread_mutex_unlock(&h->mu);
+    /* the consumer's own CPU clock, read from here: which of the two
+     * threads a run waits for */
+    st->consumer_cpu_known = pthread_getcpuclockid(h->thread, &cid) == 0 &&
+                             clock_gettime(cid, &ts) == 0;
+    st->consumer_cpu_us = st->consumer_cpu_known
+                              ? (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u
+                              : 0;
 }

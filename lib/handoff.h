@@ -30,6 +30,7 @@
 #ifndef MXW_HANDOFF_H
 #define MXW_HANDOFF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,9 +52,13 @@ void handoff_sync(struct handoff *h);
 /* handoff_free syncs, stops the thread and frees |h|.  NULL is a no-op. */
 void handoff_free(struct handoff *h);
 
-/* handoff_stats: items put, and how often the producer waited for room. */
+/* handoff_stats: items put, how often the producer waited for room, and
+ * the CPU time the consumer thread has used (|consumer_cpu_known| false
+ * when the system cannot tell). */
 struct handoff_stats {
     uint64_t put, producer_waits;
+    uint64_t consumer_cpu_us;
+    bool consumer_cpu_known;
 };
 
 void handoff_stats(struct handoff *h, struct handoff_stats *st);

@@ -27,7 +27,8 @@
 #                on every capture in pcaps/, merged as two points too; a
 #                thread that cannot be started (its stack refused by a
 #                limit on the address space) is said, and the run is the
-#                one thread's
+#                one thread's; --stats says what was handed over to the
+#                thread and the CPU time of each of the two
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 . tests/lib.sh
@@ -210,6 +211,21 @@ if [ -z "$bad" ] && [ "$n" -gt 30 ]; then
     pass threads-same-output "$n runs: --threads 2 wrote what --threads 1 wrote"
 else
     fail threads-same-output "$n runs:$bad $(head -c 200 "$tmp/t2.err")"
+fi
+# --stats with the thread: what was handed over, and each thread's CPU time
+f=pcaps/many-sessions.pcap
+"$BIN" --threads 2 --stats --json -r "$f" >"$tmp/s2" 2>"$tmp/s2.err"
+r2=$?
+"$BIN" --threads 1 --stats --json -r "$f" >"$tmp/s1" 2>"$tmp/s1.err"
+r1=$?
+line=$(grep '^analysis thread: ' "$tmp/s2.err")
+recs=$(printf '%s\n' "$line" | sed -n 's/^analysis thread: \([0-9]*\) records handed over, the capture waited for it [0-9]* time(s); CPU time: capture thread \([0-9]*\.[0-9][0-9][0-9]\) s, analysis thread [0-9]*\.[0-9][0-9][0-9] s$/\1 \2/p')
+if [ "$r2" -le 1 ] && [ "$r1" = "$r2" ] && [ -n "$recs" ] && [ "${recs%% *}" -ge 40 ] &&
+   [ "${recs#* }" != 0.000 ] && ! grep -q '^analysis thread' "$tmp/s1.err" &&
+   grep -q '^packets: ' "$tmp/s1.err"; then
+    pass threads-stats "$line"
+else
+    fail threads-stats "exit $r1/$r2: [$line] [$recs]; one thread: $(grep -c '^analysis thread' "$tmp/s1.err") such lines"
 fi
 # the thread refused: a stack larger than the address space allowed (the
 # main thread's grows on demand and is not reserved)

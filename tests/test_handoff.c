@@ -90,6 +90,15 @@ static void run_many(size_t capacity, unsigned slow_every, bool sync_midway)
     assert_int_equal(st.put, N);
     if (slow_every)
         assert_true(st.producer_waits > 0);   /* the ring was full, and wrapped */
+    /* the consumer's CPU clock is read from the producer, and only grows */
+    assert_true(st.consumer_cpu_known);
+    {
+        struct handoff_stats later;
+
+        handoff_stats(h, &later);
+        assert_true(later.consumer_cpu_known);
+        assert_true(later.consumer_cpu_us >= st.consumer_cpu_us);
+    }
     handoff_free(h);
     assert_false(atomic_load(&x.out_of_order));
     for (unsigned k = 0; k < N; k++) {

@@ -1469,7 +1469,6 @@ int main(int argc, char **argv)
             print_analysis_stats(run.pipeline);
         if (running && run.handoff != NULL) {
             struct handoff_stats hs;
-
             struct timespec ts;
 
             handoff_stats(run.handoff, &hs);

@@ -14,19 +14,8 @@
 #include "lib/out.h"
 #include "lib/strbuf.h"
 
-static void copy(char *dst, size_t cap, const char *src)
-{
-    size_t n = src != NULL ? strlen(src) : 0;
-
-    if (n >= cap)
-        n = cap - 1;
-    if (n > 0)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-/* copy_utf8 is copy cut on a UTF-8 boundary (a subject can be long), the
- * way a reader of the JSON line cuts it too. */
+/* copy_utf8 is strbuf_copy cut on a UTF-8 boundary (a subject can be
+ * long), the way a reader of the JSON line cuts it too. */
 static void copy_utf8(char *dst, size_t cap, const char *src)
 {
     size_t n = src != NULL ? strlen(src) : 0;
@@ -68,7 +57,7 @@ void digest_fill(struct session_digest *d, const struct analysed *a)
     const struct smtp_facts *sf = s->smtp ? smtp_facts(s->smtp) : NULL;
 
     memset(d, 0, sizeof(*d));
-    copy(d->point, sizeof(d->point), a->point);
+    strbuf_copy(d->point, sizeof(d->point), a->point);
     d->id = s->id;
     d->first_us = s->first_us;
     d->last_us = s->last_us;
@@ -79,9 +68,9 @@ void digest_fill(struct session_digest *d, const struct analysed *a)
     d->cbytes = s->bytes[TCP_TO_SERVER];
     d->sbytes = s->bytes[TCP_TO_CLIENT];
     if (sf != NULL) {
-        copy(d->banner_host, sizeof(d->banner_host), sf->banner_host);
-        copy(d->ehlo, sizeof(d->ehlo), sf->helo);
-        copy(d->ehlo_host, sizeof(d->ehlo_host), sf->ehlo_host);
+        strbuf_copy(d->banner_host, sizeof(d->banner_host), sf->banner_host);
+        strbuf_copy(d->ehlo, sizeof(d->ehlo), sf->helo);
+        strbuf_copy(d->ehlo_host, sizeof(d->ehlo_host), sf->ehlo_host);
         d->starttls_offered = sf->starttls_offered;
         d->starttls_requested = sf->starttls_requested;
     }
@@ -94,8 +83,8 @@ void digest_fill(struct session_digest *d, const struct analysed *a)
     }
     d->cert_hidden = s->cert_hidden;
     if (s->client_hello)
-        copy(d->sni, sizeof(d->sni), s->sni);
-    copy(d->ja3s, sizeof(d->ja3s), s->ja3s);
+        strbuf_copy(d->sni, sizeof(d->sni), s->sni);
+    strbuf_copy(d->ja3s, sizeof(d->ja3s), s->ja3s);
     digest_hello_fp(s, d->hello_fp, sizeof(d->hello_fp));
     if (s->client_hello && s->client_random_seen) {
         d->random_seen = true;
@@ -231,7 +220,7 @@ static bool on_value(void *ctx, const char *path, long index, const struct jsonr
 #define WANT(cond, why) do { if (!(cond)) return bad_field(r, path, why); } while (0)
     if (strcmp(path, "observer.name") == 0) {
         WANT(str, "not a string");
-        copy(d->point, sizeof(d->point), v->str);
+        strbuf_copy(d->point, sizeof(d->point), v->str);
     } else if (strcmp(path, "mxwitness.session_id") == 0) {
         WANT(num, "not a whole number");
         d->id = v->u64;
@@ -257,13 +246,13 @@ static bool on_value(void *ctx, const char *path, long index, const struct jsonr
         d->sbytes = v->u64;
     } else if (strcmp(path, "smtp.banner_host") == 0) {
         if (str)
-            copy(d->banner_host, sizeof(d->banner_host), v->str);
+            strbuf_copy(d->banner_host, sizeof(d->banner_host), v->str);
     } else if (strcmp(path, "smtp.ehlo") == 0) {
         if (str)
-            copy(d->ehlo, sizeof(d->ehlo), v->str);
+            strbuf_copy(d->ehlo, sizeof(d->ehlo), v->str);
     } else if (strcmp(path, "smtp.ehlo_host") == 0) {
         if (str)
-            copy(d->ehlo_host, sizeof(d->ehlo_host), v->str);
+            strbuf_copy(d->ehlo_host, sizeof(d->ehlo_host), v->str);
     } else if (strcmp(path, "smtp.starttls.offered") == 0) {
         WANT(boolean, "not true or false");
         d->starttls_offered = v->b;
@@ -288,13 +277,13 @@ static bool on_value(void *ctx, const char *path, long index, const struct jsonr
         d->cert_hidden = v->b;
     } else if (strcmp(path, "tls.client.server_name") == 0) {
         WANT(str, "not a string");
-        copy(d->sni, sizeof(d->sni), v->str);
+        strbuf_copy(d->sni, sizeof(d->sni), v->str);
     } else if (strcmp(path, "tls.server.ja3s_string") == 0) {
         WANT(str, "not a string");
-        copy(d->ja3s, sizeof(d->ja3s), v->str);
+        strbuf_copy(d->ja3s, sizeof(d->ja3s), v->str);
     } else if (strcmp(path, "tls.server.hello_fingerprint") == 0) {
         WANT(str, "not a string");
-        copy(d->hello_fp, sizeof(d->hello_fp), v->str);
+        strbuf_copy(d->hello_fp, sizeof(d->hello_fp), v->str);
     } else if (strcmp(path, "tls.client.random") == 0) {
         WANT(str && v->len == 64 && hex_bytes(v->str, d->random, 32), "not 32 bytes in hex");
         d->random_seen = true;

@@ -71,13 +71,15 @@ static inline void strbuf_putc(struct strbuf *b, char c)
 }
 
 /* strbuf_copy writes the string |s| into |buf| of |cap| bytes, cut as
- * snprintf(buf, cap, "%s", s) cuts it, for a fraction of its cost. */
+ * snprintf(buf, cap, "%s", s) cuts it, for a fraction of its cost; a NULL
+ * |s| is the empty string. */
 static inline void strbuf_copy(char *buf, size_t cap, const char *s)
 {
     struct strbuf b;
 
     strbuf_init(&b, buf, cap);
-    strbuf_puts(&b, s);
+    if (s != NULL)
+        strbuf_puts(&b, s);
 }
 
 /* strbuf_lit appends the string literal |lit|. */

@@ -847,6 +847,12 @@ static void test_msgbuf(void **state)
             strbuf_copy(got, cap, piece[i]);
             assert_memory_equal(got, want, sizeof(want));
         }
+        /* NULL is the empty string */
+        memset(got, '#', sizeof(got));
+        strbuf_copy(got, cap, NULL);
+        if (cap > 0)
+            assert_int_equal(got[0], '\0');
+        assert_int_equal(got[cap > 0 ? 1 : 0], '#');
     }
 }
 

@@ -10,6 +10,8 @@
  */
 #include "tcp_flow.h"
 
+#include "lib/objcache.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +44,7 @@ struct tcp_flow_table {
      * closed: on_close done; absorbs late packets until the linger ends. */
     struct flow_list lists[L_COUNT];
     struct tcp_memcap mc;
+    struct objcache flows;         /* freed connections, for the next ones */
     struct tcp_flow_stats st;
     uint64_t next_id;
     size_t nclosed;                /* entries on the closed list */
@@ -210,6 +213,7 @@ struct tcp_flow_table *tcp_flow_table_new(const struct tcp_flow_config *cfg,
 
     if (!tab)
         return NULL;
+    objcache_init(&tab->flows, sizeof(struct tcp_flow), sizeof(struct tcp_flow));
     if (cfg)
         tab->cfg = *cfg;
     if (!tab->cfg.max_flows)
@@ -271,7 +275,7 @@ static void remove_flow(struct tcp_flow_table *tab, struct tcp_flow *f)
         tab->nclosed--;
     tcp_half_cleanup(&f->half[0], &tab->mc);
     tcp_half_cleanup(&f->half[1], &tab->mc);
-    free(f);
+    objcache_free(&tab->flows, f);
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -326,6 +330,7 @@ void tcp_flow_table_free(struct tcp_flow_table *tab)
     while (tab->lists[L_CLOSED].head)
         remove_flow(tab, tab->lists[L_CLOSED].head);
     tcp_memcap_cleanup(&tab->mc);
+    objcache_cleanup(&tab->flows);
     free(tab->buckets);
     free(tab);
 }
@@ -428,7 +433,7 @@ static struct tcp_flow *create(struct tcp_flow_table *tab, const struct cap_tcp_
         close_flow(tab, victim, TCP_CLOSE_EVICTED);
         remove_flow(tab, victim);
     }
-    f = calloc(1, sizeof(*f));
+    f = objcache_zalloc(&tab->flows);
     if (!f)
         return NULL;
     if (seg->flags & CAP_TH_SYN)

@@ -27,6 +27,7 @@
 #include "session.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #include "capture/cap_pipe.h"
 #include "dissect/classify.h"
 #include "dissect/decrypt.h"
+#include "lib/objcache.h"
 #include "lib/strbuf.h"
 
 /* Decrypted SMTP waits here per direction until it makes whole lines (and,
@@ -69,11 +71,18 @@ struct sess_state {
     struct tcp_memcap *mc;
     size_t chain_held;
     size_t skip[2];                 /* prelude bytes still to pass over, by sender */
+    /* The record's short strings (SNI, JA3, JA4_r, ALPN, JA3S) while they
+     * fit; longer ones go to the heap (see names_take). */
+    size_t names_used;
+    char names[640];                /* last: objcache_zalloc leaves it as it was */
 };
 
 struct session_layer {
     struct session_opts opts;
     struct session_sink sink;
+    /* freed records and parser states, for the next connections (on the
+     * layer's thread: records come back through session_release_kept) */
+    struct objcache pres, states, smtps, tlss;
     uint64_t count;
     uint64_t lost;                  /* connections without a record (SESSION_ALLOC_SESSION) */
     uint64_t no_dialogue;           /* mail connections without a payload byte */
@@ -146,11 +155,11 @@ static void *s_alloc(struct sess_state *st, enum session_alloc what, void *old, 
     return p;
 }
 
-/* s_cbsdup copies the bytes of |c| as a NUL-terminated string. */
-static char *s_cbsdup(struct sess_state *st, enum session_alloc what, const struct cbs *c)
+/* put_string copies the bytes of |c| to |out| (cbs_len + 1 bytes, or
+ * NULL) as a NUL-terminated string. */
+static char *put_string(char *out, const struct cbs *c)
 {
     struct cbs in = *c;
-    char *out = s_alloc(st, what, NULL, cbs_len(&in) + 1);
 
     if (!out)
         return NULL;
@@ -160,12 +169,71 @@ static char *s_cbsdup(struct sess_state *st, enum session_alloc what, const stru
     return out;
 }
 
-static char *s_strdup(struct sess_state *st, enum session_alloc what, const char *str)
+/* s_cbsdup copies the bytes of |c| as a NUL-terminated string. */
+static char *s_cbsdup(struct sess_state *st, enum session_alloc what, const struct cbs *c)
+{
+    return put_string(s_alloc(st, what, NULL, cbs_len(c) + 1), c);
+}
+
+/* names_take: |n| bytes for one of the record's strings, from its slab
+ * while there is room, else from the heap (NULL when that fails). */
+static char *names_take(struct sess_state *st, size_t n)
+{
+    char *p;
+
+    if (refused(st->sl, SESSION_ALLOC_NAMES)) {
+        alloc_failed(st, SESSION_ALLOC_NAMES);
+        return NULL;
+    }
+    if (n <= sizeof(st->names) - st->names_used) {
+        p = st->names + st->names_used;
+        st->names_used += n;
+        return p;
+    }
+    if ((p = malloc(n)) == NULL)
+        alloc_failed(st, SESSION_ALLOC_NAMES);
+    return p;
+}
+
+/* names_drop frees a string names_take gave, unless it is in the slab. */
+static void names_drop(struct sess_state *st, char *p)
+{
+    uintptr_t a = (uintptr_t)p, slab = (uintptr_t)st->names;
+
+    if (p != NULL && (a < slab || a >= slab + sizeof(st->names)))
+        free(p);
+}
+
+/* names_dup copies the bytes of |c| as a string from names_take. */
+static char *names_dup(struct sess_state *st, const struct cbs *c)
+{
+    return put_string(names_take(st, cbs_len(c) + 1), c);
+}
+
+static char *names_strdup(struct sess_state *st, const char *str)
 {
     struct cbs c;
 
     cbs_init(&c, (const uint8_t *)str, strlen(str));
-    return s_cbsdup(st, what, &c);
+    return names_dup(st, &c);
+}
+
+/* new_smtp: an SMTP parser for |st|, from the layer's freed ones. */
+static struct smtp *new_smtp(struct sess_state *st, const struct smtp_cbs *cbs)
+{
+    struct smtp *p = refused(st->sl, SESSION_ALLOC_SMTP) ? NULL : objcache_alloc(&st->sl->smtps);
+
+    if (p)
+        smtp_init(p, cbs, st);
+    return p;
+}
+
+static void drop_smtp(struct session_layer *sl, struct smtp *p)
+{
+    if (p) {
+        smtp_fini(p);
+        objcache_free(&sl->smtps, p);
+    }
 }
 
 /* ---- transcript ----------------------------------------------------- */
@@ -274,7 +342,7 @@ static char *join_alpn(struct sess_state *st, const struct cbs *alpn)
 {
     struct cbs c = *alpn, name;
     size_t cap = cbs_len(alpn) + 1, len = 0;
-    char *out = s_alloc(st, SESSION_ALLOC_NAMES, NULL, cap);
+    char *out = names_take(st, cap);
 
     if (!out)
         return NULL;
@@ -310,10 +378,10 @@ static void tls_client_hello(void *user, const struct tls_client_hello *ch)
     s->client_hello = true;
     s->ch_version = best;
     if (cbs_len(&ch->sni))
-        s->sni = s_cbsdup(st, SESSION_ALLOC_NAMES, &ch->sni);
-    s->ja3 = s_strdup(st, SESSION_ALLOC_NAMES, ch->ja3);
+        s->sni = names_dup(st, &ch->sni);
+    s->ja3 = names_strdup(st, ch->ja3);
     if (ch->ja4_r[0])
-        s->ja4_r = s_strdup(st, SESSION_ALLOC_NAMES, ch->ja4_r);
+        s->ja4_r = names_strdup(st, ch->ja4_r);
     if (cbs_len(&ch->alpn))
         s->alpn_offered = join_alpn(st, &ch->alpn);
     s->ech = ch->ech;
@@ -347,8 +415,8 @@ static void tls_server_hello(void *user, const struct tls_server_hello *sh)
     for (size_t i = 0; i < sh->ext_types.n && i < SESSION_MAX_SH_EXTS; i++)
         s->sh_ext_types[s->nsh_ext_types++] = sh->ext_types.v[i];
     s->sh_ext_total = sh->ext_types.total;
-    free(s->ja3s);
-    s->ja3s = s_strdup(st, SESSION_ALLOC_NAMES, sh->ja3s);
+    names_drop(st, s->ja3s);
+    s->ja3s = names_strdup(st, sh->ja3s);
     if (sh->version == 0x0304)
         s->cert_hidden = true;
     {
@@ -651,9 +719,7 @@ static void tls_plaintext(void *user, enum tcp_dir from, const uint8_t *p, size_
 
     if (st->inner_stopped)
         return;
-    if (s->smtp_tls == NULL &&
-        (s->smtp_tls = refused(st->sl, SESSION_ALLOC_SMTP) ? NULL
-                                                           : smtp_new(&smtp_tls_callbacks, st)) == NULL) {
+    if (s->smtp_tls == NULL && (s->smtp_tls = new_smtp(st, &smtp_tls_callbacks)) == NULL) {
         st->inner_stopped = true;
         alloc_failed(st, SESSION_ALLOC_SMTP);
         return;
@@ -739,7 +805,7 @@ struct sess_pre {
 /* new_state: the session record of |f|, as the connection began. */
 static struct sess_state *new_state(struct session_layer *sl, struct tcp_flow *f)
 {
-    struct sess_state *st = refused(sl, SESSION_ALLOC_SESSION) ? NULL : calloc(1, sizeof(*st));
+    struct sess_state *st = refused(sl, SESSION_ALLOC_SESSION) ? NULL : objcache_zalloc(&sl->states);
 
     if (!st)
         return NULL;
@@ -773,7 +839,7 @@ static struct sess_state *upgrade(struct session_layer *sl, struct tcp_flow *f, 
             tcp_flow_stop(f, TCP_TO_CLIENT);
         }
     }
-    free(pre);
+    objcache_free(&sl->pres, pre);
     f->user = st;
     f->user_kind = U_STATE;
     return st;
@@ -791,7 +857,7 @@ static void *sl_open(void *ctx, struct tcp_flow *f)
     struct sess_state *st;
 
     if (!sl->opts.ports || cap_ports_has(sl->opts.ports, f->sport)) {
-        struct sess_pre *pre = refused(sl, SESSION_ALLOC_SESSION) ? NULL : calloc(1, sizeof(*pre));
+        struct sess_pre *pre = refused(sl, SESSION_ALLOC_SESSION) ? NULL : objcache_zalloc(&sl->pres);
 
         if (pre == NULL)
             sl->lost++;
@@ -946,7 +1012,9 @@ static bool ensure_tls(struct sess_state *st)
 {
     st->s.tls = true;
     if (!st->tls && !(st->s.alloc_failed & SESSION_ALLOC_BIT(SESSION_ALLOC_TLS))) {
-        st->tls = refused(st->sl, SESSION_ALLOC_TLS) ? NULL : tls_new(&tls_callbacks, st);
+        st->tls = refused(st->sl, SESSION_ALLOC_TLS) ? NULL : objcache_alloc(&st->sl->tlss);
+        if (st->tls)
+            tls_init(st->tls, &tls_callbacks, st);
         if (!st->tls)
             alloc_failed(st, SESSION_ALLOC_TLS);
         else
@@ -958,7 +1026,7 @@ static bool ensure_tls(struct sess_state *st)
 static bool ensure_smtp(struct sess_state *st)
 {
     if (!st->s.smtp && !(st->s.alloc_failed & SESSION_ALLOC_BIT(SESSION_ALLOC_SMTP))) {
-        st->s.smtp = refused(st->sl, SESSION_ALLOC_SMTP) ? NULL : smtp_new(&smtp_callbacks, st);
+        st->s.smtp = new_smtp(st, &smtp_callbacks);
         if (!st->s.smtp)
             alloc_failed(st, SESSION_ALLOC_SMTP);
     }
@@ -1267,18 +1335,22 @@ static void free_chain(struct session_chain *c)
 static void session_release(struct sess_state *st)
 {
     struct session *s = &st->s;
+    struct session_layer *sl = st->sl;
 
-    smtp_free(s->smtp);
-    smtp_free(s->smtp_tls);
+    drop_smtp(sl, s->smtp);
+    drop_smtp(sl, s->smtp_tls);
     free(st->inner[0]);
     free(st->inner[1]);
-    tls_free(st->tls);
+    if (st->tls) {
+        tls_fini(st->tls);
+        objcache_free(&sl->tlss, st->tls);
+    }
     classify_flow_free(st->cf);
-    free(s->sni);
-    free(s->ja3);
-    free(s->ja4_r);
-    free(s->ja3s);
-    free(s->alpn_offered);
+    names_drop(st, s->sni);
+    names_drop(st, s->ja3);
+    names_drop(st, s->ja4_r);
+    names_drop(st, s->ja3s);
+    names_drop(st, s->alpn_offered);
     free_chain(&s->server_chain);
     free_chain(&s->client_chain);
     tcp_memcap_release(st->mc, st->chain_held);
@@ -1287,7 +1359,7 @@ static void session_release(struct sess_state *st)
     for (size_t i = 0; i < s->nlines; i++)
         free(s->lines[i].text);
     free(s->lines);
-    free(st);
+    objcache_free(&sl->states, st);
 }
 
 static void sl_close(void *ctx, struct tcp_flow *f)
@@ -1375,6 +1447,11 @@ struct session_layer *session_layer_new(const struct session_opts *opts,
 
     if (!sl)
         return NULL;
+    objcache_init(&sl->pres, sizeof(struct sess_pre), sizeof(struct sess_pre));
+    /* the names slab is written before it is read */
+    objcache_init(&sl->states, sizeof(struct sess_state), offsetof(struct sess_state, names));
+    objcache_init(&sl->smtps, smtp_size(), 0);      /* smtp_init clears what it needs */
+    objcache_init(&sl->tlss, tls_size(), 0);        /* and tls_init */
     if (opts)
         sl->opts = *opts;
     if (sink)
@@ -1384,6 +1461,12 @@ struct session_layer *session_layer_new(const struct session_opts *opts,
 
 void session_layer_free(struct session_layer *sl)
 {
+    if (!sl)
+        return;
+    objcache_cleanup(&sl->pres);
+    objcache_cleanup(&sl->states);
+    objcache_cleanup(&sl->smtps);
+    objcache_cleanup(&sl->tlss);
     free(sl);
 }
 

@@ -1106,12 +1106,22 @@ static void feed_client(struct smtp *s, struct cbs *in, uint64_t ts)
 
 /* ---- public interface ----------------------------------------------- */
 
+size_t smtp_size(void)
+{
+    return sizeof(struct smtp);
+}
+
 struct smtp *smtp_new(const struct smtp_cbs *cbs, void *user)
 {
     struct smtp *s = malloc(sizeof(*s));
 
-    if (!s)
-        return NULL;
+    if (s)
+        smtp_init(s, cbs, user);
+    return s;
+}
+
+void smtp_init(struct smtp *s, const struct smtp_cbs *cbs, void *user)
+{
     memset(s, 0, offsetof(struct smtp, q));
     if (cbs)
         s->cbs = *cbs;
@@ -1120,10 +1130,15 @@ struct smtp *smtp_new(const struct smtp_cbs *cbs, void *user)
     s->rfirst = s->rfirst_small;
     s->st_buf = s->st_small;
     s->st_cap = sizeof(s->st_small);
-    return s;
 }
 
 void smtp_free(struct smtp *s)
+{
+    smtp_fini(s);
+    free(s);
+}
+
+void smtp_fini(struct smtp *s)
 {
     struct smtp_facts *f;
 
@@ -1147,7 +1162,6 @@ void smtp_free(struct smtp *s)
     if (s->st_buf != s->st_small)
         free(s->st_buf);
     free(s->rfirst_big);
-    free(s);
 }
 
 size_t smtp_feed(struct smtp *s, enum tcp_dir dir, const uint8_t *p, size_t n, uint64_t ts_us)

@@ -113,6 +113,14 @@ struct smtp *smtp_new(const struct smtp_cbs *cbs, void *user);
 /* smtp_free frees |s| and everything in its facts.  NULL is a no-op. */
 void smtp_free(struct smtp *s);
 
+/* The same in memory the caller owns (dissect/session.c keeps freed parser
+ * states for the next connection): smtp_init makes the |smtp_size()| bytes
+ * at |s| a new parser, smtp_fini frees everything it holds but not |s|
+ * itself (NULL is a no-op). */
+size_t smtp_size(void);
+void smtp_init(struct smtp *s, const struct smtp_cbs *cbs, void *user);
+void smtp_fini(struct smtp *s);
+
 /* smtp_feed parses bytes of direction |dir| seen at |ts_us| and returns how
  * many it consumed.  It stops consuming at the hand-off: after the client's
  * STARTTLS line and the server's accepting 220 line, smtp_mode(dir) is

@@ -2055,16 +2055,26 @@ bool tls_looks_like_record(const uint8_t *p, size_t n)
            type >= TLS_CT_CCS && type <= TLS_CT_HEARTBEAT && major == 3;
 }
 
+size_t tls_size(void)
+{
+    return sizeof(struct tls);
+}
+
 struct tls *tls_new(const struct tls_cbs *cbs, void *user)
 {
-    struct tls *t = calloc(1, sizeof(*t));
+    struct tls *t = malloc(sizeof(*t));
 
-    if (!t)
-        return NULL;
+    if (t)
+        tls_init(t, cbs, user);
+    return t;
+}
+
+void tls_init(struct tls *t, const struct tls_cbs *cbs, void *user)
+{
+    memset(t, 0, sizeof(*t));
     if (cbs)
         t->cbs = *cbs;
     t->user = user;
-    return t;
 }
 
 void tls_set_memcap(struct tls *t, struct tcp_memcap *mc)
@@ -2076,11 +2086,16 @@ void tls_set_memcap(struct tls *t, struct tcp_memcap *mc)
 
 void tls_free(struct tls *t)
 {
+    tls_fini(t);
+    free(t);
+}
+
+void tls_fini(struct tls *t)
+{
     if (!t)
         return;
     half_drop_message(t, &t->h[0]);
     half_drop_message(t, &t->h[1]);
     decrypt_free(t->h[0].dec);
     decrypt_free(t->h[1].dec);
-    free(t);
 }

@@ -263,6 +263,13 @@ struct tls *tls_new(const struct tls_cbs *cbs, void *user);
 /* tls_free frees |t|.  NULL is a no-op. */
 void tls_free(struct tls *t);
 
+/* The same in memory the caller owns (as smtp_init and smtp_fini):
+ * tls_init makes the |tls_size()| bytes at |t| a new parser, tls_fini frees
+ * what it holds but not |t| (NULL is a no-op). */
+size_t tls_size(void);
+void tls_init(struct tls *t, const struct tls_cbs *cbs, void *user);
+void tls_fini(struct tls *t);
+
 /* tls_feed parses bytes of direction |dir| and returns how many it consumed
  * (whole records; a partial record at the end is left for the next call). */
 size_t tls_feed(struct tls *t, enum tcp_dir dir, const uint8_t *p, size_t n);

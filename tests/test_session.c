@@ -393,31 +393,13 @@ static void send_seg(struct harness *h, enum tcp_dir dir, uint8_t flags, const u
     h->seq[dir] += (uint32_t)n + ((flags & (CAP_TH_SYN | CAP_TH_FIN)) ? 1 : 0);
 }
 
-/* run plays |d| through a new table and session layer: every step in one
- * segment, except step |si| cut in two at |cut| (M_SPLIT), or every byte in
- * its own segment (M_BYTES).  Both pieces of a step carry the step's time.
- * |r| gets the record; |h| (if not NULL) keeps the call log. */
-static void run(const struct dialogue *d, enum mode m, size_t si, size_t cut,
-                const struct run_opts *ro, struct rec *r, struct harness *out)
+/* play sends |d| as one connection to port |sport| from time |ts|: the
+ * handshake, every step in one segment, except step |si| cut in two at
+ * |cut| (M_SPLIT), or every byte in its own segment (M_BYTES), and the
+ * FINs.  Both pieces of a step carry the step's time. */
+static void play(struct harness *h, const struct dialogue *d, enum mode m, size_t si, size_t cut,
+                 uint16_t sport, uint64_t ts)
 {
-    struct harness *h = calloc(1, sizeof(*h));
-    struct session_opts so = {0};
-    struct session_sink sk = {.on_session = sink, .ctx = r};
-    uint16_t sport = ro && ro->sport ? ro->sport : 25;
-    uint64_t ts = T0;
-
-    assert_non_null(h);
-    rec_clear(r);
-    if (ro) {
-        so.transcript = ro->transcript;
-        so.fail_alloc = ro->fail_alloc;
-        so.fail_ctx = ro->fail_ctx;
-    }
-    h->real = session_layer_cbs();
-    h->sl = session_layer_new(&so, &sk);
-    assert_non_null(h->sl);
-    h->tab = tcp_flow_table_new(NULL, &proxy, h);
-    assert_non_null(h->tab);
     h->seq[TCP_TO_SERVER] = 1000;
     h->seq[TCP_TO_CLIENT] = 7000;
     send_seg(h, TCP_TO_SERVER, CAP_TH_SYN, NULL, 0, ts, sport);
@@ -442,6 +424,30 @@ static void run(const struct dialogue *d, enum mode m, size_t si, size_t cut,
     send_seg(h, TCP_TO_SERVER, CAP_TH_FIN | CAP_TH_ACK, NULL, 0, ts, sport);
     send_seg(h, TCP_TO_CLIENT, CAP_TH_FIN | CAP_TH_ACK, NULL, 0, ts + 10, sport);
     send_seg(h, TCP_TO_SERVER, CAP_TH_ACK, NULL, 0, ts + 20, sport);
+}
+
+/* run plays |d| (see play) through a new table and session layer.  |r|
+ * gets the record; |h| (if not NULL) keeps the call log. */
+static void run(const struct dialogue *d, enum mode m, size_t si, size_t cut,
+                const struct run_opts *ro, struct rec *r, struct harness *out)
+{
+    struct harness *h = calloc(1, sizeof(*h));
+    struct session_opts so = {0};
+    struct session_sink sk = {.on_session = sink, .ctx = r};
+
+    assert_non_null(h);
+    rec_clear(r);
+    if (ro) {
+        so.transcript = ro->transcript;
+        so.fail_alloc = ro->fail_alloc;
+        so.fail_ctx = ro->fail_ctx;
+    }
+    h->real = session_layer_cbs();
+    h->sl = session_layer_new(&so, &sk);
+    assert_non_null(h->sl);
+    h->tab = tcp_flow_table_new(NULL, &proxy, h);
+    assert_non_null(h->tab);
+    play(h, d, m, si, cut, ro && ro->sport ? ro->sport : 25, T0);
     tcp_flow_table_free(h->tab);
     assert_int_equal(session_layer_count(h->sl), r->n);
     if (out)
@@ -864,6 +870,58 @@ static void test_starttls_same_callback(void **state)
 
 /* What on_data returns: nothing of a line without its CRLF or of a record
  * without all its bytes; whole records of a flight cut inside one. */
+/* Records and parser states come back for the next connections
+ * (lib/objcache.h): a session that follows another through the same layer
+ * is recorded as it would be alone, with nothing of the first left in it. */
+static void test_state_reused(void **state)
+{
+    static const struct step plain[] = {S("220 second.example.test ESMTP\r\n"),
+                                        C("HELO plain.example.org\r\n"),
+                                        S("250 second.example.test\r\n"), C("QUIT\r\n"),
+                                        S("221 2.0.0 Bye\r\n")};
+    struct dialogue first = starttls_dialogue(t12, NEL(t12)), second = {.n = 0};
+    struct rec alone = {0}, after = {0};
+    struct run_opts ro = {.sport = 587};
+    struct harness *h = calloc(1, sizeof(*h));
+    struct session_sink sk = {.on_session = sink, .ctx = &after};
+    const char *a, *b;
+
+    (void)state;
+    assert_non_null(h);
+    for (size_t i = 0; i < NEL(plain); i++)
+        add_step(&second, plain[i].dir, plain[i].p, plain[i].n);
+    run(&second, M_WHOLE, 0, 0, &ro, &alone, NULL);
+    assert_int_equal(alone.n, 1);
+    assert_string_equal(alone.banner, "220 second.example.test ESMTP");
+
+    h->real = session_layer_cbs();
+    h->sl = session_layer_new(NULL, &sk);
+    h->tab = tcp_flow_table_new(NULL, &proxy, h);
+    assert_non_null(h->sl);
+    assert_non_null(h->tab);
+    play(h, &first, M_WHOLE, 0, 0, 25, T0);
+    assert_int_equal(after.n, 1);
+    assert_t12(&after);                           /* the first: STARTTLS, names, a chain */
+    /* a minute later, when the first connection is forgotten too */
+    play(h, &second, M_WHOLE, 0, 0, 587, T0 + 60000000u);
+    tcp_flow_table_free(h->tab);
+    assert_int_equal(session_layer_count(h->sl), 2);
+    session_layer_free(h->sl);
+    free(h);
+    assert_false(after.sni_set || after.ja3_set || after.ja4_set || after.ja3s_set ||
+                 after.alpn_set);
+    assert_false(after.s.tls || after.s.client_hello || after.s.server_chain.seen);
+    assert_string_equal(after.banner, "220 second.example.test ESMTP");
+    /* the whole record, but for the connection's id on the first line */
+    a = strchr(alone.dump_notimes.p, '\n');
+    b = strchr(after.dump_notimes.p, '\n');
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(b, a);
+    rec_clear(&alone);
+    rec_clear(&after);
+}
+
 static void test_consumed(void **state)
 {
     struct dialogue d = starttls_dialogue(t12, NEL(t12));
@@ -1386,6 +1444,7 @@ int main(void)
         cmocka_unit_test(test_starttls_tls13),
         cmocka_unit_test(test_tls13_stops_after_flight),
         cmocka_unit_test(test_starttls_same_callback),
+        cmocka_unit_test(test_state_reused),
         cmocka_unit_test(test_consumed),
         cmocka_unit_test(test_split_every_offset),
         cmocka_unit_test(test_implicit_tls),

@@ -22,6 +22,7 @@ struct pipeline {
     char expected[PIPELINE_EXPECTED_MAX];
     struct session_digest digest;
     struct hops *hops;               /* opts.hops */
+    bool paired;                     /* its deliveries were handed on */
     struct findings hfs;             /* a delivery's findings */
     uint64_t now_us;                 /* the clock (pipeline_clock) */
 };
@@ -330,9 +331,9 @@ static long input_of(const struct pipeline *p, const char *label)
     return -1;
 }
 
-/* on_delivery: the findings of one delivery's hops, counted in the totals
+/* pipeline_delivery: the findings of one delivery's hops, counted in the totals
  * and in the summary of the server the sender reached, then handed on. */
-static void on_delivery(void *ctx, const struct hop_delivery *d)
+void pipeline_delivery(void *ctx, const struct hop_delivery *d)
 {
     struct pipeline *p = ctx;
     const struct session_digest *first = NULL;
@@ -388,14 +389,23 @@ void pipeline_periodic(struct pipeline *p, uint64_t now_us)
     free(v);
 }
 
+void pipeline_pair(struct pipeline *p, void (*put)(void *ctx, const struct hop_delivery *d),
+                   void *ctx)
+{
+    if (!p->paired && p->hops != NULL && hops_npoints(p->hops) > 1)
+        hops_run(p->hops, put, ctx);
+    p->paired = true;
+}
+
 void pipeline_finish(struct pipeline *p)
 {
     size_t n;
     struct server **v;
     const struct pipeline_totals *t;
 
-    if (p->hops != NULL && hops_npoints(p->hops) > 1)
-        hops_run(p->hops, on_delivery, p);
+    if (!p->paired && p->hops != NULL && hops_npoints(p->hops) > 1)
+        hops_run(p->hops, pipeline_delivery, p);
+    p->paired = true;
     v = servers_list(p->servers, SERVER_BY_ADDR, &n);
     t = pipeline_totals_get(p);
 

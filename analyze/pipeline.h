@@ -147,8 +147,22 @@ struct hops *pipeline_hops(const struct pipeline *p);
 void pipeline_digest(struct pipeline *p, const char *label, const struct session_digest *d);
 
 /* pipeline_finish hands the remaining servers and the totals to the
- * consumers.  Call once, after the last session. */
+ * consumers.  Call once, after the last session.  With several capture
+ * points it first pairs the sessions and hands each delivery on, unless
+ * pipeline_pair did. */
 void pipeline_finish(struct pipeline *p);
+
+/* The pairing of pipeline_finish, for a run in two threads (report.c):
+ * pipeline_pair pairs the sessions and gives each delivery to |put| (valid
+ * only during the call: |put| copies it), in order; another thread runs
+ * pipeline_delivery on each copy, in the same order (its findings, the
+ * totals, the consumers); pipeline_finish afterwards does the rest.  So
+ * the packet side pairs while the analysis thread writes, instead of one
+ * thread doing both at the end of a run.  Nothing else may touch |p| on
+ * the pairing thread meanwhile. */
+void pipeline_pair(struct pipeline *p, void (*put)(void *ctx, const struct hop_delivery *d),
+                   void *ctx);
+void pipeline_delivery(void *pipeline, const struct hop_delivery *d);
 
 /* pipeline_totals_get returns the totals so far. */
 const struct pipeline_totals *pipeline_totals_get(struct pipeline *p);

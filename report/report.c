@@ -78,25 +78,58 @@ void report_free(struct report *r)
 
 /* The analysis thread (threads 2): the session layer keeps each finished
  * record and hands it over; the thread analyses it (and writes what the
- * writers write), the layer's thread frees it. */
-static void run_record(void *ctx, void *item, unsigned no_dialogue)
+ * writers write), the layer's thread frees it.  At the end of a run with
+ * several capture points, the deliveries the packet side pairs go the same
+ * way (copies: hops reuses its own), so that pairing and writing overlap. */
+enum { TAG_SESSION = 0, TAG_NO_DIALOGUE = 1, TAG_DELIVERY = 2 };
+
+struct kept_delivery {
+    struct hop_delivery d;
+    struct session_digest at[];      /* d.npoints; d.at[i] points here or is NULL */
+};
+static void run_record(void *ctx, void *item, unsigned tag)
 {
-    if (no_dialogue)
+    if (tag == TAG_DELIVERY)
+        pipeline_delivery(ctx, &((struct kept_delivery *)item)->d);
+    else if (tag == TAG_NO_DIALOGUE)
         pipeline_no_dialogue(ctx, item);
     else
         pipeline_session(ctx, item);
 }
 
-static void release_record(void *ctx, void *item, unsigned no_dialogue)
+static void release_record(void *ctx, void *item, unsigned tag)
 {
     (void)ctx;
-    (void)no_dialogue;
-    session_release_kept(item);
+    if (tag == TAG_DELIVERY)
+        free(item);
+    else
+        session_release_kept(item);
 }
 
 static void keep_record(void *ctx, struct session *s, bool no_dialogue)
 {
-    handoff_put(ctx, s, no_dialogue);
+    handoff_put(ctx, s, no_dialogue ? TAG_NO_DIALOGUE : TAG_SESSION);
+}
+
+/* put_delivery copies |d| for the analysis thread; when no memory is left
+ * for the copy, the thread is caught up first and |d| analysed here. */
+static void put_delivery(void *ctx, const struct hop_delivery *d)
+{
+    struct report_run *run = ctx;
+    struct kept_delivery *k = malloc(sizeof(*k) + d->npoints * sizeof(k->at[0]));
+
+    if (k == NULL) {
+        handoff_sync(run->handoff);
+        pipeline_delivery(run->pipeline, d);
+        return;
+    }
+    k->d = *d;
+    for (size_t i = 0; i < d->npoints; i++)
+        if (d->at[i] != NULL) {
+            k->at[i] = *d->at[i];
+            k->d.at[i] = &k->at[i];
+        }
+    handoff_put(run->handoff, k, TAG_DELIVERY);
 }
 
 /* RUN_QUEUE sessions at most wait for the analysis thread: enough to ride
@@ -151,6 +184,10 @@ void report_run_sync(struct report_run *run)
 void report_run_finish(struct report_run *run)
 {
     report_run_sync(run);
+    if (run->handoff != NULL) {
+        pipeline_pair(run->pipeline, put_delivery, run);
+        report_run_sync(run);
+    }
     pipeline_finish(run->pipeline);
 }
 

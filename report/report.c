@@ -133,15 +133,17 @@ static void put_delivery(void *ctx, const struct hop_delivery *d)
 }
 
 /* RUN_QUEUE sessions at most wait for the analysis thread: enough to ride
- * out a run of slow ones, few enough that what they hold is small beside
- * --memcap, which still counts it.  A certificate seen for the first time
- * costs the analysis 0.3 to 1 ms (OpenSSL 3.0 decodes its key through the
- * provider decoders), so a capture's first sessions take it some 20 ms
- * while the packet side hands over a hundred sessions a millisecond: with
- * 256 slots the packet side waited 6 to 15 ms of a 0.43 s run of the bench's
- * mail corpus, with 2048 (about 10 KB each, some 20 MB at the very most)
- * rarely at all. */
-#define RUN_QUEUE 2048
+ * out a slow one (a new certificate verified), few enough that what they
+ * hold is small beside --memcap, which still counts it.  Not more: a
+ * certificate seen for the first time costs the analysis 0.3 to 1 ms
+ * (OpenSSL 3.0 decodes its key through the provider decoders), so the
+ * first sessions of a capture keep it some 20 ms, and the packet side
+ * waits 6 to 15 ms of a 0.43 s run of the bench's mail corpus; 2048 slots
+ * took most of that wait away, but a queue that fills whenever the
+ * analysis thread is held up (a busy VM) made peak memory grow with the
+ * length of the capture (42 MB for 300 MB of mail against 33 MB for 75 MB,
+ * 1.28x, in one bench run; 1.01x and 1.08x with 256). */
+#define RUN_QUEUE 256
 
 int report_run_open(struct report_run *run, const struct pipeline_opts *po,
                     const struct report_opts *ro, const struct session_opts *so, FILE *out)

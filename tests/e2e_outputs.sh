@@ -212,8 +212,8 @@ if [ -z "$bad" ] && [ "$n" -gt 30 ]; then
 else
     fail threads-same-output "$n runs:$bad $(head -c 200 "$tmp/t2.err")"
 fi
-# Two capture points with more deliveries than the analysis queue holds
-# (2048): the packet side pairs them while the analysis thread writes them
+# Two capture points with many more deliveries than the analysis queue
+# holds (256): the packet side pairs them while the analysis thread writes them
 # (report.c put_delivery); the same bytes as one thread, one hops line per
 # delivery, every one paired.
 BUILD=${MXW_BUILD_DIR:-$top/build}

@@ -403,9 +403,7 @@ void pipeline_finish(struct pipeline *p)
     struct server **v;
     const struct pipeline_totals *t;
 
-    if (!p->paired && p->hops != NULL && hops_npoints(p->hops) > 1)
-        hops_run(p->hops, pipeline_delivery, p);
-    p->paired = true;
+    pipeline_pair(p, pipeline_delivery, p);
     v = servers_list(p->servers, SERVER_BY_ADDR, &n);
     t = pipeline_totals_get(p);
 

@@ -1006,15 +1006,32 @@ static void sl_packet(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const str
     tcp_flow_redeliver(f, TCP_TO_SERVER);
 }
 
+/* new_tls: a TLS parser for |st|, from the layer's freed ones (as new_smtp);
+ * drop_tls gives one back. */
+static struct tls *new_tls(struct sess_state *st)
+{
+    struct tls *t = refused(st->sl, SESSION_ALLOC_TLS) ? NULL : objcache_alloc(&st->sl->tlss);
+
+    if (t)
+        tls_init(t, &tls_callbacks, st);
+    return t;
+}
+
+static void drop_tls(struct session_layer *sl, struct tls *t)
+{
+    if (t) {
+        tls_fini(t);
+        objcache_free(&sl->tlss, t);
+    }
+}
+
 /* ensure_tls and ensure_smtp create the parser on first use.  One that
  * could not be allocated is not tried again (see the top of the file). */
 static bool ensure_tls(struct sess_state *st)
 {
     st->s.tls = true;
     if (!st->tls && !(st->s.alloc_failed & SESSION_ALLOC_BIT(SESSION_ALLOC_TLS))) {
-        st->tls = refused(st->sl, SESSION_ALLOC_TLS) ? NULL : objcache_alloc(&st->sl->tlss);
-        if (st->tls)
-            tls_init(st->tls, &tls_callbacks, st);
+        st->tls = new_tls(st);
         if (!st->tls)
             alloc_failed(st, SESSION_ALLOC_TLS);
         else
@@ -1341,10 +1358,7 @@ static void session_release(struct sess_state *st)
     drop_smtp(sl, s->smtp_tls);
     free(st->inner[0]);
     free(st->inner[1]);
-    if (st->tls) {
-        tls_fini(st->tls);
-        objcache_free(&sl->tlss, st->tls);
-    }
+    drop_tls(sl, st->tls);
     classify_flow_free(st->cf);
     names_drop(st, s->sni);
     names_drop(st, s->ja3);

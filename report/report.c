@@ -87,6 +87,7 @@ struct kept_delivery {
     struct hop_delivery d;
     struct session_digest at[];      /* d.npoints; d.at[i] points here or is NULL */
 };
+
 static void run_record(void *ctx, void *item, unsigned tag)
 {
     if (tag == TAG_DELIVERY)

@@ -216,6 +216,31 @@ static void test_time_and_endpoints(void **state)
     assert_string_equal(cap_endpoint_format(&a6, 587, b, sizeof(b)), "[2001:db8::1]:587");
 }
 
+/* out_u64 writes two digits at a time: every length, odd and even, and
+ * the values on either side of each power of ten, as printf writes them. */
+static void test_u64_digits(void **state)
+{
+    char d[OUT_U64_MAX], want[32];
+    uint64_t p = 1;
+
+    (void)state;
+    for (int k = 0; k <= 20; k++) {
+        uint64_t vs[] = {p - 1, p, p + 1, p * 9 + (p - 1) / 3};
+
+        for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+            char *o = out_u64(d, vs[i]);
+
+            snprintf(want, sizeof(want), "%llu", (unsigned long long)vs[i]);
+            assert_int_equal((size_t)(d + sizeof(d) - o), strlen(want));
+            assert_memory_equal(o, want, strlen(want));
+        }
+        if (k < 19)
+            p *= 10;
+        else
+            p = UINT64_MAX;
+    }
+}
+
 /* The JSON writer: commas and nesting, every kind of value, and the same
  * text whichever byte of its buffer a key, a comma or a value falls on (the
  * inline paths write in place; near the end they flush first). */
@@ -315,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_json_strings),
         cmocka_unit_test(test_json_writer),
         cmocka_unit_test(test_time_and_endpoints),
+        cmocka_unit_test(test_u64_digits),
     };
 
     return cmocka_run_group_tests_name("out", tests, NULL, NULL);

@@ -74,7 +74,12 @@ struct sess_state {
     /* The record's short strings (SNI, JA3, JA4_r, ALPN, JA3S) while they
      * fit; longer ones go to the heap (see names_take). */
     size_t names_used;
-    char names[640];                /* last: objcache_zalloc leaves it as it was */
+    /* the first ClientHello's body with prints_later (tls.h), in the slab
+     * when it fits, until session_finish has built the JA3 and JA4_r */
+    uint8_t *ch_body;
+    size_t ch_body_len;
+    uint16_t ch_record_version;
+    char names[1536];               /* last: objcache_zalloc leaves it as it was */
 };
 
 struct session_layer {
@@ -379,9 +384,23 @@ static void tls_client_hello(void *user, const struct tls_client_hello *ch)
     s->ch_version = best;
     if (cbs_len(&ch->sni))
         s->sni = names_dup(st, &ch->sni);
-    s->ja3 = names_strdup(st, ch->ja3);
-    if (ch->ja4_r[0])
-        s->ja4_r = names_strdup(st, ch->ja4_r);
+    if (ch->ja3[0] != '\0') {
+        s->ja3 = names_strdup(st, ch->ja3);
+        if (ch->ja4_r[0])
+            s->ja4_r = names_strdup(st, ch->ja4_r);
+    } else if (cbs_len(&ch->body) > 0) {
+        /* prints_later: the hello itself, for session_finish */
+        struct cbs body = ch->body;
+        uint8_t *d = (uint8_t *)names_take(st, cbs_len(&body));
+
+        if (d != NULL && cbs_copy_bytes(&body, d, cbs_len(&ch->body))) {
+            st->ch_body = d;
+            st->ch_body_len = cbs_len(&ch->body);
+            st->ch_record_version = ch->record_version;
+        } else {
+            names_drop(st, (char *)d);
+        }
+    }
     if (cbs_len(&ch->alpn))
         s->alpn_offered = join_alpn(st, &ch->alpn);
     s->ech = ch->ech;
@@ -784,6 +803,10 @@ static const struct tls_cbs tls_callbacks = {
     .on_keys_needed = tls_keys_needed,
     .on_plaintext = tls_plaintext,
     .on_decrypt_failed = tls_decrypt_failed,
+    /* JA3 and JA4_r by session_finish, from the record's copy of the hello:
+     * on the analysis thread when there is one (report.c), which had time
+     * to spare while the packet thread had none */
+    .prints_later = true,
 };
 
 /* ---- routing -------------------------------------------------------- */
@@ -1365,6 +1388,7 @@ static void session_release(struct sess_state *st)
     names_drop(st, s->ja4_r);
     names_drop(st, s->ja3s);
     names_drop(st, s->alpn_offered);
+    names_drop(st, (char *)st->ch_body);
     free_chain(&s->server_chain);
     free_chain(&s->client_chain);
     tcp_memcap_release(st->mc, st->chain_held);
@@ -1430,9 +1454,27 @@ static void sl_close(void *ctx, struct tcp_flow *f)
         sl->sink.keep(sl->sink.ctx, s, false);
         return;
     }
+    session_finish(s);
     if (sl->sink.on_session)
         sl->sink.on_session(sl->sink.ctx, s);
     session_release(st);
+}
+
+void session_finish(struct session *s)
+{
+    /* the record is the first member of its state (struct sess_state) */
+    struct sess_state *st = (struct sess_state *)(void *)s;
+    static _Thread_local struct tls_client_hello ch;   /* ~5 KB: not on the stack */
+
+    if (st->ch_body == NULL || s->ja3 != NULL)
+        return;
+    if (tls_client_hello_parse(st->ch_body, st->ch_body_len, st->ch_record_version, &ch)) {
+        s->ja3 = names_strdup(st, ch.ja3);
+        if (ch.ja4_r[0])
+            s->ja4_r = names_strdup(st, ch.ja4_r);
+    }
+    names_drop(st, (char *)st->ch_body);
+    st->ch_body = NULL;
 }
 
 void session_release_kept(struct session *s)

@@ -134,7 +134,9 @@ enum session_alloc {
     SESSION_ALLOC_TLS,          /* the TLS parser: tls is true (TLS bytes were seen),
                                    nothing of the handshake was read */
     SESSION_ALLOC_NAMES,        /* a string: sni, ja3, ja4_r, alpn_offered or ja3s is
-                                   NULL although the hello carried it */
+                                   NULL although the hello carried it (ja3 and ja4_r
+                                   also when the copy of the ClientHello they are
+                                   built from could not be kept) */
     SESSION_ALLOC_SERVER_CHAIN, /* the server's Certificate: server_chain not kept (out
                                    of memory, or the --memcap budget refused the copy) */
     SESSION_ALLOC_CLIENT_CHAIN, /* the client's Certificate: client_chain not kept (idem) */
@@ -287,6 +289,13 @@ struct session_sink {
 
 /* session_release_kept frees a record the sink kept (see keep above). */
 void session_release_kept(struct session *s);
+
+/* session_finish builds what the layer leaves to be built off the packet
+ * thread: the JA3 and JA4_r of the ClientHello (ja3, ja4_r), from the copy
+ * of it the record holds.  A kept record is finished by its sink before it
+ * is read, on whatever thread reads it (the record is the sink's then);
+ * on_session gets one finished.  Once is enough; again is a no-op. */
+void session_finish(struct session *s);
 
 struct session_layer;
 

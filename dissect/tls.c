@@ -836,8 +836,17 @@ static bool parse_alpn_list(struct cbs data, struct cbs *list)
     return true;
 }
 
-/* The extensions of a ClientHello that we keep (RFC 8446 §4.2). */
-static bool ch_extension(struct tls_client_hello *ch, uint16_t type, struct cbs data)
+/* u16_list_check is u16_list_parse without keeping the values: the same
+ * test of the same bytes (a hello read for its prints later must be taken
+ * or refused now exactly as the whole reading would). */
+static bool u16_list_check(struct cbs c)
+{
+    return cbs_len(&c) % 2 == 0;
+}
+
+/* The extensions of a ClientHello that we keep (RFC 8446 §4.2); the group
+ * and signature lists only when |lists|. */
+static bool ch_extension(struct tls_client_hello *ch, uint16_t type, struct cbs data, bool lists)
 {
     struct cbs inner;
 
@@ -848,6 +857,8 @@ static bool ch_extension(struct tls_client_hello *ch, uint16_t type, struct cbs 
     case EXT_SIGNATURE_ALGORITHMS:      /* §4.2.3: SignatureScheme<2..2^16-2> */
         if (!cbs_get_u16_prefixed(&data, &inner) || cbs_len(&data) != 0)
             return false;
+        if (!lists)
+            return u16_list_check(inner);
         return u16_list_parse(inner, type == EXT_SUPPORTED_GROUPS ? &ch->groups : &ch->sig_algs);
     case EXT_EC_POINT_FORMATS:          /* RFC 8422 §5.1.2: ECPointFormat<1..2^8-1> */
         if (!cbs_get_u8_prefixed(&data, &inner) || cbs_len(&data) != 0)
@@ -886,22 +897,28 @@ static bool ch_extension(struct tls_client_hello *ch, uint16_t type, struct cbs 
  * EllipticCurvePointFormats — decimal values joined by '-', GREASE dropped
  * from every list, computed from the whole wire lists (not the kept ones).
  */
-static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_version)
+/* ch_parse reads a ClientHello body into |ch|; with |prints|, the lists,
+ * the JA3 and the JA4_r too. */
+static bool ch_parse(struct tls_client_hello *ch, struct cbs body, uint16_t record_version,
+                     bool prints)
 {
-    struct tls_client_hello *ch = &scratch.ch;
     struct cbs ciphers, exts = {NULL, 0}, walk, data, groups = {NULL, 0}, sigalgs = {NULL, 0};
     uint16_t type;
 
-    /* everything but the JA3 buffer, which build_ja3 fills */
+    /* everything but the JA3 and JA4_r buffers, which are written before
+     * they are read */
     memset(ch, 0, offsetof(struct tls_client_hello, ja3));
+    ch->ja3[0] = '\0';
+    ch->ja4_r[0] = '\0';
     ch->record_version = record_version;
+    ch->body = body;
     if (!cbs_get_u16(&body, &ch->legacy_version) ||
         !cbs_get_bytes(&body, &ch->random, 32) ||
         !cbs_get_u8_prefixed(&body, &ch->session_id) ||
         cbs_len(&ch->session_id) > 32 ||
         !cbs_get_u16_prefixed(&body, &ciphers) ||
         cbs_len(&ciphers) == 0 ||
-        !u16_list_parse(ciphers, &ch->ciphers) ||
+        !(prints ? u16_list_parse(ciphers, &ch->ciphers) : u16_list_check(ciphers)) ||
         !cbs_get_u8_prefixed(&body, &ch->compressions) ||
         cbs_len(&ch->compressions) == 0)
         return false;
@@ -913,24 +930,46 @@ static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_v
         while (cbs_len(&walk) > 0) {
             if (!cbs_get_u16(&walk, &type) || !cbs_get_u16_prefixed(&walk, &data))
                 return false;
-            if (ch->ext_types.n < TLS_MAX_LIST)
-                ch->ext_types.v[ch->ext_types.n++] = type;
-            ch->ext_types.total++;
+            if (prints) {
+                if (ch->ext_types.n < TLS_MAX_LIST)
+                    ch->ext_types.v[ch->ext_types.n++] = type;
+                ch->ext_types.total++;
+            }
             if (type == EXT_SUPPORTED_GROUPS)
                 groups = data;
             else if (type == EXT_SIGNATURE_ALGORITHMS)
                 sigalgs = data;
-            if (!ch_extension(ch, type, data))
+            if (!ch_extension(ch, type, data, prints))
                 return false;
         }
     }
+    if (prints) {
+        build_ja3(ch, ciphers, exts, groups);
+        build_ja4_raw(ch, ciphers, exts, sigalgs);
+    }
+    return true;
+}
 
-    build_ja3(ch, ciphers, exts, groups);
-    build_ja4_raw(ch, ciphers, exts, sigalgs);
+static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_version)
+{
+    struct tls_client_hello *ch = &scratch.ch;
 
+    if (!ch_parse(ch, body, record_version, !t->cbs.prints_later))
+        return false;
     if (t->cbs.on_client_hello)
         t->cbs.on_client_hello(t->user, ch);
     return true;
+}
+
+bool tls_client_hello_parse(const uint8_t *p, size_t n, uint16_t record_version,
+                            struct tls_client_hello *ch)
+{
+    struct cbs body;
+
+    if (p == NULL || ch == NULL)
+        return false;
+    cbs_init(&body, p, n);
+    return ch_parse(ch, body, record_version, true);
 }
 
 /* ---- ServerHello ---------------------------------------------------- */

@@ -121,17 +121,20 @@ struct tls_client_hello {
     uint16_t record_version;      /* version in the record header */
     uint16_t legacy_version;
     struct cbs random, session_id;
-    struct tls_u16_list ciphers;
+    struct tls_u16_list ciphers;        /* (empty with prints_later) */
     struct cbs compressions;
     bool has_extensions;
-    struct tls_u16_list ext_types;      /* in wire order */
+    struct tls_u16_list ext_types;      /* in wire order (empty with prints_later) */
     struct cbs sni;                     /* first host_name, empty if none */
     struct tls_u16_list versions;       /* supported_versions */
-    struct tls_u16_list groups;         /* supported_groups */
-    struct tls_u16_list sig_algs;       /* signature_algorithms */
+    struct tls_u16_list groups;         /* supported_groups (empty with prints_later) */
+    struct tls_u16_list sig_algs;       /* signature_algorithms (empty with prints_later) */
     struct cbs ec_point_formats;        /* the u8 list, raw */
     struct cbs alpn;                    /* ProtocolNameList, raw (u8-prefixed names) */
     bool ech;                           /* encrypted_client_hello present */
+    struct cbs body;                    /* the whole message body, as parsed */
+    /* The lists below, the JA3 and the JA4_r are empty when the parser was
+     * told prints_later (tls_cbs): tls_client_hello_parse of |body| gives them. */
     char ja3[2048];                     /* the JA3 string (not hashed: analyze does MD5) */
     /* JA4_r, FoxIO's raw JA4 (BSD-3): "t13d1516h2_<ciphers>_<extensions>[_<sigalgs>]",
      * hashed into JA4 in analyze; empty when the lists are too long to
@@ -253,7 +256,21 @@ struct tls_cbs {
     void (*on_keys_needed)(void *user, enum tcp_dir from, enum tls_epoch epoch);
     void (*on_plaintext)(void *user, enum tcp_dir from, const uint8_t *p, size_t n);
     void (*on_decrypt_failed)(void *user, enum tcp_dir from, int why);
+    /* prints_later: the ClientHello is checked and its SNI, ALPN, versions,
+     * random and session id read as always, but its JA3 and JA4_r are not
+     * built (nor the cipher, extension, group and signature lists kept):
+     * the consumer keeps ch->body and builds them with
+     * tls_client_hello_parse where it has the time (mxwitness: on the
+     * analysis thread, not the packet one). */
+    bool prints_later;
 };
+
+/* tls_client_hello_parse parses the ClientHello body |p| (|n| bytes, as in
+ * tls_client_hello.body) into |ch|, lists, JA3 and JA4_r included; false if
+ * it does not parse (a body the parser took always does).  |ch| borrows
+ * from |p|.  Thread-safe (its memos are per thread). */
+bool tls_client_hello_parse(const uint8_t *p, size_t n, uint16_t record_version,
+                            struct tls_client_hello *ch);
 
 struct tls;
 

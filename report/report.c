@@ -94,8 +94,10 @@ static void run_record(void *ctx, void *item, unsigned tag)
         pipeline_delivery(ctx, &((struct kept_delivery *)item)->d);
     else if (tag == TAG_NO_DIALOGUE)
         pipeline_no_dialogue(ctx, item);
-    else
+    else {
+        session_finish(item);       /* the JA3 and JA4_r: here, off the packet thread */
         pipeline_session(ctx, item);
+    }
 }
 
 static void release_record(void *ctx, void *item, unsigned tag)

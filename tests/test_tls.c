@@ -106,6 +106,8 @@ struct obs {
     enum tls_error err[2];
 
     struct tls_client_hello ch;    /* the last one; its slices are cleared */
+    uint8_t body[4096];            /* its body (tls_client_hello.body) */
+    size_t body_len;
     char sni[256];
     uint8_t alpn[256];
     size_t alpn_len, sid_len, comp_len;
@@ -207,6 +209,8 @@ static void on_ch(void *user, const struct tls_client_hello *ch)
     memset(&o->ch.sni, 0, sizeof(o->ch.sni));
     memset(&o->ch.ec_point_formats, 0, sizeof(o->ch.ec_point_formats));
     memset(&o->ch.alpn, 0, sizeof(o->ch.alpn));
+    memset(&o->ch.body, 0, sizeof(o->ch.body));
+    copy_cbs(o->body, sizeof(o->body), &o->body_len, &ch->body);
     assert_int_equal(cbs_len(&ch->random), 32);
     o->sid_len = cbs_len(&ch->session_id);
     o->comp_len = cbs_len(&ch->compressions);
@@ -374,6 +378,9 @@ static const struct tls_cbs all_cbs = {
     .on_error = on_err,
 };
 
+/* runs while it is set are with prints_later (tls.h) */
+static bool prints_later;
+
 static struct obs *obs_new(void)
 {
     struct obs *o = calloc(1, sizeof(*o));
@@ -433,9 +440,11 @@ static struct obs *run(const struct tls_flight *fl, size_t nfl, enum mode m, siz
 {
     struct obs *o = obs_new();
     struct feeder f = {0};
+    struct tls_cbs cbs = all_cbs;   /* copied by tls_new */
 
     assert_true(nfl <= MAX_FLIGHTS);
-    f.t = tls_new(&all_cbs, o);
+    cbs.prints_later = prints_later;
+    f.t = tls_new(&cbs, o);
     assert_non_null(f.t);
     for (size_t i = 0; i < nfl; i++) {
         if (m == M_PREFIX && i == fi) {
@@ -1683,6 +1692,63 @@ static void test_tls12_encrypted_records(void **state)
 }
 
 /* ClientHello edge cases. */
+/* prints_later: the ClientHello is taken or refused as always, its SNI,
+ * versions and ALPN read, but no list, JA3 or JA4_r built; from the body it
+ * hands over, tls_client_hello_parse gives what the whole reading gives.
+ * Every captured hello, fed whole, split everywhere, byte by byte, cut. */
+static void test_prints_later(void **state)
+{
+    static const struct {
+        const struct tls_flight *fl;
+        size_t n;
+    } v[] = {
+        {t12, NFL(t12)}, {t12_frag1, NFL(t12_frag1)}, {dhe, NFL(dhe)}, {t13, NFL(t13)},
+        {hrr, NFL(hrr)}, {mtls12, NFL(mtls12)}, {mtls10, NFL(mtls10)}, {grease, NFL(grease)},
+        {hsfail, NFL(hsfail)},
+    };
+    static struct tls_client_hello ch;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        struct obs *w = run(v[i].fl, v[i].n, M_WHOLE, 0, 0), *o;
+
+        prints_later = true;
+        o = four_ways(v[i].fl, v[i].n, true);
+        prints_later = false;
+        assert_int_equal(o->n_ch, w->n_ch);
+        assert_true(o->n_ch > 0);
+        assert_string_equal(o->ch.ja3, "");
+        assert_string_equal(o->ch.ja4_r, "");
+        assert_int_equal(o->ch.ciphers.total, 0);
+        assert_int_equal(o->ch.ext_types.total, 0);
+        assert_string_equal(o->sni, w->sni);
+        assert_int_equal(fnv_list(&o->ch.versions), fnv_list(&w->ch.versions));
+        assert_int_equal(o->alpn_len, w->alpn_len);
+        assert_int_equal(o->ch.ech, w->ch.ech);
+        assert_int_equal(o->n_err, w->n_err);
+        assert_int_equal(o->n_sh, w->n_sh);
+        assert_int_equal(o->body_len, w->body_len);
+        assert_memory_equal(o->body, w->body, w->body_len);
+
+        assert_true(tls_client_hello_parse(o->body, o->body_len, o->ch.record_version, &ch));
+        assert_string_equal(ch.ja3, w->ch.ja3);
+        assert_string_equal(ch.ja4_r, w->ch.ja4_r);
+        assert_true(ch.ja3[0] != '\0');
+        assert_int_equal(fnv_list(&ch.ciphers), fnv_list(&w->ch.ciphers));
+        assert_int_equal(fnv_list(&ch.ext_types), fnv_list(&w->ch.ext_types));
+        assert_int_equal(fnv_list(&ch.groups), fnv_list(&w->ch.groups));
+        assert_int_equal(fnv_list(&ch.sig_algs), fnv_list(&w->ch.sig_algs));
+        assert_int_equal(ch.legacy_version, w->ch.legacy_version);
+        /* cut short, or one byte more: no hello */
+        assert_false(tls_client_hello_parse(o->body, o->body_len - 1, o->ch.record_version, &ch));
+        o->body[o->body_len] = 0;
+        assert_false(tls_client_hello_parse(o->body, o->body_len + 1, o->ch.record_version, &ch));
+        obs_free(o);
+        obs_free(w);
+    }
+    assert_false(tls_client_hello_parse(NULL, 0, 0x0303, &ch));
+}
+
 static void test_client_hello_variants(void **state)
 {
     struct dyn b = {0}, m = {0}, r = {0}, e = {0}, x = {0};
@@ -2035,6 +2101,7 @@ int main(void)
         cmocka_unit_test(test_tls13_alerts),
         cmocka_unit_test(test_tls12_encrypted_records),
         cmocka_unit_test(test_client_hello_variants),
+        cmocka_unit_test(test_prints_later),
         cmocka_unit_test(test_wrong_side),
         cmocka_unit_test(test_one_sided),
         cmocka_unit_test(test_gap),

@@ -1196,6 +1196,7 @@ int main(int argc, char **argv)
     int rc = EXIT_OK;
     struct keylog *keylog = NULL;
     size_t nsecrets_fed = 0, dsb_keys = 0;
+    bool dsb;
     struct cap_clock *clk = NULL;
     struct cap_clock_event cev;
     struct stats_ticker *tick = NULL;
@@ -1396,14 +1397,14 @@ int main(int argc, char **argv)
             stats_tick(tick, wall_us());
     }
     prog = start_progress(&o);
+    /* only a pcapng file carries secrets (its Decryption Secrets Blocks,
+     * which may come anywhere in it): asked after each packet only then */
+    dsb = keylog != NULL && cap_source_any_pcapng(src);
     while ((r = cap_source_next(src, &pkt)) != CAP_NEXT_END) {
-        if (keylog != NULL && cap_source_nsecrets(src) > nsecrets_fed)
+        if (dsb && cap_source_nsecrets(src) > nsecrets_fed)
             nsecrets_fed = feed_secrets(keylog, src, nsecrets_fed, &dsb_keys);
         if (r == CAP_NEXT_PACKET) {
-            const struct cap_input *in = cap_source_input(src, pkt.input);
-
-            if (clk != NULL && in != NULL &&
-                cap_clock_packet(clk, pkt.input, in->live, pkt.ts_us, &cev))
+            if (clk != NULL && cap_clock_packet(clk, pkt.input, pkt.live, pkt.ts_us, &cev))
                 clock_in_doubt(&o, outf, src, running ? &run : NULL, &cev);
             cap_pipe_packet(&o.ports, tab, &pkt, &ctr);
             if (tick)

@@ -771,6 +771,28 @@ static int refill(struct cap_source *src, struct input *in)
     return rc == PCAP_ERROR && live ? -2 : -1;
 }
 
+/* give returns input |i|'s pending packet. */
+static enum cap_next_result give(struct cap_source *src, size_t i, struct cap_packet *out)
+{
+    struct input *in = &src->in[i];
+    struct cap_input *pub = &src->pt[in->cur_point].pub;
+
+    out->ts_us = in->cur_ts;
+    out->data = in->cur_data;
+    out->caplen = in->cur_caplen;
+    out->wirelen = in->cur_wirelen;
+    out->dlt = pub->dlt;
+    out->input = in->cur_point;
+    out->live = pub->live;
+    pub->packets++;
+    pub->bytes += in->cur_caplen;
+    if (pub->packets == 1)
+        pub->first_us = in->cur_ts;
+    pub->last_us = in->cur_ts;
+    src->last = (ssize_t)i;
+    return CAP_NEXT_PACKET;
+}
+
 enum cap_next_result cap_source_next(struct cap_source *src, struct cap_packet *out)
 {
     ssize_t best = -1;
@@ -779,6 +801,16 @@ enum cap_next_result cap_source_next(struct cap_source *src, struct cap_packet *
     if (src->last >= 0) {
         src->in[src->last].have = false;
         src->last = -1;
+    }
+    /* One capture file read through our buffer (most runs): there is
+     * nothing to merge, and the record is taken straight from the buffer.
+     * Anything else (the end, a record blk_next will not take) goes the
+     * general way below, where refill asks blk_next again and gets the
+     * same answer. */
+    if (src->n == 1 && src->in[0].m.on && !src->in[0].have && !src->in[0].ended && !src->stop &&
+        blk_next(&src->in[0].m, &src->in[0].hdr, &src->in[0].data) == 1) {
+        take_pcap(&src->in[0]);
+        return give(src, 0, out);
     }
     for (size_t i = 0; i < src->n; i++) {
         struct input *in = &src->in[i];
@@ -800,24 +832,7 @@ enum cap_next_result cap_source_next(struct cap_source *src, struct cap_packet *
     }
     if (best < 0)
         return CAP_NEXT_END;
-    {
-        struct input *in = &src->in[best];
-        struct cap_input *pub = &src->pt[in->cur_point].pub;
-
-        out->ts_us = best_ts;
-        out->data = in->cur_data;
-        out->caplen = in->cur_caplen;
-        out->wirelen = in->cur_wirelen;
-        out->dlt = pub->dlt;
-        out->input = in->cur_point;
-        pub->packets++;
-        pub->bytes += in->cur_caplen;
-        if (pub->packets == 1)
-            pub->first_us = best_ts;
-        pub->last_us = best_ts;
-        src->last = best;
-    }
-    return CAP_NEXT_PACKET;
+    return give(src, (size_t)best, out);
 }
 
 void cap_source_break(struct cap_source *src)
@@ -836,6 +851,11 @@ size_t cap_source_ninputs(const struct cap_source *src)
 const struct cap_input *cap_source_input(const struct cap_source *src, size_t i)
 {
     return i < src->npt ? &src->pt[i].pub : NULL;
+}
+
+bool cap_source_any_pcapng(const struct cap_source *src)
+{
+    return src->any_ng;
 }
 
 size_t cap_source_nsecrets(const struct cap_source *src)

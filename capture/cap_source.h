@@ -29,6 +29,7 @@ struct cap_packet {
     uint32_t wirelen;      /* bytes on the wire */
     int dlt;               /* link type of the input it came from */
     unsigned input;        /* index of that input (order of cap_source_add_*) */
+    bool live;             /* that input is an interface (cap_input.live) */
 };
 
 /* cap_input describes one input, for reports. */
@@ -123,6 +124,10 @@ const struct cap_input *cap_source_input(const struct cap_source *src, size_t i)
  * often before the first packet); cap_source_secret fills |*out| with the
  * |i|th, false past the end. */
 size_t cap_source_nsecrets(const struct cap_source *src);
+
+/* cap_source_any_pcapng is true when an input is a pcapng file (the only
+ * kind that can carry secrets). */
+bool cap_source_any_pcapng(const struct cap_source *src);
 bool cap_source_secret(const struct cap_source *src, size_t i, struct cap_secret *out);
 
 /* cap_source_live_stats fills |*out| for a live source; false for files or

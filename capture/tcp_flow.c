@@ -128,17 +128,24 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
-/* The hash of an unordered endpoint pair: the same both ways round. */
+/* The hash of an unordered endpoint pair: the same both ways round (the
+ * sum).  Each endpoint is mixed on its own, so that pairs of neighbouring
+ * addresses and ports (a flood from a range, to a range) do not add up to
+ * the same sums; the sum of two mixed keys needs no further mixing. */
 static uint32_t pair_hash(const struct cap_addr *a, uint16_t pa, const struct cap_addr *b, uint16_t pb)
 {
-    uint64_t ka = mix64(endpoint_key(a, pa)), kb = mix64(endpoint_key(b, pb));
+    uint64_t k = mix64(endpoint_key(a, pa)) + mix64(endpoint_key(b, pb));
 
-    return (uint32_t)mix64(ka + kb);
+    return (uint32_t)(k ^ (k >> 32));
 }
 
 static bool addr_eq(const struct cap_addr *a, const struct cap_addr *b)
 {
-    return a->family == b->family && memcmp(a->b, b->b, 16) == 0;
+    uint64_t x[2], y[2];
+
+    memcpy(x, a->b, 16);
+    memcpy(y, b->b, 16);
+    return a->family == b->family && ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
 /* Which direction |seg| travels in |f|, or -1 if it is not of |f|.  The
@@ -364,6 +371,12 @@ const struct tcp_flow_stats *tcp_flow_table_stats(struct tcp_flow_table *tab)
 struct tcp_memcap *tcp_flow_memcap(struct tcp_flow *f)
 {
     return f != NULL && f->tab != NULL ? &f->tab->mc : NULL;
+}
+
+void tcp_flow_quiet(struct tcp_flow *f)
+{
+    if (f != NULL)
+        f->flags |= TCP_FLOW_QUIET;
 }
 
 void tcp_flow_stop(struct tcp_flow *f, enum tcp_dir dir)
@@ -611,7 +624,7 @@ void tcp_flow_packet(struct tcp_flow_table *tab, const struct cap_tcp_seg *seg,
     if (seg->ttl > f->ttl_max[dir])
         f->ttl_max[dir] = seg->ttl;
     half = &f->half[dir];
-    if (tab->cbs->on_packet && has_consumer(f))
+    if (tab->cbs->on_packet && has_consumer(f) && !(f->flags & TCP_FLOW_QUIET))
         tab->cbs->on_packet(tab->ctx, f, (enum tcp_dir)dir, seg);
 
     if (syn) {

@@ -50,6 +50,7 @@ const char *tcp_close_reason_name(enum tcp_close_reason r);
                                       connection without it had no dialogue (a SYN
                                       flood, a scan, a half-open or RST-only one) */
 #define TCP_FLOW_CLOSING    0x80u  /* being closed: the bytes offered now are the last */
+#define TCP_FLOW_QUIET      0x100u /* the consumer wants no more on_packet (tcp_flow_quiet) */
 
 struct tcp_flow_table;
 
@@ -166,6 +167,10 @@ void tcp_flow_finish(struct tcp_flow_table *tab);
  * reassembly bytes from (--memcap), for a consumer that holds bytes of its
  * own on the connection's behalf (tcp_memcap_reserve). */
 struct tcp_memcap *tcp_flow_memcap(struct tcp_flow *f);
+
+/* tcp_flow_quiet tells the table that the consumer of |f| has learnt all
+ * it can from single packets: on_packet is not called for it again. */
+void tcp_flow_quiet(struct tcp_flow *f);
 
 /* tcp_flow_stop tells the table that the consumer of |f| wants no more bytes
  * in direction |dir|; the buffers are freed and later bytes only counted. */

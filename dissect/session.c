@@ -1009,8 +1009,16 @@ static void sl_packet(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const str
         return;
     }
     net_packet(&st->s.net, dir, seg, f->last_us);
-    if (st->kind != K_CLASSIFYING)
+    if (st->kind != K_CLASSIFYING) {
+        /* every first of net_packet taken: no later packet can change the
+         * record, and half of a mail connection's packets come after that
+         * (the encrypted dialogue), each a call and a cache miss here */
+        const struct session_net *n = &st->s.net;
+
+        if (n->syn_us && n->synack_us && n->ack_us && n->data_us[0] && n->data_us[1])
+            tcp_flow_quiet(f);
         return;
+    }
     r = classify_packet(sl->opts.classify, st->cf, seg->ip_hdr, seg->ip_len, f->last_us);
     if (r == CLASSIFY_PENDING)
         return;

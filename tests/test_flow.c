@@ -144,6 +144,40 @@ static void test_fin_close(void **state)
     assert_int_equal(r.closed, 1);
 }
 
+/* tcp_flow_quiet: a consumer that has what it wants from single packets
+ * gets no on_packet after it says so, and its bytes and close as before. */
+static unsigned quiet_packets, quiet_after;
+
+static void q_packet(void *ctx, struct tcp_flow *f, enum tcp_dir dir, const struct cap_tcp_seg *seg)
+{
+    (void)ctx, (void)dir, (void)seg;
+    if (++quiet_packets == quiet_after)
+        tcp_flow_quiet(f);
+}
+
+static void test_quiet(void **state)
+{
+    static const struct tcp_flow_cbs qcbs = {r_open, q_packet, r_data, r_gap, NULL, r_close};
+
+    (void)state;
+    for (quiet_after = 0; quiet_after <= 9; quiet_after += 3) {
+        struct rec r = {0};
+        struct tcp_flow_table *t = tcp_flow_table_new(NULL, &qcbs, &r);
+
+        quiet_packets = 0;
+        session(t, 40000, 1 * SEC);
+        /* seven packets before the close (the eighth, the last ACK, comes
+         * after it: late, never offered); quiet after the third: three;
+         * after the sixth: six; never (0, or after a ninth): all seven */
+        assert_int_equal(quiet_packets, quiet_after == 0 || quiet_after > 7 ? 7 : quiet_after);
+        assert_int_equal(r.closed, 1);
+        assert_int_equal(r.last_reason, TCP_CLOSE_FIN);
+        assert_string_equal(r.s2c, "220 hi\r\n");
+        assert_string_equal(r.c2s, "EHLO x\r\n");
+        tcp_flow_table_free(t);
+    }
+}
+
 static void test_role_from_synack_only(void **state)
 {
     struct rec r = {0};
@@ -463,6 +497,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fin_close),
+        cmocka_unit_test(test_quiet),
         cmocka_unit_test(test_role_from_synack_only),
         cmocka_unit_test(test_role_from_hint_midstream),
         cmocka_unit_test(test_rst_and_port_reuse),

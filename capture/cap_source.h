@@ -124,11 +124,11 @@ const struct cap_input *cap_source_input(const struct cap_source *src, size_t i)
  * often before the first packet); cap_source_secret fills |*out| with the
  * |i|th, false past the end. */
 size_t cap_source_nsecrets(const struct cap_source *src);
+bool cap_source_secret(const struct cap_source *src, size_t i, struct cap_secret *out);
 
 /* cap_source_any_pcapng is true when an input is a pcapng file (the only
  * kind that can carry secrets). */
 bool cap_source_any_pcapng(const struct cap_source *src);
-bool cap_source_secret(const struct cap_source *src, size_t i, struct cap_secret *out);
 
 /* cap_source_live_stats fills |*out| for a live source; false for files or
  * when libpcap cannot tell.  libpcap's counters are 32-bit and wrap (a

@@ -1476,7 +1476,7 @@ void session_finish(struct session *s)
 
     if (st->ch_body == NULL || s->ja3 != NULL)
         return;
-    if (tls_client_hello_parse(st->ch_body, st->ch_body_len, st->ch_record_version, &ch)) {
+    if (tls_client_hello_parse(st->ch_body, st->ch_body_len, st->ch_record_version, false, &ch)) {
         s->ja3 = names_strdup(st, ch.ja3);
         if (ch.ja4_r[0])
             s->ja4_r = names_strdup(st, ch.ja4_r);

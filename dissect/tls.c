@@ -897,10 +897,11 @@ static bool ch_extension(struct tls_client_hello *ch, uint16_t type, struct cbs 
  * EllipticCurvePointFormats — decimal values joined by '-', GREASE dropped
  * from every list, computed from the whole wire lists (not the kept ones).
  */
-/* ch_parse reads a ClientHello body into |ch|; with |prints|, the lists,
- * the JA3 and the JA4_r too. */
+/* ch_parse reads a ClientHello body into |ch|; with |lists| the cipher,
+ * extension, group and signature lists too, with |prints| the JA3 and the
+ * JA4_r (built from the wire bytes, not from the lists). */
 static bool ch_parse(struct tls_client_hello *ch, struct cbs body, uint16_t record_version,
-                     bool prints)
+                     bool lists, bool prints)
 {
     struct cbs ciphers, exts = {NULL, 0}, walk, data, groups = {NULL, 0}, sigalgs = {NULL, 0};
     uint16_t type;
@@ -918,7 +919,7 @@ static bool ch_parse(struct tls_client_hello *ch, struct cbs body, uint16_t reco
         cbs_len(&ch->session_id) > 32 ||
         !cbs_get_u16_prefixed(&body, &ciphers) ||
         cbs_len(&ciphers) == 0 ||
-        !(prints ? u16_list_parse(ciphers, &ch->ciphers) : u16_list_check(ciphers)) ||
+        !(lists ? u16_list_parse(ciphers, &ch->ciphers) : u16_list_check(ciphers)) ||
         !cbs_get_u8_prefixed(&body, &ch->compressions) ||
         cbs_len(&ch->compressions) == 0)
         return false;
@@ -930,7 +931,7 @@ static bool ch_parse(struct tls_client_hello *ch, struct cbs body, uint16_t reco
         while (cbs_len(&walk) > 0) {
             if (!cbs_get_u16(&walk, &type) || !cbs_get_u16_prefixed(&walk, &data))
                 return false;
-            if (prints) {
+            if (lists) {
                 if (ch->ext_types.n < TLS_MAX_LIST)
                     ch->ext_types.v[ch->ext_types.n++] = type;
                 ch->ext_types.total++;
@@ -939,7 +940,7 @@ static bool ch_parse(struct tls_client_hello *ch, struct cbs body, uint16_t reco
                 groups = data;
             else if (type == EXT_SIGNATURE_ALGORITHMS)
                 sigalgs = data;
-            if (!ch_extension(ch, type, data, prints))
+            if (!ch_extension(ch, type, data, lists))
                 return false;
         }
     }
@@ -954,14 +955,14 @@ static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_v
 {
     struct tls_client_hello *ch = &scratch.ch;
 
-    if (!ch_parse(ch, body, record_version, !t->cbs.prints_later))
+    if (!ch_parse(ch, body, record_version, !t->cbs.prints_later, !t->cbs.prints_later))
         return false;
     if (t->cbs.on_client_hello)
         t->cbs.on_client_hello(t->user, ch);
     return true;
 }
 
-bool tls_client_hello_parse(const uint8_t *p, size_t n, uint16_t record_version,
+bool tls_client_hello_parse(const uint8_t *p, size_t n, uint16_t record_version, bool lists,
                             struct tls_client_hello *ch)
 {
     struct cbs body;
@@ -969,7 +970,7 @@ bool tls_client_hello_parse(const uint8_t *p, size_t n, uint16_t record_version,
     if (p == NULL || ch == NULL)
         return false;
     cbs_init(&body, p, n);
-    return ch_parse(ch, body, record_version, true);
+    return ch_parse(ch, body, record_version, lists, true);
 }
 
 /* ---- ServerHello ---------------------------------------------------- */

@@ -266,10 +266,10 @@ struct tls_cbs {
 };
 
 /* tls_client_hello_parse parses the ClientHello body |p| (|n| bytes, as in
- * tls_client_hello.body) into |ch|, lists, JA3 and JA4_r included; false if
- * it does not parse (a body the parser took always does).  |ch| borrows
- * from |p|.  Thread-safe (its memos are per thread). */
-bool tls_client_hello_parse(const uint8_t *p, size_t n, uint16_t record_version,
+ * tls_client_hello.body) into |ch|, JA3 and JA4_r included, and the lists
+ * when |lists|; false if it does not parse (a body the parser took always
+ * does).  |ch| borrows from |p|.  Thread-safe (its memos are per thread). */
+bool tls_client_hello_parse(const uint8_t *p, size_t n, uint16_t record_version, bool lists,
                             struct tls_client_hello *ch);
 
 struct tls;

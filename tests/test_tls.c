@@ -1730,7 +1730,11 @@ static void test_prints_later(void **state)
         assert_int_equal(o->body_len, w->body_len);
         assert_memory_equal(o->body, w->body, w->body_len);
 
-        assert_true(tls_client_hello_parse(o->body, o->body_len, o->ch.record_version, &ch));
+        assert_true(tls_client_hello_parse(o->body, o->body_len, o->ch.record_version, false, &ch));
+        assert_string_equal(ch.ja3, w->ch.ja3);
+        assert_string_equal(ch.ja4_r, w->ch.ja4_r);
+        assert_int_equal(ch.ciphers.total, 0);
+        assert_true(tls_client_hello_parse(o->body, o->body_len, o->ch.record_version, true, &ch));
         assert_string_equal(ch.ja3, w->ch.ja3);
         assert_string_equal(ch.ja4_r, w->ch.ja4_r);
         assert_true(ch.ja3[0] != '\0');
@@ -1740,13 +1744,13 @@ static void test_prints_later(void **state)
         assert_int_equal(fnv_list(&ch.sig_algs), fnv_list(&w->ch.sig_algs));
         assert_int_equal(ch.legacy_version, w->ch.legacy_version);
         /* cut short, or one byte more: no hello */
-        assert_false(tls_client_hello_parse(o->body, o->body_len - 1, o->ch.record_version, &ch));
+        assert_false(tls_client_hello_parse(o->body, o->body_len - 1, o->ch.record_version, true, &ch));
         o->body[o->body_len] = 0;
-        assert_false(tls_client_hello_parse(o->body, o->body_len + 1, o->ch.record_version, &ch));
+        assert_false(tls_client_hello_parse(o->body, o->body_len + 1, o->ch.record_version, false, &ch));
         obs_free(o);
         obs_free(w);
     }
-    assert_false(tls_client_hello_parse(NULL, 0, 0x0303, &ch));
+    assert_false(tls_client_hello_parse(NULL, 0, 0x0303, true, &ch));
 }
 
 static void test_client_hello_variants(void **state)

@@ -451,11 +451,11 @@ struct ja3_memo {
     char s[JA3_STR_MAX];
 };
 
-/* ja3_put appends |n| bytes of |c| with a 16-bit length before them;
- * false when the key would not fit. */
-static bool ja3_put(uint8_t *k, size_t *len, const uint8_t *p, size_t n)
+/* memo_put appends |n| bytes of |p| with a 16-bit length before them to a
+ * memo key of at most |cap| bytes; false when the key would not fit. */
+static bool memo_put(uint8_t *k, size_t cap, size_t *len, const uint8_t *p, size_t n)
 {
-    if (n > 0xFFFF || JA3_KEY_MAX - *len < n + 2)
+    if (n > 0xFFFF || cap - *len < n + 2)
         return false;
     k[(*len)++] = (uint8_t)(n >> 8);
     k[(*len)++] = (uint8_t)n;
@@ -463,6 +463,11 @@ static bool ja3_put(uint8_t *k, size_t *len, const uint8_t *p, size_t n)
         memcpy(k + *len, p, n);
     *len += n;
     return true;
+}
+
+static bool ja3_put(uint8_t *k, size_t *len, const uint8_t *p, size_t n)
+{
+    return memo_put(k, JA3_KEY_MAX, len, p, n);
 }
 
 /* ja3_key writes the memo key of a hello into |k|: its length, or 0 when
@@ -962,15 +967,98 @@ static bool parse_client_hello(struct tls *t, struct cbs body, uint16_t record_v
     return true;
 }
 
+/*
+ * The prints of hellos seen before.  A mail server's senders are a handful
+ * of TLS stacks, whose hellos differ from one connection to the next only
+ * in what the prints leave out (random, session id, key shares, SNI name,
+ * padding).  A hello's JA3 and JA4_r depend on nothing but its legacy
+ * version, its cipher list, the types of its extensions in order, and the
+ * contents of five of them: supported_groups and ec_point_formats (JA3),
+ * signature_algorithms, ALPN and supported_versions (JA4_r).  hello_key
+ * writes exactly those bytes, each with its length, and a hello whose key
+ * is a remembered one's byte for byte has that one's prints: no hash is
+ * trusted, the key is compared whole.
+ */
+#define HELLO_MEMO_SLOTS 8
+#define HELLO_KEY_MAX 1024
+
+struct hello_memo {
+    size_t klen;                    /* 0: empty */
+    uint8_t key[HELLO_KEY_MAX];
+    char ja3[512], ja4_r[1024];     /* hellos with longer prints are not kept */
+};
+
+/* hello_key: the key of the ClientHello body |body| in |k|, its length;
+ * 0 when it does not fit or the body does not read that far (the caller
+ * then parses it whole, which says why). */
+static size_t hello_key(struct cbs body, uint8_t *k)
+{
+    struct cbs version, sid, ciphers, comp, exts, data;
+    uint16_t type;
+    size_t len = 0;
+
+    if (!cbs_get_bytes(&body, &version, 2) || !cbs_skip(&body, 32) ||
+        !memo_put(k, HELLO_KEY_MAX, &len, cbs_data(&version), cbs_len(&version)) ||
+        !cbs_get_u8_prefixed(&body, &sid) || !cbs_get_u16_prefixed(&body, &ciphers) ||
+        !cbs_get_u8_prefixed(&body, &comp) ||
+        !memo_put(k, HELLO_KEY_MAX, &len, cbs_data(&ciphers), cbs_len(&ciphers)))
+        return 0;
+    if (cbs_len(&body) == 0)
+        return len;
+    if (!cbs_get_u16_prefixed(&body, &exts))
+        return 0;
+    while (cbs_len(&exts) > 0) {
+        uint8_t t[2];
+
+        if (!cbs_get_u16(&exts, &type) || !cbs_get_u16_prefixed(&exts, &data))
+            return 0;
+        t[0] = (uint8_t)(type >> 8);
+        t[1] = (uint8_t)type;
+        if (!memo_put(k, HELLO_KEY_MAX, &len, t, 2))
+            return 0;
+        if ((type == EXT_SUPPORTED_GROUPS || type == EXT_EC_POINT_FORMATS ||
+             type == EXT_SIGNATURE_ALGORITHMS || type == EXT_ALPN ||
+             type == EXT_SUPPORTED_VERSIONS) &&
+            !memo_put(k, HELLO_KEY_MAX, &len, cbs_data(&data), cbs_len(&data)))
+            return 0;
+    }
+    return len;
+}
+
 bool tls_client_hello_parse(const uint8_t *p, size_t n, uint16_t record_version, bool lists,
                             struct tls_client_hello *ch)
 {
+    static _Thread_local struct hello_memo memo[HELLO_MEMO_SLOTS];   /* ~20 KB */
+    static _Thread_local uint8_t key[HELLO_KEY_MAX];
+    struct hello_memo *m = NULL;
     struct cbs body;
+    size_t kl, l3, l4;
 
     if (p == NULL || ch == NULL)
         return false;
     cbs_init(&body, p, n);
-    return ch_parse(ch, body, record_version, lists, true);
+    if (lists || (kl = hello_key(body, key)) == 0)
+        return ch_parse(ch, body, record_version, lists, true);
+    m = &memo[keyhash(0x68656c6c6fu, key, kl) % HELLO_MEMO_SLOTS];   /* "hello" */
+    if (m->klen == kl && memcmp(m->key, key, kl) == 0) {
+        /* the fields without the prints, the prints from the memo */
+        if (!ch_parse(ch, body, record_version, false, false))
+            return false;
+        memcpy(ch->ja3, m->ja3, strlen(m->ja3) + 1);
+        memcpy(ch->ja4_r, m->ja4_r, strlen(m->ja4_r) + 1);
+        return true;
+    }
+    if (!ch_parse(ch, body, record_version, false, true))
+        return false;
+    l3 = strlen(ch->ja3);
+    l4 = strlen(ch->ja4_r);
+    if (l3 < sizeof(m->ja3) && l4 < sizeof(m->ja4_r)) {
+        m->klen = kl;
+        memcpy(m->key, key, kl);
+        memcpy(m->ja3, ch->ja3, l3 + 1);
+        memcpy(m->ja4_r, ch->ja4_r, l4 + 1);
+    }
+    return true;
 }
 
 /* ---- ServerHello ---------------------------------------------------- */

@@ -1743,6 +1743,34 @@ static void test_prints_later(void **state)
         assert_int_equal(fnv_list(&ch.groups), fnv_list(&w->ch.groups));
         assert_int_equal(fnv_list(&ch.sig_algs), fnv_list(&w->ch.sig_algs));
         assert_int_equal(ch.legacy_version, w->ch.legacy_version);
+        /* the prints remembered (tls.c's hello memo) are those of a whole
+         * reading, for the same body and for every body one bit away from
+         * it, whether that bit is in a byte the prints depend on or not */
+        assert_true(tls_client_hello_parse(o->body, o->body_len, o->ch.record_version, false, &ch));
+        assert_string_equal(ch.ja3, w->ch.ja3);
+        assert_string_equal(ch.ja4_r, w->ch.ja4_r);
+        for (size_t k = 0; k < o->body_len; k++) {
+            static struct tls_client_hello whole;
+            bool a, b;
+
+            o->body[k] ^= 0x01;
+            a = tls_client_hello_parse(o->body, o->body_len, o->ch.record_version, false, &ch);
+            b = tls_client_hello_parse(o->body, o->body_len, o->ch.record_version, true, &whole);
+            assert_int_equal(a, b);
+            if (a) {
+                assert_string_equal(ch.ja3, whole.ja3);
+                assert_string_equal(ch.ja4_r, whole.ja4_r);
+                assert_string_equal(cbs_len(&ch.sni) ? "sni" : "", cbs_len(&whole.sni) ? "sni" : "");
+            }
+            /* and again, now that it may be remembered */
+            assert_int_equal(tls_client_hello_parse(o->body, o->body_len, o->ch.record_version,
+                                                    false, &ch), b);
+            if (b) {
+                assert_string_equal(ch.ja3, whole.ja3);
+                assert_string_equal(ch.ja4_r, whole.ja4_r);
+            }
+            o->body[k] ^= 0x01;
+        }
         /* cut short, or one byte more: no hello */
         assert_false(tls_client_hello_parse(o->body, o->body_len - 1, o->ch.record_version, true, &ch));
         o->body[o->body_len] = 0;

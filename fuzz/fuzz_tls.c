@@ -81,6 +81,22 @@ static void on_ch(void *user, const struct tls_client_hello *ch)
     check_list(&ch->sig_algs);
     check(ch->ciphers.total > 0);
     check(memchr(ch->ja3, '\0', sizeof(ch->ja3)) != NULL);
+    {
+        /* the body read again, as the analysis thread reads a kept copy
+         * (prints_later): the same prints, remembered or not (twice: the
+         * second may come from tls.c's memo) */
+        static struct tls_client_hello again;
+
+        for (int k = 0; k < 2; k++) {
+            check(tls_client_hello_parse(cbs_data(&ch->body), cbs_len(&ch->body),
+                                         ch->record_version, k == 1, &again));
+            check(strcmp(again.ja3, ch->ja3) == 0);
+            check(strcmp(again.ja4_r, ch->ja4_r) == 0);
+        }
+        check(tls_client_hello_parse(cbs_data(&ch->body), cbs_len(&ch->body),
+                                     ch->record_version, false, &again));
+        check(strcmp(again.ja3, ch->ja3) == 0 && strcmp(again.ja4_r, ch->ja4_r) == 0);
+    }
 }
 
 static void on_sh(void *user, const struct tls_server_hello *sh)
